@@ -1,0 +1,513 @@
+//! Configuration with redis.conf's directive names and syntax: a config file,
+//! `--directive value` command-line overrides, and CONFIG GET/SET at runtime.
+
+use crate::glob::glob_match;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FsyncPolicy {
+    Always,
+    EverySec,
+    No,
+}
+
+impl FsyncPolicy {
+    pub fn name(self) -> &'static str {
+        match self {
+            FsyncPolicy::Always => "always",
+            FsyncPolicy::EverySec => "everysec",
+            FsyncPolicy::No => "no",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub bind: Vec<String>,
+    pub port: u16,
+    pub dir: PathBuf,
+    pub dbfilename: String,
+    pub appendonly: bool,
+    pub appendfilename: String,
+    pub appendfsync: FsyncPolicy,
+    pub aof_load_truncated: bool,
+    pub auto_aof_rewrite_percentage: u64,
+    pub auto_aof_rewrite_min_size: u64,
+    pub save: Vec<(u64, u64)>,
+    pub stop_writes_on_bgsave_error: bool,
+    pub rdbcompression: bool,
+    pub rdbchecksum: bool,
+    pub requirepass: Option<String>,
+    pub maxclients: u64,
+    pub databases: usize,
+    pub hz: u64,
+    pub loglevel: String,
+    pub log_format: String,
+    pub logfile: String,
+    pub pidfile: String,
+    pub timeout: u64,
+    pub tcp_keepalive: u64,
+    pub proto_max_bulk_len: u64,
+    pub client_query_buffer_limit: u64,
+    pub maxmemory: u64,
+    pub list_max_listpack_size: i64,
+    pub hash_max_listpack_entries: u64,
+    pub hash_max_listpack_value: u64,
+    pub set_max_intset_entries: u64,
+    pub zset_max_listpack_entries: u64,
+    pub zset_max_listpack_value: u64,
+    pub daemonize: bool,
+    /// The config file this came from, for CONFIG REWRITE and INFO.
+    pub config_file: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: vec!["127.0.0.1".into()],
+            port: 6379,
+            dir: PathBuf::from("."),
+            dbfilename: "dump.rdb".into(),
+            appendonly: false,
+            appendfilename: "appendonly.aof".into(),
+            appendfsync: FsyncPolicy::EverySec,
+            aof_load_truncated: true,
+            auto_aof_rewrite_percentage: 100,
+            auto_aof_rewrite_min_size: 64 * 1024 * 1024,
+            save: vec![(3600, 1), (300, 100), (60, 10000)],
+            stop_writes_on_bgsave_error: true,
+            rdbcompression: true,
+            rdbchecksum: true,
+            requirepass: None,
+            maxclients: 10000,
+            databases: 16,
+            hz: 10,
+            loglevel: "notice".into(),
+            log_format: "text".into(),
+            logfile: String::new(),
+            pidfile: String::new(),
+            timeout: 0,
+            tcp_keepalive: 300,
+            proto_max_bulk_len: 512 * 1024 * 1024,
+            client_query_buffer_limit: 1024 * 1024 * 1024,
+            maxmemory: 0,
+            list_max_listpack_size: -2,
+            hash_max_listpack_entries: 128,
+            hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
+            daemonize: false,
+            config_file: None,
+        }
+    }
+}
+
+/// Directive names, in CONFIG GET order. `true` marks those CONFIG SET may change.
+const DIRECTIVES: &[(&str, bool)] = &[
+    ("bind", false),
+    ("port", false),
+    ("dir", true),
+    ("dbfilename", true),
+    ("appendonly", true),
+    ("appendfilename", false),
+    ("appendfsync", true),
+    ("aof-load-truncated", true),
+    ("auto-aof-rewrite-percentage", true),
+    ("auto-aof-rewrite-min-size", true),
+    ("save", true),
+    ("stop-writes-on-bgsave-error", true),
+    ("rdbcompression", true),
+    ("rdbchecksum", true),
+    ("requirepass", true),
+    ("maxclients", true),
+    ("databases", false),
+    ("hz", true),
+    ("loglevel", true),
+    ("log-format", false),
+    ("logfile", false),
+    ("pidfile", false),
+    ("timeout", true),
+    ("tcp-keepalive", true),
+    ("proto-max-bulk-len", true),
+    ("client-query-buffer-limit", true),
+    ("maxmemory", true),
+    ("list-max-listpack-size", true),
+    ("list-max-ziplist-size", true),
+    ("hash-max-listpack-entries", true),
+    ("hash-max-ziplist-entries", true),
+    ("hash-max-listpack-value", true),
+    ("hash-max-ziplist-value", true),
+    ("set-max-intset-entries", true),
+    ("zset-max-listpack-entries", true),
+    ("zset-max-ziplist-entries", true),
+    ("zset-max-listpack-value", true),
+    ("zset-max-ziplist-value", true),
+    ("daemonize", false),
+];
+
+fn parse_bool(v: &str) -> Result<bool, String> {
+    match v.to_ascii_lowercase().as_str() {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err("argument must be 'yes' or 'no'".into()),
+    }
+}
+
+/// Parses sizes like redis.conf: `1gb`, `64mb`, `100k`, plain bytes.
+pub fn parse_memory(v: &str) -> Result<u64, String> {
+    let lower = v.to_ascii_lowercase();
+    let (num, mult) = [("gb", 1u64 << 30), ("mb", 1 << 20), ("kb", 1 << 10), ("g", 1_000_000_000), ("m", 1_000_000), ("k", 1000), ("b", 1)]
+        .iter()
+        .find(|(suffix, _)| lower.ends_with(suffix))
+        .map(|(suffix, m)| (&lower[..lower.len() - suffix.len()], *m))
+        .unwrap_or((lower.as_str(), 1));
+    let n: u64 = num.parse().map_err(|_| "argument must be a memory value".to_string())?;
+    n.checked_mul(mult).ok_or_else(|| "argument must be a memory value".to_string())
+}
+
+fn parse_num<T: std::str::FromStr>(v: &str) -> Result<T, String> {
+    v.parse().map_err(|_| "argument couldn't be parsed into an integer".to_string())
+}
+
+fn parse_save(v: &str) -> Result<Vec<(u64, u64)>, String> {
+    let words: Vec<&str> = v.split_whitespace().collect();
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    if words.len() % 2 != 0 {
+        return Err("Invalid save parameters".into());
+    }
+    words
+        .chunks(2)
+        .map(|p| match (p[0].parse(), p[1].parse()) {
+            (Ok(s), Ok(c)) => Ok((s, c)),
+            _ => Err("Invalid save parameters".into()),
+        })
+        .collect()
+}
+
+impl Config {
+    /// Applies one directive; `args` are the words after the name.
+    pub fn apply(&mut self, name: &str, args: &[String]) -> Result<(), String> {
+        let name = name.to_ascii_lowercase();
+        let joined = args.join(" ");
+        let one = || -> Result<&str, String> {
+            match args {
+                [v] => Ok(v.as_str()),
+                _ => Err("wrong number of arguments".into()),
+            }
+        };
+        match name.as_str() {
+            "bind" => {
+                if args.is_empty() {
+                    return Err("wrong number of arguments".into());
+                }
+                self.bind = args.iter().flat_map(|a| a.split_whitespace().map(str::to_string)).collect();
+            }
+            "port" => self.port = parse_num(one()?)?,
+            "dir" => self.dir = PathBuf::from(one()?),
+            "dbfilename" => {
+                let v = one()?;
+                if v.contains('/') {
+                    return Err("dbfilename can't be a path, just a filename".into());
+                }
+                self.dbfilename = v.into();
+            }
+            "appendonly" => self.appendonly = parse_bool(one()?)?,
+            "appendfilename" => {
+                let v = one()?;
+                if v.contains('/') {
+                    return Err("appendfilename can't be a path, just a filename".into());
+                }
+                self.appendfilename = v.into();
+            }
+            "appendfsync" => {
+                self.appendfsync = match one()?.to_ascii_lowercase().as_str() {
+                    "always" => FsyncPolicy::Always,
+                    "everysec" => FsyncPolicy::EverySec,
+                    "no" => FsyncPolicy::No,
+                    _ => return Err("argument(s) must be one of the following: always, everysec, no".into()),
+                }
+            }
+            "aof-load-truncated" => self.aof_load_truncated = parse_bool(one()?)?,
+            "auto-aof-rewrite-percentage" => self.auto_aof_rewrite_percentage = parse_num(one()?)?,
+            "auto-aof-rewrite-min-size" => self.auto_aof_rewrite_min_size = parse_memory(one()?)?,
+            "save" => {
+                // Several `save` lines in a file add up; CONFIG SET replaces.
+                self.save = parse_save(&joined)?;
+            }
+            "stop-writes-on-bgsave-error" => self.stop_writes_on_bgsave_error = parse_bool(one()?)?,
+            "rdbcompression" => self.rdbcompression = parse_bool(one()?)?,
+            "rdbchecksum" => self.rdbchecksum = parse_bool(one()?)?,
+            "requirepass" => {
+                let v = one()?;
+                self.requirepass = if v.is_empty() { None } else { Some(v.into()) };
+            }
+            "maxclients" => {
+                let n: u64 = parse_num(one()?)?;
+                if n == 0 {
+                    return Err("argument must be between 1 and 4294967295 inclusive".into());
+                }
+                self.maxclients = n;
+            }
+            "databases" => {
+                let n: usize = parse_num(one()?)?;
+                if n == 0 {
+                    return Err("argument must be between 1 and 2147483647 inclusive".into());
+                }
+                self.databases = n;
+            }
+            "hz" => self.hz = parse_num::<u64>(one()?)?.clamp(1, 500),
+            "loglevel" => {
+                let v = one()?.to_ascii_lowercase();
+                if !["debug", "verbose", "notice", "warning", "nothing"].contains(&v.as_str()) {
+                    return Err("argument(s) must be one of the following: debug, verbose, notice, warning, nothing".into());
+                }
+                self.loglevel = v;
+            }
+            "log-format" => {
+                let v = one()?.to_ascii_lowercase();
+                if v != "text" && v != "json" {
+                    return Err("argument(s) must be one of the following: text, json".into());
+                }
+                self.log_format = v;
+            }
+            "logfile" => self.logfile = one()?.into(),
+            "pidfile" => self.pidfile = one()?.into(),
+            "timeout" => self.timeout = parse_num(one()?)?,
+            "tcp-keepalive" => self.tcp_keepalive = parse_num(one()?)?,
+            "proto-max-bulk-len" => self.proto_max_bulk_len = parse_memory(one()?)?.max(1024 * 1024),
+            "client-query-buffer-limit" => self.client_query_buffer_limit = parse_memory(one()?)?.max(1024 * 1024),
+            "maxmemory" => self.maxmemory = parse_memory(one()?)?,
+            "list-max-listpack-size" | "list-max-ziplist-size" => self.list_max_listpack_size = parse_num(one()?)?,
+            "hash-max-listpack-entries" | "hash-max-ziplist-entries" => self.hash_max_listpack_entries = parse_num(one()?)?,
+            "hash-max-listpack-value" | "hash-max-ziplist-value" => self.hash_max_listpack_value = parse_num(one()?)?,
+            "set-max-intset-entries" => self.set_max_intset_entries = parse_num(one()?)?,
+            "zset-max-listpack-entries" | "zset-max-ziplist-entries" => self.zset_max_listpack_entries = parse_num(one()?)?,
+            "zset-max-listpack-value" | "zset-max-ziplist-value" => self.zset_max_listpack_value = parse_num(one()?)?,
+            "daemonize" => self.daemonize = parse_bool(one()?)?,
+            _ => return Err(format!("Bad directive or wrong number of arguments: '{name}'")),
+        }
+        Ok(())
+    }
+
+    /// The current value of a directive, as CONFIG GET shows it.
+    pub fn get(&self, name: &str) -> Option<String> {
+        let yes_no = |b: bool| if b { "yes".to_string() } else { "no".to_string() };
+        Some(match name {
+            "bind" => self.bind.join(" "),
+            "port" => self.port.to_string(),
+            "dir" => std::fs::canonicalize(&self.dir).unwrap_or(self.dir.clone()).display().to_string(),
+            "dbfilename" => self.dbfilename.clone(),
+            "appendonly" => yes_no(self.appendonly),
+            "appendfilename" => self.appendfilename.clone(),
+            "appendfsync" => self.appendfsync.name().into(),
+            "aof-load-truncated" => yes_no(self.aof_load_truncated),
+            "auto-aof-rewrite-percentage" => self.auto_aof_rewrite_percentage.to_string(),
+            "auto-aof-rewrite-min-size" => self.auto_aof_rewrite_min_size.to_string(),
+            "save" => self.save.iter().map(|(s, c)| format!("{s} {c}")).collect::<Vec<_>>().join(" "),
+            "stop-writes-on-bgsave-error" => yes_no(self.stop_writes_on_bgsave_error),
+            "rdbcompression" => yes_no(self.rdbcompression),
+            "rdbchecksum" => yes_no(self.rdbchecksum),
+            "requirepass" => self.requirepass.clone().unwrap_or_default(),
+            "maxclients" => self.maxclients.to_string(),
+            "databases" => self.databases.to_string(),
+            "hz" => self.hz.to_string(),
+            "loglevel" => self.loglevel.clone(),
+            "log-format" => self.log_format.clone(),
+            "logfile" => self.logfile.clone(),
+            "pidfile" => self.pidfile.clone(),
+            "timeout" => self.timeout.to_string(),
+            "tcp-keepalive" => self.tcp_keepalive.to_string(),
+            "proto-max-bulk-len" => self.proto_max_bulk_len.to_string(),
+            "client-query-buffer-limit" => self.client_query_buffer_limit.to_string(),
+            "maxmemory" => self.maxmemory.to_string(),
+            "list-max-listpack-size" | "list-max-ziplist-size" => self.list_max_listpack_size.to_string(),
+            "hash-max-listpack-entries" | "hash-max-ziplist-entries" => self.hash_max_listpack_entries.to_string(),
+            "hash-max-listpack-value" | "hash-max-ziplist-value" => self.hash_max_listpack_value.to_string(),
+            "set-max-intset-entries" => self.set_max_intset_entries.to_string(),
+            "zset-max-listpack-entries" | "zset-max-ziplist-entries" => self.zset_max_listpack_entries.to_string(),
+            "zset-max-listpack-value" | "zset-max-ziplist-value" => self.zset_max_listpack_value.to_string(),
+            "daemonize" => yes_no(self.daemonize),
+            _ => return None,
+        })
+    }
+
+    /// CONFIG GET: every directive matching any of the glob patterns.
+    pub fn get_matching(&self, patterns: &[&[u8]]) -> Vec<(String, String)> {
+        DIRECTIVES
+            .iter()
+            .filter(|(name, _)| patterns.iter().any(|p| glob_match(p, name.as_bytes(), true)))
+            .filter_map(|(name, _)| self.get(name).map(|v| (name.to_string(), v)))
+            .collect()
+    }
+
+    /// CONFIG SET of one directive.
+    pub fn set_runtime(&mut self, name: &str, value: &str) -> Result<(), String> {
+        let name = name.to_ascii_lowercase();
+        match DIRECTIVES.iter().find(|(n, _)| *n == name) {
+            None => Err(format!("Unknown option or number of arguments for CONFIG SET - '{name}'")),
+            Some((_, false)) => Err(format!("CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config")),
+            Some(_) => {
+                self.apply(&name, &[value.to_string()])
+                    .map_err(|e| format!("CONFIG SET failed (possibly related to argument '{name}') - {e}"))
+            }
+        }
+    }
+
+    /// Reads redis.conf syntax; errors name the line.
+    pub fn load_file_text(&mut self, text: &str) -> Result<(), String> {
+        let mut saw_save = false;
+        for (lineno, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let words = split_config_line(line).map_err(|e| format!("line {}: {e}: '{line}'", lineno + 1))?;
+            let (name, args) = words.split_first().expect("non-empty line");
+            let lname = name.to_ascii_lowercase();
+            let result = if lname == "save" && saw_save {
+                // Repeated save lines accumulate as in redis.conf.
+                let mut more = self.save.clone();
+                parse_save(&args.join(" ")).map(|extra| {
+                    more.extend(extra);
+                    self.save = more;
+                })
+            } else {
+                self.apply(&lname, args)
+            };
+            result.map_err(|e| format!("line {}: {e}: '{line}'", lineno + 1))?;
+            if lname == "save" {
+                saw_save = !args.is_empty() && !(args.len() == 1 && args[0].is_empty());
+            }
+        }
+        Ok(())
+    }
+
+    /// Parses the command line like redis-server: an optional config file
+    /// first, then `--directive value...` pairs.
+    pub fn from_args(args: &[String]) -> Result<Config, String> {
+        let mut cfg = Config::default();
+        let mut rest = args;
+        if let Some(first) = args.first() {
+            if !first.starts_with("--") {
+                let text = std::fs::read_to_string(first).map_err(|e| format!("can't open config file '{first}': {e}"))?;
+                cfg.load_file_text(&text).map_err(|e| format!("config file '{first}', {e}"))?;
+                cfg.config_file = Some(PathBuf::from(first));
+                rest = &args[1..];
+            }
+        }
+        let mut i = 0;
+        while i < rest.len() {
+            let Some(name) = rest[i].strip_prefix("--") else {
+                return Err(format!("unexpected argument '{}'", rest[i]));
+            };
+            let mut values = Vec::new();
+            i += 1;
+            while i < rest.len() && !rest[i].starts_with("--") {
+                values.push(rest[i].clone());
+                i += 1;
+            }
+            if values.is_empty() {
+                values.push(String::new());
+            }
+            cfg.apply(name, &values).map_err(|e| format!("--{name}: {e}"))?;
+        }
+        Ok(cfg)
+    }
+
+    pub fn is_directive(name: &str) -> bool {
+        DIRECTIVES.iter().any(|(n, _)| *n == name)
+    }
+}
+
+/// Splits a config line into words, honouring double and single quotes.
+fn split_config_line(line: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut chars = line.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+            continue;
+        }
+        let mut word = String::new();
+        if c == '"' || c == '\'' {
+            chars.next();
+            let mut closed = false;
+            while let Some(ch) = chars.next() {
+                if ch == c {
+                    closed = true;
+                    break;
+                }
+                if ch == '\\' && c == '"' {
+                    match chars.next() {
+                        Some('n') => word.push('\n'),
+                        Some('t') => word.push('\t'),
+                        Some(other) => word.push(other),
+                        None => break,
+                    }
+                } else {
+                    word.push(ch);
+                }
+            }
+            if !closed {
+                return Err("unbalanced quotes".into());
+            }
+        } else {
+            while let Some(&ch) = chars.peek() {
+                if ch.is_whitespace() {
+                    break;
+                }
+                word.push(ch);
+                chars.next();
+            }
+        }
+        words.push(word);
+    }
+    Ok(words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_redis_conf_syntax() {
+        let mut c = Config::default();
+        c.load_file_text("# comment\nport 7000\nappendonly yes\nsave 900 1\nsave 300 10\nrequirepass \"s3 cret\"\n").unwrap();
+        assert_eq!(c.port, 7000);
+        assert!(c.appendonly);
+        assert_eq!(c.save, vec![(900, 1), (300, 10)]);
+        assert_eq!(c.requirepass.as_deref(), Some("s3 cret"));
+    }
+
+    #[test]
+    fn bad_lines_are_named() {
+        let mut c = Config::default();
+        let err = c.load_file_text("port 1\nnosuch 5\n").unwrap_err();
+        assert!(err.starts_with("line 2:"), "{err}");
+        let err = c.load_file_text("appendonly maybe\n").unwrap_err();
+        assert!(err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn command_line_overrides() {
+        let args: Vec<String> = ["--port", "7001", "--save", "", "--appendfsync", "always"].iter().map(|s| s.to_string()).collect();
+        let c = Config::from_args(&args).unwrap();
+        assert_eq!(c.port, 7001);
+        assert!(c.save.is_empty());
+        assert_eq!(c.appendfsync, FsyncPolicy::Always);
+    }
+
+    #[test]
+    fn config_get_globs_and_set() {
+        let mut c = Config::default();
+        let got = c.get_matching(&[b"append*"]);
+        assert!(got.iter().any(|(k, v)| k == "appendfsync" && v == "everysec"));
+        c.set_runtime("maxclients", "5").unwrap();
+        assert_eq!(c.maxclients, 5);
+        assert!(c.set_runtime("port", "1").is_err());
+        assert_eq!(parse_memory("64mb").unwrap(), 64 << 20);
+    }
+}

@@ -1,0 +1,186 @@
+//! Building RESP2/RESP3 replies into one output buffer, so a whole batch of
+//! replies leaves in a single write.
+
+use crate::util::{fmt_i64, format_f64, itoa_buf};
+use bytes::BytesMut;
+
+/// The reply buffer of one client for one batch, aware of the client's protocol.
+pub struct Reply {
+    pub buf: BytesMut,
+    pub resp3: bool,
+}
+
+impl Reply {
+    pub fn new(resp3: bool) -> Self {
+        Reply { buf: BytesMut::with_capacity(256), resp3 }
+    }
+
+    fn header(&mut self, prefix: u8, n: i64) {
+        let mut b = itoa_buf();
+        self.buf.extend_from_slice(&[prefix]);
+        self.buf.extend_from_slice(fmt_i64(n, &mut b));
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    pub fn ok(&mut self) {
+        self.buf.extend_from_slice(b"+OK\r\n");
+    }
+
+    pub fn simple(&mut self, s: &str) {
+        self.buf.extend_from_slice(b"+");
+        self.buf.extend_from_slice(s.as_bytes());
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// An error line; `msg` starts with its code (`ERR`, `WRONGTYPE`, …).
+    pub fn error(&mut self, msg: &str) {
+        self.buf.extend_from_slice(b"-");
+        // Newlines would break the protocol; Redis replaces them too.
+        for &b in msg.as_bytes() {
+            self.buf.extend_from_slice(&[if b == b'\r' || b == b'\n' { b' ' } else { b }]);
+        }
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    pub fn int(&mut self, n: i64) {
+        self.header(b':', n);
+    }
+
+    pub fn bulk(&mut self, data: &[u8]) {
+        self.header(b'$', data.len() as i64);
+        self.buf.extend_from_slice(data);
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    pub fn bulk_i64(&mut self, v: i64) {
+        let mut b = itoa_buf();
+        let text = fmt_i64(v, &mut b);
+        self.bulk(text);
+    }
+
+    /// A score or other double: a bulk string in RESP2, `,` in RESP3.
+    pub fn double(&mut self, v: f64) {
+        let text = format_f64(v);
+        if self.resp3 {
+            self.buf.extend_from_slice(b",");
+            self.buf.extend_from_slice(text.as_bytes());
+            self.buf.extend_from_slice(b"\r\n");
+        } else {
+            self.bulk(text.as_bytes());
+        }
+    }
+
+    /// The null reply: `$-1` in RESP2, `_` in RESP3.
+    pub fn null(&mut self) {
+        if self.resp3 {
+            self.buf.extend_from_slice(b"_\r\n");
+        } else {
+            self.buf.extend_from_slice(b"$-1\r\n");
+        }
+    }
+
+    /// The null array (BLPOP timeout, EXEC after a failed WATCH).
+    pub fn null_array(&mut self) {
+        if self.resp3 {
+            self.buf.extend_from_slice(b"_\r\n");
+        } else {
+            self.buf.extend_from_slice(b"*-1\r\n");
+        }
+    }
+
+    pub fn array(&mut self, n: usize) {
+        self.header(b'*', n as i64);
+    }
+
+    /// A map of `n` pairs: a flat array of 2n in RESP2.
+    pub fn map(&mut self, n: usize) {
+        if self.resp3 {
+            self.header(b'%', n as i64);
+        } else {
+            self.header(b'*', 2 * n as i64);
+        }
+    }
+
+    /// A set reply (SMEMBERS…): a plain array in RESP2.
+    pub fn set(&mut self, n: usize) {
+        if self.resp3 {
+            self.header(b'~', n as i64);
+        } else {
+            self.header(b'*', n as i64);
+        }
+    }
+
+    /// A RESP3 push (pub/sub messages); an array in RESP2.
+    pub fn push(&mut self, n: usize) {
+        if self.resp3 {
+            self.header(b'>', n as i64);
+        } else {
+            self.header(b'*', n as i64);
+        }
+    }
+
+    pub fn bool(&mut self, v: bool) {
+        if self.resp3 {
+            self.buf.extend_from_slice(if v { b"#t\r\n" } else { b"#f\r\n" });
+        } else {
+            self.int(v as i64);
+        }
+    }
+
+    /// Verbatim text (INFO, CLIENT LIST): `=` in RESP3, a bulk in RESP2.
+    pub fn verbatim(&mut self, text: &str) {
+        if self.resp3 {
+            self.header(b'=', text.len() as i64 + 4);
+            self.buf.extend_from_slice(b"txt:");
+            self.buf.extend_from_slice(text.as_bytes());
+            self.buf.extend_from_slice(b"\r\n");
+        } else {
+            self.bulk(text.as_bytes());
+        }
+    }
+
+    pub fn bulks<'a>(&mut self, items: impl ExactSizeIterator<Item = &'a [u8]>) {
+        self.array(items.len());
+        for item in items {
+            self.bulk(item);
+        }
+    }
+
+    pub fn take(&mut self) -> BytesMut {
+        self.buf.split()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Reply;
+
+    #[test]
+    fn encodes_resp2_and_resp3() {
+        let mut r = Reply::new(false);
+        r.ok();
+        r.int(-3);
+        r.bulk(b"hi");
+        r.null();
+        r.map(1);
+        r.double(1.5);
+        assert_eq!(&r.buf[..], b"+OK\r\n:-3\r\n$2\r\nhi\r\n$-1\r\n*2\r\n$3\r\n1.5\r\n");
+        let mut r = Reply::new(true);
+        r.null();
+        r.map(1);
+        r.double(2.0);
+        r.bool(true);
+        assert_eq!(&r.buf[..], b"_\r\n%1\r\n,2\r\n#t\r\n");
+    }
+
+    #[test]
+    fn errors_never_break_framing() {
+        let mut r = Reply::new(false);
+        r.error("ERR bad\r\nthing");
+        assert_eq!(&r.buf[..], b"-ERR bad  thing\r\n");
+    }
+}

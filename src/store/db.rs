@@ -1,0 +1,210 @@
+//! One logical database: the key dict plus the list of keys with a TTL.
+//!
+//! Expiry times live in `expires`, a dense vector, and each entry remembers its
+//! index there, so finding a key's TTL costs no second hash lookup and the
+//! active expiry cycle can sample keys with a TTL uniformly in O(1).
+
+use super::dict::{Dict, Slot};
+use super::entry::NO_EXPIRE;
+use crate::types::Value;
+use crate::util::Rng;
+
+#[derive(Default)]
+pub struct Db {
+    pub dict: Dict,
+    expires: Vec<(Slot, i64)>,
+}
+
+// SAFETY: slots point into the dict this Db owns.
+unsafe impl Send for Db {}
+
+impl Db {
+    pub fn len(&self) -> usize {
+        self.dict.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.dict.is_empty()
+    }
+
+    pub fn expires_len(&self) -> usize {
+        self.expires.len()
+    }
+
+    pub fn find(&self, key: &[u8]) -> Option<Slot> {
+        self.dict.find(key)
+    }
+
+    pub fn value(&self, slot: Slot) -> &Value {
+        self.dict.value(slot)
+    }
+
+    pub fn value_mut(&mut self, slot: Slot) -> &mut Value {
+        self.dict.value_mut(slot)
+    }
+
+    pub fn key(&self, slot: Slot) -> &[u8] {
+        self.dict.key(slot)
+    }
+
+    /// The absolute expiry (ms since the epoch), if the key has one.
+    pub fn expire_at(&self, slot: Slot) -> Option<i64> {
+        match self.dict.expire_slot(slot) {
+            NO_EXPIRE => None,
+            i => Some(self.expires[i as usize].1),
+        }
+    }
+
+    pub fn set_expire(&mut self, slot: Slot, at_ms: i64) {
+        match self.dict.expire_slot(slot) {
+            NO_EXPIRE => {
+                self.dict.set_expire_slot(slot, self.expires.len() as u32);
+                self.expires.push((slot, at_ms));
+            }
+            i => self.expires[i as usize].1 = at_ms,
+        }
+    }
+
+    /// Removes the TTL; true if there was one.
+    pub fn persist(&mut self, slot: Slot) -> bool {
+        match self.dict.expire_slot(slot) {
+            NO_EXPIRE => false,
+            i => {
+                self.dict.set_expire_slot(slot, NO_EXPIRE);
+                self.drop_expire_index(i);
+                true
+            }
+        }
+    }
+
+    fn drop_expire_index(&mut self, i: u32) {
+        self.expires.swap_remove(i as usize);
+        if let Some(&(moved, _)) = self.expires.get(i as usize) {
+            self.dict.set_expire_slot(moved, i);
+        }
+    }
+
+    /// Adds a key that is known to be absent.
+    pub fn insert(&mut self, key: &[u8], value: Value, can_resize: bool) -> Slot {
+        self.dict.insert_new(key, value, can_resize)
+    }
+
+    /// Sets a key's value, replacing any old value; the TTL is dropped unless
+    /// `keep_ttl`. Returns the slot.
+    pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, can_resize: bool) -> Slot {
+        match self.find(key) {
+            Some(slot) => {
+                *self.dict.value_mut(slot) = value;
+                if !keep_ttl {
+                    self.persist(slot);
+                }
+                slot
+            }
+            None => self.insert(key, value, can_resize),
+        }
+    }
+
+    pub fn remove(&mut self, key: &[u8]) -> Option<Value> {
+        let (value, expire_slot) = self.dict.remove(key)?;
+        if expire_slot != NO_EXPIRE {
+            self.drop_expire_index(expire_slot);
+        }
+        Some(value)
+    }
+
+    pub fn clear(&mut self) {
+        self.expires = Vec::new();
+        self.dict.clear();
+    }
+
+    /// A uniformly chosen key with a TTL and its expiry time.
+    pub fn sample_expire(&self, rng: &mut Rng) -> Option<(Slot, i64)> {
+        if self.expires.is_empty() {
+            None
+        } else {
+            Some(self.expires[rng.below(self.expires.len())])
+        }
+    }
+
+    pub fn shrink_if_sparse(&mut self, can_resize: bool) {
+        self.dict.shrink_if_sparse(can_resize);
+        if self.expires.capacity() > 64 && self.expires.len() * 4 < self.expires.capacity() {
+            self.expires.shrink_to_fit();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::Value;
+
+    fn s(v: &str) -> Value {
+        Value::from_bytes(v.as_bytes())
+    }
+
+    #[test]
+    fn insert_find_remove_many() {
+        let mut db = Db::default();
+        for i in 0..10_000 {
+            db.set(format!("key:{i}").as_bytes(), s(&format!("v{i}")), false, true);
+        }
+        assert_eq!(db.len(), 10_000);
+        assert!(db.find(b"key:1234").is_some());
+        assert!(db.find(b"nokey").is_none());
+        for i in 0..5_000 {
+            assert!(db.remove(format!("key:{i}").as_bytes()).is_some());
+        }
+        assert_eq!(db.len(), 5_000);
+        assert!(db.find(b"key:1234").is_none());
+        assert!(db.find(b"key:7777").is_some());
+    }
+
+    #[test]
+    fn expires_follow_their_keys() {
+        let mut db = Db::default();
+        let a = db.set(b"a", s("1"), false, true);
+        let b = db.set(b"b", s("2"), false, true);
+        db.set_expire(a, 100);
+        db.set_expire(b, 200);
+        assert_eq!(db.expires_len(), 2);
+        db.remove(b"a");
+        let b = db.find(b"b").unwrap();
+        assert_eq!(db.expire_at(b), Some(200));
+        assert_eq!(db.expires_len(), 1);
+        db.set(b"b", s("3"), true, true);
+        assert_eq!(db.expire_at(db.find(b"b").unwrap()), Some(200));
+        db.set(b"b", s("4"), false, true);
+        assert_eq!(db.expire_at(db.find(b"b").unwrap()), None);
+        assert_eq!(db.expires_len(), 0);
+    }
+
+    #[test]
+    fn scan_visits_every_key_across_growth() {
+        let mut db = Db::default();
+        for i in 0..100 {
+            db.set(format!("k{i}").as_bytes(), s("v"), false, true);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = 0;
+        let mut added = 100;
+        loop {
+            cursor = db.dict.scan(cursor, |slot| {
+                seen.insert(db.key(slot).to_vec());
+            });
+            // Growing the table mid-scan must not lose the original keys.
+            if added < 1000 {
+                for _ in 0..100 {
+                    db.set(format!("k{added}").as_bytes(), s("v"), false, true);
+                    added += 1;
+                }
+            }
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 0..100 {
+            assert!(seen.contains(format!("k{i}").as_bytes()), "missing k{i}");
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! Number parsing and formatting with Redis's exact rules.
+
+/// Parses a signed 64-bit integer the way Redis's `string2ll` does: no spaces,
+/// no leading `+`, no leading zeros, fits in i64.
+pub fn parse_i64(s: &[u8]) -> Option<i64> {
+    if s.is_empty() || s.len() > 20 {
+        return None;
+    }
+    let (neg, digits) = match s[0] {
+        b'-' => (true, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || (digits[0] == b'0' && (digits.len() > 1 || neg)) {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    if neg {
+        if v > i64::MAX as u64 + 1 {
+            None
+        } else {
+            Some((v as i64).wrapping_neg())
+        }
+    } else if v > i64::MAX as u64 {
+        None
+    } else {
+        Some(v as i64)
+    }
+}
+
+/// Parses a float as Redis's `string2ld`/`strtold` callers accept it: no
+/// surrounding spaces, `inf`/`-inf` allowed, NaN rejected.
+pub fn parse_f64(s: &[u8]) -> Option<f64> {
+    let text = std::str::from_utf8(s).ok()?;
+    if text.is_empty() || text.starts_with(char::is_whitespace) || text.ends_with(char::is_whitespace) {
+        return None;
+    }
+    let v: f64 = match text.to_ascii_lowercase().as_str() {
+        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
+        "-inf" | "-infinity" => f64::NEG_INFINITY,
+        lower => {
+            if lower.contains("nan") {
+                return None;
+            }
+            lower.parse().ok()?
+        }
+    };
+    Some(v)
+}
+
+/// Formats an f64 the way Redis replies with scores and INCRBYFLOAT results:
+/// shortest representation that round-trips, integers without a fraction.
+pub fn format_f64(v: f64) -> String {
+    if v.is_infinite() {
+        return if v > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    if v == v.trunc() && v.abs() < 1e17 {
+        return format!("{}", v as i64);
+    }
+    let s = format!("{}", v);
+    if s.contains('e') || s.len() <= 17 {
+        return s;
+    }
+    // Long decimal expansions: use %.17g-like scientific notation as Redis does.
+    let sci = format!("{:e}", v);
+    if sci.len() < s.len() {
+        sci.replace("e", "e+").replace("e+-", "e-")
+    } else {
+        s
+    }
+}
+
+/// Formats a long double result the way Redis's INCRBYFLOAT/HINCRBYFLOAT do
+/// (`%.17Lf` with trailing zeros removed), never in exponent form.
+pub fn format_incr_float(v: f64) -> String {
+    let mut s = format!("{:.17}", v);
+    if s.contains('.') {
+        while s.ends_with('0') {
+            s.pop();
+        }
+        if s.ends_with('.') {
+            s.pop();
+        }
+    }
+    if s == "-0" {
+        s = "0".into();
+    }
+    s
+}
+
+/// Appends the decimal text of `v` to `out` without allocating.
+pub fn push_i64(out: &mut Vec<u8>, v: i64) {
+    let mut buf = itoa_buf();
+    out.extend_from_slice(fmt_i64(v, &mut buf));
+}
+
+/// A stack buffer big enough for any i64 in decimal.
+pub fn itoa_buf() -> [u8; 20] {
+    [0u8; 20]
+}
+
+/// Writes the decimal text of `v` into `buf` and returns the used tail.
+pub fn fmt_i64(v: i64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut n = v.unsigned_abs();
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    &buf[i..]
+}
+
+/// Milliseconds since the Unix epoch, from the real clock.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Microseconds since the Unix epoch.
+pub fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+/// A small, fast xorshift generator for sampling (active expiry, RANDOMKEY, SPOP).
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn seeded() -> Self {
+        let seed = now_us() as u64 ^ (std::process::id() as u64).rotate_left(32);
+        Rng(seed | 1)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// A value in `0..n`; `n` must be > 0.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_integers_like_redis() {
+        assert_eq!(parse_i64(b"0"), Some(0));
+        assert_eq!(parse_i64(b"-12"), Some(-12));
+        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_i64(b"9223372036854775808"), None);
+        assert_eq!(parse_i64(b"01"), None);
+        assert_eq!(parse_i64(b"-0"), None);
+        assert_eq!(parse_i64(b"+1"), None);
+        assert_eq!(parse_i64(b" 1"), None);
+        assert_eq!(parse_i64(b""), None);
+    }
+
+    #[test]
+    fn parses_floats_like_redis() {
+        assert_eq!(parse_f64(b"1.5"), Some(1.5));
+        assert_eq!(parse_f64(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_f64(b"nan"), None);
+        assert_eq!(parse_f64(b" 1"), None);
+        assert_eq!(parse_f64(b"abc"), None);
+    }
+
+    #[test]
+    fn formats_floats() {
+        assert_eq!(format_f64(3.0), "3");
+        assert_eq!(format_f64(1.5), "1.5");
+        assert_eq!(format_f64(f64::INFINITY), "inf");
+        assert_eq!(format_incr_float(10.5), "10.5");
+        assert_eq!(format_incr_float(3.0), "3");
+    }
+
+    #[test]
+    fn formats_integers() {
+        let mut b = itoa_buf();
+        assert_eq!(fmt_i64(i64::MIN, &mut b), b"-9223372036854775808");
+        let mut b = itoa_buf();
+        assert_eq!(fmt_i64(0, &mut b), b"0");
+    }
+}

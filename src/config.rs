@@ -157,11 +157,19 @@ fn parse_bool(v: &str) -> Result<bool, String> {
 /// Parses sizes like redis.conf: `1gb`, `64mb`, `100k`, plain bytes.
 pub fn parse_memory(v: &str) -> Result<u64, String> {
     let lower = v.to_ascii_lowercase();
-    let (num, mult) = [("gb", 1u64 << 30), ("mb", 1 << 20), ("kb", 1 << 10), ("g", 1_000_000_000), ("m", 1_000_000), ("k", 1000), ("b", 1)]
-        .iter()
-        .find(|(suffix, _)| lower.ends_with(suffix))
-        .map(|(suffix, m)| (&lower[..lower.len() - suffix.len()], *m))
-        .unwrap_or((lower.as_str(), 1));
+    let (num, mult) = [
+        ("gb", 1u64 << 30),
+        ("mb", 1 << 20),
+        ("kb", 1 << 10),
+        ("g", 1_000_000_000),
+        ("m", 1_000_000),
+        ("k", 1000),
+        ("b", 1),
+    ]
+    .iter()
+    .find(|(suffix, _)| lower.ends_with(suffix))
+    .map(|(suffix, m)| (&lower[..lower.len() - suffix.len()], *m))
+    .unwrap_or((lower.as_str(), 1));
     let n: u64 = num.parse().map_err(|_| "argument must be a memory value".to_string())?;
     n.checked_mul(mult).ok_or_else(|| "argument must be a memory value".to_string())
 }
@@ -175,7 +183,7 @@ fn parse_save(v: &str) -> Result<Vec<(u64, u64)>, String> {
     if words.is_empty() {
         return Ok(Vec::new());
     }
-    if words.len() % 2 != 0 {
+    if !words.len().is_multiple_of(2) {
         return Err("Invalid save parameters".into());
     }
     words
@@ -262,7 +270,9 @@ impl Config {
             "loglevel" => {
                 let v = one()?.to_ascii_lowercase();
                 if !["debug", "verbose", "notice", "warning", "nothing"].contains(&v.as_str()) {
-                    return Err("argument(s) must be one of the following: debug, verbose, notice, warning, nothing".into());
+                    return Err(
+                        "argument(s) must be one of the following: debug, verbose, notice, warning, nothing".into()
+                    );
                 }
                 self.loglevel = v;
             }
@@ -281,10 +291,14 @@ impl Config {
             "client-query-buffer-limit" => self.client_query_buffer_limit = parse_memory(one()?)?.max(1024 * 1024),
             "maxmemory" => self.maxmemory = parse_memory(one()?)?,
             "list-max-listpack-size" | "list-max-ziplist-size" => self.list_max_listpack_size = parse_num(one()?)?,
-            "hash-max-listpack-entries" | "hash-max-ziplist-entries" => self.hash_max_listpack_entries = parse_num(one()?)?,
+            "hash-max-listpack-entries" | "hash-max-ziplist-entries" => {
+                self.hash_max_listpack_entries = parse_num(one()?)?
+            }
             "hash-max-listpack-value" | "hash-max-ziplist-value" => self.hash_max_listpack_value = parse_num(one()?)?,
             "set-max-intset-entries" => self.set_max_intset_entries = parse_num(one()?)?,
-            "zset-max-listpack-entries" | "zset-max-ziplist-entries" => self.zset_max_listpack_entries = parse_num(one()?)?,
+            "zset-max-listpack-entries" | "zset-max-ziplist-entries" => {
+                self.zset_max_listpack_entries = parse_num(one()?)?
+            }
             "zset-max-listpack-value" | "zset-max-ziplist-value" => self.zset_max_listpack_value = parse_num(one()?)?,
             "daemonize" => self.daemonize = parse_bool(one()?)?,
             _ => return Err(format!("Bad directive or wrong number of arguments: '{name}'")),
@@ -348,11 +362,12 @@ impl Config {
         let name = name.to_ascii_lowercase();
         match DIRECTIVES.iter().find(|(n, _)| *n == name) {
             None => Err(format!("Unknown option or number of arguments for CONFIG SET - '{name}'")),
-            Some((_, false)) => Err(format!("CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config")),
-            Some(_) => {
-                self.apply(&name, &[value.to_string()])
-                    .map_err(|e| format!("CONFIG SET failed (possibly related to argument '{name}') - {e}"))
+            Some((_, false)) => {
+                Err(format!("CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config"))
             }
+            Some(_) => self
+                .apply(&name, &[value.to_string()])
+                .map_err(|e| format!("CONFIG SET failed (possibly related to argument '{name}') - {e}")),
         }
     }
 
@@ -379,7 +394,7 @@ impl Config {
             };
             result.map_err(|e| format!("line {}: {e}: '{line}'", lineno + 1))?;
             if lname == "save" {
-                saw_save = !args.is_empty() && !(args.len() == 1 && args[0].is_empty());
+                saw_save = args.iter().any(|a| !a.is_empty());
             }
         }
         Ok(())
@@ -392,7 +407,8 @@ impl Config {
         let mut rest = args;
         if let Some(first) = args.first() {
             if !first.starts_with("--") {
-                let text = std::fs::read_to_string(first).map_err(|e| format!("can't open config file '{first}': {e}"))?;
+                let text =
+                    std::fs::read_to_string(first).map_err(|e| format!("can't open config file '{first}': {e}"))?;
                 cfg.load_file_text(&text).map_err(|e| format!("config file '{first}', {e}"))?;
                 cfg.config_file = Some(PathBuf::from(first));
                 rest = &args[1..];
@@ -415,6 +431,49 @@ impl Config {
             cfg.apply(name, &values).map_err(|e| format!("--{name}: {e}"))?;
         }
         Ok(cfg)
+    }
+
+    /// CONFIG REWRITE: updates the directives in the config file in place,
+    /// keeping comments and order, and appends changed ones it lacks.
+    pub fn rewrite_file(&self) -> Result<(), String> {
+        let path = self.config_file.as_ref().ok_or("The server is running without a config file")?;
+        let old = std::fs::read_to_string(path).unwrap_or_default();
+        let defaults = Config::default();
+        let mut written = std::collections::HashSet::new();
+        let mut out = String::new();
+        for line in old.lines() {
+            let name = line.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
+            if line.trim_start().starts_with('#') || !Config::is_directive(&name) {
+                out.push_str(line);
+                out.push('\n');
+            } else if written.insert(name.clone()) {
+                out.push_str(&self.directive_line(&name));
+            }
+        }
+        for (name, _) in DIRECTIVES {
+            if !written.contains(*name) && self.get(name) != defaults.get(name) && !name.contains("ziplist") {
+                out.push_str(&self.directive_line(name));
+            }
+        }
+        let tmp = path.with_extension("rewrite.tmp");
+        std::fs::write(&tmp, out)
+            .and_then(|_| std::fs::rename(&tmp, path))
+            .map_err(|e| format!("Rewriting config file: {e}"))
+    }
+
+    fn directive_line(&self, name: &str) -> String {
+        let value = self.get(name).unwrap_or_default();
+        if name == "save" {
+            if self.save.is_empty() {
+                return "save \"\"\n".into();
+            }
+            return self.save.iter().map(|(s, c)| format!("save {s} {c}\n")).collect();
+        }
+        if value.is_empty() || value.contains(' ') && name != "bind" {
+            format!("{name} \"{value}\"\n")
+        } else {
+            format!("{name} {value}\n")
+        }
     }
 
     pub fn is_directive(name: &str) -> bool {
@@ -475,7 +534,8 @@ mod tests {
     #[test]
     fn reads_redis_conf_syntax() {
         let mut c = Config::default();
-        c.load_file_text("# comment\nport 7000\nappendonly yes\nsave 900 1\nsave 300 10\nrequirepass \"s3 cret\"\n").unwrap();
+        c.load_file_text("# comment\nport 7000\nappendonly yes\nsave 900 1\nsave 300 10\nrequirepass \"s3 cret\"\n")
+            .unwrap();
         assert_eq!(c.port, 7000);
         assert!(c.appendonly);
         assert_eq!(c.save, vec![(900, 1), (300, 10)]);
@@ -493,7 +553,8 @@ mod tests {
 
     #[test]
     fn command_line_overrides() {
-        let args: Vec<String> = ["--port", "7001", "--save", "", "--appendfsync", "always"].iter().map(|s| s.to_string()).collect();
+        let args: Vec<String> =
+            ["--port", "7001", "--save", "", "--appendfsync", "always"].iter().map(|s| s.to_string()).collect();
         let c = Config::from_args(&args).unwrap();
         assert_eq!(c.port, 7001);
         assert!(c.save.is_empty());

@@ -2,10 +2,15 @@
 //! persistence formats. The actors in `actors/` drive it; nothing here knows
 //! about actix.
 
+pub mod aof_record;
+pub mod commands;
+pub mod config;
+pub mod engine;
 pub mod glob;
+pub mod log;
+pub mod memory;
 pub mod reply;
 pub mod resp;
-pub mod util;
 pub mod store;
 pub mod types;
-pub mod config;
+pub mod util;

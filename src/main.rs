@@ -1,1 +1,70 @@
-fn main(){}
+//! forkv: a Redis-compatible in-memory data server.
+//!
+//! `forkv [config-file] [--directive value ...]` starts the server;
+//! `forkv check-aof [--fix] FILE` and `forkv check-rdb FILE` inspect files.
+
+#[path = "../actors/mod.rs"]
+mod actors;
+
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+use actix::prelude::*;
+use actors::keyspace::Keyspace;
+use actors::listener::{listen, Limits};
+use actors::signals::SignalWatcher;
+use forkv::config::Config;
+use forkv::engine::Engine;
+use slog::{error, info};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let config = match Config::from_args(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("*** FATAL CONFIG FILE ERROR (forkv {}) ***\n{e}", env!("CARGO_PKG_VERSION"));
+            std::process::exit(1);
+        }
+    };
+    let (log, guard) = forkv::log::build(&config.log_format, &config.loglevel);
+    let code = run(config, log);
+    drop(guard);
+    std::process::exit(code);
+}
+
+fn run(config: Config, log: slog::Logger) -> i32 {
+    info!(log, "forkv is starting"; "version" => env!("CARGO_PKG_VERSION"), "pid" => std::process::id(), "port" => config.port);
+    if let Err(e) = std::env::set_current_dir(&config.dir) {
+        error!(log, "Can't chdir to the configured dir"; "dir" => config.dir.display().to_string(), "error" => e.to_string());
+        return 1;
+    }
+    if !config.pidfile.is_empty() {
+        let _ = std::fs::write(&config.pidfile, format!("{}\n", std::process::id()));
+    }
+    let system = System::new();
+    let started = system.block_on(async {
+        let limits = Limits {
+            max_bulk_len: config.proto_max_bulk_len as usize,
+            query_buffer_limit: config.client_query_buffer_limit as usize,
+        };
+        let engine = Engine::new(config.clone());
+        let keyspace_log = log.clone();
+        let arbiter = Arbiter::new();
+        let keyspace = Keyspace::start_in_arbiter(&arbiter.handle(), move |_| Keyspace::new(engine, keyspace_log));
+        SignalWatcher::start(keyspace.clone(), log.clone())?;
+        listen(&config.bind, config.port, keyspace, limits, log.clone()).await
+    });
+    if let Err(e) = started {
+        error!(log, "Failed listening"; "bind" => config.bind.join(" "), "port" => config.port, "error" => e.to_string());
+        return 1;
+    }
+    info!(log, "Ready to accept connections tcp");
+    match system.run() {
+        Ok(()) => 0,
+        Err(e) => {
+            error!(log, "actor system failed"; "error" => e.to_string());
+            1
+        }
+    }
+}

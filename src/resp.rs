@@ -184,6 +184,10 @@ fn parse_len(digits: &[u8]) -> Option<i64> {
 }
 
 impl RespDecoder {
+    pub fn with_limits(max_bulk_len: usize, query_buffer_limit: usize) -> RespDecoder {
+        RespDecoder { max_bulk_len, query_buffer_limit, ..Default::default() }
+    }
+
     /// Parses one command starting at `self.pos` (or continues the partial one).
     fn step(&mut self, buf: &[u8]) -> Result<Step, DecodeError> {
         if self.partial.is_none() {

@@ -1,0 +1,391 @@
+//! Connection commands: PING, ECHO, QUIT, SELECT, HELLO, AUTH, CLIENT, COMMAND, RESET.
+
+use crate::engine::table::{self, cmd, CommandSpec, FAST, LOADING, NO_AUTH, NO_MULTI, PUBSUB_CONTEXT};
+use crate::engine::{Call, Client, Engine, Outbound, NOT_INTEGER, SYNTAX};
+use crate::util::parse_i64;
+
+pub static COMMANDS: &[CommandSpec] = &[
+    cmd("ping", -1, FAST | LOADING | PUBSUB_CONTEXT, (0, 0, 0), ping),
+    cmd("echo", 2, FAST | LOADING, (0, 0, 0), echo),
+    cmd("quit", -1, FAST | LOADING | NO_AUTH | NO_MULTI | PUBSUB_CONTEXT, (0, 0, 0), quit),
+    cmd("select", 2, FAST | LOADING, (0, 0, 0), select),
+    cmd("hello", -1, FAST | LOADING | NO_AUTH, (0, 0, 0), hello),
+    cmd("auth", -2, FAST | LOADING | NO_AUTH, (0, 0, 0), auth),
+    cmd("client", -2, LOADING, (0, 0, 0), client),
+    cmd("command", -1, LOADING, (0, 0, 0), command),
+    cmd("reset", 1, FAST | LOADING | NO_AUTH | NO_MULTI | PUBSUB_CONTEXT, (0, 0, 0), reset),
+];
+
+fn ping(_: &mut Engine, c: &mut Call) {
+    if c.argc() > 2 {
+        return c.wrong_args("ping");
+    }
+    if c.client.in_pubsub_mode() {
+        // In subscribe mode PING answers with a pong message array.
+        c.out.array(2);
+        c.out.bulk(b"pong");
+        c.out.bulk(if c.argc() == 2 { c.arg(1) } else { b"" });
+    } else if c.argc() == 2 {
+        c.out.bulk(c.arg(1));
+    } else {
+        c.out.simple("PONG");
+    }
+}
+
+fn echo(_: &mut Engine, c: &mut Call) {
+    c.out.bulk(c.arg(1));
+}
+
+fn quit(_: &mut Engine, c: &mut Call) {
+    c.out.ok();
+    c.client.closing = true;
+}
+
+fn select(e: &mut Engine, c: &mut Call) {
+    match parse_i64(c.arg(1)) {
+        None => c.out.error(NOT_INTEGER),
+        Some(n) if n < 0 || n as usize >= e.dbs.len() => c.out.error("ERR DB index is out of range"),
+        Some(n) => {
+            c.client.db = n as usize;
+            c.out.ok();
+        }
+    }
+}
+
+/// Checks a password against requirepass; true when accepted.
+fn check_password(e: &Engine, c: &mut Call, user: &[u8], pass: &[u8]) -> bool {
+    match &e.config.requirepass {
+        None if user == b"default" && c.argc() > 2 => {
+            // AUTH default <anything> works when no password is set, as nopass.
+            c.client.authenticated = true;
+            true
+        }
+        None => {
+            c.out.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
+            false
+        }
+        Some(p) if user == b"default" && p.as_bytes() == pass => {
+            c.client.authenticated = true;
+            true
+        }
+        Some(_) => {
+            c.out.error("WRONGPASS invalid username-password pair or user is disabled.");
+            false
+        }
+    }
+}
+
+fn auth(e: &mut Engine, c: &mut Call) {
+    let ok = match c.argc() {
+        2 => check_password(e, c, b"default", c.arg(1)),
+        3 => check_password(e, c, c.arg(1), c.arg(2)),
+        _ => return c.out.error(SYNTAX),
+    };
+    if ok {
+        c.out.ok();
+    }
+}
+
+fn hello(e: &mut Engine, c: &mut Call) {
+    let mut proto = if c.client.resp3 { 3 } else { 2 };
+    let mut i = 1;
+    if c.argc() > 1 {
+        match parse_i64(c.arg(1)) {
+            Some(v) if v == 2 || v == 3 => proto = v,
+            Some(_) => return c.out.error("NOPROTO unsupported protocol version"),
+            None => return c.out.error("ERR Protocol version is not an integer or out of range"),
+        }
+        i = 2;
+    }
+    let mut new_name = None;
+    while i < c.argc() {
+        if c.is(i, "AUTH") && i + 2 < c.argc() {
+            if !check_password(e, c, c.arg(i + 1), c.arg(i + 2)) {
+                return;
+            }
+            i += 3;
+        } else if c.is(i, "SETNAME") && i + 1 < c.argc() {
+            if !valid_name(c.arg(i + 1)) {
+                return c.out.error("ERR Client names cannot contain spaces, newlines or special characters.");
+            }
+            new_name = Some(c.arg(i + 1).to_vec());
+            i += 2;
+        } else {
+            return c.out.error(&format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(c.arg(i))));
+        }
+    }
+    if !c.client.authenticated {
+        return c.out.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+    }
+    if let Some(name) = new_name {
+        c.client.name = Some(name).filter(|n| !n.is_empty());
+    }
+    c.client.resp3 = proto == 3;
+    c.out.resp3 = c.client.resp3;
+    c.out.map(7);
+    c.out.bulk(b"server");
+    c.out.bulk(b"redis");
+    c.out.bulk(b"version");
+    c.out.bulk(super::server::REDIS_VERSION.as_bytes());
+    c.out.bulk(b"proto");
+    c.out.int(proto);
+    c.out.bulk(b"id");
+    c.out.int(c.client.id as i64);
+    c.out.bulk(b"mode");
+    c.out.bulk(b"standalone");
+    c.out.bulk(b"role");
+    c.out.bulk(b"master");
+    c.out.bulk(b"modules");
+    c.out.array(0);
+}
+
+fn valid_name(name: &[u8]) -> bool {
+    name.iter().all(|&b| (b'!'..=b'~').contains(&b))
+}
+
+/// One CLIENT LIST line, with Redis's field names.
+fn client_line(e: &Engine, cl: &Client) -> String {
+    let mut flags = String::new();
+    if cl.multi.is_some() {
+        flags.push('x');
+    }
+    if cl.blocked.is_some() {
+        flags.push('b');
+    }
+    if cl.subscriptions() > 0 {
+        flags.push('P');
+    }
+    if flags.is_empty() {
+        flags.push('N');
+    }
+    format!(
+        "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={}\n",
+        cl.id,
+        cl.addr,
+        cl.laddr,
+        String::from_utf8_lossy(cl.name.as_deref().unwrap_or_default()),
+        (e.now - cl.created_ms) / 1000,
+        (e.now - cl.last_active_ms) / 1000,
+        flags,
+        cl.db,
+        cl.channels.len(),
+        cl.patterns.len(),
+        cl.multi.as_ref().map_or(-1, |m| m.len() as i64),
+        if cl.last_cmd.is_empty() { "NULL" } else { &cl.last_cmd },
+        if cl.resp3 { 3 } else { 2 },
+    )
+}
+
+fn client(e: &mut Engine, c: &mut Call) {
+    let sub = c.arg(1).to_ascii_lowercase();
+    match (sub.as_slice(), c.argc()) {
+        (b"id", 2) => c.out.int(c.client.id as i64),
+        (b"getname", 2) => match &c.client.name {
+            Some(n) => c.out.bulk(n),
+            None => c.out.null(),
+        },
+        (b"setname", 3) => {
+            let name = c.arg(2);
+            if !valid_name(name) {
+                return c.out.error("ERR Client names cannot contain spaces, newlines or special characters.");
+            }
+            c.client.name = Some(name.to_vec()).filter(|n| !n.is_empty());
+            c.out.ok();
+        }
+        (b"list", _) => {
+            let mut ids: Vec<u64> = e.clients.keys().copied().chain([c.client.id]).collect();
+            ids.sort_unstable();
+            let mut text = String::new();
+            for id in ids {
+                let line = if id == c.client.id { client_line(e, c.client) } else { client_line(e, &e.clients[&id]) };
+                text.push_str(&line);
+            }
+            c.out.verbatim(&text);
+        }
+        (b"info", 2) => {
+            let line = client_line(e, c.client);
+            c.out.verbatim(&line);
+        }
+        (b"kill", n) if n >= 3 => client_kill(e, c),
+        (b"setinfo", 4) | (b"no-evict", 3) | (b"no-touch", 3) | (b"reply", 3) => c.out.ok(),
+        _ => c.out.error(&format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+            String::from_utf8_lossy(c.arg(1))
+        )),
+    }
+}
+
+/// CLIENT KILL addr | CLIENT KILL [ID id] [ADDR addr] [LADDR addr] [SKIPME yes/no].
+fn client_kill(e: &mut Engine, c: &mut Call) {
+    let old_style = c.argc() == 3;
+    let (mut id, mut addr, mut laddr, mut skipme) = (None, None, None, true);
+    if old_style {
+        addr = Some(c.arg(2).to_vec());
+    } else {
+        let mut i = 2;
+        while i + 1 < c.argc() {
+            let v = c.arg(i + 1);
+            if c.is(i, "ID") {
+                match parse_i64(v) {
+                    Some(n) if n > 0 => id = Some(n as u64),
+                    _ => return c.out.error("ERR client-id should be greater than 0"),
+                }
+            } else if c.is(i, "ADDR") {
+                addr = Some(v.to_vec());
+            } else if c.is(i, "LADDR") {
+                laddr = Some(v.to_vec());
+            } else if c.is(i, "SKIPME") {
+                skipme = v.eq_ignore_ascii_case(b"yes");
+            } else if c.is(i, "USER") || c.is(i, "TYPE") {
+                // Single user, single client type: no filtering needed.
+            } else {
+                return c.out.error(SYNTAX);
+            }
+            i += 2;
+        }
+        if i != c.argc() {
+            return c.out.error(SYNTAX);
+        }
+    }
+    let matches = |cl: &Client| {
+        id.is_none_or(|i| cl.id == i)
+            && addr.as_deref().is_none_or(|a| cl.addr.as_bytes() == a)
+            && laddr.as_deref().is_none_or(|a| cl.laddr.as_bytes() == a)
+    };
+    let mut killed: Vec<u64> = e.clients.values().filter(|cl| matches(cl)).map(|cl| cl.id).collect();
+    let me = matches(c.client) && (old_style || !skipme);
+    if me {
+        c.client.closing = true;
+    }
+    for &victim in &killed {
+        e.disconnect(victim);
+        e.outbox.push((victim, Outbound::Close));
+    }
+    if me {
+        killed.push(c.client.id);
+    }
+    if old_style {
+        if killed.is_empty() {
+            c.out.error("ERR No such client");
+        } else {
+            c.out.ok();
+        }
+    } else {
+        c.out.int(killed.len() as i64);
+    }
+}
+
+/// Redis-style COMMAND INFO entry: name, arity, flags, first, last, step.
+fn command_info(c: &mut Call, spec: &CommandSpec) {
+    c.out.array(10);
+    c.out.bulk(spec.name.as_bytes());
+    c.out.int(spec.arity as i64);
+    let mut flags = Vec::new();
+    if spec.is_write() {
+        flags.push("write");
+    }
+    if spec.has(table::READONLY) {
+        flags.push("readonly");
+    }
+    if spec.has(table::DENYOOM) {
+        flags.push("denyoom");
+    }
+    if spec.has(table::ADMIN) {
+        flags.push("admin");
+    }
+    if spec.has(table::PUBSUB) {
+        flags.push("pubsub");
+    }
+    if spec.has(table::LOADING) {
+        flags.push("loading");
+    }
+    if spec.has(table::FAST) {
+        flags.push("fast");
+    }
+    if spec.has(table::NO_AUTH) {
+        flags.push("no_auth");
+    }
+    if spec.has(table::BLOCKING) {
+        flags.push("blocking");
+    }
+    c.out.set(flags.len());
+    for f in flags {
+        c.out.simple(f);
+    }
+    c.out.int(spec.first_key as i64);
+    c.out.int(spec.last_key as i64);
+    c.out.int(spec.step as i64);
+    c.out.set(0); // ACL categories
+    c.out.set(0); // tips
+    c.out.set(0); // key specs
+    c.out.set(0); // subcommands
+}
+
+fn command(e: &mut Engine, c: &mut Call) {
+    if c.argc() == 1 {
+        let all = e.commands.all().to_vec();
+        c.out.array(all.len());
+        for spec in all {
+            command_info(c, spec);
+        }
+        return;
+    }
+    let sub = c.arg(1).to_ascii_lowercase();
+    match sub.as_slice() {
+        b"count" if c.argc() == 2 => c.out.int(e.commands.all().len() as i64),
+        b"info" => {
+            let names: Vec<&[u8]> = c.args[2..].to_vec();
+            c.out.array(names.len());
+            for name in names {
+                match e.commands.get(name) {
+                    Some(spec) => command_info(c, spec),
+                    None => c.out.null_array(),
+                }
+            }
+        }
+        b"docs" => {
+            // redis-cli asks for docs to drive its hints; an empty map is valid.
+            c.out.map(0);
+        }
+        b"list" => {
+            let names: Vec<&str> = e.commands.all().iter().map(|s| s.name).collect();
+            c.out.bulks(names.iter().map(|n| n.as_bytes()));
+        }
+        b"getkeys" if c.argc() >= 3 => {
+            let args: Vec<&[u8]> = c.args[2..].to_vec();
+            match e.commands.get(args[0]) {
+                Some(spec) if spec.arity_ok(args.len()) => {
+                    let keys: Vec<&[u8]> = spec.key_indexes(args.len()).map(|i| args[i]).collect();
+                    if keys.is_empty() {
+                        c.out.error("ERR The command has no key arguments");
+                    } else {
+                        c.out.bulks(keys.into_iter());
+                    }
+                }
+                Some(_) => c.out.error("ERR Invalid number of arguments specified for command"),
+                None => c.out.error("ERR Invalid command specified"),
+            }
+        }
+        _ => c.out.error(&format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try COMMAND HELP.",
+            String::from_utf8_lossy(c.arg(1))
+        )),
+    }
+}
+
+fn reset(e: &mut Engine, c: &mut Call) {
+    let id = c.client.id;
+    e.watches.unwatch_all(id, &c.client.watched);
+    c.client.watched.clear();
+    c.client.multi = None;
+    c.client.multi_error = false;
+    e.pubsub.remove_client(c.client);
+    c.client.channels.clear();
+    c.client.patterns.clear();
+    c.client.db = 0;
+    c.client.resp3 = false;
+    c.out.resp3 = false;
+    c.client.name = None;
+    c.client.authenticated = e.config.requirepass.is_none();
+    c.out.simple("RESET");
+}

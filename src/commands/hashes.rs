@@ -1,0 +1,5 @@
+//! Hashes commands.
+
+use crate::engine::table::CommandSpec;
+
+pub static COMMANDS: &[CommandSpec] = &[];

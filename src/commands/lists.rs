@@ -1,0 +1,5 @@
+//! Lists commands.
+
+use crate::engine::table::CommandSpec;
+
+pub static COMMANDS: &[CommandSpec] = &[];

@@ -1,0 +1,30 @@
+//! Command implementations, one module per command group. Each exports its
+//! rows of the command table; write commands describe their AOF record in
+//! one place (their handler), through `Call::propagate_as` when the command
+//! text alone would not replay deterministically.
+
+pub mod conn;
+pub mod hashes;
+pub mod keys;
+pub mod lists;
+pub mod pubsub;
+pub mod server;
+pub mod sets;
+pub mod strings;
+pub mod tx;
+pub mod zsets;
+
+use crate::engine::table::CommandSpec;
+
+pub static GROUPS: &[&[CommandSpec]] = &[
+    conn::COMMANDS,
+    keys::COMMANDS,
+    strings::COMMANDS,
+    lists::COMMANDS,
+    hashes::COMMANDS,
+    sets::COMMANDS,
+    zsets::COMMANDS,
+    tx::COMMANDS,
+    pubsub::COMMANDS,
+    server::COMMANDS,
+];

@@ -1,0 +1,352 @@
+//! Server commands: INFO, CONFIG, TIME, DEBUG, SHUTDOWN and the persistence
+//! triggers (which the actor layer carries out).
+
+use crate::engine::table::{cmd, CommandSpec, ADMIN, FAST, LOADING, NO_MULTI};
+use crate::engine::{Call, Engine, Request, NOT_INTEGER, SYNTAX};
+use crate::memory::{human, rss, total_system_memory, used_memory};
+use crate::util::{now_us, parse_f64, parse_i64};
+use std::fmt::Write;
+
+pub const REDIS_VERSION: &str = "7.0.15";
+
+pub static COMMANDS: &[CommandSpec] = &[
+    cmd("info", -1, LOADING, (0, 0, 0), info),
+    cmd("config", -2, ADMIN | LOADING, (0, 0, 0), config),
+    cmd("time", 1, FAST | LOADING, (0, 0, 0), time),
+    cmd("debug", -2, ADMIN | LOADING, (0, 0, 0), debug),
+    cmd("shutdown", -1, ADMIN | LOADING | NO_MULTI, (0, 0, 0), shutdown),
+    cmd("bgsave", -1, ADMIN, (0, 0, 0), bgsave),
+    cmd("save", 1, ADMIN | NO_MULTI, (0, 0, 0), save),
+    cmd("lastsave", 1, FAST | LOADING, (0, 0, 0), lastsave),
+    cmd("bgrewriteaof", 1, ADMIN | NO_MULTI, (0, 0, 0), bgrewriteaof),
+    cmd("role", 1, FAST | LOADING, (0, 0, 0), role),
+];
+
+fn status(ok: bool) -> &'static str {
+    if ok {
+        "ok"
+    } else {
+        "err"
+    }
+}
+
+fn section_server(e: &Engine, s: &mut String) {
+    let uptime = (e.now - e.start_ms) / 1000;
+    let exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default();
+    let config_file = e.config.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+    let _ = write!(
+        s,
+        "# Server\r\nredis_version:{REDIS_VERSION}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:{} {}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nexecutable:{exe}\r\nconfig_file:{config_file}\r\nio_threads_active:0\r\nforkv_version:{}\r\n",
+        std::env::consts::OS,
+        std::env::consts::ARCH,
+        std::process::id(),
+        e.run_id,
+        e.tcp_port,
+        now_us(),
+        uptime / 86400,
+        e.config.hz,
+        e.config.hz,
+        env!("CARGO_PKG_VERSION"),
+    );
+}
+
+fn section_clients(e: &Engine, s: &mut String) {
+    let _ = write!(
+        s,
+        "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:{}\r\n",
+        e.connected_clients(),
+        e.config.maxclients,
+        e.blocking.blocked_count(),
+        e.blocking.blocked_count(),
+    );
+}
+
+fn section_memory(e: &mut Engine, s: &mut String) {
+    let used = used_memory();
+    let rss = rss();
+    e.stats.used_memory_peak = e.stats.used_memory_peak.max(used);
+    let peak = e.stats.used_memory_peak;
+    let frag = if used > 0 { rss as f64 / used as f64 } else { 0.0 };
+    let _ = write!(
+        s,
+        "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:{:.2}%\r\nallocator_allocated:{used}\r\nallocator_resident:{rss}\r\ntotal_system_memory:{}\r\ntotal_system_memory_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:noeviction\r\nmem_fragmentation_ratio:{frag:.2}\r\nmem_allocator:jemalloc\r\n",
+        human(used),
+        human(rss),
+        human(peak),
+        if peak > 0 { used as f64 * 100.0 / peak as f64 } else { 100.0 },
+        total_system_memory(),
+        human(total_system_memory()),
+        e.config.maxmemory,
+        human(e.config.maxmemory),
+    );
+}
+
+fn section_persistence(e: &Engine, s: &mut String) {
+    let p = &e.persistence;
+    let now_s = e.now / 1000;
+    let since = |start: i64| if start >= 0 { now_s - start } else { -1 };
+    let _ = write!(
+        s,
+        "# Persistence\r\nloading:{}\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{}\r\nrdb_saves:{}\r\nrdb_last_cow_size:{}\r\naof_enabled:{}\r\naof_rewrite_in_progress:{}\r\naof_rewrite_scheduled:{}\r\naof_last_rewrite_time_sec:{}\r\naof_current_rewrite_time_sec:{}\r\naof_last_bgrewrite_status:{}\r\naof_rewrites:{}\r\naof_last_write_status:{}\r\naof_last_cow_size:{}\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+        p.loading as u8,
+        e.dirty,
+        p.rdb_bgsave_in_progress as u8,
+        p.rdb_last_save_time,
+        status(p.rdb_last_bgsave_ok),
+        p.rdb_last_bgsave_time_sec,
+        if p.rdb_bgsave_in_progress { since(p.rdb_current_bgsave_start) } else { -1 },
+        p.rdb_saves,
+        p.rdb_last_cow_size,
+        e.config.appendonly as u8,
+        p.aof_rewrite_in_progress as u8,
+        p.aof_rewrite_scheduled as u8,
+        p.aof_last_rewrite_time_sec,
+        if p.aof_rewrite_in_progress { since(p.aof_current_rewrite_start) } else { -1 },
+        status(p.aof_last_bgrewrite_ok),
+        p.aof_rewrites,
+        status(p.aof_last_write_ok),
+        p.aof_last_cow_size,
+    );
+    if e.config.appendonly {
+        let _ = write!(
+            s,
+            "aof_current_size:{}\r\naof_base_size:{}\r\naof_pending_rewrite:{}\r\naof_buffer_length:0\r\naof_pending_bio_fsync:0\r\naof_delayed_fsync:{}\r\n",
+            p.aof_current_size, p.aof_base_size, p.aof_rewrite_scheduled as u8, p.aof_delayed_fsync,
+        );
+    }
+}
+
+fn section_stats(e: &Engine, s: &mut String) {
+    let st = &e.stats;
+    let _ = write!(
+        s,
+        "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\nlatest_fork_usec:{}\r\ntotal_forks:{}\r\n",
+        st.total_connections_received,
+        st.total_commands_processed,
+        st.instantaneous_ops_per_sec(),
+        st.total_net_input_bytes,
+        st.total_net_output_bytes,
+        st.rejected_connections,
+        st.expired_keys,
+        st.evicted_keys,
+        st.keyspace_hits,
+        st.keyspace_misses,
+        e.pubsub.channel_count(),
+        e.pubsub.pattern_count(),
+        e.persistence.latest_fork_usec,
+        st.total_forks,
+    );
+}
+
+fn section_replication(e: &Engine, s: &mut String) {
+    let _ = write!(
+        s,
+        "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\nrepl_backlog_size:1048576\r\nrepl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
+        e.run_id
+    );
+}
+
+fn section_cpu(s: &mut String) {
+    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF);
+    let children = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN);
+    let secs = |tv: nix::sys::time::TimeVal| tv.tv_sec() as f64 + tv.tv_usec() as f64 / 1e6;
+    if let (Ok(u), Ok(c)) = (usage, children) {
+        let _ = write!(
+            s,
+            "# CPU\r\nused_cpu_sys:{:.6}\r\nused_cpu_user:{:.6}\r\nused_cpu_sys_children:{:.6}\r\nused_cpu_user_children:{:.6}\r\n",
+            secs(u.system_time()),
+            secs(u.user_time()),
+            secs(c.system_time()),
+            secs(c.user_time()),
+        );
+    }
+}
+
+fn section_keyspace(e: &Engine, s: &mut String) {
+    s.push_str("# Keyspace\r\n");
+    for (i, db) in e.dbs.iter().enumerate() {
+        if !db.is_empty() {
+            let _ = write!(s, "db{i}:keys={},expires={},avg_ttl=0\r\n", db.len(), db.expires_len());
+        }
+    }
+}
+
+/// The INFO text for the requested sections (default: all but extras).
+pub fn info_text(e: &mut Engine, sections: &[Vec<u8>]) -> String {
+    let all = sections.is_empty() || sections.iter().any(|s| s == b"all" || s == b"everything" || s == b"default");
+    let want = |name: &str| all || sections.iter().any(|s| s == name.as_bytes());
+    let mut s = String::new();
+    let add = |s: &mut String, name: &str, e: &mut Engine| {
+        if !want(name) {
+            return;
+        }
+        if !s.is_empty() {
+            s.push_str("\r\n");
+        }
+        match name {
+            "server" => section_server(e, s),
+            "clients" => section_clients(e, s),
+            "memory" => section_memory(e, s),
+            "persistence" => section_persistence(e, s),
+            "stats" => section_stats(e, s),
+            "replication" => section_replication(e, s),
+            "cpu" => section_cpu(s),
+            _ => section_keyspace(e, s),
+        }
+    };
+    for name in ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace"] {
+        add(&mut s, name, e);
+    }
+    s
+}
+
+fn info(e: &mut Engine, c: &mut Call) {
+    let sections: Vec<Vec<u8>> = c.args[1..].iter().map(|a| a.to_ascii_lowercase()).collect();
+    let text = info_text(e, &sections);
+    c.out.verbatim(&text);
+}
+
+fn config(e: &mut Engine, c: &mut Call) {
+    let sub = c.arg(1).to_ascii_lowercase();
+    match sub.as_slice() {
+        b"get" if c.argc() >= 3 => {
+            let pairs = e.config.get_matching(&c.args[2..]);
+            c.out.map(pairs.len());
+            for (k, v) in pairs {
+                c.out.bulk(k.as_bytes());
+                c.out.bulk(v.as_bytes());
+            }
+        }
+        b"set" if c.argc() >= 4 && c.argc().is_multiple_of(2) => {
+            let mut trial = e.config.clone();
+            for pair in c.args[2..].chunks(2) {
+                let (name, value) = (String::from_utf8_lossy(pair[0]), String::from_utf8_lossy(pair[1]));
+                if let Err(err) = trial.set_runtime(&name, &value) {
+                    return c.out.error(&format!("ERR {err}"));
+                }
+            }
+            let aof_changed = trial.appendonly != e.config.appendonly || trial.appendfsync != e.config.appendfsync;
+            e.config = trial;
+            if aof_changed {
+                e.requests.push(Request::AofConfigChanged);
+            }
+            c.out.ok();
+        }
+        b"resetstat" if c.argc() == 2 => {
+            e.stats.reset();
+            e.persistence.aof_delayed_fsync = 0;
+            c.out.ok();
+        }
+        b"rewrite" if c.argc() == 2 => match e.config.rewrite_file() {
+            Ok(()) => c.out.ok(),
+            Err(err) => c.out.error(&format!("ERR {err}")),
+        },
+        _ => c.out.error(&format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CONFIG HELP.",
+            String::from_utf8_lossy(c.arg(1))
+        )),
+    }
+}
+
+fn time(_: &mut Engine, c: &mut Call) {
+    let us = now_us();
+    c.out.array(2);
+    c.out.bulk_i64(us / 1_000_000);
+    c.out.bulk_i64(us % 1_000_000);
+}
+
+fn debug(e: &mut Engine, c: &mut Call) {
+    let sub = c.arg(1).to_ascii_lowercase();
+    match sub.as_slice() {
+        b"sleep" if c.argc() == 3 => {
+            let Some(secs) = parse_f64(c.arg(2)).filter(|s| *s >= 0.0) else { return c.out.error(NOT_INTEGER) };
+            // DEBUG SLEEP blocks the keyspace, as it blocks Redis's main thread.
+            std::thread::sleep(std::time::Duration::from_secs_f64(secs.min(3600.0)));
+            c.out.ok();
+        }
+        b"populate" if (3..=5).contains(&c.argc()) => {
+            let Some(count) = c.int_arg(2) else { return };
+            let prefix = c.args.get(3).copied().unwrap_or(b"key");
+            let size = match c.args.get(4) {
+                Some(a) => match parse_i64(a) {
+                    Some(n) if n >= 0 => Some(n as usize),
+                    _ => return c.out.error(NOT_INTEGER),
+                },
+                None => None,
+            };
+            let db = c.db();
+            let mut key = Vec::new();
+            for i in 0..count.max(0) {
+                key.clear();
+                key.extend_from_slice(prefix);
+                key.push(b':');
+                key.extend_from_slice(i.to_string().as_bytes());
+                if e.lookup(db, &key).is_some() {
+                    continue;
+                }
+                let mut value = format!("value:{i}").into_bytes();
+                if let Some(size) = size {
+                    value.resize(size, 0);
+                }
+                e.insert_value(db, &key, crate::types::Value::from_bytes(&value));
+            }
+            c.out.ok();
+        }
+        b"set-active-expire" if c.argc() == 3 => c.out.ok(),
+        b"help" => c.out.bulks(
+            ["DEBUG SLEEP <seconds>", "DEBUG POPULATE <count> [<prefix>] [<size>]"].iter().map(|s| s.as_bytes()),
+        ),
+        _ => c.out.error(&format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
+            String::from_utf8_lossy(c.arg(1))
+        )),
+    }
+}
+
+fn shutdown(e: &mut Engine, c: &mut Call) {
+    let mut save = None;
+    for i in 1..c.argc() {
+        if c.is(i, "SAVE") {
+            save = Some(true);
+        } else if c.is(i, "NOSAVE") {
+            save = Some(false);
+        } else if c.is(i, "NOW") || c.is(i, "FORCE") || c.is(i, "ABORT") {
+            // Accepted for compatibility; there are no replicas to wait for.
+        } else {
+            return c.out.error(SYNTAX);
+        }
+    }
+    e.requests.push(Request::Shutdown { save });
+    c.client.closing = true;
+}
+
+fn bgsave(e: &mut Engine, c: &mut Call) {
+    let schedule = match c.argc() {
+        1 => false,
+        2 if c.is(1, "SCHEDULE") => true,
+        _ => return c.out.error(SYNTAX),
+    };
+    e.requests.push(Request::BgSave { schedule });
+    c.out.simple("Background saving started");
+}
+
+fn save(e: &mut Engine, c: &mut Call) {
+    e.requests.push(Request::Save);
+    c.out.ok();
+}
+
+fn lastsave(e: &mut Engine, c: &mut Call) {
+    c.out.int(e.persistence.rdb_last_save_time);
+}
+
+fn bgrewriteaof(e: &mut Engine, c: &mut Call) {
+    e.requests.push(Request::BgRewriteAof);
+    c.out.simple("Background append only file rewriting started");
+}
+
+fn role(_: &mut Engine, c: &mut Call) {
+    c.out.array(3);
+    c.out.bulk(b"master");
+    c.out.int(0);
+    c.out.array(0);
+}

@@ -1,0 +1,5 @@
+//! Sets commands.
+
+use crate::engine::table::CommandSpec;
+
+pub static COMMANDS: &[CommandSpec] = &[];

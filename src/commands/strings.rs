@@ -1,0 +1,486 @@
+//! String commands.
+
+use crate::engine::table::{cmd, CommandSpec, DENYOOM, FAST, READONLY, WRITE};
+use crate::engine::{Call, Engine, NOT_INTEGER, SYNTAX};
+use crate::types::{Str, Value, WRONGTYPE};
+use crate::util::{fmt_i64, format_incr_float, itoa_buf, parse_f64, parse_i64};
+
+pub static COMMANDS: &[CommandSpec] = &[
+    cmd("get", 2, READONLY | FAST, (1, 1, 1), get),
+    cmd("set", -3, WRITE | DENYOOM, (1, 1, 1), set),
+    cmd("setnx", 3, WRITE | DENYOOM | FAST, (1, 1, 1), setnx),
+    cmd("setex", 4, WRITE | DENYOOM, (1, 1, 1), setex),
+    cmd("psetex", 4, WRITE | DENYOOM, (1, 1, 1), psetex),
+    cmd("mget", -2, READONLY | FAST, (1, -1, 1), mget),
+    cmd("mset", -3, WRITE | DENYOOM, (1, -1, 2), mset),
+    cmd("msetnx", -3, WRITE | DENYOOM, (1, -1, 2), msetnx),
+    cmd("incr", 2, WRITE | DENYOOM | FAST, (1, 1, 1), incr),
+    cmd("decr", 2, WRITE | DENYOOM | FAST, (1, 1, 1), decr),
+    cmd("incrby", 3, WRITE | DENYOOM | FAST, (1, 1, 1), incrby),
+    cmd("decrby", 3, WRITE | DENYOOM | FAST, (1, 1, 1), decrby),
+    cmd("incrbyfloat", 3, WRITE | DENYOOM | FAST, (1, 1, 1), incrbyfloat),
+    cmd("append", 3, WRITE | DENYOOM | FAST, (1, 1, 1), append),
+    cmd("strlen", 2, READONLY | FAST, (1, 1, 1), strlen),
+    cmd("getrange", 4, READONLY, (1, 1, 1), getrange),
+    cmd("substr", 4, READONLY, (1, 1, 1), getrange),
+    cmd("setrange", 4, WRITE | DENYOOM, (1, 1, 1), setrange),
+    cmd("getset", 3, WRITE | DENYOOM | FAST, (1, 1, 1), getset),
+    cmd("getdel", 2, WRITE | FAST, (1, 1, 1), getdel),
+    cmd("getex", -2, WRITE | FAST, (1, 1, 1), getex),
+];
+
+/// Largest string SETRANGE/APPEND may build (proto-max-bulk-len).
+const MAX_STRING: usize = 512 * 1024 * 1024;
+
+/// The string stored at `key`: Ok(None) if missing, Err after a WRONGTYPE reply.
+fn read_str<'e>(e: &'e mut Engine, c: &mut Call, key: &[u8]) -> Result<Option<&'e Str>, ()> {
+    match e.value(c.db(), key) {
+        None => Ok(None),
+        Some(Value::Str(s)) => Ok(Some(s)),
+        Some(_) => {
+            c.out.error(WRONGTYPE);
+            Err(())
+        }
+    }
+}
+
+fn get(e: &mut Engine, c: &mut Call) {
+    if let Ok(found) = read_str(e, c, c.arg(1)) {
+        match found {
+            Some(s) => s.with_bytes(|b| c.out.bulk(b)),
+            None => c.out.null(),
+        }
+    }
+}
+
+/// Options shared by SET and GETEX: a relative or absolute expiry.
+#[derive(Clone, Copy, PartialEq)]
+enum ExpireUnit {
+    Seconds,
+    Millis,
+    UnixSeconds,
+    UnixMillis,
+}
+
+/// Converts an expiry argument to an absolute time in ms, or replies
+/// "invalid expire time in '<cmd>' command".
+fn absolute_expire(e: &Engine, c: &mut Call, arg: &[u8], unit: ExpireUnit, name: &str) -> Option<i64> {
+    let invalid = |c: &mut Call| c.out.error(&format!("ERR invalid expire time in '{name}' command"));
+    let Some(n) = parse_i64(arg) else {
+        c.out.error(NOT_INTEGER);
+        return None;
+    };
+    if n <= 0 {
+        invalid(c);
+        return None;
+    }
+    let at = match unit {
+        ExpireUnit::Seconds => n.checked_mul(1000).and_then(|ms| ms.checked_add(e.now)),
+        ExpireUnit::Millis => n.checked_add(e.now),
+        ExpireUnit::UnixSeconds => n.checked_mul(1000),
+        ExpireUnit::UnixMillis => Some(n),
+    };
+    if at.is_none() {
+        invalid(c);
+    }
+    at
+}
+
+fn expire_unit(word: &[u8]) -> Option<ExpireUnit> {
+    match word.to_ascii_uppercase().as_slice() {
+        b"EX" => Some(ExpireUnit::Seconds),
+        b"PX" => Some(ExpireUnit::Millis),
+        b"EXAT" => Some(ExpireUnit::UnixSeconds),
+        b"PXAT" => Some(ExpireUnit::UnixMillis),
+        _ => None,
+    }
+}
+
+struct SetOptions {
+    nx: bool,
+    xx: bool,
+    get: bool,
+    keep_ttl: bool,
+    expire_at: Option<i64>,
+}
+
+fn parse_set_options(e: &Engine, c: &mut Call) -> Option<SetOptions> {
+    let mut o = SetOptions { nx: false, xx: false, get: false, keep_ttl: false, expire_at: None };
+    let mut unit_seen = false;
+    let mut i = 3;
+    while i < c.argc() {
+        let a = c.arg(i).to_ascii_uppercase();
+        match a.as_slice() {
+            b"NX" if !o.xx => o.nx = true,
+            b"XX" if !o.nx => o.xx = true,
+            b"GET" => o.get = true,
+            b"KEEPTTL" if !unit_seen => o.keep_ttl = true,
+            _ => match expire_unit(&a) {
+                Some(unit) if !unit_seen && !o.keep_ttl && i + 1 < c.argc() => {
+                    unit_seen = true;
+                    i += 1;
+                    o.expire_at = Some(absolute_expire(e, c, c.arg(i), unit, "set")?);
+                }
+                _ => {
+                    c.out.error(SYNTAX);
+                    return None;
+                }
+            },
+        }
+        i += 1;
+    }
+    Some(o)
+}
+
+fn set(e: &mut Engine, c: &mut Call) {
+    let Some(o) = parse_set_options(e, c) else { return };
+    let (db, key, val) = (c.db(), c.arg(1), c.arg(2));
+    // Plain SET overwrites any type; only SET … GET needs a string there.
+    let old = if o.get {
+        match read_str(e, c, key) {
+            Err(()) => return,
+            Ok(found) => found.map(|s| s.bytes().into_owned()),
+        }
+    } else {
+        None
+    };
+    let exists = e.lookup(db, key).is_some();
+    if (o.nx && exists) || (o.xx && !exists) {
+        if o.get {
+            reply_old(c, old);
+        } else {
+            c.out.null();
+        }
+        return;
+    }
+    let slot = e.set_value(db, key, Value::from_bytes(val), o.keep_ttl);
+    if let Some(at) = o.expire_at {
+        e.dbs[db].set_expire(slot, at);
+        let mut num = itoa_buf();
+        c.propagate_as(&[b"SET", key, val, b"PXAT", fmt_i64(at, &mut num)]);
+    }
+    e.dirty += 1;
+    if o.get {
+        reply_old(c, old);
+    } else {
+        c.out.ok();
+    }
+}
+
+fn reply_old(c: &mut Call, old: Option<Vec<u8>>) {
+    match old {
+        Some(v) => c.out.bulk(&v),
+        None => c.out.null(),
+    }
+}
+
+fn setnx(e: &mut Engine, c: &mut Call) {
+    let (db, key) = (c.db(), c.arg(1));
+    if e.lookup(db, key).is_some() {
+        c.out.int(0);
+        return;
+    }
+    e.insert_value(db, key, Value::from_bytes(c.arg(2)));
+    e.dirty += 1;
+    c.out.int(1);
+}
+
+fn set_with_ttl(e: &mut Engine, c: &mut Call, unit: ExpireUnit, name: &str) {
+    let Some(at) = absolute_expire(e, c, c.arg(2), unit, name) else { return };
+    let (db, key, val) = (c.db(), c.arg(1), c.arg(3));
+    let slot = e.set_value(db, key, Value::from_bytes(val), false);
+    e.dbs[db].set_expire(slot, at);
+    e.dirty += 1;
+    let mut num = itoa_buf();
+    c.propagate_as(&[b"SET", key, val, b"PXAT", fmt_i64(at, &mut num)]);
+    c.out.ok();
+}
+
+fn setex(e: &mut Engine, c: &mut Call) {
+    set_with_ttl(e, c, ExpireUnit::Seconds, "setex");
+}
+
+fn psetex(e: &mut Engine, c: &mut Call) {
+    set_with_ttl(e, c, ExpireUnit::Millis, "psetex");
+}
+
+fn mget(e: &mut Engine, c: &mut Call) {
+    c.out.array(c.argc() - 1);
+    for i in 1..c.argc() {
+        match e.value(c.db(), c.arg(i)) {
+            Some(Value::Str(s)) => s.with_bytes(|b| c.out.bulk(b)),
+            _ => c.out.null(),
+        }
+    }
+}
+
+fn mset_pairs(e: &mut Engine, c: &mut Call) {
+    let db = c.db();
+    for pair in c.args[1..].chunks(2) {
+        e.set_value(db, pair[0], Value::from_bytes(pair[1]), false);
+    }
+    e.dirty += (c.argc() as u64 - 1) / 2;
+}
+
+fn mset(e: &mut Engine, c: &mut Call) {
+    if c.argc().is_multiple_of(2) {
+        c.wrong_args("mset");
+        return;
+    }
+    mset_pairs(e, c);
+    c.out.ok();
+}
+
+fn msetnx(e: &mut Engine, c: &mut Call) {
+    if c.argc().is_multiple_of(2) {
+        c.wrong_args("msetnx");
+        return;
+    }
+    let db = c.db();
+    let any_exists = (1..c.argc()).step_by(2).any(|i| e.lookup(db, c.arg(i)).is_some());
+    if any_exists {
+        c.out.int(0);
+        return;
+    }
+    mset_pairs(e, c);
+    c.out.int(1);
+}
+
+/// Adds `delta` to the integer at `key` (created as 0).
+fn incr_by(e: &mut Engine, c: &mut Call, delta: i64) {
+    let (db, key) = (c.db(), c.arg(1));
+    let current = match e.value_mut(db, key) {
+        None => None,
+        Some(Value::Str(s)) => match s.as_int() {
+            Some(n) => Some(n),
+            None => return c.out.error(NOT_INTEGER),
+        },
+        Some(_) => return c.out.error(WRONGTYPE),
+    };
+    let Some(next) = current.unwrap_or(0).checked_add(delta) else {
+        return c.out.error("ERR increment or decrement would overflow");
+    };
+    match e.value_mut(db, key) {
+        Some(v) => *v = Value::Str(Str::Int(next)),
+        None => {
+            e.insert_value(db, key, Value::Str(Str::Int(next)));
+        }
+    }
+    e.dirty += 1;
+    c.out.int(next);
+}
+
+fn incr(e: &mut Engine, c: &mut Call) {
+    incr_by(e, c, 1);
+}
+
+fn decr(e: &mut Engine, c: &mut Call) {
+    incr_by(e, c, -1);
+}
+
+fn incrby(e: &mut Engine, c: &mut Call) {
+    if let Some(d) = c.int_arg(2) {
+        incr_by(e, c, d);
+    }
+}
+
+fn decrby(e: &mut Engine, c: &mut Call) {
+    let Some(d) = c.int_arg(2) else { return };
+    match d.checked_neg() {
+        Some(neg) => incr_by(e, c, neg),
+        None => c.out.error("ERR decrement would overflow"),
+    }
+}
+
+fn incrbyfloat(e: &mut Engine, c: &mut Call) {
+    let (db, key) = (c.db(), c.arg(1));
+    let Some(delta) = c.float_arg(2) else { return };
+    let current = match read_str(e, c, key) {
+        Err(()) => return,
+        Ok(None) => 0.0,
+        Ok(Some(s)) => match s.with_bytes(parse_f64) {
+            Some(v) => v,
+            None => return c.out.error("ERR value is not a valid float"),
+        },
+    };
+    let next = current + delta;
+    if !next.is_finite() {
+        return c.out.error("ERR increment would produce NaN or Infinity");
+    }
+    let text = format_incr_float(next);
+    e.set_value(db, key, Value::Str(Str::raw(text.as_bytes())), true);
+    e.dirty += 1;
+    // Replaying the float addition could round differently: log the result.
+    c.propagate_as(&[b"SET", key, text.as_bytes(), b"KEEPTTL"]);
+    c.out.bulk(text.as_bytes());
+}
+
+/// Rewrites the string at `key` through `f` (missing keys start empty),
+/// keeping its TTL; replies with the new length.
+fn edit_string(e: &mut Engine, c: &mut Call, f: impl FnOnce(&mut Vec<u8>)) -> Option<usize> {
+    let (db, key) = (c.db(), c.arg(1));
+    let mut bytes = match read_str(e, c, key) {
+        Err(()) => return None,
+        Ok(None) => Vec::new(),
+        Ok(Some(s)) => s.bytes().into_owned(),
+    };
+    f(&mut bytes);
+    let len = bytes.len();
+    e.set_value(db, key, Value::Str(Str::raw(&bytes)), true);
+    e.dirty += 1;
+    Some(len)
+}
+
+fn append(e: &mut Engine, c: &mut Call) {
+    let extra = c.arg(2);
+    let current = match read_str(e, c, c.arg(1)) {
+        Err(()) => return,
+        Ok(s) => s.map_or(0, |s| s.len()),
+    };
+    if current + extra.len() > MAX_STRING {
+        return c.out.error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+    }
+    if let Some(len) = edit_string(e, c, |b| b.extend_from_slice(extra)) {
+        c.out.int(len as i64);
+    }
+}
+
+fn strlen(e: &mut Engine, c: &mut Call) {
+    if let Ok(found) = read_str(e, c, c.arg(1)) {
+        c.out.int(found.map_or(0, |s| s.len()) as i64);
+    }
+}
+
+/// Clamps Redis-style inclusive (start, end) indexes, negatives from the end.
+pub fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let mut s = if start < 0 { len + start } else { start };
+    let mut e = if end < 0 { len + end } else { end };
+    s = s.max(0);
+    e = e.max(0);
+    if len == 0 || s > e || s >= len {
+        return None;
+    }
+    e = e.min(len - 1);
+    Some((s as usize, e as usize))
+}
+
+fn getrange(e: &mut Engine, c: &mut Call) {
+    let (Some(start), Some(end)) = (c.int_arg(2), c.int_arg(3)) else { return };
+    if let Ok(found) = read_str(e, c, c.arg(1)) {
+        let bytes = found.map(|s| s.bytes().into_owned()).unwrap_or_default();
+        // Redis answers "" when both indexes are negative and start > end.
+        if start < 0 && end < 0 && start > end {
+            return c.out.bulk(b"");
+        }
+        match clamp_range(start, end, bytes.len()) {
+            Some((s, e)) => c.out.bulk(&bytes[s..=e]),
+            None => c.out.bulk(b""),
+        }
+    }
+}
+
+fn setrange(e: &mut Engine, c: &mut Call) {
+    let Some(offset) = c.int_arg(2) else { return };
+    if offset < 0 {
+        return c.out.error("ERR offset is out of range");
+    }
+    let value = c.arg(3);
+    let current = match read_str(e, c, c.arg(1)) {
+        Err(()) => return,
+        Ok(s) => s.map(|s| s.len()),
+    };
+    if value.is_empty() {
+        // Nothing to write: the key is not created.
+        return c.out.int(current.unwrap_or(0) as i64);
+    }
+    if offset as usize + value.len() > MAX_STRING {
+        return c.out.error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+    }
+    let offset = offset as usize;
+    let done = edit_string(e, c, |b| {
+        if b.len() < offset + value.len() {
+            b.resize(offset + value.len(), 0);
+        }
+        b[offset..offset + value.len()].copy_from_slice(value);
+    });
+    if let Some(len) = done {
+        c.out.int(len as i64);
+    }
+}
+
+fn getset(e: &mut Engine, c: &mut Call) {
+    let (db, key) = (c.db(), c.arg(1));
+    let old = match read_str(e, c, key) {
+        Err(()) => return,
+        Ok(found) => found.map(|s| s.bytes().into_owned()),
+    };
+    e.set_value(db, key, Value::from_bytes(c.arg(2)), false);
+    e.dirty += 1;
+    reply_old(c, old);
+}
+
+fn getdel(e: &mut Engine, c: &mut Call) {
+    let (db, key) = (c.db(), c.arg(1));
+    let old = match read_str(e, c, key) {
+        Err(()) => return,
+        Ok(found) => found.map(|s| s.bytes().into_owned()),
+    };
+    if old.is_some() {
+        e.delete_key(db, key);
+        e.dirty += 1;
+        c.propagate_as(&[b"DEL", key]);
+    }
+    reply_old(c, old);
+}
+
+fn getex(e: &mut Engine, c: &mut Call) {
+    let (db, key) = (c.db(), c.arg(1));
+    let mut expire_at = None;
+    let mut persist = false;
+    let mut i = 2;
+    while i < c.argc() {
+        let word = c.arg(i).to_ascii_uppercase();
+        match expire_unit(&word) {
+            Some(unit) if i + 1 < c.argc() && expire_at.is_none() && !persist => {
+                i += 1;
+                let Some(at) = absolute_expire(e, c, c.arg(i), unit, "getex") else { return };
+                expire_at = Some(at);
+            }
+            None if word == b"PERSIST" && expire_at.is_none() => persist = true,
+            _ => return c.out.error(SYNTAX),
+        }
+        i += 1;
+    }
+    let value = match read_str(e, c, key) {
+        Err(()) => return,
+        Ok(None) => return c.out.null(),
+        Ok(Some(s)) => s.bytes().into_owned(),
+    };
+    let slot = e.lookup(db, key).expect("key just read");
+    if let Some(at) = expire_at {
+        e.dbs[db].set_expire(slot, at);
+        e.dirty += 1;
+        let mut num = itoa_buf();
+        c.propagate_as(&[b"PEXPIREAT", key, fmt_i64(at, &mut num)]);
+    } else if persist && e.dbs[db].persist(slot) {
+        e.dirty += 1;
+        c.propagate_as(&[b"PERSIST", key]);
+    }
+    c.out.bulk(&value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clamp_range;
+
+    #[test]
+    fn clamps_like_redis() {
+        assert_eq!(clamp_range(0, -1, 5), Some((0, 4)));
+        assert_eq!(clamp_range(-2, -1, 5), Some((3, 4)));
+        assert_eq!(clamp_range(3, 1, 5), None);
+        assert_eq!(clamp_range(0, 100, 5), Some((0, 4)));
+        assert_eq!(clamp_range(7, 9, 5), None);
+        assert_eq!(clamp_range(0, 0, 0), None);
+    }
+}

@@ -1,0 +1,5 @@
+//! Zsets commands.
+
+use crate::engine::table::CommandSpec;
+
+pub static COMMANDS: &[CommandSpec] = &[];

@@ -1,0 +1,122 @@
+//! Clients parked by blocking commands (BLPOP, BLMOVE, …): who waits on which
+//! key in arrival order, and which keys were written since the last check.
+
+use super::{ClientId, Engine, Outbound};
+use crate::reply::Reply;
+use std::collections::{HashMap, VecDeque};
+
+#[derive(Default)]
+pub struct Blocking {
+    waiters: HashMap<(usize, Vec<u8>), VecDeque<ClientId>>,
+    ready: Vec<(usize, Vec<u8>)>,
+}
+
+impl Blocking {
+    pub fn add(&mut self, id: ClientId, db: usize, keys: &[Vec<u8>]) {
+        for key in keys {
+            let q = self.waiters.entry((db, key.clone())).or_default();
+            if !q.contains(&id) {
+                q.push_back(id);
+            }
+        }
+    }
+
+    pub fn remove(&mut self, id: ClientId, db: usize, keys: &[Vec<u8>]) {
+        for key in keys {
+            let k = (db, key.clone());
+            if let Some(q) = self.waiters.get_mut(&k) {
+                q.retain(|&x| x != id);
+                if q.is_empty() {
+                    self.waiters.remove(&k);
+                }
+            }
+        }
+    }
+
+    /// A key was written: if anyone waits on it, check it after the command.
+    pub fn signal(&mut self, db: usize, key: &[u8]) {
+        if self.waiters.is_empty() {
+            return;
+        }
+        let k = (db, key.to_vec());
+        if self.waiters.contains_key(&k) && !self.ready.contains(&k) {
+            self.ready.push(k);
+        }
+    }
+
+    pub fn has_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
+    pub fn blocked_count(&self) -> usize {
+        let mut ids: Vec<ClientId> = self.waiters.values().flatten().copied().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.len()
+    }
+
+    fn waiting_on(&self, db: usize, key: &[u8]) -> Vec<ClientId> {
+        self.waiters.get(&(db, key.to_vec())).map(|q| q.iter().copied().collect()).unwrap_or_default()
+    }
+}
+
+impl Engine {
+    /// Re-runs the commands of clients blocked on keys that got written, in
+    /// the order they blocked; each served client's reply and its commands
+    /// queued behind go out through the outbox.
+    pub fn serve_ready_keys(&mut self) {
+        while !self.blocking.ready.is_empty() {
+            let ready = std::mem::take(&mut self.blocking.ready);
+            for (db, key) in ready {
+                for id in self.blocking.waiting_on(db, &key) {
+                    self.retry_blocked(id, false);
+                }
+            }
+        }
+    }
+
+    /// Runs a blocked client's command again. With `timed_out` it may not
+    /// block any more and answers as it would have without data.
+    pub(crate) fn retry_blocked(&mut self, id: ClientId, timed_out: bool) {
+        let Some(mut client) = self.clients.remove(&id) else { return };
+        let Some(blocked) = client.blocked.take() else {
+            self.clients.insert(id, client);
+            return;
+        };
+        let mut out = Reply::new(client.resp3);
+        let args: Vec<&[u8]> = blocked.command.iter().map(|a| a.as_slice()).collect();
+        let spec = self.commands.get(args[0]).expect("blocked command exists");
+        self.now = crate::util::now_ms();
+        match self.call(spec, &mut client, &args, &mut out, timed_out) {
+            Some(_) => {
+                // Still nothing to pop (another client was faster): keep waiting.
+                client.blocked = Some(blocked);
+            }
+            None => {
+                self.blocking.remove(id, blocked.db, &blocked.keys);
+                let close = self.drain_pending(&mut client, &mut out);
+                if !out.is_empty() {
+                    self.outbox.push((id, Outbound::Data(out.take().freeze())));
+                }
+                if close {
+                    self.outbox.push((id, Outbound::Close));
+                }
+            }
+        }
+        self.clients.insert(id, client);
+    }
+
+    /// Times out blocked clients whose deadline passed.
+    pub fn expire_blocked_clients(&mut self) {
+        let now = self.now;
+        let due: Vec<ClientId> = self
+            .clients
+            .values()
+            .filter(|c| c.blocked.as_ref().and_then(|b| b.deadline).is_some_and(|d| d <= now))
+            .map(|c| c.id)
+            .collect();
+        for id in due {
+            self.retry_blocked(id, true);
+        }
+    }
+}

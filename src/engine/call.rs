@@ -1,0 +1,93 @@
+//! The context one command runs in: its arguments, its client, its reply,
+//! and how its effect is recorded for the AOF.
+
+use super::client::Client;
+use crate::reply::Reply;
+use crate::util::{parse_f64, parse_i64};
+use bytes::BytesMut;
+
+pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+pub const NOT_FLOAT: &str = "ERR value is not a valid float";
+pub const SYNTAX: &str = "ERR syntax error";
+
+/// A request to park the client until one of `keys` gets data.
+pub struct BlockRequest {
+    pub keys: Vec<Vec<u8>>,
+    pub deadline: Option<i64>,
+}
+
+pub struct Call<'a> {
+    pub args: &'a [&'a [u8]],
+    pub out: &'a mut Reply,
+    pub client: &'a mut Client,
+    /// Inside EXEC, or re-run for a woken client: never block.
+    pub no_block: bool,
+    /// Replacement AOF records, when the command's own text would not replay
+    /// to the same state (EXPIRE → PEXPIREAT, SPOP → SREM, …).
+    pub(crate) records: Option<BytesMut>,
+    pub(crate) block: Option<BlockRequest>,
+}
+
+impl<'a> Call<'a> {
+    pub fn new(args: &'a [&'a [u8]], out: &'a mut Reply, client: &'a mut Client) -> Call<'a> {
+        Call { args, out, client, no_block: false, records: None, block: None }
+    }
+
+    pub fn db(&self) -> usize {
+        self.client.db
+    }
+
+    pub fn arg(&self, i: usize) -> &'a [u8] {
+        self.args[i]
+    }
+
+    pub fn argc(&self) -> usize {
+        self.args.len()
+    }
+
+    /// The argument as an integer, or the Redis error reply and None.
+    pub fn int_arg(&mut self, i: usize) -> Option<i64> {
+        let v = parse_i64(self.args[i]);
+        if v.is_none() {
+            self.out.error(NOT_INTEGER);
+        }
+        v
+    }
+
+    pub fn float_arg(&mut self, i: usize) -> Option<f64> {
+        let v = parse_f64(self.args[i]);
+        if v.is_none() {
+            self.out.error(NOT_FLOAT);
+        }
+        v
+    }
+
+    /// Case-insensitive comparison of argument `i` with an option name.
+    pub fn is(&self, i: usize, word: &str) -> bool {
+        self.args.get(i).is_some_and(|a| a.eq_ignore_ascii_case(word.as_bytes()))
+    }
+
+    /// Records `parts` in the AOF instead of the command itself; call several
+    /// times for several records, or with nothing to record for none.
+    pub fn propagate_as(&mut self, parts: &[&[u8]]) {
+        let buf = self.records.get_or_insert_with(BytesMut::new);
+        if !parts.is_empty() {
+            crate::aof_record::encode_command(buf, parts);
+        }
+    }
+
+    /// Suppresses the AOF record of a command that changed nothing durable.
+    pub fn propagate_nothing(&mut self) {
+        self.records.get_or_insert_with(BytesMut::new);
+    }
+
+    /// Parks the client (blocking commands); the command is run again when a
+    /// key is signalled ready, or times out with a null reply.
+    pub fn block_on(&mut self, keys: Vec<Vec<u8>>, deadline: Option<i64>) {
+        self.block = Some(BlockRequest { keys, deadline });
+    }
+
+    pub fn wrong_args(&mut self, name: &str) {
+        self.out.error(&format!("ERR wrong number of arguments for '{name}' command"));
+    }
+}

@@ -1,0 +1,65 @@
+//! Per-connection state the keyspace keeps: selected db, protocol, auth,
+//! transaction, subscriptions and blocking.
+
+use crate::resp::Batch;
+
+pub type ClientId = u64;
+
+/// A command kept for later (queued in MULTI, or waiting while blocked).
+pub type OwnedCommand = Vec<Vec<u8>>;
+
+#[derive(Default)]
+pub struct Client {
+    pub id: ClientId,
+    pub addr: String,
+    pub laddr: String,
+    pub name: Option<Vec<u8>>,
+    pub db: usize,
+    pub resp3: bool,
+    pub authenticated: bool,
+    pub created_ms: i64,
+    pub last_active_ms: i64,
+    pub last_cmd: String,
+    /// Commands queued after MULTI; `multi_error` once one failed to queue.
+    pub multi: Option<Vec<OwnedCommand>>,
+    pub multi_error: bool,
+    pub watched: Vec<(usize, Vec<u8>)>,
+    pub channels: Vec<Vec<u8>>,
+    pub patterns: Vec<Vec<u8>>,
+    /// The blocking command waiting for data, and when it gives up.
+    pub blocked: Option<Blocked>,
+    /// Commands of the batch that arrived after the blocking command.
+    pub pending: std::collections::VecDeque<Batch>,
+    pub closing: bool,
+}
+
+pub struct Blocked {
+    pub command: OwnedCommand,
+    pub keys: Vec<Vec<u8>>,
+    pub db: usize,
+    /// Absolute deadline in ms; None waits forever.
+    pub deadline: Option<i64>,
+}
+
+impl Client {
+    pub fn new(id: ClientId, addr: String, laddr: String, now_ms: i64, needs_auth: bool) -> Client {
+        Client {
+            id,
+            addr,
+            laddr,
+            created_ms: now_ms,
+            last_active_ms: now_ms,
+            authenticated: !needs_auth,
+            ..Default::default()
+        }
+    }
+
+    pub fn subscriptions(&self) -> usize {
+        self.channels.len() + self.patterns.len()
+    }
+
+    /// In RESP2 a subscribed client may only run subscription commands.
+    pub fn in_pubsub_mode(&self) -> bool {
+        !self.resp3 && self.subscriptions() > 0
+    }
+}

@@ -1,0 +1,168 @@
+//! Running a batch: command lookup, the checks Redis makes before a command
+//! (arity, auth, pub/sub context, loading, MISCONF, MULTI queuing), the call
+//! itself, and what follows it (AOF record, WATCH, waking blocked clients).
+
+use super::client::Blocked;
+use super::table::{self, CommandSpec};
+use super::{BlockRequest, Call, Client, ClientId, Engine};
+use crate::reply::Reply;
+use crate::resp::Batch;
+use bytes::BytesMut;
+
+enum Flow {
+    Continue,
+    Blocked,
+    Close,
+}
+
+/// What a batch produced for its own client.
+pub struct BatchOutput {
+    pub data: BytesMut,
+    pub close: bool,
+}
+
+impl Engine {
+    /// Runs every command of `batch` for client `id`, in order, unless the
+    /// client blocks; commands behind a blocking one wait for it.
+    pub fn execute(&mut self, id: ClientId, batch: Batch) -> BatchOutput {
+        let Some(mut client) = self.clients.remove(&id) else {
+            return BatchOutput { data: BytesMut::new(), close: true };
+        };
+        let mut out = Reply::new(client.resp3);
+        client.pending.push_back(batch);
+        let close = if client.blocked.is_some() { false } else { self.drain_pending(&mut client, &mut out) };
+        client.last_active_ms = self.now;
+        self.clients.insert(id, client);
+        BatchOutput { data: out.take(), close }
+    }
+
+    /// Runs queued batches until they are done or the client blocks; true
+    /// if the connection must close after the output.
+    pub(crate) fn drain_pending(&mut self, client: &mut Client, out: &mut Reply) -> bool {
+        while client.blocked.is_none() {
+            let Some(batch) = client.pending.pop_front() else { break };
+            let mut args: Vec<&[u8]> = Vec::with_capacity(8);
+            for (i, cmd) in batch.commands().enumerate() {
+                cmd.collect_into(&mut args);
+                match self.process(client, &args, out) {
+                    Flow::Continue => {}
+                    Flow::Close => {
+                        client.pending.clear();
+                        return true;
+                    }
+                    Flow::Blocked => {
+                        if i + 1 < batch.len() {
+                            client.pending.push_front(batch.tail(i + 1));
+                        }
+                        return false;
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    fn process(&mut self, client: &mut Client, args: &[&[u8]], out: &mut Reply) -> Flow {
+        self.now = crate::util::now_ms();
+        let Some(spec) = self.commands.get(args[0]) else {
+            let mut shown = String::new();
+            for a in &args[1..] {
+                if shown.len() >= 128 {
+                    break;
+                }
+                shown.push_str(&format!("'{}' ", String::from_utf8_lossy(a)));
+            }
+            out.error(&format!(
+                "ERR unknown command '{}', with args beginning with: {}",
+                String::from_utf8_lossy(&args[0][..args[0].len().min(128)]),
+                shown
+            ));
+            client.multi_error |= client.multi.is_some();
+            return Flow::Continue;
+        };
+        client.last_cmd.clear();
+        client.last_cmd.push_str(spec.name);
+        if !spec.arity_ok(args.len()) {
+            out.error(&format!("ERR wrong number of arguments for '{}' command", spec.name));
+            client.multi_error |= client.multi.is_some();
+            return Flow::Continue;
+        }
+        if !client.authenticated && !spec.has(table::NO_AUTH) {
+            out.error("NOAUTH Authentication required.");
+            client.multi_error |= client.multi.is_some();
+            return Flow::Continue;
+        }
+        if client.in_pubsub_mode() && !spec.has(table::PUBSUB_CONTEXT) {
+            out.error(&format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                spec.name
+            ));
+            return Flow::Continue;
+        }
+        if self.persistence.loading && !spec.has(table::LOADING) {
+            out.error("LOADING Redis is loading the dataset in memory");
+            return Flow::Continue;
+        }
+        if spec.has(table::DENYOOM) || spec.is_write() {
+            if let Some(err) = &self.write_error {
+                out.error(err);
+                client.multi_error |= client.multi.is_some();
+                return Flow::Continue;
+            }
+        }
+        if let Some(queue) = client.multi.as_mut().filter(|_| !spec.has(table::NO_MULTI)) {
+            queue.push(args.iter().map(|a| a.to_vec()).collect());
+            out.simple("QUEUED");
+            return Flow::Continue;
+        }
+        if let Some(req) = self.call(spec, client, args, out, false) {
+            let db = client.db;
+            self.blocking.add(client.id, db, &req.keys);
+            client.blocked = Some(Blocked {
+                command: args.iter().map(|a| a.to_vec()).collect(),
+                keys: req.keys,
+                db,
+                deadline: req.deadline,
+            });
+            return Flow::Blocked;
+        }
+        if self.blocking.has_ready() {
+            self.serve_ready_keys();
+        }
+        if client.closing {
+            return Flow::Close;
+        }
+        Flow::Continue
+    }
+
+    /// Runs one command and records its effect. Returns a block request if
+    /// the command parked the client.
+    pub fn call(
+        &mut self,
+        spec: &'static CommandSpec,
+        client: &mut Client,
+        args: &[&[u8]],
+        out: &mut Reply,
+        no_block: bool,
+    ) -> Option<BlockRequest> {
+        let dirty_before = self.dirty;
+        let db = client.db;
+        let mut call = Call::new(args, out, client);
+        call.no_block = no_block;
+        (spec.handler)(self, &mut call);
+        let Call { records, block, .. } = call;
+        self.stats.total_commands_processed += 1;
+        let changed = self.dirty != dirty_before;
+        match records {
+            Some(records) => self.aof.encoded(db, &records),
+            None if changed => self.aof.command(db, args),
+            None => {}
+        }
+        if changed && spec.is_write() {
+            for i in spec.key_indexes(args.len()) {
+                self.signal_modified(db, args[i]);
+            }
+        }
+        block
+    }
+}

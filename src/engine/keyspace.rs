@@ -1,0 +1,131 @@
+//! Key access with Redis's semantics: lazy expiry on lookup (logged to the AOF
+//! as a DEL), an active expiry cycle, and helpers commands share.
+
+use super::Engine;
+use crate::store::Slot;
+use crate::types::Value;
+
+pub enum Lookup {
+    Missing,
+    Found(Slot),
+}
+
+/// Keys sampled per db per active expiry round (ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP).
+const EXPIRE_SAMPLE: usize = 20;
+/// Repeat a round while more than this percentage of samples had expired.
+const EXPIRE_REPEAT_PERCENT: usize = 10;
+/// Time budget of one active cycle, as a share of the cron period (25%).
+const EXPIRE_BUDGET_PERCENT: i64 = 25;
+
+impl Engine {
+    /// Finds a live key, deleting it first if its TTL has passed.
+    pub fn lookup(&mut self, db: usize, key: &[u8]) -> Option<Slot> {
+        let slot = self.dbs[db].find(key)?;
+        match self.dbs[db].expire_at(slot) {
+            Some(at) if at <= self.now && !self.persistence.loading => {
+                self.expire_key(db, key);
+                None
+            }
+            _ => Some(slot),
+        }
+    }
+
+    /// Lookup for reading, counted as hit or miss.
+    pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<Slot> {
+        let found = self.lookup(db, key);
+        if found.is_some() {
+            self.stats.keyspace_hits += 1;
+        } else {
+            self.stats.keyspace_misses += 1;
+        }
+        found
+    }
+
+    /// The live value of a key (None when missing or expired).
+    pub fn value(&mut self, db: usize, key: &[u8]) -> Option<&Value> {
+        let slot = self.lookup_read(db, key)?;
+        Some(self.dbs[db].value(slot))
+    }
+
+    pub fn value_mut(&mut self, db: usize, key: &[u8]) -> Option<&mut Value> {
+        let slot = self.lookup(db, key)?;
+        Some(self.dbs[db].value_mut(slot))
+    }
+
+    fn expire_key(&mut self, db: usize, key: &[u8]) {
+        self.dbs[db].remove(key);
+        self.stats.expired_keys += 1;
+        self.aof.command(db, &[b"DEL", key]);
+        self.watches.touch(db, key);
+    }
+
+    /// Adds or replaces a key's value; drops the TTL unless `keep_ttl`.
+    pub fn set_value(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) -> Slot {
+        let can_resize = self.can_resize();
+        self.dbs[db].set(key, value, keep_ttl, can_resize)
+    }
+
+    /// Adds a key that lookup just reported missing.
+    pub fn insert_value(&mut self, db: usize, key: &[u8], value: Value) -> Slot {
+        let can_resize = self.can_resize();
+        self.dbs[db].insert(key, value, can_resize)
+    }
+
+    /// Deletes a key if it is live; true if it was.
+    pub fn delete_key(&mut self, db: usize, key: &[u8]) -> bool {
+        if self.lookup(db, key).is_none() {
+            return false;
+        }
+        self.dbs[db].remove(key).is_some()
+    }
+
+    /// Expiry as a client sees it: None for no key, Some(None) for no TTL.
+    pub fn ttl_of(&mut self, db: usize, key: &[u8]) -> Option<Option<i64>> {
+        let slot = self.lookup_read(db, key)?;
+        Some(self.dbs[db].expire_at(slot))
+    }
+
+    /// Redis's active expiry: sample keys with a TTL in every db, delete the
+    /// expired ones, and go on while many of the samples were expired and
+    /// the time budget allows.
+    pub fn active_expire_cycle(&mut self) {
+        if self.persistence.loading {
+            return;
+        }
+        let budget_us = 1_000_000 / self.config.hz.max(1) as i64 * EXPIRE_BUDGET_PERCENT / 100;
+        let start = crate::util::now_us();
+        for db in 0..self.dbs.len() {
+            loop {
+                let n = self.dbs[db].expires_len();
+                if n == 0 {
+                    break;
+                }
+                let mut expired = 0;
+                let samples = EXPIRE_SAMPLE.min(n);
+                for _ in 0..samples {
+                    let Some((slot, at)) = self.dbs[db].sample_expire(&mut self.rng) else { break };
+                    if at <= self.now {
+                        let key = self.dbs[db].key(slot).to_vec();
+                        self.expire_key(db, &key);
+                        expired += 1;
+                    }
+                }
+                if expired * 100 <= samples * EXPIRE_REPEAT_PERCENT || crate::util::now_us() - start > budget_us {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Marks keys written by a command: WATCH invalidation and waking
+    /// clients blocked on them.
+    pub fn signal_modified(&mut self, db: usize, key: &[u8]) {
+        self.watches.touch(db, key);
+        self.blocking.signal(db, key);
+    }
+
+    /// Marks every key of a db as modified (FLUSHDB, SWAPDB).
+    pub fn signal_db_modified(&mut self, db: usize) {
+        self.watches.touch_db(db);
+    }
+}

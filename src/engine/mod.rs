@@ -1,0 +1,146 @@
+//! Command execution over the keyspace, free of any actor or I/O: the
+//! keyspace actor feeds it batches and forwards what it produces (replies,
+//! messages for other clients, AOF records, requests for persistence work).
+
+mod blocking;
+mod call;
+pub mod client;
+mod dispatch;
+mod keyspace;
+mod propagate;
+mod pubsub;
+pub mod stats;
+pub mod table;
+mod watch;
+
+pub use blocking::Blocking;
+pub use call::{BlockRequest, Call, NOT_FLOAT, NOT_INTEGER, SYNTAX};
+pub use client::{Client, ClientId, OwnedCommand};
+pub use keyspace::Lookup;
+pub use propagate::Propagator;
+pub use pubsub::PubSub;
+pub use stats::{PersistenceInfo, Stats};
+pub use watch::Watches;
+
+use crate::config::Config;
+use crate::store::Db;
+use crate::util::Rng;
+use bytes::Bytes;
+use std::collections::HashMap;
+use table::CommandTable;
+
+/// Something for a client other than the one whose batch is running.
+pub enum Outbound {
+    Data(Bytes),
+    Close,
+}
+
+/// Work only the actor layer can do, asked for by a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    BgSave {
+        schedule: bool,
+    },
+    Save,
+    BgRewriteAof,
+    Shutdown {
+        save: Option<bool>,
+    },
+    /// CONFIG SET appendonly / appendfsync changed.
+    AofConfigChanged,
+}
+
+pub struct Engine {
+    pub dbs: Vec<Db>,
+    pub config: Config,
+    pub stats: Stats,
+    pub persistence: PersistenceInfo,
+    /// Changes since the last successful save (rdb_changes_since_last_save).
+    pub dirty: u64,
+    pub rng: Rng,
+    /// The cached clock for the running command, as Redis caches mstime.
+    pub now: i64,
+    pub start_ms: i64,
+    pub clients: HashMap<ClientId, Box<Client>>,
+    pub blocking: Blocking,
+    pub pubsub: PubSub,
+    pub watches: Watches,
+    pub outbox: Vec<(ClientId, Outbound)>,
+    pub aof: Propagator,
+    pub requests: Vec<Request>,
+    pub commands: CommandTable,
+    /// A fork child shares the pages: keep tables from resizing.
+    pub child_active: bool,
+    /// Why write commands are refused right now (MISCONF), if they are.
+    pub write_error: Option<String>,
+    pub tcp_port: u16,
+    pub run_id: String,
+}
+
+impl Engine {
+    pub fn new(config: Config) -> Engine {
+        let now = crate::util::now_ms();
+        let mut rng = Rng::seeded();
+        let run_id = (0..40).map(|_| char::from_digit(rng.below(16) as u32, 16).unwrap_or('0')).collect();
+        Engine {
+            dbs: (0..config.databases).map(|_| Db::default()).collect(),
+            tcp_port: config.port,
+            config,
+            stats: Stats::default(),
+            persistence: PersistenceInfo::default(),
+            dirty: 0,
+            rng,
+            now,
+            start_ms: now,
+            clients: HashMap::new(),
+            blocking: Blocking::default(),
+            pubsub: PubSub::default(),
+            watches: Watches::default(),
+            outbox: Vec::new(),
+            aof: Propagator::default(),
+            requests: Vec::new(),
+            commands: CommandTable::new(crate::commands::GROUPS),
+            child_active: false,
+            write_error: None,
+            run_id,
+        }
+    }
+
+    pub fn can_resize(&self) -> bool {
+        !self.child_active
+    }
+
+    /// Registers a new connection.
+    pub fn connect(&mut self, id: ClientId, addr: String, laddr: String) {
+        let client = Client::new(id, addr, laddr, self.now, self.config.requirepass.is_some());
+        self.clients.insert(id, Box::new(client));
+        self.stats.total_connections_received += 1;
+    }
+
+    /// Forgets a connection: its subscriptions, watches and blocking.
+    pub fn disconnect(&mut self, id: ClientId) {
+        if let Some(client) = self.clients.remove(&id) {
+            self.pubsub.remove_client(&client);
+            self.watches.unwatch_all(id, &client.watched);
+            if let Some(b) = &client.blocked {
+                self.blocking.remove(id, b.db, &b.keys);
+            }
+        }
+    }
+
+    pub fn connected_clients(&self) -> usize {
+        self.clients.len()
+    }
+
+    /// Periodic work (hz times a second): expiry, blocked timeouts, stats.
+    pub fn cron(&mut self) {
+        self.now = crate::util::now_ms();
+        self.active_expire_cycle();
+        self.expire_blocked_clients();
+        self.stats.sample(self.now);
+        let can_resize = self.can_resize();
+        for db in &mut self.dbs {
+            db.shrink_if_sparse(can_resize);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! The command table: names, arity, flags and key positions, as in Redis's
+//! command table, each pointing at its handler.
+
+use super::{Call, Engine};
+
+pub type Handler = fn(&mut Engine, &mut Call);
+
+pub const WRITE: u32 = 1;
+pub const READONLY: u32 = 1 << 1;
+/// May be refused while persistence is failing (MISCONF).
+pub const DENYOOM: u32 = 1 << 2;
+pub const ADMIN: u32 = 1 << 3;
+pub const PUBSUB: u32 = 1 << 4;
+/// Allowed while the dataset is loading.
+pub const LOADING: u32 = 1 << 5;
+pub const FAST: u32 = 1 << 6;
+/// Allowed before AUTH.
+pub const NO_AUTH: u32 = 1 << 7;
+/// Runs immediately even inside MULTI (EXEC, DISCARD, …).
+pub const NO_MULTI: u32 = 1 << 8;
+pub const BLOCKING: u32 = 1 << 9;
+/// Allowed in RESP2 subscribe mode.
+pub const PUBSUB_CONTEXT: u32 = 1 << 10;
+
+pub struct CommandSpec {
+    pub name: &'static str,
+    /// Redis arity: exact count if positive, minimum count if negative.
+    pub arity: i32,
+    pub flags: u32,
+    /// Keys the command may modify or watch: first, last (negative counts from
+    /// the end), step — Redis's legacy key specification.
+    pub first_key: i32,
+    pub last_key: i32,
+    pub step: i32,
+    pub handler: Handler,
+}
+
+impl CommandSpec {
+    pub fn is_write(&self) -> bool {
+        self.flags & WRITE != 0
+    }
+
+    pub fn has(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
+
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let a = self.arity;
+        (a >= 0 && argc == a as usize) || (a < 0 && argc >= (-a) as usize)
+    }
+
+    /// Indexes of the key arguments in an argument vector of length `argc`.
+    pub fn key_indexes(&self, argc: usize) -> impl Iterator<Item = usize> {
+        let first = self.first_key.max(0) as usize;
+        let last = if self.last_key < 0 { argc as i32 + self.last_key } else { self.last_key };
+        let step = self.step.max(1) as usize;
+        let last = if first == 0 { 0 } else { (last.max(0) as usize).min(argc.saturating_sub(1)) };
+        (first..=last).step_by(step).filter(move |&i| i > 0 && i < argc)
+    }
+}
+
+/// Shorthand for table rows.
+pub const fn cmd(name: &'static str, arity: i32, flags: u32, keys: (i32, i32, i32), handler: Handler) -> CommandSpec {
+    CommandSpec { name, arity, flags, first_key: keys.0, last_key: keys.1, step: keys.2, handler }
+}
+
+/// Name → spec, built once from every command group's table.
+pub struct CommandTable {
+    map: hashbrown::HashMap<&'static str, &'static CommandSpec>,
+    all: Vec<&'static CommandSpec>,
+}
+
+impl CommandTable {
+    pub fn new(groups: &[&'static [CommandSpec]]) -> CommandTable {
+        let all: Vec<&'static CommandSpec> = groups.iter().flat_map(|g| g.iter()).collect();
+        let map = all.iter().map(|c| (c.name, *c)).collect();
+        CommandTable { map, all }
+    }
+
+    /// Case-insensitive lookup without allocating for names up to 32 bytes.
+    pub fn get(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+        let mut buf = [0u8; 32];
+        if name.len() > buf.len() {
+            return None;
+        }
+        for (d, s) in buf.iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
+        }
+        let lower = std::str::from_utf8(&buf[..name.len()]).ok()?;
+        self.map.get(lower).copied()
+    }
+
+    pub fn all(&self) -> &[&'static CommandSpec] {
+        &self.all
+    }
+}

@@ -1,0 +1,66 @@
+//! Memory figures for INFO: the allocator's count of live bytes and the
+//! process's resident set, read from jemalloc and /proc like Redis does.
+
+/// Bytes allocated by the program (jemalloc's stats.allocated).
+pub fn used_memory() -> u64 {
+    #[cfg(not(target_env = "msvc"))]
+    {
+        let _ = tikv_jemalloc_ctl::epoch::advance();
+        tikv_jemalloc_ctl::stats::allocated::read().map(|v| v as u64).unwrap_or(0)
+    }
+    #[cfg(target_env = "msvc")]
+    {
+        0
+    }
+}
+
+/// Resident set size from /proc/self/statm.
+pub fn rss() -> u64 {
+    let page = 4096;
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
+        .map(|pages| pages * page)
+        .unwrap_or(0)
+}
+
+/// Total physical memory from /proc/meminfo.
+pub fn total_system_memory() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+/// Redis's bytesToHuman: 1.50M, 12.00K, 900B.
+pub fn human(bytes: u64) -> String {
+    let b = bytes as f64;
+    const K: f64 = 1024.0;
+    if b < K {
+        format!("{bytes}B")
+    } else if b < K * K {
+        format!("{:.2}K", b / K)
+    } else if b < K * K * K {
+        format!("{:.2}M", b / (K * K))
+    } else if b < K * K * K * K {
+        format!("{:.2}G", b / (K * K * K))
+    } else {
+        format!("{:.2}T", b / (K * K * K * K))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn human_sizes() {
+        assert_eq!(super::human(900), "900B");
+        assert_eq!(super::human(1536), "1.50K");
+        assert_eq!(super::human(3 * 1024 * 1024), "3.00M");
+        assert!(super::rss() > 0);
+    }
+}

@@ -9,3 +9,4 @@ pub mod util;
 pub mod store;
 pub mod types;
 pub mod config;
+pub mod rdb;

@@ -362,3 +362,36 @@ proptest! {
         let _ = read_all(&raw);
     }
 }
+
+#[test]
+fn ziplist_era_types() {
+    // Ziplist ["a", 1]: prevlen 0, 1-byte string; prevlen 3, immediate 1.
+    let zl = [16, 0, 0, 0, 13, 0, 0, 0, 2, 0, 0, 0x01, b'a', 3, 0xF2, 0xFF];
+    let mut body = Vec::new();
+    for (t, key) in [(10u8, "lz"), (12, "zz"), (13, "hz")] {
+        body.push(t);
+        body.extend_from_slice(&[1, key.as_bytes()[0]]);
+        body.extend_from_slice(&str_blob(&zl));
+    }
+    // Quicklist (v1) of two ziplist nodes.
+    body.extend_from_slice(b"\x0E\x01q\x02");
+    body.extend_from_slice(&str_blob(&zl));
+    body.extend_from_slice(&str_blob(&zl));
+    body.extend_from_slice(b"\x09\x01m");
+    body.extend_from_slice(&str_blob(b"\x01\x01a\x01\x00b\xFF"));
+    let got = read_all(&hand_file(9, &body)).unwrap();
+    let pair = vec![(v("a"), v("1"))];
+    let want = vec![
+        entry(0, b"l", RdbValue::List(vec![v("a"), v("1")]), None),
+        entry(0, b"z", RdbValue::ZSet(vec![(v("a"), 1.0)]), None),
+        entry(0, b"h", RdbValue::Hash(pair), None),
+        entry(
+            0,
+            b"q",
+            RdbValue::List(vec![v("a"), v("1"), v("a"), v("1")]),
+            None,
+        ),
+        entry(0, b"m", RdbValue::Hash(vec![(v("a"), v("b"))]), None),
+    ];
+    assert_eq!(got, want);
+}

@@ -2,13 +2,15 @@
 //! persistence formats. The actors in `actors/` drive it; nothing here knows
 //! about actix.
 
-pub mod aof_record;
+pub mod aof;
 pub mod commands;
 pub mod config;
 pub mod engine;
+pub mod fork;
 pub mod glob;
 pub mod log;
 pub mod memory;
+pub mod rdb;
 pub mod reply;
 pub mod resp;
 pub mod store;

@@ -54,3 +54,90 @@ pub struct Disconnect {
 pub struct Shutdown {
     pub reason: &'static str,
 }
+
+/// Keyspace → AOF writer: records produced by commands, in execution order;
+/// `end` is the running total of record bytes sent, including these.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct AofAppend {
+    pub data: Bytes,
+    pub end: u64,
+}
+
+/// Keyspace → AOF writer, right before a rewrite fork: everything sent so
+/// far is in the base the child will write; later records form the tail.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct AofRewriteStart;
+
+/// Keyspace → AOF writer: start logging to the configured file (truncating
+/// it when a rewrite will produce its base), with this fsync policy.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct AofOpen {
+    pub path: std::path::PathBuf,
+    pub policy: forkv::config::FsyncPolicy,
+    pub truncate: bool,
+}
+
+/// Keyspace → AOF writer: appendonly was turned off.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct AofClose;
+
+/// Keyspace → AOF writer: write and fsync everything now (shutdown).
+#[derive(Message)]
+#[rtype(result = "Result<(), String>")]
+pub struct AofFlush;
+
+/// Supervisor → AOF writer: the rewrite child exited.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct AofRewriteDone {
+    pub temp: std::path::PathBuf,
+    pub ok: bool,
+}
+
+/// AOF writer → keyspace: records up to `written` are in the file (write
+/// returned) and up to `synced` are on disk (fdatasync returned).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct AofProgress {
+    pub written: u64,
+    pub synced: u64,
+    pub status: AofStatus,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct AofStatus {
+    /// The last write or fsync error, cleared once writing works again.
+    pub error: Option<String>,
+    pub current_size: u64,
+    pub base_size: u64,
+    pub delayed_fsync: u64,
+}
+
+/// AOF writer → keyspace: a rewrite finished (or failed) and the writer
+/// carries on with the new (or old) file.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct AofRewritten {
+    pub ok: bool,
+    pub error: Option<String>,
+}
+
+/// AOF writer → fsync actor: make the file durable up to `end`.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct FsyncRequest {
+    pub file: std::sync::Arc<std::fs::File>,
+    pub end: u64,
+}
+
+/// Fsync actor → AOF writer: the fsync for `end` returned.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct FsyncDone {
+    pub end: u64,
+    pub result: Result<(), String>,
+}

@@ -12,11 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn redis_available() -> bool {
-    let ok = Command::new("redis-server")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
+    let ok = Command::new("redis-server").arg("--version").output().map(|o| o.status.success()).unwrap_or(false);
     if !ok {
         eprintln!("note: redis-server not on PATH, skipping Redis compatibility test");
     }
@@ -38,23 +34,12 @@ struct Server {
 
 impl Server {
     fn start(dir: &Path, dbfilename: &str) -> Server {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .arg("--dir")
             .arg(dir)
-            .args([
-                "--dbfilename",
-                dbfilename,
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
+            .args(["--dbfilename", dbfilename, "--save", "", "--appendonly", "no"])
             .args(["--daemonize", "no", "--enable-debug-command", "yes"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -79,10 +64,7 @@ impl Server {
     fn try_conn(&self) -> std::io::Result<Conn> {
         let s = TcpStream::connect(("127.0.0.1", self.port))?;
         s.set_read_timeout(Some(Duration::from_secs(10)))?;
-        Ok(Conn {
-            r: BufReader::new(s.try_clone()?),
-            w: s,
-        })
+        Ok(Conn { r: BufReader::new(s.try_clone()?), w: s })
     }
 
     fn conn(&self) -> Conn {
@@ -184,33 +166,17 @@ impl Conn {
     fn fetch(&mut self, key: &[u8]) -> RdbValue {
         let t = self.cmd(&[&b"TYPE"[..], key]);
         let value = match t {
-            Reply::Simple(t) if t == "string" => {
-                RdbValue::String(self.cmd(&[&b"GET"[..], key]).bulk())
-            }
-            Reply::Simple(t) if t == "list" => {
-                RdbValue::List(self.cmd(&[&b"LRANGE"[..], key, b"0", b"-1"]).array())
-            }
-            Reply::Simple(t) if t == "set" => {
-                RdbValue::Set(self.cmd(&[&b"SMEMBERS"[..], key]).array())
-            }
+            Reply::Simple(t) if t == "string" => RdbValue::String(self.cmd(&[&b"GET"[..], key]).bulk()),
+            Reply::Simple(t) if t == "list" => RdbValue::List(self.cmd(&[&b"LRANGE"[..], key, b"0", b"-1"]).array()),
+            Reply::Simple(t) if t == "set" => RdbValue::Set(self.cmd(&[&b"SMEMBERS"[..], key]).array()),
             Reply::Simple(t) if t == "hash" => {
                 let flat = self.cmd(&[&b"HGETALL"[..], key]).array();
-                RdbValue::Hash(
-                    flat.chunks(2)
-                        .map(|p| (p[0].clone(), p[1].clone()))
-                        .collect(),
-                )
+                RdbValue::Hash(flat.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect())
             }
             Reply::Simple(t) if t == "zset" => {
-                let flat = self
-                    .cmd(&[&b"ZRANGE"[..], key, b"0", b"-1", b"WITHSCORES"])
-                    .array();
+                let flat = self.cmd(&[&b"ZRANGE"[..], key, b"0", b"-1", b"WITHSCORES"]).array();
                 let score = |s: &[u8]| std::str::from_utf8(s).unwrap().parse::<f64>().unwrap();
-                RdbValue::ZSet(
-                    flat.chunks(2)
-                        .map(|p| (p[0].clone(), score(&p[1])))
-                        .collect(),
-                )
+                RdbValue::ZSet(flat.chunks(2).map(|p| (p[0].clone(), score(&p[1]))).collect())
             }
             r => panic!("unexpected TYPE reply {r:?}"),
         };
@@ -243,73 +209,29 @@ fn b(s: impl AsRef<[u8]>) -> Vec<u8> {
 
 /// Keys covering every encoding Redis 7.0 saves (except streams/modules).
 fn dataset() -> Vec<RdbEntry> {
-    let e = |db, key: &[u8], value, expire_ms| RdbEntry {
-        db,
-        key: key.to_vec(),
-        value,
-        expire_ms,
-    };
+    let e = |db, key: &[u8], value, expire_ms| RdbEntry { db, key: key.to_vec(), value, expire_ms };
     let far = 4_102_444_800_000; // 2100-01-01
     let long = "lorem ipsum dolor ".repeat(200);
-    let nums = |n: i64| {
-        (0..n)
-            .map(|i| b((i * 7919 - 3000).to_string()))
-            .collect::<Vec<_>>()
-    };
+    let nums = |n: i64| (0..n).map(|i| b((i * 7919 - 3000).to_string())).collect::<Vec<_>>();
     let words = |n: usize, w: usize| (0..n).map(|i| b(format!("{i:0w$}"))).collect::<Vec<_>>();
     vec![
         e(0, b"str", RdbValue::String(b("hello")), None),
         e(0, b"", RdbValue::String(b("empty key")), None),
         e(0, b"empty", RdbValue::String(Vec::new()), None),
-        e(
-            0,
-            b"bin\0\xff\r\n",
-            RdbValue::String(b(b"\0\x01\xfe\xff")),
-            None,
-        ),
+        e(0, b"bin\0\xff\r\n", RdbValue::String(b(b"\0\x01\xfe\xff")), None),
         e(0, b"int8", RdbValue::String(b("-100")), None),
         e(0, b"int32", RdbValue::String(b("2000000000")), Some(far)),
-        e(
-            0,
-            b"int64",
-            RdbValue::String(b("-9223372036854775808")),
-            None,
-        ),
+        e(0, b"int64", RdbValue::String(b("-9223372036854775808")), None),
         e(0, b"leading0", RdbValue::String(b("0012")), None),
         e(0, b"long", RdbValue::String(b(&long)), None),
-        e(
-            0,
-            b"list-small",
-            RdbValue::List(vec![b("a"), b("1"), Vec::new(), b("-77")]),
-            Some(far + 1),
-        ),
+        e(0, b"list-small", RdbValue::List(vec![b("a"), b("1"), Vec::new(), b("-77")]), Some(far + 1)),
         e(0, b"list-big", RdbValue::List(words(3000, 12)), None),
-        e(
-            0,
-            b"list-plain",
-            RdbValue::List(vec![b("x"), b(&long), b("y")]),
-            None,
-        ),
+        e(0, b"list-plain", RdbValue::List(vec![b("x"), b(&long), b("y")]), None),
         e(0, b"intset", RdbValue::Set(nums(50)), None),
         e(0, b"set-big-int", RdbValue::Set(nums(600)), None),
-        e(
-            0,
-            b"set-str",
-            RdbValue::Set(vec![b("a"), b("b"), b(&long)]),
-            None,
-        ),
-        e(
-            0,
-            b"hash-small",
-            RdbValue::Hash(vec![(b("f"), b("v")), (b("n"), b("12")), (b(""), b(""))]),
-            None,
-        ),
-        e(
-            0,
-            b"hash-big",
-            RdbValue::Hash(words(600, 5).into_iter().zip(words(600, 40)).collect()),
-            None,
-        ),
+        e(0, b"set-str", RdbValue::Set(vec![b("a"), b("b"), b(&long)]), None),
+        e(0, b"hash-small", RdbValue::Hash(vec![(b("f"), b("v")), (b("n"), b("12")), (b(""), b(""))]), None),
+        e(0, b"hash-big", RdbValue::Hash(words(600, 5).into_iter().zip(words(600, 40)).collect()), None),
         e(
             0,
             b"zset-small",
@@ -325,13 +247,7 @@ fn dataset() -> Vec<RdbEntry> {
         e(
             0,
             b"zset-big",
-            RdbValue::ZSet(
-                words(300, 8)
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, w)| (w, i as f64 / 3.0))
-                    .collect(),
-            ),
+            RdbValue::ZSet(words(300, 8).into_iter().enumerate().map(|(i, w)| (w, i as f64 / 3.0)).collect()),
             Some(far + 2),
         ),
         e(1, b"db1-str", RdbValue::String(b("one")), Some(far + 3)),
@@ -362,11 +278,7 @@ fn populate(c: &mut Conn, en: &RdbEntry) {
         RdbValue::String(s) => c.ok(&[b"SET".to_vec(), k.clone(), s.clone()]),
         RdbValue::List(l) => batch(c, &[b"RPUSH"], l.clone()),
         RdbValue::Set(s) => batch(c, &[b"SADD"], s.clone()),
-        RdbValue::Hash(h) => batch(
-            c,
-            &[b"HSET"],
-            h.iter().flat_map(|(f, v)| [f.clone(), v.clone()]).collect(),
-        ),
+        RdbValue::Hash(h) => batch(c, &[b"HSET"], h.iter().flat_map(|(f, v)| [f.clone(), v.clone()]).collect()),
         RdbValue::ZSet(z) => {
             let score = |s: f64| {
                 b(if s.is_infinite() {
@@ -379,11 +291,7 @@ fn populate(c: &mut Conn, en: &RdbEntry) {
                     format!("{s:?}")
                 })
             };
-            batch(
-                c,
-                &[b"ZADD"],
-                z.iter().flat_map(|(m, s)| [score(*s), m.clone()]).collect(),
-            )
+            batch(c, &[b"ZADD"], z.iter().flat_map(|(m, s)| [score(*s), m.clone()]).collect())
         }
     }
     if let Some(ms) = en.expire_ms {
@@ -397,19 +305,9 @@ fn verify_in_redis(c: &mut Conn, want: &[RdbEntry]) {
     for en in want {
         *per_db.entry(en.db).or_default() += 1;
         c.ok(&[b"SELECT".to_vec(), b(en.db.to_string())]);
-        assert_eq!(
-            c.fetch(&en.key),
-            en.value,
-            "key {:?}",
-            String::from_utf8_lossy(&en.key)
-        );
+        assert_eq!(c.fetch(&en.key), en.value, "key {:?}", String::from_utf8_lossy(&en.key));
         let exp = c.cmd(&[&b"PEXPIRETIME"[..], &en.key]).int();
-        assert_eq!(
-            exp,
-            en.expire_ms.unwrap_or(-1),
-            "expiry of {:?}",
-            String::from_utf8_lossy(&en.key)
-        );
+        assert_eq!(exp, en.expire_ms.unwrap_or(-1), "expiry of {:?}", String::from_utf8_lossy(&en.key));
     }
     for (db, n) in per_db {
         c.ok(&[b"SELECT".to_vec(), b(db.to_string())]);
@@ -429,10 +327,7 @@ fn read_file(path: &Path) -> (Vec<RdbEntry>, BTreeSet<u8>) {
         entries.push(en);
     }
     assert!(r.checksum().unwrap() != 0);
-    assert!(r
-        .aux()
-        .iter()
-        .any(|(k, v)| k == b"redis-ver" && v == b"7.0.15"));
+    assert!(r.aux().iter().any(|(k, v)| k == b"redis-ver" && v == b"7.0.15"));
     (entries, types)
 }
 
@@ -489,11 +384,7 @@ fn our_dump_loads_in_redis() {
     w.finish().unwrap();
 
     let check = Command::new("redis-check-rdb").arg(&path).output().unwrap();
-    assert!(
-        check.status.success(),
-        "redis-check-rdb failed:\n{}",
-        String::from_utf8_lossy(&check.stdout)
-    );
+    assert!(check.status.success(), "redis-check-rdb failed:\n{}", String::from_utf8_lossy(&check.stdout));
     {
         let server = Server::start(&dir, "forkv.rdb");
         let mut c = server.conn();

@@ -72,7 +72,7 @@ impl<'a> Call<'a> {
     pub fn propagate_as(&mut self, parts: &[&[u8]]) {
         let buf = self.records.get_or_insert_with(BytesMut::new);
         if !parts.is_empty() {
-            crate::aof_record::encode_command(buf, parts);
+            crate::aof::record::encode_command(buf, parts);
         }
     }
 

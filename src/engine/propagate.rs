@@ -2,7 +2,7 @@
 //! the AOF writer. SELECT is inserted when the db changes and MULTI/EXEC wrap
 //! the writes of a transaction, as Redis's feedAppendOnlyFile does.
 
-use crate::aof_record::encode_command;
+use crate::aof::record::encode_command;
 use bytes::BytesMut;
 
 #[derive(Default)]

@@ -32,8 +32,7 @@ pub struct CheckReport {
 /// Reads the whole file at `path`, failing on the first problem.
 pub fn check_rdb(path: impl AsRef<Path>) -> Result<CheckReport, RdbError> {
     let path = path.as_ref();
-    let file = File::open(path)
-        .map_err(|e| RdbError::new(0, format!("cannot open {}: {e}", path.display())))?;
+    let file = File::open(path).map_err(|e| RdbError::new(0, format!("cannot open {}: {e}", path.display())))?;
     let mut reader = RdbReader::new(BufReader::new(file))?;
     let mut dbs: BTreeMap<usize, DbReport> = BTreeMap::new();
     while let Some(entry) = reader.next_entry()? {
@@ -47,11 +46,7 @@ pub fn check_rdb(path: impl AsRef<Path>) -> Result<CheckReport, RdbError> {
     Ok(CheckReport {
         version: reader.version(),
         bytes: reader.offset(),
-        aux: reader
-            .aux()
-            .iter()
-            .map(|(k, v)| (lossy(k), lossy(v)))
-            .collect(),
+        aux: reader.aux().iter().map(|(k, v)| (lossy(k), lossy(v))).collect(),
         dbs,
         checksum: reader.checksum(),
         empty_keys_skipped: reader.empty_keys_skipped(),

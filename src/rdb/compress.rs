@@ -39,8 +39,7 @@ impl Lzf {
         self.out.clear();
 
         let hash = |p: usize| {
-            let v =
-                u32::from(input[p]) << 16 | u32::from(input[p + 1]) << 8 | u32::from(input[p + 2]);
+            let v = u32::from(input[p]) << 16 | u32::from(input[p + 1]) << 8 | u32::from(input[p + 2]);
             (v.wrapping_mul(2654435761) >> (32 - hlog)) as usize
         };
         let mut lit_start = 0;

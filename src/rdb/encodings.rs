@@ -35,18 +35,13 @@ impl<'a> Cursor<'a> {
     }
 
     fn peek(&self, what: &str) -> Result<u8, String> {
-        self.buf
-            .get(self.pos)
-            .copied()
-            .ok_or_else(|| format!("{what} overflows its blob"))
+        self.buf.get(self.pos).copied().ok_or_else(|| format!("{what} overflows its blob"))
     }
 
     /// Little-endian unsigned integer of `n` (<= 8) bytes.
     fn le(&mut self, n: usize, what: &str) -> Result<u64, String> {
         let b = self.take(n, what)?;
-        Ok(b.iter()
-            .rev()
-            .fold(0u64, |acc, &x| (acc << 8) | u64::from(x)))
+        Ok(b.iter().rev().fold(0u64, |acc, &x| (acc << 8) | u64::from(x)))
     }
 
     /// Little-endian two's complement integer of `n` (<= 8) bytes.
@@ -72,10 +67,7 @@ pub(crate) fn ziplist(blob: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     let mut c = Cursor::new(blob);
     let total = c.le(4, "ziplist header")? as usize;
     if total != blob.len() {
-        return Err(format!(
-            "ziplist size {total} does not match blob size {}",
-            blob.len()
-        ));
+        return Err(format!("ziplist size {total} does not match blob size {}", blob.len()));
     }
     c.le(4, "ziplist header")?; // tail offset: only needed for reverse walks
     let declared = c.le(2, "ziplist header")? as usize;
@@ -117,10 +109,7 @@ pub(crate) fn ziplist(blob: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     }
     // 0xFFFF means "too many to count"; otherwise the header must agree.
     if declared != 0xFFFF && declared != out.len() {
-        return Err(format!(
-            "ziplist declares {declared} entries but holds {}",
-            out.len()
-        ));
+        return Err(format!("ziplist declares {declared} entries but holds {}", out.len()));
     }
     Ok(out)
 }
@@ -141,10 +130,7 @@ pub(crate) fn listpack(blob: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     let mut c = Cursor::new(blob);
     let total = c.le(4, "listpack header")? as usize;
     if total != blob.len() {
-        return Err(format!(
-            "listpack size {total} does not match blob size {}",
-            blob.len()
-        ));
+        return Err(format!("listpack size {total} does not match blob size {}", blob.len()));
     }
     let declared = c.le(2, "listpack header")? as usize;
     let mut out = Vec::with_capacity(declared.min(blob.len()));
@@ -185,10 +171,7 @@ pub(crate) fn listpack(blob: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     }
     // 65535 means "too many to count"; otherwise the header must agree.
     if declared != 0xFFFF && declared != out.len() {
-        return Err(format!(
-            "listpack declares {declared} entries but holds {}",
-            out.len()
-        ));
+        return Err(format!("listpack declares {declared} entries but holds {}", out.len()));
     }
     Ok(out)
 }
@@ -202,14 +185,9 @@ pub(crate) fn intset(blob: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     }
     let count = c.le(4, "intset header")? as usize;
     if count.checked_mul(width) != Some(blob.len() - 8) {
-        return Err(format!(
-            "intset of {count} x {width} bytes does not match blob size {}",
-            blob.len()
-        ));
+        return Err(format!("intset of {count} x {width} bytes does not match blob size {}", blob.len()));
     }
-    (0..count)
-        .map(|_| c.le_signed(width, "intset member").map(int_bytes))
-        .collect()
+    (0..count).map(|_| c.le_signed(width, "intset member").map(int_bytes)).collect()
 }
 
 /// Reads a zipmap length: one byte below 254, else 254 and a 4-byte
@@ -322,16 +300,7 @@ mod tests {
         let z = build_ziplist(&entries);
         let mut want = b(&["foo"]);
         want.push(long);
-        want.extend(b(&[
-            "abc",
-            "-32768",
-            "2147483647",
-            "-5",
-            "-1",
-            "-128",
-            "0",
-            "12",
-        ]));
+        want.extend(b(&["abc", "-32768", "2147483647", "-5", "-1", "-128", "0", "12"]));
         assert_eq!(ziplist(&z).unwrap(), want);
         // Every truncation fails cleanly.
         for n in 0..z.len() {
@@ -392,13 +361,7 @@ mod tests {
         let lp = build_listpack(&entries);
         let mut want = b(&["127", "bar", "-1", "4095"]);
         want.push(long);
-        want.extend(b(&[
-            "hi",
-            "-32768",
-            "8388607",
-            "-2147483648",
-            "-9223372036854775808",
-        ]));
+        want.extend(b(&["hi", "-32768", "8388607", "-2147483648", "-9223372036854775808"]));
         assert_eq!(listpack(&lp).unwrap(), want);
         for n in 0..lp.len() {
             assert!(listpack(&lp[..n]).is_err());
@@ -427,11 +390,8 @@ mod tests {
         z.push(0);
         z.extend_from_slice(&big);
         z.push(0xFF);
-        let want = vec![
-            (b"foo".to_vec(), b"bar".to_vec()),
-            (b"hello".to_vec(), b"world".to_vec()),
-            (b"k".to_vec(), big),
-        ];
+        let want =
+            vec![(b"foo".to_vec(), b"bar".to_vec()), (b"hello".to_vec(), b"world".to_vec()), (b"k".to_vec(), big)];
         assert_eq!(zipmap(&z).unwrap(), want);
         for n in 0..z.len() {
             assert!(zipmap(&z[..n]).is_err());

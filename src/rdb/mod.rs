@@ -113,10 +113,7 @@ pub struct RdbError {
 
 impl RdbError {
     pub(crate) fn new(offset: u64, msg: impl Into<String>) -> Self {
-        RdbError {
-            offset,
-            msg: msg.into(),
-        }
+        RdbError { offset, msg: msg.into() }
     }
 }
 

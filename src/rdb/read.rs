@@ -76,10 +76,7 @@ impl<R: Read> Source<R> {
 
     fn bytes(&mut self, n: u64) -> Result<Vec<u8>, RdbError> {
         let mut v = Vec::with_capacity((n as usize).min(PREALLOC_CAP));
-        let got = (&mut self.inner)
-            .take(n)
-            .read_to_end(&mut v)
-            .map_err(|e| self.io_err(e))?;
+        let got = (&mut self.inner).take(n).read_to_end(&mut v).map_err(|e| self.io_err(e))?;
         self.digest.update(&v);
         self.offset += got as u64;
         if (got as u64) < n {
@@ -112,9 +109,7 @@ impl<R: Read> Source<R> {
     fn string(&mut self) -> Result<Vec<u8>, RdbError> {
         match self.len_or_enc()? {
             Len::Plain(n) => self.bytes(n),
-            Len::Encoded(0) => Ok(i64::from(i8::from_le_bytes(self.array()?))
-                .to_string()
-                .into_bytes()),
+            Len::Encoded(0) => Ok(i64::from(i8::from_le_bytes(self.array()?)).to_string().into_bytes()),
             Len::Encoded(1) => Ok(i16::from_le_bytes(self.array()?).to_string().into_bytes()),
             Len::Encoded(2) => Ok(i32::from_le_bytes(self.array()?).to_string().into_bytes()),
             Len::Encoded(3) => {
@@ -168,11 +163,7 @@ pub struct RdbReader<R: Read> {
 impl<R: Read> RdbReader<R> {
     /// Reads and validates the header (`REDIS` + 4-digit version 1..=10).
     pub fn new(inner: R) -> Result<Self, RdbError> {
-        let mut src = Source {
-            inner,
-            offset: 0,
-            digest: CRC64.digest(),
-        };
+        let mut src = Source { inner, offset: 0, digest: CRC64.digest() };
         let head: [u8; 9] = src.array()?;
         if &head[..5] != b"REDIS" {
             return Err(RdbError::new(0, "not an RDB file (bad magic)"));
@@ -183,10 +174,7 @@ impl<R: Read> RdbReader<R> {
             .and_then(|s| s.parse::<u32>().ok())
             .ok_or_else(|| RdbError::new(5, "invalid RDB version"))?;
         if !(1..=RDB_VERSION).contains(&version) {
-            return Err(RdbError::new(
-                5,
-                format!("unsupported RDB version {version}"),
-            ));
+            return Err(RdbError::new(5, format!("unsupported RDB version {version}")));
         }
         Ok(RdbReader {
             src,
@@ -244,9 +232,7 @@ impl<R: Read> RdbReader<R> {
             let op = self.src.u8()?;
             match op {
                 opcode::EXPIRETIME_MS => expire_ms = Some(i64::from_le_bytes(self.src.array()?)),
-                opcode::EXPIRETIME => {
-                    expire_ms = Some(i64::from(i32::from_le_bytes(self.src.array()?)) * 1000)
-                }
+                opcode::EXPIRETIME => expire_ms = Some(i64::from(i32::from_le_bytes(self.src.array()?)) * 1000),
                 opcode::FREQ => {
                     self.src.u8()?;
                 }
@@ -255,8 +241,7 @@ impl<R: Read> RdbReader<R> {
                 }
                 opcode::SELECTDB => {
                     let db = self.src.len()?;
-                    self.db = usize::try_from(db)
-                        .map_err(|_| RdbError::new(at, format!("invalid db number {db}")))?;
+                    self.db = usize::try_from(db).map_err(|_| RdbError::new(at, format!("invalid db number {db}")))?;
                 }
                 opcode::RESIZEDB => {
                     self.src.len()?;
@@ -272,16 +257,10 @@ impl<R: Read> RdbReader<R> {
                     self.functions_skipped += 1;
                 }
                 opcode::MODULE_AUX => {
-                    return Err(RdbError::new(
-                        at,
-                        "unsupported opcode 247 (module aux data)",
-                    ));
+                    return Err(RdbError::new(at, "unsupported opcode 247 (module aux data)"));
                 }
                 opcode::FUNCTION => {
-                    return Err(RdbError::new(
-                        at,
-                        "unsupported opcode 246 (pre-release functions)",
-                    ));
+                    return Err(RdbError::new(at, "unsupported opcode 246 (pre-release functions)"));
                 }
                 opcode::EOF => {
                     self.finish_eof()?;
@@ -298,12 +277,7 @@ impl<R: Read> RdbReader<R> {
                         continue;
                     }
                     self.last_type = Some(t);
-                    return Ok(Some(RdbEntry {
-                        db: self.db,
-                        key,
-                        value,
-                        expire_ms,
-                    }));
+                    return Ok(Some(RdbEntry { db: self.db, key, value, expire_ms }));
                 }
             }
         }
@@ -346,10 +320,8 @@ impl<R: Read> RdbReader<R> {
     fn value(&mut self, t: u8, at: u64) -> Result<RdbValue, RdbError> {
         use encodings as enc;
         let to_zset = |pairs: enc::Pairs| -> Result<RdbValue, String> {
-            let members = pairs
-                .into_iter()
-                .map(|(m, s)| enc::parse_score(&s).map(|s| (m, s)))
-                .collect::<Result<_, _>>()?;
+            let members =
+                pairs.into_iter().map(|(m, s)| enc::parse_score(&s).map(|s| (m, s))).collect::<Result<_, _>>()?;
             Ok(RdbValue::ZSet(members))
         };
         Ok(match t {
@@ -393,16 +365,10 @@ impl<R: Read> RdbReader<R> {
                 let nodes = self.count()?;
                 let mut items = Vec::new();
                 for _ in 0..nodes {
-                    let container = if t == ty::LIST_QUICKLIST_2 {
-                        self.src.len()?
-                    } else {
-                        QUICKLIST_PACKED
-                    };
+                    let container = if t == ty::LIST_QUICKLIST_2 { self.src.len()? } else { QUICKLIST_PACKED };
                     match container {
                         QUICKLIST_PLAIN => items.push(self.src.string()?),
-                        QUICKLIST_PACKED if t == ty::LIST_QUICKLIST => {
-                            items.extend(self.src.blob(enc::ziplist)?)
-                        }
+                        QUICKLIST_PACKED if t == ty::LIST_QUICKLIST => items.extend(self.src.blob(enc::ziplist)?),
                         QUICKLIST_PACKED => items.extend(self.src.blob(enc::listpack)?),
                         c => return Err(self.src.err(format!("invalid quicklist container {c}"))),
                     }

@@ -9,61 +9,25 @@ fn v(s: &str) -> Vec<u8> {
 }
 
 fn entry(db: usize, key: &[u8], value: RdbValue, expire_ms: Option<i64>) -> RdbEntry {
-    RdbEntry {
-        db,
-        key: key.to_vec(),
-        value,
-        expire_ms,
-    }
+    RdbEntry { db, key: key.to_vec(), value, expire_ms }
 }
 
 fn sample() -> Vec<RdbEntry> {
     let big = b"0123456789abcdef".repeat(100);
-    let random: Vec<u8> = (0..500u32)
-        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
-        .collect();
+    let random: Vec<u8> = (0..500u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
     vec![
         entry(0, b"", RdbValue::String(Vec::new()), None),
-        entry(
-            0,
-            b"bin\0\xff\r\n",
-            RdbValue::String(b"\0\x01\xfe".to_vec()),
-            None,
-        ),
-        entry(
-            0,
-            b"int",
-            RdbValue::String(v("-2147483648")),
-            Some(1_700_000_000_123),
-        ),
+        entry(0, b"bin\0\xff\r\n", RdbValue::String(b"\0\x01\xfe".to_vec()), None),
+        entry(0, b"int", RdbValue::String(v("-2147483648")), Some(1_700_000_000_123)),
         entry(0, b"i8", RdbValue::String(v("-128")), None),
         entry(0, b"i16", RdbValue::String(v("32767")), None),
         entry(0, b"notint", RdbValue::String(v("007")), None),
         entry(0, b"i64", RdbValue::String(v("9223372036854775807")), None),
         entry(0, b"big", RdbValue::String(big.clone()), None),
         entry(0, b"random", RdbValue::String(random), None),
-        entry(
-            0,
-            &big,
-            RdbValue::List(vec![v("a"), v("1"), Vec::new(), big.clone()]),
-            Some(-5),
-        ),
-        entry(
-            0,
-            b"set",
-            RdbValue::Set(vec![v("x"), v("42"), big.clone()]),
-            None,
-        ),
-        entry(
-            0,
-            b"hash",
-            RdbValue::Hash(vec![
-                (v("f"), v("v")),
-                (v("n"), v("12")),
-                (big.clone(), Vec::new()),
-            ]),
-            None,
-        ),
+        entry(0, &big, RdbValue::List(vec![v("a"), v("1"), Vec::new(), big.clone()]), Some(-5)),
+        entry(0, b"set", RdbValue::Set(vec![v("x"), v("42"), big.clone()]), None),
+        entry(0, b"hash", RdbValue::Hash(vec![(v("f"), v("v")), (v("n"), v("12")), (big.clone(), Vec::new())]), None),
         entry(
             1,
             b"zset",
@@ -113,16 +77,7 @@ fn round_trip_every_type() {
         assert_eq!(r.version(), 10);
         assert!(r.checksum().unwrap() != 0);
         let aux: Vec<_> = r.aux().iter().map(|(k, _)| k.clone()).collect();
-        assert_eq!(
-            aux,
-            [
-                v("redis-ver"),
-                v("redis-bits"),
-                v("ctime"),
-                v("used-mem"),
-                v("aof-base")
-            ]
-        );
+        assert_eq!(aux, [v("redis-ver"), v("redis-bits"), v("ctime"), v("used-mem"), v("aof-base")]);
         assert_eq!(r.aux()[1].1, v("64"));
     }
 }
@@ -167,14 +122,8 @@ fn every_truncation_is_an_error() {
 #[test]
 fn error_display_has_offset() {
     let err = read_all(b"REDIS0010\xFE").unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "RDB error at byte 10: unexpected end of file"
-    );
-    assert!(read_all(b"REDIS0011\xFF")
-        .unwrap_err()
-        .msg
-        .contains("version 11"));
+    assert_eq!(err.to_string(), "RDB error at byte 10: unexpected end of file");
+    assert!(read_all(b"REDIS0011\xFF").unwrap_err().msg.contains("version 11"));
     assert!(read_all(b"RODIS0009\xFF").is_err());
 }
 
@@ -232,20 +181,11 @@ fn old_opcodes_and_types() {
             entry(
                 0,
                 b"z",
-                RdbValue::ZSet(vec![
-                    (v("a"), 1.5),
-                    (v("b"), f64::INFINITY),
-                    (v("c"), f64::NEG_INFINITY)
-                ]),
+                RdbValue::ZSet(vec![(v("a"), 1.5), (v("b"), f64::INFINITY), (v("c"), f64::NEG_INFINITY)]),
                 Some(16_000),
             ),
             entry(0, b"s", RdbValue::Set(vec![v("5"), v("-1")]), None),
-            entry(
-                0,
-                b"l",
-                RdbValue::List(vec![v("plain"), v("a"), v("7")]),
-                None
-            ),
+            entry(0, b"l", RdbValue::List(vec![v("plain"), v("a"), v("7")]), None),
             entry(0, b"h", RdbValue::Hash(vec![(v("a"), v("7"))]), None),
             entry(0, b"zl", RdbValue::ZSet(vec![(v("a"), 7.0)]), None),
         ]
@@ -259,22 +199,10 @@ fn old_opcodes_and_types() {
 #[test]
 fn unsupported_things_are_clear_errors() {
     let err = read_all(&hand_file(10, b"\x0F\x01s")).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "RDB error at byte 9: unsupported type 15 (streams/modules)"
-    );
-    assert!(read_all(&hand_file(10, b"\x07\x01m"))
-        .unwrap_err()
-        .msg
-        .contains("modules"));
-    assert!(read_all(&hand_file(10, b"\xF7"))
-        .unwrap_err()
-        .msg
-        .contains("module aux"));
-    assert!(read_all(&hand_file(10, b"\x08\x01k"))
-        .unwrap_err()
-        .msg
-        .contains("unknown value type 8"));
+    assert_eq!(err.to_string(), "RDB error at byte 9: unsupported type 15 (streams/modules)");
+    assert!(read_all(&hand_file(10, b"\x07\x01m")).unwrap_err().msg.contains("modules"));
+    assert!(read_all(&hand_file(10, b"\xF7")).unwrap_err().msg.contains("module aux"));
+    assert!(read_all(&hand_file(10, b"\x08\x01k")).unwrap_err().msg.contains("unknown value type 8"));
     // A bad blob reports where the blob starts.
     let mut body = b"\x10\x01h".to_vec();
     body.extend_from_slice(&str_blob(b"junk"));
@@ -311,10 +239,7 @@ fn check_report_summarises_dbs() {
     assert_eq!(report.dbs[&1].types["zset"], 1);
     assert_eq!(report.dbs[&15].keys, 1);
     let text = report.to_string();
-    assert!(
-        text.contains("db 1: 1 keys, 1 with expiry (zset: 1)"),
-        "{text}"
-    );
+    assert!(text.contains("db 1: 1 keys, 1 with expiry (zset: 1)"), "{text}");
     assert!(check_rdb(dir.join("missing")).is_err());
 }
 
@@ -333,14 +258,8 @@ fn arb_value() -> impl Strategy<Value = RdbValue> {
         items().prop_map(RdbValue::List),
         items().prop_map(RdbValue::Set),
         proptest::collection::vec((arb_bytes(), arb_bytes()), 1..6).prop_map(RdbValue::Hash),
-        proptest::collection::vec(
-            (
-                arb_bytes(),
-                any::<f64>().prop_filter("nan", |f| !f.is_nan())
-            ),
-            1..6
-        )
-        .prop_map(RdbValue::ZSet),
+        proptest::collection::vec((arb_bytes(), any::<f64>().prop_filter("nan", |f| !f.is_nan())), 1..6)
+            .prop_map(RdbValue::ZSet),
     ]
 }
 
@@ -385,12 +304,7 @@ fn ziplist_era_types() {
         entry(0, b"l", RdbValue::List(vec![v("a"), v("1")]), None),
         entry(0, b"z", RdbValue::ZSet(vec![(v("a"), 1.0)]), None),
         entry(0, b"h", RdbValue::Hash(pair), None),
-        entry(
-            0,
-            b"q",
-            RdbValue::List(vec![v("a"), v("1"), v("a"), v("1")]),
-            None,
-        ),
+        entry(0, b"q", RdbValue::List(vec![v("a"), v("1"), v("a"), v("1")]), None),
         entry(0, b"m", RdbValue::Hash(vec![(v("a"), v("b"))]), None),
     ];
     assert_eq!(got, want);

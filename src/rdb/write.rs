@@ -58,14 +58,7 @@ fn canonical_int(s: &[u8]) -> Option<i64> {
 impl<W: Write> RdbWriter<W> {
     /// A writer with LZF compression enabled (Redis' `rdbcompression yes`).
     pub fn new(out: W) -> Self {
-        RdbWriter {
-            out,
-            digest: CRC64.digest(),
-            written: 0,
-            compression: true,
-            lzf: Lzf::default(),
-            open: None,
-        }
+        RdbWriter { out, digest: CRC64.digest(), written: 0, compression: true, lzf: Lzf::default(), open: None }
     }
 
     /// Enables or disables LZF compression of long strings.
@@ -186,24 +179,12 @@ impl<W: Write> RdbWriter<W> {
     }
 
     /// Writes a string key.
-    pub fn write_string(
-        &mut self,
-        key: &[u8],
-        expire_ms: Option<i64>,
-        value: &[u8],
-    ) -> io::Result<()> {
+    pub fn write_string(&mut self, key: &[u8], expire_ms: Option<i64>, value: &[u8]) -> io::Result<()> {
         self.key_header(key, expire_ms, ty::STRING)?;
         self.string(value)
     }
 
-    fn begin(
-        &mut self,
-        kind: Kind,
-        t: u8,
-        key: &[u8],
-        expire_ms: Option<i64>,
-        len: u64,
-    ) -> io::Result<()> {
+    fn begin(&mut self, kind: Kind, t: u8, key: &[u8], expire_ms: Option<i64>, len: u64) -> io::Result<()> {
         if len == 0 {
             // Redis treats empty collections as corrupt input.
             return Err(invalid("empty collections cannot be stored"));
@@ -241,9 +222,7 @@ impl<W: Write> RdbWriter<W> {
                 *left -= 1;
                 Ok(())
             }
-            _ => Err(invalid(
-                "no open collection of this type expects more elements",
-            )),
+            _ => Err(invalid("no open collection of this type expects more elements")),
         }
     }
 
@@ -271,12 +250,7 @@ impl<W: Write> RdbWriter<W> {
     }
 
     /// Writes a whole owned value (convenience over the streaming calls).
-    pub fn write_value(
-        &mut self,
-        key: &[u8],
-        expire_ms: Option<i64>,
-        value: &RdbValue,
-    ) -> io::Result<()> {
+    pub fn write_value(&mut self, key: &[u8], expire_ms: Option<i64>, value: &RdbValue) -> io::Result<()> {
         match value {
             RdbValue::String(s) => self.write_string(key, expire_ms, s),
             RdbValue::List(items) | RdbValue::Set(items) => {
@@ -294,9 +268,7 @@ impl<W: Write> RdbWriter<W> {
             }
             RdbValue::ZSet(members) => {
                 self.begin_zset(key, expire_ms, members.len() as u64)?;
-                members
-                    .iter()
-                    .try_for_each(|(m, s)| self.push_member(m, *s))
+                members.iter().try_for_each(|(m, s)| self.push_member(m, *s))
             }
         }
     }
@@ -322,16 +294,7 @@ mod tests {
         assert_eq!(canonical_int(b"0"), Some(0));
         assert_eq!(canonical_int(b"-12"), Some(-12));
         assert_eq!(canonical_int(b"9223372036854775807"), Some(i64::MAX));
-        for s in [
-            &b"+1"[..],
-            b"01",
-            b"-0",
-            b" 1",
-            b"1 ",
-            b"",
-            b"1.0",
-            b"99999999999999999999",
-        ] {
+        for s in [&b"+1"[..], b"01", b"-0", b" 1", b"1 ", b"", b"1.0", b"99999999999999999999"] {
             assert_eq!(canonical_int(s), None, "{:?}", s);
         }
     }
@@ -339,15 +302,7 @@ mod tests {
     #[test]
     fn length_encodings() {
         let mut w = RdbWriter::new(Vec::new());
-        for n in [
-            0u64,
-            63,
-            64,
-            16383,
-            16384,
-            u32::MAX as u64,
-            u32::MAX as u64 + 1,
-        ] {
+        for n in [0u64, 63, 64, 16383, 16384, u32::MAX as u64, u32::MAX as u64 + 1] {
             w.len(n).unwrap();
         }
         let (buf, _) = w.finish().unwrap();

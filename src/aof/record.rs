@@ -17,6 +17,23 @@ pub fn encode_command(buf: &mut BytesMut, parts: &[&[u8]]) {
     }
 }
 
+/// Writes one command record straight to a writer (the rewrite child's
+/// buffered file), without building it in memory first.
+pub fn write_command<W: std::io::Write>(w: &mut W, parts: &[&[u8]]) -> std::io::Result<()> {
+    let mut num = crate::util::itoa_buf();
+    w.write_all(b"*")?;
+    w.write_all(crate::util::fmt_i64(parts.len() as i64, &mut num))?;
+    w.write_all(b"\r\n")?;
+    for p in parts {
+        w.write_all(b"$")?;
+        w.write_all(crate::util::fmt_i64(p.len() as i64, &mut num))?;
+        w.write_all(b"\r\n")?;
+        w.write_all(p)?;
+        w.write_all(b"\r\n")?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -1,0 +1,229 @@
+//! Reading an append-only file back as commands, with Redis's rules for a
+//! damaged file: a truncated last command is cut off (when
+//! `aof-load-truncated yes`), anything else is corruption reported with the
+//! byte offset of the last valid command.
+
+use std::io::{BufRead, BufReader, Read};
+
+/// Why the file cannot be read to its end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AofError {
+    /// The file ends inside a command that starts at `valid_up_to`.
+    Truncated {
+        valid_up_to: u64,
+    },
+    /// Bytes that are not a command at `offset`; the file is fine up to `valid_up_to`.
+    Corrupt {
+        offset: u64,
+        valid_up_to: u64,
+        reason: String,
+    },
+    Io(String),
+}
+
+impl std::fmt::Display for AofError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AofError::Truncated { valid_up_to } => write!(f, "unexpected end of file after byte {valid_up_to}"),
+            AofError::Corrupt { offset, reason, .. } => write!(f, "bad file format at byte {offset}: {reason}"),
+            AofError::Io(e) => write!(f, "read error: {e}"),
+        }
+    }
+}
+
+/// Streams the commands of an AOF.
+pub struct AofReader<R: Read> {
+    input: BufReader<R>,
+    /// Bytes consumed so far (end of the last complete command).
+    offset: u64,
+    line: Vec<u8>,
+}
+
+/// Limit on a single argument, as proto-max-bulk-len.
+const MAX_ARG: usize = 512 * 1024 * 1024;
+
+enum Fail {
+    Eof,
+    Bad(String),
+    Io(String),
+}
+
+impl<R: Read> AofReader<R> {
+    pub fn new(input: R) -> AofReader<R> {
+        AofReader { input: BufReader::with_capacity(256 * 1024, input), offset: 0, line: Vec::new() }
+    }
+
+    /// End of the last complete command read.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    fn read_line(&mut self, pos: &mut u64) -> Result<(), Fail> {
+        self.line.clear();
+        let n = self.input.read_until(b'\n', &mut self.line).map_err(|e| Fail::Io(e.to_string()))?;
+        *pos += n as u64;
+        if n == 0 || !self.line.ends_with(b"\n") {
+            return Err(Fail::Eof);
+        }
+        if !self.line.ends_with(b"\r\n") {
+            return Err(Fail::Bad("line not terminated by CRLF".into()));
+        }
+        self.line.truncate(self.line.len() - 2);
+        Ok(())
+    }
+
+    fn number(&self, prefix: u8, what: &str) -> Result<usize, Fail> {
+        if self.line.first() != Some(&prefix) {
+            return Err(Fail::Bad(format!("expected '{}' for {what}", prefix as char)));
+        }
+        std::str::from_utf8(&self.line[1..])
+            .ok()
+            .and_then(|s| s.parse::<usize>().ok())
+            .ok_or_else(|| Fail::Bad(format!("invalid {what}")))
+    }
+
+    fn read_command(&mut self) -> Result<Option<Vec<Vec<u8>>>, Fail> {
+        let mut pos = self.offset;
+        if self.input.fill_buf().map_err(|e| Fail::Io(e.to_string()))?.is_empty() {
+            return Ok(None);
+        }
+        self.read_line(&mut pos)?;
+        let argc = self.number(b'*', "argument count")?;
+        if argc == 0 {
+            return Err(Fail::Bad("empty command".into()));
+        }
+        let mut args = Vec::with_capacity(argc.min(1024));
+        for _ in 0..argc {
+            self.read_line(&mut pos)?;
+            let len = self.number(b'$', "argument length")?;
+            if len > MAX_ARG {
+                return Err(Fail::Bad("argument too long".into()));
+            }
+            let mut arg = Vec::new();
+            let got =
+                (&mut self.input).take(len as u64 + 2).read_to_end(&mut arg).map_err(|e| Fail::Io(e.to_string()))?;
+            pos += got as u64;
+            if got < len + 2 {
+                return Err(Fail::Eof);
+            }
+            if !arg.ends_with(b"\r\n") {
+                return Err(Fail::Bad("argument not terminated by CRLF".into()));
+            }
+            arg.truncate(len);
+            args.push(arg);
+        }
+        self.offset = pos;
+        Ok(Some(args))
+    }
+
+    /// The next command, `Ok(None)` at a clean end of file.
+    pub fn next_command(&mut self) -> Result<Option<Vec<Vec<u8>>>, AofError> {
+        let start = self.offset;
+        self.read_command().map_err(|f| match f {
+            Fail::Eof => AofError::Truncated { valid_up_to: start },
+            Fail::Bad(reason) => AofError::Corrupt { offset: start, valid_up_to: start, reason },
+            Fail::Io(e) => AofError::Io(e),
+        })
+    }
+}
+
+/// What `forkv check-aof` found.
+pub struct CheckReport {
+    pub commands: u64,
+    pub size: u64,
+    pub error: Option<AofError>,
+}
+
+/// Reads a whole file; with `fix`, truncates a damaged file to its last valid
+/// command (as redis-check-aof --fix does).
+pub fn check_file(path: &std::path::Path, fix: bool) -> std::io::Result<CheckReport> {
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    let mut reader = AofReader::new(file);
+    let mut commands = 0;
+    let error = loop {
+        match reader.next_command() {
+            Ok(Some(_)) => commands += 1,
+            Ok(None) => break None,
+            Err(e) => break Some(e),
+        }
+    };
+    if fix {
+        if let Some(AofError::Truncated { valid_up_to } | AofError::Corrupt { valid_up_to, .. }) = &error {
+            let f = std::fs::OpenOptions::new().write(true).open(path)?;
+            f.set_len(*valid_up_to)?;
+            f.sync_all()?;
+        }
+    }
+    Ok(CheckReport { commands, size, error })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn commands(data: &[u8]) -> (Vec<Vec<Vec<u8>>>, Option<AofError>) {
+        let mut r = AofReader::new(data);
+        let mut out = vec![];
+        loop {
+            match r.next_command() {
+                Ok(Some(c)) => out.push(c),
+                Ok(None) => return (out, None),
+                Err(e) => return (out, Some(e)),
+            }
+        }
+    }
+
+    const TWO: &[u8] = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\n";
+
+    #[test]
+    fn reads_commands() {
+        let (cmds, err) = commands(TWO);
+        assert!(err.is_none());
+        assert_eq!(cmds.len(), 2);
+        assert_eq!(cmds[1][2], b"hello");
+    }
+
+    #[test]
+    fn every_truncation_yields_a_clean_prefix() {
+        let first_end = 23u64;
+        for cut in 0..TWO.len() {
+            let (cmds, err) = commands(&TWO[..cut]);
+            let expect = if (cut as u64) < first_end { 0 } else { 1 };
+            assert_eq!(cmds.len(), expect, "cut at {cut}");
+            if cut == 0 || cut as u64 == first_end {
+                assert!(err.is_none(), "cut at {cut}: {err:?}");
+            } else {
+                let valid = if cut as u64 > first_end { first_end } else { 0 };
+                assert_eq!(err, Some(AofError::Truncated { valid_up_to: valid }), "cut at {cut}");
+            }
+        }
+    }
+
+    #[test]
+    fn corruption_names_the_offset() {
+        let mut data = TWO.to_vec();
+        data.extend_from_slice(b"garbage\r\n*1\r\n$4\r\nPING\r\n");
+        let (cmds, err) = commands(&data);
+        assert_eq!(cmds.len(), 2);
+        match err {
+            Some(AofError::Corrupt { offset, .. }) => assert_eq!(offset, TWO.len() as u64),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn check_fix_truncates_to_last_valid_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.aof");
+        let mut data = TWO.to_vec();
+        data.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$1\r\nx");
+        std::fs::write(&path, &data).unwrap();
+        let report = check_file(&path, true).unwrap();
+        assert_eq!(report.commands, 2);
+        assert!(matches!(report.error, Some(AofError::Truncated { .. })));
+        assert_eq!(std::fs::read(&path).unwrap(), TWO);
+        let again = check_file(&path, false).unwrap();
+        assert!(again.error.is_none());
+    }
+}

@@ -15,7 +15,9 @@ impl Hash {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        self.fields.iter().map(|(f, v)| (f.as_slice(), v.as_slice()))
+        self.fields
+            .iter()
+            .map(|(f, v)| (f.as_slice(), v.as_slice()))
     }
 
     pub fn encoding(&self) -> &'static str {

@@ -18,7 +18,8 @@ pub use list::List;
 pub use set::Set;
 pub use string::Str;
 
-pub use zset::ZSet;
+pub use zrange::{parse_lex_range, parse_score_range, LexBound, LexRange, ScoreRange};
+pub use zset::{AddFlags, AddOutcome, ZSet};
 
 use crate::config::Config;
 use crate::util::Rng;

@@ -305,31 +305,17 @@ impl Listpack {
         tail
     }
 
-    /// Appends all of `other`'s entries.
-    pub fn append(&mut self, other: &Listpack) {
-        self.buf.reserve_exact(other.buf.len());
-        self.buf.extend_from_slice(&other.buf);
-        self.len += other.len;
-    }
-
-    /// Iterates from entry `pos` to the end.
-    pub fn iter_from(&self, pos: usize) -> Iter<'_> {
-        let left = if pos == 0 { self.len } else { usize::MAX };
+    pub fn iter(&self) -> Iter<'_> {
         Iter {
             lp: self,
-            front: pos,
+            front: 0,
             back: self.buf.len(),
-            left,
+            left: self.len,
         }
-    }
-
-    pub fn iter(&self) -> Iter<'_> {
-        self.iter_from(0)
     }
 }
 
-/// Iterates entries both ways. `left` is exact from a full `iter()`;
-/// `iter_from` leaves it unbounded and stops when the ends meet.
+/// Iterates entries both ways.
 pub struct Iter<'a> {
     lp: &'a Listpack,
     front: usize,
@@ -337,42 +323,33 @@ pub struct Iter<'a> {
     left: usize,
 }
 
-impl Iter<'_> {
-    fn count_one(&mut self) {
-        if self.left != usize::MAX {
-            self.left -= 1;
-        }
-    }
-}
-
 impl<'a> Iterator for Iter<'a> {
     type Item = Elem<'a>;
 
     fn next(&mut self) -> Option<Elem<'a>> {
-        if self.front >= self.back || self.left == 0 {
+        if self.left == 0 {
             return None;
         }
         let e = self.lp.get(self.front);
         self.front += self.lp.size_at(self.front);
-        self.count_one();
+        self.left -= 1;
         Some(e)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        match self.left {
-            usize::MAX => (0, None),
-            n => (n, Some(n)),
-        }
+        (self.left, Some(self.left))
     }
 }
 
+impl ExactSizeIterator for Iter<'_> {}
+
 impl DoubleEndedIterator for Iter<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        if self.front >= self.back || self.left == 0 {
+        if self.left == 0 {
             return None;
         }
         self.back = self.lp.prev(self.back)?;
-        self.count_one();
+        self.left -= 1;
         Some(self.lp.get(self.back))
     }
 }
@@ -482,7 +459,7 @@ mod tests {
     }
 
     #[test]
-    fn splits_and_appends() {
+    fn splits() {
         let mut lp = Listpack::new();
         for v in samples() {
             lp.push_back(&v);
@@ -491,22 +468,16 @@ mod tests {
         let tail = lp.split_off(5);
         assert_eq!(lp.len(), 5);
         assert_eq!(texts(&tail), all[5..].to_vec());
-        lp.append(&tail);
-        assert_eq!(texts(&lp), all);
+        assert_eq!(texts(&lp), all[..5].to_vec());
         assert!(lp.split_off(lp.len()).is_empty());
     }
 
     #[test]
-    fn iterates_from_a_position_and_meets_in_the_middle() {
+    fn iterates_from_both_ends_and_meets_in_the_middle() {
         let mut lp = Listpack::new();
         for v in [b"a", b"b", b"c"] {
             lp.push_back(v);
         }
-        let from: Vec<_> = lp
-            .iter_from(lp.seek(1).unwrap())
-            .map(|e| e.to_vec())
-            .collect();
-        assert_eq!(from, vec![b"b".to_vec(), b"c".to_vec()]);
         let mut it = lp.iter();
         assert!(it.next().unwrap().eq_bytes(b"a"));
         assert!(it.next_back().unwrap().eq_bytes(b"c"));

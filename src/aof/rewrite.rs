@@ -4,7 +4,7 @@
 
 use super::record::write_command;
 use crate::store::Db;
-use crate::types::Value;
+use crate::types::{Elem, Value};
 use crate::util::{fmt_i64, format_f64, itoa_buf};
 use std::io::{Result, Write};
 
@@ -37,35 +37,74 @@ pub fn write_dataset<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64) -> Result<u64
     Ok(keys)
 }
 
-/// Emits `head` + items in commands of at most ITEMS_PER_COMMAND items.
-fn batched<'a, W: Write>(w: &mut W, head: &[&[u8]], items: impl Iterator<Item = Vec<&'a [u8]>>) -> Result<()> {
-    let mut parts: Vec<&[u8]> = head.to_vec();
-    let mut count = 0;
-    for item in items {
-        parts.extend(item);
-        count += 1;
-        if count == ITEMS_PER_COMMAND {
-            write_command(w, &parts)?;
-            parts.truncate(head.len());
-            count = 0;
+/// An element's text without allocating: integers are formatted into a
+/// stack buffer (the rewrite child keeps its own allocations small).
+enum Text<'a> {
+    Borrowed(&'a [u8]),
+    Number([u8; 20], usize),
+    Owned(String),
+}
+
+impl<'a> Text<'a> {
+    fn of(e: &Elem<'a>) -> Text<'a> {
+        match *e {
+            Elem::Str(b) => Text::Borrowed(b),
+            Elem::Int(n) => {
+                let mut buf = itoa_buf();
+                let len = fmt_i64(n, &mut buf).len();
+                buf.copy_within(20 - len.., 0);
+                Text::Number(buf, len)
+            }
         }
     }
-    if count > 0 {
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Text::Borrowed(b) => b,
+            Text::Number(buf, len) => &buf[..*len],
+            Text::Owned(s) => s.as_bytes(),
+        }
+    }
+}
+
+/// Emits `head` + items in commands of at most ITEMS_PER_COMMAND items.
+fn batched<'a, W: Write>(
+    w: &mut W,
+    head: &[&[u8]],
+    items: impl Iterator<Item = [Text<'a>; 2]>,
+    width: usize,
+) -> Result<()> {
+    let mut batch: Vec<[Text<'a>; 2]> = Vec::with_capacity(ITEMS_PER_COMMAND);
+    let mut flush = |w: &mut W, batch: &mut Vec<[Text<'a>; 2]>| -> Result<()> {
+        let mut parts: Vec<&[u8]> = head.to_vec();
+        for item in batch.iter() {
+            parts.extend(item[..width].iter().map(Text::bytes));
+        }
         write_command(w, &parts)?;
+        batch.clear();
+        Ok(())
+    };
+    for item in items {
+        batch.push(item);
+        if batch.len() == ITEMS_PER_COMMAND {
+            flush(w, &mut batch)?;
+        }
+    }
+    if !batch.is_empty() {
+        flush(w, &mut batch)?;
     }
     Ok(())
 }
 
 fn write_value<W: Write>(w: &mut W, key: &[u8], value: &Value) -> Result<()> {
+    let none = || Text::Borrowed(b"");
     match value {
         Value::Str(s) => s.with_bytes(|b| write_command(w, &[b"SET", key, b])),
-        Value::List(l) => batched(w, &[b"RPUSH", key], l.iter().map(|v| vec![v])),
-        Value::Set(s) => batched(w, &[b"SADD", key], s.iter().map(|m| vec![m])),
-        Value::Hash(h) => batched(w, &[b"HSET", key], h.iter().map(|(f, v)| vec![f, v])),
+        Value::List(l) => batched(w, &[b"RPUSH", key], l.iter().map(|v| [Text::of(&v), none()]), 1),
+        Value::Set(s) => batched(w, &[b"SADD", key], s.iter().map(|m| [Text::of(&m), none()]), 1),
+        Value::Hash(h) => batched(w, &[b"HSET", key], h.iter().map(|(f, v)| [Text::of(&f), Text::of(&v)]), 2),
         Value::ZSet(z) => {
-            // Scores are formatted per item; keep their text alive per batch.
-            let items: Vec<(String, &[u8])> = z.iter().map(|(m, s)| (format_f64(s), m)).collect();
-            batched(w, &[b"ZADD", key], items.iter().map(|(s, m)| vec![s.as_bytes(), *m]))
+            batched(w, &[b"ZADD", key], z.iter().map(|(m, s)| [Text::Owned(format_f64(s)), Text::of(&m)]), 2)
         }
     }
 }

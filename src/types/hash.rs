@@ -24,9 +24,7 @@ pub struct Hash {
 
 impl Default for Hash {
     fn default() -> Self {
-        Hash {
-            repr: Repr::Pack(Listpack::new()),
-        }
+        Hash { repr: Repr::Pack(Listpack::new()) }
     }
 }
 
@@ -228,11 +226,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn small() -> Limits {
-        Limits {
-            hash_max_listpack_entries: 4,
-            hash_max_listpack_value: 8,
-            ..Limits::default()
-        }
+        Limits { hash_max_listpack_entries: 4, hash_max_listpack_value: 8, ..Limits::default() }
     }
 
     fn contents(h: &Hash) -> BTreeMap<Vec<u8>, Vec<u8>> {
@@ -300,11 +294,7 @@ mod tests {
     #[test]
     fn loads_by_size() {
         let lim = small();
-        let pairs = |n: usize| {
-            (0..n)
-                .map(|i| (i.to_string(), "v".to_string()))
-                .collect::<Vec<_>>()
-        };
+        let pairs = |n: usize| (0..n).map(|i| (i.to_string(), "v".to_string())).collect::<Vec<_>>();
         assert_eq!(Hash::from_pairs(pairs(4), &lim).encoding(), "listpack");
         let h = Hash::from_pairs(pairs(5), &lim);
         assert_eq!(h.encoding(), "hashtable");

@@ -81,11 +81,7 @@ impl IntSet {
             return;
         }
         let all: Vec<i64> = self.iter().collect();
-        *self = if needed == 4 {
-            IntSet::I32(all.into_iter().map(|n| n as i32).collect())
-        } else {
-            IntSet::I64(all)
-        };
+        *self = if needed == 4 { IntSet::I32(all.into_iter().map(|n| n as i32).collect()) } else { IntSet::I64(all) };
     }
 
     /// Adds `x`; false when already present.

@@ -25,11 +25,7 @@ impl Default for List {
 impl List {
     /// An empty list whose nodes follow `list_max_listpack_size`.
     pub fn new(list_max_listpack_size: i64) -> Self {
-        List {
-            nodes: VecDeque::new(),
-            len: 0,
-            fill: list_max_listpack_size,
-        }
+        List { nodes: VecDeque::new(), len: 0, fill: list_max_listpack_size }
     }
 
     /// A list of `items` in order (for loading).
@@ -128,11 +124,7 @@ impl List {
 
     /// Resolves a possibly negative index (from the tail) to a position.
     fn index(&self, index: i64) -> Option<usize> {
-        let i = if index < 0 {
-            index.checked_add(self.len as i64)?
-        } else {
-            index
-        };
+        let i = if index < 0 { index.checked_add(self.len as i64)? } else { index };
         usize::try_from(i).ok().filter(|&i| i < self.len)
     }
 
@@ -179,30 +171,15 @@ impl List {
         match clamp_range(start, stop, self.len) {
             Some((s, e)) => {
                 let (ni, pos) = self.locate(s);
-                Range {
-                    nodes: &self.nodes,
-                    ni,
-                    pos,
-                    left: e - s + 1,
-                }
+                Range { nodes: &self.nodes, ni, pos, left: e - s + 1 }
             }
-            None => Range {
-                nodes: &self.nodes,
-                ni: 0,
-                pos: 0,
-                left: 0,
-            },
+            None => Range { nodes: &self.nodes, ni: 0, pos: 0, left: 0 },
         }
     }
 
     /// Head to tail.
     pub fn iter(&self) -> Range<'_> {
-        Range {
-            nodes: &self.nodes,
-            ni: 0,
-            pos: 0,
-            left: self.len,
-        }
+        Range { nodes: &self.nodes, ni: 0, pos: 0, left: self.len }
     }
 
     /// Tail to head.
@@ -214,11 +191,7 @@ impl List {
     /// when count > 0, from the tail when count < 0, all when 0.
     pub fn remove(&mut self, count: i64, value: &[u8]) -> usize {
         let needle = Needle::new(value);
-        let limit = if count == 0 {
-            usize::MAX
-        } else {
-            count.unsigned_abs() as usize
-        };
+        let limit = if count == 0 { usize::MAX } else { count.unsigned_abs() as usize };
         let mut removed = 0;
         if count >= 0 {
             let mut ni = 0;
@@ -311,11 +284,7 @@ impl List {
             let mut pos = node.first();
             while let Some(p) = pos {
                 if needle.matches(node.get(p)) {
-                    let at = if before {
-                        p
-                    } else {
-                        node.next(p).unwrap_or(node.end())
-                    };
+                    let at = if before { p } else { node.next(p).unwrap_or(node.end()) };
                     self.nodes[ni].insert(at, value);
                     self.len += 1;
                     self.split_if_over(ni);
@@ -338,11 +307,7 @@ impl List {
         let scan = if maxlen == 0 { self.len } else { maxlen };
         let want = if count == 0 { usize::MAX } else { count };
         let last = self.len.wrapping_sub(1);
-        let hits = |(j, e): (usize, Elem<'_>)| {
-            needle
-                .matches(e)
-                .then_some(if rank > 0 { j } else { last - j })
-        };
+        let hits = |(j, e): (usize, Elem<'_>)| needle.matches(e).then_some(if rank > 0 { j } else { last - j });
         let found: Box<dyn Iterator<Item = usize>> = if rank > 0 {
             Box::new(self.iter().take(scan).enumerate().filter_map(hits))
         } else {

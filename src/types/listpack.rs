@@ -37,10 +37,7 @@ pub struct Needle<'a> {
 
 impl<'a> Needle<'a> {
     pub fn new(bytes: &'a [u8]) -> Self {
-        Needle {
-            bytes,
-            int: parse_i64(bytes),
-        }
+        Needle { bytes, int: parse_i64(bytes) }
     }
 
     /// Only valid for listpack elements, whose strings are never integer text.
@@ -295,10 +292,7 @@ impl Listpack {
         let Some(pos) = self.seek(index) else {
             return Listpack::new();
         };
-        let tail = Listpack {
-            buf: self.buf[pos..].to_vec(),
-            len: self.len - index,
-        };
+        let tail = Listpack { buf: self.buf[pos..].to_vec(), len: self.len - index };
         self.buf.truncate(pos);
         self.buf.shrink_to_fit();
         self.len = index;
@@ -306,12 +300,7 @@ impl Listpack {
     }
 
     pub fn iter(&self) -> Iter<'_> {
-        Iter {
-            lp: self,
-            front: 0,
-            back: self.buf.len(),
-            left: self.len,
-        }
+        Iter { lp: self, front: 0, back: self.buf.len(), left: self.len }
     }
 }
 
@@ -363,27 +352,11 @@ mod tests {
     }
 
     fn samples() -> Vec<Vec<u8>> {
-        let mut v: Vec<Vec<u8>> = [
-            "0",
-            "127",
-            "128",
-            "-1",
-            "-32768",
-            "32768",
-            "-2147483649",
-            "9223372036854775807",
-        ]
-        .iter()
-        .map(|s| s.as_bytes().to_vec())
-        .collect();
-        v.extend([
-            b"".to_vec(),
-            b"007".to_vec(),
-            b"-0".to_vec(),
-            b"abc".to_vec(),
-            vec![b'x'; 63],
-            vec![b'y'; 64],
-        ]);
+        let mut v: Vec<Vec<u8>> = ["0", "127", "128", "-1", "-32768", "32768", "-2147483649", "9223372036854775807"]
+            .iter()
+            .map(|s| s.as_bytes().to_vec())
+            .collect();
+        v.extend([b"".to_vec(), b"007".to_vec(), b"-0".to_vec(), b"abc".to_vec(), vec![b'x'; 63], vec![b'y'; 64]]);
         v.extend([vec![b'z'; 200], vec![b'w'; 20000]]);
         v
     }
@@ -443,10 +416,7 @@ mod tests {
             ]
         );
         lp.delete(lp.seek(1).unwrap(), 2);
-        assert_eq!(
-            texts(&lp),
-            vec![b"1".to_vec(), b"b".to_vec(), b"c".to_vec(), b"d".to_vec()]
-        );
+        assert_eq!(texts(&lp), vec![b"1".to_vec(), b"b".to_vec(), b"c".to_vec(), b"d".to_vec()]);
         lp.delete(lp.seek(3).unwrap(), 10);
         assert_eq!(lp.len(), 3);
         assert_eq!(lp.pop_back(), Some(b"c".to_vec()));
@@ -498,9 +468,7 @@ mod tests {
 
     #[test]
     fn backlen_covers_large_entries() {
-        for size in [
-            0usize, 62, 63, 122, 123, 126, 127, 128, 16379, 16380, 16384, 3_000_000,
-        ] {
+        for size in [0usize, 62, 63, 122, 123, 126, 127, 128, 16379, 16380, 16384, 3_000_000] {
             let mut lp = Listpack::new();
             let big = vec![b'q'; size];
             lp.push_back(b"head");

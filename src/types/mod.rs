@@ -102,16 +102,8 @@ impl Limits {
 /// (negatives count from the end); `None` when it selects nothing.
 pub fn clamp_range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
     let len = len as i64;
-    let start = if start < 0 {
-        (start + len).max(0)
-    } else {
-        start
-    };
-    let stop = if stop < 0 {
-        stop + len
-    } else {
-        stop.min(len - 1)
-    };
+    let start = if start < 0 { (start + len).max(0) } else { start };
+    let stop = if stop < 0 { stop + len } else { stop.min(len - 1) };
     if start > stop || start >= len {
         None
     } else {
@@ -149,11 +141,7 @@ pub fn sample_indices(len: usize, count: usize, distinct: bool, rng: &mut Rng) -
 /// still unvisited index, so every element present throughout the scan is
 /// returned at least once. Cursor 0 starts; the returned cursor is 0 when done.
 pub fn scan_indices(cursor: u64, count: usize, len: usize) -> (u64, std::ops::Range<usize>) {
-    let top = if cursor == 0 {
-        len
-    } else {
-        len.min(usize::try_from(cursor).unwrap_or(usize::MAX))
-    };
+    let top = if cursor == 0 { len } else { len.min(usize::try_from(cursor).unwrap_or(usize::MAX)) };
     let bottom = top.saturating_sub(count.max(1));
     (bottom as u64, bottom..top)
 }

@@ -68,9 +68,7 @@ impl Ranked {
         let key = (score, member);
         let ci = self
             .chunks
-            .partition_point(|c| {
-                key_lt(c.last().map(|(s, m)| (*s, &m[..])).expect("non-empty"), key)
-            })
+            .partition_point(|c| key_lt(c.last().map(|(s, m)| (*s, &m[..])).expect("non-empty"), key))
             .min(self.chunks.len() - 1);
         let i = self.chunks[ci].partition_point(|(s, m)| key_lt((*s, m), key));
         (ci, i)
@@ -107,10 +105,7 @@ impl Ranked {
         let len = self.chunks[ci].len();
         if len == 0 {
             self.chunks.remove(ci);
-        } else if len < MIN_CHUNK
-            && ci + 1 < self.chunks.len()
-            && len + self.chunks[ci + 1].len() <= MAX_CHUNK
-        {
+        } else if len < MIN_CHUNK && ci + 1 < self.chunks.len() && len + self.chunks[ci + 1].len() <= MAX_CHUNK {
             let next = self.chunks.remove(ci + 1);
             self.chunks[ci].extend(next);
         }
@@ -118,11 +113,7 @@ impl Ranked {
 
     /// Entries from `rank` on, ascending.
     pub fn iter_from(&self, rank: usize) -> impl Iterator<Item = (&[u8], f64)> {
-        let (ci, i) = if rank < self.len() {
-            self.locate(rank)
-        } else {
-            (self.chunks.len(), 0)
-        };
+        let (ci, i) = if rank < self.len() { self.locate(rank) } else { (self.chunks.len(), 0) };
         self.chunks[ci..]
             .iter()
             .enumerate()
@@ -178,10 +169,7 @@ mod tests {
             r.insert(format!("m{i:05}").as_bytes(), (i / 10) as f64);
         }
         assert!(r.chunks.len() > 4);
-        assert!(r
-            .chunks
-            .iter()
-            .all(|c| !c.is_empty() && c.len() <= MAX_CHUNK));
+        assert!(r.chunks.iter().all(|c| !c.is_empty() && c.len() <= MAX_CHUNK));
         let all: Vec<_> = r.iter_from(0).map(|(m, _)| m.to_vec()).collect();
         let want: Vec<_> = (0..n).map(|i| format!("m{i:05}").into_bytes()).collect();
         assert_eq!(all, want);
@@ -191,10 +179,7 @@ mod tests {
         assert_eq!(r.iter_rev_from(499).next().unwrap().0, b"m00499");
         assert_eq!(r.iter_rev_from(499).count(), 500);
         for i in 0..n - 10 {
-            assert_eq!(
-                r.remove(format!("m{i:05}").as_bytes()),
-                Some((i / 10) as f64)
-            );
+            assert_eq!(r.remove(format!("m{i:05}").as_bytes()), Some((i / 10) as f64));
         }
         assert_eq!(r.remove(b"m00000"), None);
         assert_eq!(r.len(), 10);

@@ -24,9 +24,7 @@ pub struct Set {
 
 impl Default for Set {
     fn default() -> Self {
-        Set {
-            repr: Repr::Ints(IntSet::new()),
-        }
+        Set { repr: Repr::Ints(IntSet::new()) }
     }
 }
 
@@ -129,10 +127,7 @@ impl Set {
     /// SRANDMEMBER with a count: `count` distinct members (all when count >=
     /// len) or, when not `distinct`, `count` drawn with replacement.
     pub fn random_members(&self, count: usize, distinct: bool, rng: &mut Rng) -> Vec<Elem<'_>> {
-        sample_indices(self.len(), count, distinct, rng)
-            .into_iter()
-            .map(|i| self.at(i))
-            .collect()
+        sample_indices(self.len(), count, distinct, rng).into_iter().map(|i| self.at(i)).collect()
     }
 
     fn remove_at(&mut self, i: usize) -> Vec<u8> {
@@ -154,9 +149,7 @@ impl Set {
             *self = Set::new();
             return all;
         }
-        (0..count)
-            .map(|_| self.remove_at(rng.below(self.len())))
-            .collect()
+        (0..count).map(|_| self.remove_at(rng.below(self.len()))).collect()
     }
 
     /// SSCAN step: the next cursor (0 when done) and the members visited. An
@@ -178,10 +171,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     fn small() -> Limits {
-        Limits {
-            set_max_intset_entries: 4,
-            ..Limits::default()
-        }
+        Limits { set_max_intset_entries: 4, ..Limits::default() }
     }
 
     fn members(s: &Set) -> BTreeSet<Vec<u8>> {
@@ -216,10 +206,7 @@ mod tests {
         let lim = small();
         let mut s = Set::from_members(["3", "1", "2", "4"], &lim);
         assert_eq!(s.encoding(), "intset");
-        assert_eq!(
-            s.iter().map(|e| e.to_vec()).collect::<Vec<_>>(),
-            [b"1", b"2", b"3", b"4"]
-        );
+        assert_eq!(s.iter().map(|e| e.to_vec()).collect::<Vec<_>>(), [b"1", b"2", b"3", b"4"]);
         assert!(!s.add(b"4", &lim));
         assert_eq!(s.encoding(), "intset", "a duplicate does not grow it");
         assert!(s.add(b"5", &lim));

@@ -30,10 +30,7 @@ impl Str {
         if data.len() <= INLINE_CAP {
             let mut buf = [0u8; INLINE_CAP];
             buf[..data.len()].copy_from_slice(data);
-            Str::Inline {
-                len: data.len() as u8,
-                buf,
-            }
+            Str::Inline { len: data.len() as u8, buf }
         } else {
             Str::Heap(data.into())
         }

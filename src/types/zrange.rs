@@ -51,12 +51,7 @@ fn parse_score_bound(s: &[u8]) -> Result<(f64, bool), &'static str> {
 pub fn parse_score_range(min: &[u8], max: &[u8]) -> Result<ScoreRange, &'static str> {
     let (min, min_ex) = parse_score_bound(min)?;
     let (max, max_ex) = parse_score_bound(max)?;
-    Ok(ScoreRange {
-        min,
-        max,
-        min_ex,
-        max_ex,
-    })
+    Ok(ScoreRange { min, max, min_ex, max_ex })
 }
 
 /// One end of a lex range: `-`, `+`, `[incl` or `(excl`.
@@ -112,10 +107,7 @@ fn parse_lex_bound(s: &[u8]) -> Result<LexBound, &'static str> {
 
 /// Parses ZRANGEBYLEX's `min max`.
 pub fn parse_lex_range(min: &[u8], max: &[u8]) -> Result<LexRange, &'static str> {
-    Ok(LexRange {
-        min: parse_lex_bound(min)?,
-        max: parse_lex_bound(max)?,
-    })
+    Ok(LexRange { min: parse_lex_bound(min)?, max: parse_lex_bound(max)? })
 }
 
 #[cfg(test)]
@@ -125,15 +117,7 @@ mod tests {
     #[test]
     fn parses_score_ranges() {
         let r = parse_score_range(b"(1", b"+inf").unwrap();
-        assert_eq!(
-            r,
-            ScoreRange {
-                min: 1.0,
-                max: f64::INFINITY,
-                min_ex: true,
-                max_ex: false
-            }
-        );
+        assert_eq!(r, ScoreRange { min: 1.0, max: f64::INFINITY, min_ex: true, max_ex: false });
         assert!(!r.contains(1.0) && r.contains(1.5) && r.contains(f64::INFINITY));
         let r = parse_score_range(b"-inf", b"(2.5").unwrap();
         assert!(r.contains(f64::NEG_INFINITY) && r.contains(2.0) && !r.contains(2.5));
@@ -151,10 +135,7 @@ mod tests {
         assert!(r.contains(b"") && r.contains(b"\xff"));
         let r = parse_lex_range(b"+", b"-").unwrap();
         assert!(!r.contains(b"a"));
-        assert_eq!(
-            parse_lex_range(b"[", b"(").unwrap().min,
-            LexBound::Incl(vec![])
-        );
+        assert_eq!(parse_lex_range(b"[", b"(").unwrap().min, LexBound::Incl(vec![]));
         for bad in [&b"a"[..], b"", b"+a", b"-a"] {
             assert_eq!(parse_lex_range(bad, b"+"), Err(ERR_NOT_LEX));
             assert_eq!(parse_lex_range(b"-", bad), Err(ERR_NOT_LEX));

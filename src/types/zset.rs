@@ -22,9 +22,7 @@ pub struct ZSet {
 
 impl Default for ZSet {
     fn default() -> Self {
-        ZSet {
-            repr: Repr::Pack(Listpack::new()),
-        }
+        ZSet { repr: Repr::Pack(Listpack::new()) }
     }
 }
 
@@ -153,9 +151,7 @@ impl ZSet {
     /// listpack limits.
     fn insert(&mut self, member: &[u8], score: f64, limits: &Limits) {
         if let Repr::Pack(lp) = &mut self.repr {
-            if lp.len() / 2 < limits.zset_max_listpack_entries
-                && member.len() <= limits.zset_max_listpack_value
-            {
+            if lp.len() / 2 < limits.zset_max_listpack_entries && member.len() <= limits.zset_max_listpack_value {
                 pack_insert(lp, member, score);
                 return;
             }
@@ -223,9 +219,7 @@ impl ZSet {
     /// holds; `pred` must hold for a prefix only.
     fn partition(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
         match &self.repr {
-            Repr::Pack(lp) => {
-                pack_entries(lp).partition_point(|(m, s)| m.with_bytes(|m| pred(*s, m)))
-            }
+            Repr::Pack(lp) => pack_entries(lp).partition_point(|(m, s)| m.with_bytes(|m| pred(*s, m))),
             Repr::Big(r) => r.partition(pred),
         }
     }
@@ -245,16 +239,8 @@ impl ZSet {
                 }
                 v
             }
-            Repr::Big(r) if rev => r
-                .iter_rev_from(hi - 1)
-                .take(hi - lo)
-                .map(|(m, s)| (Elem::Str(m), s))
-                .collect(),
-            Repr::Big(r) => r
-                .iter_from(lo)
-                .take(hi - lo)
-                .map(|(m, s)| (Elem::Str(m), s))
-                .collect(),
+            Repr::Big(r) if rev => r.iter_rev_from(hi - 1).take(hi - lo).map(|(m, s)| (Elem::Str(m), s)).collect(),
+            Repr::Big(r) => r.iter_from(lo).take(hi - lo).map(|(m, s)| (Elem::Str(m), s)).collect(),
         }
     }
 
@@ -265,10 +251,7 @@ impl ZSet {
         }
         match &mut self.repr {
             Repr::Pack(lp) => {
-                let out = pack_entries(lp)[lo..hi]
-                    .iter()
-                    .map(|(m, s)| (m.to_vec(), *s))
-                    .collect();
+                let out = pack_entries(lp)[lo..hi].iter().map(|(m, s)| (m.to_vec(), *s)).collect();
                 let p = lp.seek(2 * lo).expect("lo < len");
                 lp.delete(p, 2 * (hi - lo));
                 out
@@ -299,15 +282,8 @@ impl ZSet {
     }
 
     /// Applies LIMIT offset/count to ranks `lo..hi` walked in `rev` order.
-    fn limit_ranks(
-        (lo, hi): (usize, usize),
-        rev: bool,
-        offset: usize,
-        limit: Option<usize>,
-    ) -> (usize, usize) {
-        let n = (hi - lo)
-            .saturating_sub(offset)
-            .min(limit.unwrap_or(usize::MAX));
+    fn limit_ranks((lo, hi): (usize, usize), rev: bool, offset: usize, limit: Option<usize>) -> (usize, usize) {
+        let n = (hi - lo).saturating_sub(offset).min(limit.unwrap_or(usize::MAX));
         if rev {
             let top = hi.saturating_sub(offset).max(lo);
             (top - n, top)
@@ -354,13 +330,7 @@ impl ZSet {
     }
 
     /// ZRANGEBYLEX / ZREVRANGEBYLEX, like `range_by_score`.
-    pub fn range_by_lex(
-        &self,
-        range: &LexRange,
-        rev: bool,
-        offset: usize,
-        limit: Option<usize>,
-    ) -> Vec<Scored<'_>> {
+    pub fn range_by_lex(&self, range: &LexRange, rev: bool, offset: usize, limit: Option<usize>) -> Vec<Scored<'_>> {
         let (lo, hi) = Self::limit_ranks(self.lex_ranks(range), rev, offset, limit);
         self.span(lo, hi, rev)
     }
@@ -404,9 +374,7 @@ impl ZSet {
         match &self.repr {
             Repr::Pack(lp) => {
                 let mut it = lp.iter();
-                Box::new(std::iter::from_fn(move || {
-                    Some((it.next()?, score_of(it.next()?)))
-                }))
+                Box::new(std::iter::from_fn(move || Some((it.next()?, score_of(it.next()?)))))
             }
             Repr::Big(r) => Box::new(r.iter_from(0).map(|(m, s)| (Elem::Str(m), s))),
         }
@@ -420,11 +388,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn small() -> Limits {
-        Limits {
-            zset_max_listpack_entries: 4,
-            zset_max_listpack_value: 8,
-            ..Limits::default()
-        }
+        Limits { zset_max_listpack_entries: 4, zset_max_listpack_value: 8, ..Limits::default() }
     }
 
     fn add(z: &mut ZSet, m: &str, s: f64, lim: &Limits) -> AddOutcome {
@@ -432,25 +396,13 @@ mod tests {
     }
 
     fn names(v: &[Scored<'_>]) -> Vec<String> {
-        v.iter()
-            .map(|(m, _)| String::from_utf8(m.to_vec()).unwrap())
-            .collect()
+        v.iter().map(|(m, _)| String::from_utf8(m.to_vec()).unwrap()).collect()
     }
 
     /// A zset with a..e at scores 1..5 in the chosen encoding.
     fn abcde(big: bool) -> ZSet {
-        let lim = if big {
-            Limits {
-                zset_max_listpack_entries: 0,
-                ..small()
-            }
-        } else {
-            Limits::default()
-        };
-        let z = ZSet::from_pairs(
-            [("c", 3.0), ("a", 1.0), ("e", 5.0), ("b", 2.0), ("d", 4.0)],
-            &lim,
-        );
+        let lim = if big { Limits { zset_max_listpack_entries: 0, ..small() } } else { Limits::default() };
+        let z = ZSet::from_pairs([("c", 3.0), ("a", 1.0), ("e", 5.0), ("b", 2.0), ("d", 4.0)], &lim);
         assert_eq!(z.encoding(), if big { "skiplist" } else { "listpack" });
         z
     }
@@ -458,71 +410,21 @@ mod tests {
     #[test]
     fn add_follows_zadd_flags() {
         let lim = Limits::default();
-        let f = |nx, xx, gt, lt, incr| AddFlags {
-            nx,
-            xx,
-            gt,
-            lt,
-            incr,
-        };
+        let f = |nx, xx, gt, lt, incr| AddFlags { nx, xx, gt, lt, incr };
         let mut z = ZSet::new();
-        assert_eq!(
-            z.add(b"a", 1.0, f(false, true, false, false, false), &lim),
-            Ok(AddOutcome::Skipped)
-        );
-        assert_eq!(
-            z.add(b"a", 1.0, f(true, false, false, false, false), &lim),
-            Ok(AddOutcome::Added(1.0))
-        );
-        assert_eq!(
-            z.add(b"a", 2.0, f(true, false, false, false, false), &lim),
-            Ok(AddOutcome::Skipped)
-        );
-        assert_eq!(
-            z.add(b"a", 1.0, AddFlags::default(), &lim),
-            Ok(AddOutcome::Unchanged(1.0))
-        );
-        assert_eq!(
-            z.add(b"a", 0.5, f(false, false, true, false, false), &lim),
-            Ok(AddOutcome::Skipped)
-        );
-        assert_eq!(
-            z.add(b"a", 3.0, f(false, false, true, false, false), &lim),
-            Ok(AddOutcome::Updated(3.0))
-        );
-        assert_eq!(
-            z.add(b"a", 4.0, f(false, false, false, true, false), &lim),
-            Ok(AddOutcome::Skipped)
-        );
-        assert_eq!(
-            z.add(b"a", -1.0, f(false, false, false, true, true), &lim),
-            Ok(AddOutcome::Updated(2.0))
-        );
-        assert_eq!(
-            z.add(b"a", 1.0, f(false, false, false, true, true), &lim),
-            Ok(AddOutcome::Skipped)
-        );
-        assert_eq!(
-            z.add(b"a", 0.0, f(false, false, false, false, true), &lim),
-            Ok(AddOutcome::Unchanged(2.0))
-        );
-        assert_eq!(
-            z.add(b"b", 5.0, f(false, false, false, false, true), &lim),
-            Ok(AddOutcome::Added(5.0))
-        );
-        assert_eq!(
-            z.add(b"c", f64::INFINITY, AddFlags::default(), &lim),
-            Ok(AddOutcome::Added(f64::INFINITY))
-        );
-        assert_eq!(
-            z.add(
-                b"c",
-                f64::NEG_INFINITY,
-                f(false, false, false, false, true),
-                &lim
-            ),
-            Err(ERR_NAN)
-        );
+        assert_eq!(z.add(b"a", 1.0, f(false, true, false, false, false), &lim), Ok(AddOutcome::Skipped));
+        assert_eq!(z.add(b"a", 1.0, f(true, false, false, false, false), &lim), Ok(AddOutcome::Added(1.0)));
+        assert_eq!(z.add(b"a", 2.0, f(true, false, false, false, false), &lim), Ok(AddOutcome::Skipped));
+        assert_eq!(z.add(b"a", 1.0, AddFlags::default(), &lim), Ok(AddOutcome::Unchanged(1.0)));
+        assert_eq!(z.add(b"a", 0.5, f(false, false, true, false, false), &lim), Ok(AddOutcome::Skipped));
+        assert_eq!(z.add(b"a", 3.0, f(false, false, true, false, false), &lim), Ok(AddOutcome::Updated(3.0)));
+        assert_eq!(z.add(b"a", 4.0, f(false, false, false, true, false), &lim), Ok(AddOutcome::Skipped));
+        assert_eq!(z.add(b"a", -1.0, f(false, false, false, true, true), &lim), Ok(AddOutcome::Updated(2.0)));
+        assert_eq!(z.add(b"a", 1.0, f(false, false, false, true, true), &lim), Ok(AddOutcome::Skipped));
+        assert_eq!(z.add(b"a", 0.0, f(false, false, false, false, true), &lim), Ok(AddOutcome::Unchanged(2.0)));
+        assert_eq!(z.add(b"b", 5.0, f(false, false, false, false, true), &lim), Ok(AddOutcome::Added(5.0)));
+        assert_eq!(z.add(b"c", f64::INFINITY, AddFlags::default(), &lim), Ok(AddOutcome::Added(f64::INFINITY)));
+        assert_eq!(z.add(b"c", f64::NEG_INFINITY, f(false, false, false, false, true), &lim), Err(ERR_NAN));
         assert_eq!(z.score(b"c"), Some(f64::INFINITY));
         assert_eq!(z.score(b"a"), Some(2.0));
         assert_eq!(z.len(), 3);
@@ -533,14 +435,7 @@ mod tests {
     #[test]
     fn orders_by_score_then_member() {
         for big in [false, true] {
-            let lim = if big {
-                Limits {
-                    zset_max_listpack_entries: 0,
-                    ..small()
-                }
-            } else {
-                small()
-            };
+            let lim = if big { Limits { zset_max_listpack_entries: 0, ..small() } } else { small() };
             let mut z = ZSet::new();
             add(&mut z, "b", 1.0, &lim);
             add(&mut z, "a", 1.0, &lim);
@@ -549,12 +444,7 @@ mod tests {
             let all: Vec<_> = z.iter().map(|(m, s)| (m.to_vec(), s)).collect();
             assert_eq!(
                 all,
-                vec![
-                    (b"10".to_vec(), 0.0),
-                    (b"9".to_vec(), 0.0),
-                    (b"a".to_vec(), 1.0),
-                    (b"b".to_vec(), 1.0)
-                ]
+                vec![(b"10".to_vec(), 0.0), (b"9".to_vec(), 0.0), (b"a".to_vec(), 1.0), (b"b".to_vec(), 1.0)]
             );
             add(&mut z, "10", 2.0, &lim);
             assert_eq!(z.rank(b"10", false), Some((3, 2.0)));
@@ -575,10 +465,7 @@ mod tests {
         assert_eq!(z.encoding(), "listpack");
         add(&mut z, "e", 0.5, &lim);
         assert_eq!(z.encoding(), "skiplist");
-        assert_eq!(
-            names(&z.range_by_rank(0, -1, false)),
-            ["a", "e", "b", "c", "d"]
-        );
+        assert_eq!(names(&z.range_by_rank(0, -1, false)), ["a", "e", "b", "c", "d"]);
         z.pop(false, 4);
         assert_eq!(z.encoding(), "skiplist", "never converts back");
 
@@ -588,24 +475,15 @@ mod tests {
         add(&mut z, "123456789", 1.0, &lim);
         assert_eq!(z.encoding(), "skiplist");
         assert_eq!(z.score(b"12345678"), Some(1.0));
-        assert_eq!(
-            ZSet::from_pairs((0..5).map(|i| (i.to_string(), 1.0)), &lim).encoding(),
-            "skiplist"
-        );
-        assert_eq!(
-            ZSet::from_pairs((0..4).map(|i| (i.to_string(), 1.0)), &lim).encoding(),
-            "listpack"
-        );
+        assert_eq!(ZSet::from_pairs((0..5).map(|i| (i.to_string(), 1.0)), &lim).encoding(), "skiplist");
+        assert_eq!(ZSet::from_pairs((0..4).map(|i| (i.to_string(), 1.0)), &lim).encoding(), "listpack");
     }
 
     #[test]
     fn ranges_by_rank_score_and_lex() {
         for big in [false, true] {
             let z = abcde(big);
-            assert_eq!(
-                names(&z.range_by_rank(0, -1, false)),
-                ["a", "b", "c", "d", "e"]
-            );
+            assert_eq!(names(&z.range_by_rank(0, -1, false)), ["a", "b", "c", "d", "e"]);
             assert_eq!(names(&z.range_by_rank(1, 2, true)), ["d", "c"]);
             assert_eq!(names(&z.range_by_rank(-2, -1, true)), ["b", "a"]);
             assert!(z.range_by_rank(3, 1, false).is_empty());
@@ -613,10 +491,7 @@ mod tests {
 
             let r = parse_score_range(b"(1", b"4").unwrap();
             assert_eq!(z.count_by_score(&r), 3);
-            assert_eq!(
-                names(&z.range_by_score(&r, false, 0, None)),
-                ["b", "c", "d"]
-            );
+            assert_eq!(names(&z.range_by_score(&r, false, 0, None)), ["b", "c", "d"]);
             assert_eq!(names(&z.range_by_score(&r, true, 0, None)), ["d", "c", "b"]);
             assert_eq!(names(&z.range_by_score(&r, false, 1, Some(1))), ["c"]);
             assert_eq!(names(&z.range_by_score(&r, true, 1, Some(5))), ["c", "b"]);
@@ -647,20 +522,11 @@ mod tests {
             assert_eq!(z.remove_range_by_rank(5, 9), 0);
             assert_eq!(names(&z.range_by_rank(0, -1, false)), ["a", "b", "c"]);
             let mut z = abcde(big);
-            assert_eq!(
-                z.remove_range_by_score(&parse_score_range(b"(1", b"(3").unwrap()),
-                1
-            );
-            assert_eq!(
-                z.remove_range_by_lex(&parse_lex_range(b"[c", b"[d").unwrap()),
-                2
-            );
+            assert_eq!(z.remove_range_by_score(&parse_score_range(b"(1", b"(3").unwrap()), 1);
+            assert_eq!(z.remove_range_by_lex(&parse_lex_range(b"[c", b"[d").unwrap()), 2);
             assert_eq!(names(&z.range_by_rank(0, -1, false)), ["a", "e"]);
             let mut z = abcde(big);
-            assert_eq!(
-                z.pop(true, 2),
-                vec![(b"e".to_vec(), 5.0), (b"d".to_vec(), 4.0)]
-            );
+            assert_eq!(z.pop(true, 2), vec![(b"e".to_vec(), 5.0), (b"d".to_vec(), 4.0)]);
             assert_eq!(z.pop(false, 1), vec![(b"a".to_vec(), 1.0)]);
             assert_eq!(z.pop(false, 10).len(), 2);
             assert!(z.is_empty());

@@ -1,62 +1,275 @@
 //! The keyspace actor: sole owner of the data (the `Engine`), on its own
-//! arbiter thread. It runs each batch to completion, so commands never
-//! interleave, and forwards replies, pub/sub messages and closes.
+//! arbiter thread. It loads the dataset at startup in slices (clients get
+//! -LOADING meanwhile), runs each batch to completion so commands never
+//! interleave, hands records to the AOF writer, and releases replies only
+//! once their records are written (or fsynced, with `appendfsync always`).
 
-use crate::actors::messages::{Connect, Deliver, Disconnect, Exec, ProtocolError, Shutdown};
+use crate::actors::aof_writer::AofWriter;
+use crate::actors::messages::*;
+use crate::actors::supervisor::Supervisor;
 use actix::prelude::*;
-use forkv::engine::{ClientId, Engine, Outbound, Request};
-use slog::{info, warn, Logger};
-use std::collections::HashMap;
+use bytes::BytesMut;
+use forkv::config::FsyncPolicy;
+use forkv::engine::{BatchOutput, ClientId, Engine, Outbound, Request};
+use forkv::load::{LoadOutcome, Loader};
+use slog::{error, info, warn, Logger};
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
 use std::time::Duration;
+
+/// Output waiting for the AOF to reach `end`.
+struct Held {
+    end: u64,
+    id: ClientId,
+    msg: Deliver,
+    replies: usize,
+}
 
 pub struct Keyspace {
     engine: Engine,
     clients: HashMap<ClientId, Recipient<Deliver>>,
     log: Logger,
+    writer: Option<Addr<AofWriter>>,
+    supervisor: Option<Addr<Supervisor>>,
+    loader: Option<Loader>,
+    /// Record bytes handed to the writer, in total.
+    aof_sent: u64,
+    aof_written: u64,
+    aof_synced: u64,
+    held: VecDeque<Held>,
+    shutting_down: bool,
 }
+
+/// Self-message: load the next slice of the dataset.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct LoadStep;
 
 impl Keyspace {
     pub fn new(engine: Engine, log: Logger) -> Keyspace {
-        Keyspace { engine, clients: HashMap::new(), log }
+        Keyspace {
+            engine,
+            clients: HashMap::new(),
+            log,
+            writer: None,
+            supervisor: None,
+            loader: None,
+            aof_sent: 0,
+            aof_written: 0,
+            aof_synced: 0,
+            held: VecDeque::new(),
+            shutting_down: false,
+        }
     }
 
-    fn send(&self, id: ClientId, msg: Deliver) {
+    fn aof_path(&self) -> PathBuf {
+        PathBuf::from(&self.engine.config.appendfilename)
+    }
+
+    /// Bytes of records whose replies may go out.
+    fn acknowledged(&self) -> u64 {
+        if self.engine.config.appendfsync == FsyncPolicy::Always {
+            self.aof_synced
+        } else {
+            self.aof_written
+        }
+    }
+
+    fn send_now(&mut self, id: ClientId, msg: Deliver) {
+        if let Deliver::Data(bytes) = &msg {
+            self.engine.stats.total_net_output_bytes += bytes.len() as u64;
+        }
         if let Some(r) = self.clients.get(&id) {
             r.do_send(msg);
         }
     }
 
-    /// After every message: deliver what commands produced for other
-    /// clients and carry out persistence requests.
-    fn after_commands(&mut self) {
-        for (id, out) in std::mem::take(&mut self.engine.outbox) {
-            match out {
-                Outbound::Data(bytes) => {
-                    self.engine.stats.total_net_output_bytes += bytes.len() as u64;
-                    self.send(id, Deliver::Data(bytes));
-                }
-                Outbound::Close => self.send(id, Deliver::Close),
+    /// Sends output now, or holds it behind records not yet acknowledged.
+    fn deliver(&mut self, id: ClientId, msg: Deliver, replies: usize) {
+        if self.held.is_empty() && self.aof_sent <= self.acknowledged() {
+            self.send_now(id, msg);
+        } else {
+            self.held.push_back(Held { end: self.aof_sent, id, msg, replies });
+        }
+    }
+
+    fn release_held(&mut self) {
+        let ack = self.acknowledged();
+        while self.held.front().is_some_and(|h| h.end <= ack) {
+            let h = self.held.pop_front().expect("front exists");
+            self.send_now(h.id, h.msg);
+        }
+    }
+
+    /// The AOF failed: replies whose records are not safe become errors.
+    fn fail_held(&mut self, reason: &str) {
+        let ack = self.acknowledged();
+        let err = format!("-MISCONF Errors writing to the AOF file: {reason}\r\n");
+        for h in std::mem::take(&mut self.held) {
+            let msg = match h.msg {
+                Deliver::Data(_) if h.end > ack => Deliver::Data(err.repeat(h.replies.max(1)).into()),
+                other => other,
+            };
+            self.send_now(h.id, msg);
+        }
+    }
+
+    fn send_aof(&mut self, data: BytesMut) {
+        if data.is_empty() {
+            return;
+        }
+        self.aof_sent += data.len() as u64;
+        match &self.writer {
+            Some(w) => w.do_send(AofAppend { data: data.freeze(), end: self.aof_sent }),
+            None => {
+                self.aof_written = self.aof_sent;
+                self.aof_synced = self.aof_sent;
             }
         }
+    }
+
+    /// After every message: persistence requests, AOF records, then the
+    /// output of the batch and what commands produced for other clients.
+    fn after_batch(&mut self, own: Option<(ClientId, BatchOutput)>, ctx: &mut Context<Self>) {
         for request in std::mem::take(&mut self.engine.requests) {
-            self.handle_request(request);
+            self.handle_request(request, ctx);
+        }
+        let records = self.engine.aof.take();
+        self.send_aof(records);
+        if let Some((id, out)) = own {
+            if !out.data.is_empty() {
+                self.deliver(id, Deliver::Data(out.data.freeze()), out.replies);
+            }
+            if out.close {
+                self.deliver(id, Deliver::Close, 0);
+            }
+        }
+        for (id, out) in std::mem::take(&mut self.engine.outbox) {
+            match out {
+                Outbound::Data(bytes) => self.deliver(id, Deliver::Data(bytes), 1),
+                Outbound::Close => self.deliver(id, Deliver::Close, 0),
+            }
         }
     }
 
-    fn handle_request(&mut self, request: Request) {
+    fn handle_request(&mut self, request: Request, ctx: &mut Context<Self>) {
         match request {
-            Request::Shutdown { .. } => self.shutdown("SHUTDOWN command"),
-            other => warn!(self.log, "persistence request not available yet"; "request" => format!("{other:?}")),
+            Request::ChildStarted(info) => {
+                info!(self.log, "Background child forked"; "pid" => info.pid, "kind" => format!("{:?}", info.kind), "fork_usec" => self.engine.persistence.latest_fork_usec);
+                if let Some(s) = &self.supervisor {
+                    s.do_send(ChildStarted(info));
+                }
+            }
+            Request::AofRewriteStart { before } => {
+                self.send_aof(before);
+                if let Some(w) = &self.writer {
+                    w.do_send(AofRewriteStart);
+                }
+            }
+            Request::Shutdown { save } => self.shutdown("SHUTDOWN command", save, ctx),
+            Request::AofConfigChanged => self.aof_config_changed(),
         }
     }
 
-    fn shutdown(&mut self, reason: &str) {
+    fn aof_config_changed(&mut self) {
+        let Some(writer) = self.writer.clone() else { return };
+        let c = &self.engine.config;
+        if c.appendonly && !self.engine.aof.enabled {
+            info!(self.log, "Append only file enabled; rewriting it from the current dataset");
+            writer.do_send(AofOpen { path: self.aof_path(), policy: c.appendfsync, truncate: true });
+            self.engine.aof.enabled = true;
+            if self.engine.start_rewrite().is_err() {
+                self.engine.persistence.aof_rewrite_scheduled = true;
+            }
+        } else if !c.appendonly && self.engine.aof.enabled {
+            info!(self.log, "Append only file disabled");
+            let records = self.engine.aof.take();
+            self.send_aof(records);
+            self.engine.aof.enabled = false;
+            writer.do_send(AofClose);
+        } else {
+            writer.do_send(AofSetPolicy(c.appendfsync));
+        }
+    }
+
+    fn shutdown(&mut self, reason: &str, save: Option<bool>, ctx: &mut Context<Self>) {
+        if self.shutting_down {
+            return;
+        }
+        self.shutting_down = true;
         info!(self.log, "User requested shutdown..."; "reason" => reason);
+        if let Some(s) = &self.supervisor {
+            s.do_send(KillChild);
+        }
+        let records = self.engine.aof.take();
+        self.send_aof(records);
+        let writer = self.writer.clone().filter(|_| self.engine.config.appendonly);
+        let flush = async move {
+            match writer {
+                Some(w) => w.send(AofFlush).await.unwrap_or_else(|e| Err(e.to_string())),
+                None => Ok(()),
+            }
+        };
+        ctx.wait(flush.into_actor(self).map(move |res, act, ctx| act.finish_shutdown(res, save, ctx)));
+    }
+
+    fn finish_shutdown(&mut self, aof: Result<(), String>, save: Option<bool>, _: &mut Context<Self>) {
+        match aof {
+            Ok(()) if self.engine.config.appendonly => info!(self.log, "Calling fsync() on the AOF file."),
+            Ok(()) => {}
+            Err(e) => warn!(self.log, "Error flushing the AOF file before exiting"; "error" => e),
+        }
+        if save.unwrap_or(!self.engine.config.save.is_empty()) {
+            info!(self.log, "Saving the final RDB snapshot before exiting.");
+            match self.engine.save_now() {
+                Ok(saved) => info!(self.log, "DB saved on disk"; "bytes" => saved.bytes, "keys" => saved.keys),
+                Err(e) => {
+                    error!(self.log, "Error trying to save the DB, can't exit."; "error" => e);
+                    self.shutting_down = false;
+                    return;
+                }
+            }
+        }
         if !self.engine.config.pidfile.is_empty() {
+            info!(self.log, "Removing the pid file.");
             let _ = std::fs::remove_file(&self.engine.config.pidfile);
         }
+        self.release_held();
         info!(self.log, "forkv is now ready to exit, bye bye...");
         System::current().stop();
+    }
+
+    /// Begins loading the AOF (appendonly yes) or the snapshot, if present.
+    fn start_loading(&mut self, ctx: &mut Context<Self>) {
+        let c = &self.engine.config;
+        let loader =
+            if c.appendonly { Loader::aof(&self.aof_path()) } else { Loader::rdb(&PathBuf::from(&c.dbfilename)) };
+        match loader {
+            Ok(Some(loader)) => {
+                info!(self.log, "Loading the dataset"; "file" => loader.describe());
+                self.engine.persistence.loading = true;
+                self.loader = Some(loader);
+                ctx.notify(LoadStep);
+            }
+            Ok(None) => self.finish_loading(),
+            Err(e) => self.fatal(&e),
+        }
+    }
+
+    fn finish_loading(&mut self) {
+        self.engine.persistence.loading = false;
+        self.engine.aof.enabled = self.engine.config.appendonly;
+        if self.engine.config.appendonly {
+            if let Some(w) = &self.writer {
+                w.do_send(AofOpen { path: self.aof_path(), policy: self.engine.config.appendfsync, truncate: false });
+            }
+        }
+        info!(self.log, "Ready to serve data"; "keys" => self.engine.dbs.iter().map(|d| d.len()).sum::<usize>());
+    }
+
+    fn fatal(&mut self, msg: &str) {
+        error!(self.log, "{}", msg);
+        System::current().stop_with_code(1);
     }
 }
 
@@ -65,10 +278,42 @@ impl Actor for Keyspace {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         let period = Duration::from_millis(1000 / self.engine.config.hz.max(1));
-        ctx.run_interval(period, |act, _| {
-            act.engine.cron();
-            act.after_commands();
+        ctx.run_interval(period, |act, ctx| {
+            if act.loader.is_none() {
+                act.engine.cron();
+                act.after_batch(None, ctx);
+            }
         });
+    }
+}
+
+impl Handler<Attach> for Keyspace {
+    type Result = ();
+
+    fn handle(&mut self, msg: Attach, ctx: &mut Context<Self>) {
+        self.writer = Some(msg.writer);
+        self.supervisor = Some(msg.supervisor);
+        self.start_loading(ctx);
+    }
+}
+
+impl Handler<LoadStep> for Keyspace {
+    type Result = ();
+
+    fn handle(&mut self, _: LoadStep, ctx: &mut Context<Self>) {
+        let Some(loader) = self.loader.as_mut() else { return };
+        match loader.step(&mut self.engine, Duration::from_millis(20), &self.log) {
+            LoadOutcome::More => ctx.notify(LoadStep),
+            LoadOutcome::Done => {
+                let loader = self.loader.take().expect("loading");
+                info!(self.log, "{}", loader.summary());
+                self.finish_loading();
+            }
+            LoadOutcome::Failed(msg) => {
+                self.loader = None;
+                self.fatal(&msg);
+            }
+        }
     }
 }
 
@@ -90,20 +335,13 @@ impl Handler<Connect> for Keyspace {
 impl Handler<Exec> for Keyspace {
     type Result = ();
 
-    fn handle(&mut self, msg: Exec, _: &mut Context<Self>) {
+    fn handle(&mut self, msg: Exec, ctx: &mut Context<Self>) {
         if !self.clients.contains_key(&msg.id) {
             return;
         }
         self.engine.stats.total_net_input_bytes += msg.bytes_read as u64;
         let out = self.engine.execute(msg.id, msg.batch);
-        if !out.data.is_empty() {
-            self.engine.stats.total_net_output_bytes += out.data.len() as u64;
-            self.send(msg.id, Deliver::Data(out.data.freeze()));
-        }
-        if out.close {
-            self.send(msg.id, Deliver::Close);
-        }
-        self.after_commands();
+        self.after_batch(Some((msg.id, out)), ctx);
     }
 }
 
@@ -112,10 +350,9 @@ impl Handler<ProtocolError> for Keyspace {
 
     fn handle(&mut self, msg: ProtocolError, _: &mut Context<Self>) {
         let text = format!("-ERR {}\r\n", msg.message.replace(['\r', '\n'], " "));
-        self.send(msg.id, Deliver::Data(text.into()));
-        self.send(msg.id, Deliver::Close);
+        self.deliver(msg.id, Deliver::Data(text.into()), 1);
+        self.deliver(msg.id, Deliver::Close, 0);
         self.engine.disconnect(msg.id);
-        self.clients.remove(&msg.id);
     }
 }
 
@@ -131,7 +368,69 @@ impl Handler<Disconnect> for Keyspace {
 impl Handler<Shutdown> for Keyspace {
     type Result = ();
 
-    fn handle(&mut self, msg: Shutdown, _: &mut Context<Self>) {
-        self.shutdown(msg.reason);
+    fn handle(&mut self, msg: Shutdown, ctx: &mut Context<Self>) {
+        self.shutdown(msg.reason, None, ctx);
+    }
+}
+
+impl Handler<SignalBgSave> for Keyspace {
+    type Result = ();
+
+    fn handle(&mut self, _: SignalBgSave, ctx: &mut Context<Self>) {
+        if self.engine.persistence.loading {
+            warn!(self.log, "SIGUSR1 ignored: still loading the dataset");
+            return;
+        }
+        self.engine.now = forkv::util::now_ms();
+        match self.engine.start_bgsave() {
+            Ok(()) => info!(self.log, "Received SIGUSR1: background saving started"),
+            Err(e) => warn!(self.log, "Received SIGUSR1: can't start a background save"; "error" => e),
+        }
+        self.after_batch(None, ctx);
+    }
+}
+
+impl Handler<ChildExited> for Keyspace {
+    type Result = ();
+
+    fn handle(&mut self, msg: ChildExited, ctx: &mut Context<Self>) {
+        self.engine.now = forkv::util::now_ms();
+        self.engine.child_exited(msg.kind, msg.ok, msg.cow_bytes, msg.duration_ms);
+        self.after_batch(None, ctx);
+    }
+}
+
+impl Handler<AofProgress> for Keyspace {
+    type Result = ();
+
+    fn handle(&mut self, msg: AofProgress, _: &mut Context<Self>) {
+        self.aof_written = self.aof_written.max(msg.written);
+        self.aof_synced = self.aof_synced.max(msg.synced);
+        let p = &mut self.engine.persistence;
+        p.aof_current_size = msg.status.current_size;
+        p.aof_base_size = msg.status.base_size;
+        p.aof_delayed_fsync = msg.status.delayed_fsync;
+        p.aof_last_write_ok = msg.status.error.is_none();
+        match msg.status.error {
+            Some(err) => {
+                p.aof_last_write_error = err.clone();
+                self.fail_held(&err);
+            }
+            None => self.release_held(),
+        }
+    }
+}
+
+impl Handler<AofRewritten> for Keyspace {
+    type Result = ();
+
+    fn handle(&mut self, msg: AofRewritten, _: &mut Context<Self>) {
+        let p = &mut self.engine.persistence;
+        p.aof_last_bgrewrite_ok = msg.ok;
+        if msg.ok {
+            p.aof_rewrites += 1;
+        } else if let Some(e) = msg.error {
+            warn!(self.log, "AOF rewrite failed"; "error" => e);
+        }
     }
 }

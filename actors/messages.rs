@@ -141,3 +141,46 @@ pub struct FsyncDone {
     pub end: u64,
     pub result: Result<(), String>,
 }
+
+/// Keyspace → AOF writer: appendfsync changed at runtime.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct AofSetPolicy(pub forkv::config::FsyncPolicy);
+
+/// Keyspace → supervisor: a persistence child was forked.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ChildStarted(pub forkv::engine::persist::ChildInfo);
+
+/// Signals → supervisor: SIGCHLD arrived; reap what exited.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Sigchld;
+
+/// Keyspace → supervisor at shutdown: kill the running child, drop its file.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct KillChild;
+
+/// Supervisor → keyspace: a child ended.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ChildExited {
+    pub kind: forkv::engine::persist::ChildKind,
+    pub ok: bool,
+    pub cow_bytes: u64,
+    pub duration_ms: i64,
+}
+
+/// Signals → keyspace: SIGUSR1 asks for a BGSAVE.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SignalBgSave;
+
+/// Main → keyspace: the persistence actors it talks to; loading starts now.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Attach {
+    pub writer: Addr<crate::actors::aof_writer::AofWriter>,
+    pub supervisor: Addr<crate::actors::supervisor::Supervisor>,
+}

@@ -1,26 +1,30 @@
-//! Operator signals through signal-hook: SIGTERM/SIGINT shut down gracefully
-//! (a second SIGINT exits at once), SIGHUP and SIGPIPE are ignored.
+//! Operator signals through one signal-hook stream: SIGTERM/SIGINT shut down
+//! gracefully (a second SIGINT exits at once), SIGUSR1 asks for a BGSAVE,
+//! SIGCHLD goes to the snapshot supervisor, SIGHUP and SIGPIPE are ignored.
 
 use crate::actors::keyspace::Keyspace;
-use crate::actors::messages::Shutdown;
+use crate::actors::messages::{Shutdown, Sigchld, SignalBgSave};
+use crate::actors::supervisor::Supervisor;
 use actix::prelude::*;
-use signal_hook::consts::{SIGHUP, SIGINT, SIGPIPE, SIGTERM, SIGUSR1};
+use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGPIPE, SIGTERM, SIGUSR1};
 use signal_hook_tokio::Signals;
 use slog::{info, warn, Logger};
 
 pub struct SignalWatcher {
     keyspace: Addr<Keyspace>,
+    supervisor: Addr<Supervisor>,
     log: Logger,
     shutting_down: bool,
 }
 
 impl SignalWatcher {
-    pub fn start(keyspace: Addr<Keyspace>, log: Logger) -> std::io::Result<Addr<SignalWatcher>> {
-        let signals = Signals::new([SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGUSR1])?;
-        Ok(SignalWatcher::create(move |ctx| {
+    pub fn start(keyspace: Addr<Keyspace>, supervisor: Addr<Supervisor>, log: Logger) -> std::io::Result<()> {
+        let signals = Signals::new([SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGUSR1, SIGCHLD])?;
+        SignalWatcher::create(move |ctx| {
             ctx.add_stream(signals);
-            SignalWatcher { keyspace, log, shutting_down: false }
-        }))
+            SignalWatcher { keyspace, supervisor, log, shutting_down: false }
+        });
+        Ok(())
     }
 }
 
@@ -31,6 +35,8 @@ impl Actor for SignalWatcher {
 impl StreamHandler<i32> for SignalWatcher {
     fn handle(&mut self, signal: i32, _: &mut Context<Self>) {
         match signal {
+            SIGCHLD => self.supervisor.do_send(Sigchld),
+            SIGUSR1 => self.keyspace.do_send(SignalBgSave),
             SIGTERM | SIGINT => {
                 if self.shutting_down && signal == SIGINT {
                     warn!(self.log, "You insist... exiting now.");
@@ -45,7 +51,6 @@ impl StreamHandler<i32> for SignalWatcher {
                 info!(self.log, "{}", reason);
                 self.keyspace.do_send(Shutdown { reason });
             }
-            SIGUSR1 => info!(self.log, "Received SIGUSR1"),
             _ => info!(self.log, "Signal ignored"; "signal" => signal),
         }
     }

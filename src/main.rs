@@ -11,9 +11,12 @@ mod actors;
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 use actix::prelude::*;
+use actors::aof_writer::AofWriter;
 use actors::keyspace::Keyspace;
 use actors::listener::{listen, Limits};
+use actors::messages::Attach;
 use actors::signals::SignalWatcher;
+use actors::supervisor::Supervisor;
 use forkv::config::Config;
 use forkv::engine::Engine;
 use slog::{error, info};
@@ -50,16 +53,22 @@ fn run(config: Config, log: slog::Logger) -> i32 {
         };
         let engine = Engine::new(config.clone());
         let keyspace_log = log.clone();
-        let arbiter = Arbiter::new();
-        let keyspace = Keyspace::start_in_arbiter(&arbiter.handle(), move |_| Keyspace::new(engine, keyspace_log));
-        SignalWatcher::start(keyspace.clone(), log.clone())?;
-        listen(&config.bind, config.port, keyspace, limits, log.clone()).await
+        let keyspace_arbiter = Arbiter::new();
+        let keyspace =
+            Keyspace::start_in_arbiter(&keyspace_arbiter.handle(), move |_| Keyspace::new(engine, keyspace_log));
+        let (aof_arbiter, fsync_arbiter) = (Arbiter::new(), Arbiter::new());
+        let writer = AofWriter::start(&aof_arbiter.handle(), &fsync_arbiter.handle(), keyspace.clone(), log.clone());
+        let supervisor = Supervisor::new(keyspace.clone(), writer.clone(), log.clone()).start();
+        SignalWatcher::start(keyspace.clone(), supervisor.clone(), log.clone())?;
+        listen(&config.bind, config.port, keyspace.clone(), limits, log.clone()).await?;
+        keyspace.do_send(Attach { writer, supervisor });
+        Ok::<(), std::io::Error>(())
     });
     if let Err(e) = started {
         error!(log, "Failed listening"; "bind" => config.bind.join(" "), "port" => config.port, "error" => e.to_string());
         return 1;
     }
-    info!(log, "Ready to accept connections tcp");
+    info!(log, "Ready to accept connections tcp"; "port" => config.port);
     match system.run() {
         Ok(()) => 0,
         Err(e) => {

@@ -75,7 +75,7 @@ fn batched<'a, W: Write>(
     width: usize,
 ) -> Result<()> {
     let mut batch: Vec<[Text<'a>; 2]> = Vec::with_capacity(ITEMS_PER_COMMAND);
-    let mut flush = |w: &mut W, batch: &mut Vec<[Text<'a>; 2]>| -> Result<()> {
+    let flush = |w: &mut W, batch: &mut Vec<[Text<'a>; 2]>| -> Result<()> {
         let mut parts: Vec<&[u8]> = head.to_vec();
         for item in batch.iter() {
             parts.extend(item[..width].iter().map(Text::bytes));

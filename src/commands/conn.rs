@@ -5,7 +5,7 @@ use crate::engine::{Call, Client, Engine, Outbound, NOT_INTEGER, SYNTAX};
 use crate::util::parse_i64;
 
 pub static COMMANDS: &[CommandSpec] = &[
-    cmd("ping", -1, FAST | LOADING | PUBSUB_CONTEXT, (0, 0, 0), ping),
+    cmd("ping", -1, FAST | PUBSUB_CONTEXT, (0, 0, 0), ping),
     cmd("echo", 2, FAST | LOADING, (0, 0, 0), echo),
     cmd("quit", -1, FAST | LOADING | NO_AUTH | NO_MULTI | PUBSUB_CONTEXT, (0, 0, 0), quit),
     cmd("select", 2, FAST | LOADING, (0, 0, 0), select),

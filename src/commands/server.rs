@@ -326,13 +326,31 @@ fn bgsave(e: &mut Engine, c: &mut Call) {
         2 if c.is(1, "SCHEDULE") => true,
         _ => return c.out.error(SYNTAX),
     };
-    e.requests.push(Request::BgSave { schedule });
-    c.out.simple("Background saving started");
+    if e.persistence.rdb_bgsave_in_progress {
+        c.out.error("ERR Background save already in progress");
+    } else if e.child_running() {
+        if schedule {
+            e.persistence.bgsave_scheduled = true;
+            c.out.simple("Background saving scheduled");
+        } else {
+            c.out.error("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.");
+        }
+    } else {
+        match e.start_bgsave() {
+            Ok(()) => c.out.simple("Background saving started"),
+            Err(err) => c.out.error(&format!("ERR {err}")),
+        }
+    }
 }
 
 fn save(e: &mut Engine, c: &mut Call) {
-    e.requests.push(Request::Save);
-    c.out.ok();
+    if e.child_running() {
+        return c.out.error("ERR Background save already in progress");
+    }
+    match e.save_now() {
+        Ok(_) => c.out.ok(),
+        Err(err) => c.out.error(&format!("ERR {err}")),
+    }
 }
 
 fn lastsave(e: &mut Engine, c: &mut Call) {
@@ -340,8 +358,19 @@ fn lastsave(e: &mut Engine, c: &mut Call) {
 }
 
 fn bgrewriteaof(e: &mut Engine, c: &mut Call) {
-    e.requests.push(Request::BgRewriteAof);
-    c.out.simple("Background append only file rewriting started");
+    if e.persistence.aof_rewrite_in_progress {
+        c.out.error("ERR Background append only file rewriting already in progress");
+    } else if e.child_running() {
+        e.persistence.aof_rewrite_scheduled = true;
+        c.out.simple("Background append only file rewriting scheduled");
+    } else {
+        match e.start_rewrite() {
+            Ok(()) => c.out.simple("Background append only file rewriting started"),
+            Err(_) => c.out.error(
+                "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.",
+            ),
+        }
+    }
 }
 
 fn role(_: &mut Engine, c: &mut Call) {

@@ -54,7 +54,7 @@ fn exec(e: &mut Engine, c: &mut Call) {
         let args: Vec<&[u8]> = command.iter().map(|a| a.as_slice()).collect();
         let spec = e.commands.get(args[0]).expect("queued commands were looked up");
         if spec.is_write() {
-            if let Some(err) = e.write_error.clone() {
+            if let Some(err) = e.writes_refused() {
                 c.out.error(&err);
                 continue;
             }

@@ -19,6 +19,8 @@ enum Flow {
 pub struct BatchOutput {
     pub data: BytesMut,
     pub close: bool,
+    /// Commands answered, so a failed AOF write can answer each with an error.
+    pub replies: usize,
 }
 
 impl Engine {
@@ -26,14 +28,29 @@ impl Engine {
     /// client blocks; commands behind a blocking one wait for it.
     pub fn execute(&mut self, id: ClientId, batch: Batch) -> BatchOutput {
         let Some(mut client) = self.clients.remove(&id) else {
-            return BatchOutput { data: BytesMut::new(), close: true };
+            return BatchOutput { data: BytesMut::new(), close: true, replies: 0 };
         };
         let mut out = Reply::new(client.resp3);
         client.pending.push_back(batch);
+        let before = self.stats.total_commands_processed;
         let close = if client.blocked.is_some() { false } else { self.drain_pending(&mut client, &mut out) };
         client.last_active_ms = self.now;
         self.clients.insert(id, client);
-        BatchOutput { data: out.take(), close }
+        let replies = (self.stats.total_commands_processed - before) as usize;
+        BatchOutput { data: out.take(), close, replies }
+    }
+
+    /// Runs a command read back from the AOF, as the loader client (never
+    /// blocks, replies dropped). An unknown command is an error, as in Redis.
+    pub fn replay(&mut self, args: &[&[u8]]) -> Result<(), String> {
+        if self.commands.get(args[0]).is_none() {
+            return Err(format!("Unknown command '{}' reading the append only file", String::from_utf8_lossy(args[0])));
+        }
+        let mut loader = std::mem::take(&mut self.loader);
+        let mut out = Reply::new(false);
+        self.process(&mut loader, args, &mut out);
+        self.loader = loader;
+        Ok(())
     }
 
     /// Runs queued batches until they are done or the client blocks; true
@@ -99,13 +116,13 @@ impl Engine {
             ));
             return Flow::Continue;
         }
-        if self.persistence.loading && !spec.has(table::LOADING) {
+        if self.persistence.loading && !spec.has(table::LOADING) && !client.loader {
             out.error("LOADING Redis is loading the dataset in memory");
             return Flow::Continue;
         }
         if spec.has(table::DENYOOM) || spec.is_write() {
-            if let Some(err) = &self.write_error {
-                out.error(err);
+            if let Some(err) = self.writes_refused() {
+                out.error(&err);
                 client.multi_error |= client.multi.is_some();
                 return Flow::Continue;
             }
@@ -148,7 +165,7 @@ impl Engine {
         let dirty_before = self.dirty;
         let db = client.db;
         let mut call = Call::new(args, out, client);
-        call.no_block = no_block;
+        call.no_block = no_block || call.client.loader;
         (spec.handler)(self, &mut call);
         let Call { records, block, .. } = call;
         self.stats.total_commands_processed += 1;

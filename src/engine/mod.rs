@@ -7,6 +7,7 @@ mod call;
 pub mod client;
 mod dispatch;
 mod keyspace;
+pub mod persist;
 mod propagate;
 mod pubsub;
 pub mod stats;
@@ -16,6 +17,7 @@ mod watch;
 pub use blocking::Blocking;
 pub use call::{BlockRequest, Call, NOT_FLOAT, NOT_INTEGER, SYNTAX};
 pub use client::{Client, ClientId, OwnedCommand};
+pub use dispatch::BatchOutput;
 pub use keyspace::Lookup;
 pub use propagate::Propagator;
 pub use pubsub::PubSub;
@@ -35,18 +37,21 @@ pub enum Outbound {
     Close,
 }
 
-/// Work only the actor layer can do, asked for by a command.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Work only the actor layer can do, or must learn of, produced by commands
+/// and cron, handled in order after each keyspace message.
+#[derive(Debug)]
 pub enum Request {
-    BgSave {
-        schedule: bool,
+    /// A persistence child was forked; the supervisor watches it.
+    ChildStarted(persist::ChildInfo),
+    /// A rewrite fork happened after the records in `before` (which belong
+    /// to the old file's part covered by the child's base).
+    AofRewriteStart {
+        before: bytes::BytesMut,
     },
-    Save,
-    BgRewriteAof,
     Shutdown {
         save: Option<bool>,
     },
-    /// CONFIG SET appendonly / appendfsync changed.
+    /// CONFIG SET changed appendonly or appendfsync.
     AofConfigChanged,
 }
 
@@ -71,10 +76,10 @@ pub struct Engine {
     pub commands: CommandTable,
     /// A fork child shares the pages: keep tables from resizing.
     pub child_active: bool,
-    /// Why write commands are refused right now (MISCONF), if they are.
-    pub write_error: Option<String>,
     pub tcp_port: u16,
     pub run_id: String,
+    /// The pseudo client AOF commands are replayed as.
+    pub loader: Box<Client>,
 }
 
 impl Engine {
@@ -101,8 +106,8 @@ impl Engine {
             requests: Vec::new(),
             commands: CommandTable::new(crate::commands::GROUPS),
             child_active: false,
-            write_error: None,
             run_id,
+            loader: Box::new(Client { authenticated: true, loader: true, ..Default::default() }),
         }
     }
 
@@ -136,6 +141,7 @@ impl Engine {
     pub fn cron(&mut self) {
         self.now = crate::util::now_ms();
         self.active_expire_cycle();
+        self.persistence_cron();
         self.expire_blocked_clients();
         self.stats.sample(self.now);
         let can_resize = self.can_resize();

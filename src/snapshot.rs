@@ -1,0 +1,161 @@
+//! Snapshots in Redis's RDB format: writing the keyspace to `temp-<pid>.rdb`,
+//! fsyncing it and renaming it over the dump file (in a fork child or, for
+//! SAVE, in the keyspace thread), and turning a dump's entries into values.
+
+use crate::rdb::{RdbEntry, RdbValue, RdbWriter};
+use crate::store::Db;
+use crate::types::{Hash, Limits, List, Set, Value, ZSet};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// What a completed save wrote.
+pub struct Saved {
+    pub bytes: u64,
+    pub keys: u64,
+}
+
+/// The temp file a process with `pid` writes before renaming.
+pub fn temp_path(dir: &Path, pid: u32) -> PathBuf {
+    dir.join(format!("temp-{pid}.rdb"))
+}
+
+/// Writes every live key of `dbs` to `target` atomically: temp file, fsync,
+/// rename, fsync of the directory. The temp file is removed on failure.
+pub fn save(dbs: &[Db], target: &Path, compression: bool, now_ms: i64) -> std::io::Result<Saved> {
+    let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let temp = temp_path(dir, std::process::id());
+    let result = write_file(dbs, &temp, compression, now_ms).and_then(|saved| {
+        std::fs::rename(&temp, target)?;
+        File::open(dir)?.sync_all()?;
+        Ok(saved)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+fn write_file(dbs: &[Db], path: &Path, compression: bool, now_ms: i64) -> std::io::Result<Saved> {
+    let file = File::create(path)?;
+    let mut rdb = RdbWriter::new(BufWriter::with_capacity(64 * 1024, file));
+    rdb.set_compression(compression);
+    rdb.write_header(now_ms / 1000, crate::memory::used_memory())?;
+    let mut keys = 0;
+    for (index, db) in dbs.iter().enumerate() {
+        if db.is_empty() {
+            continue;
+        }
+        rdb.select_db(index, db.len() as u64, db.expires_len() as u64)?;
+        for slot in db.dict.iter() {
+            let expire = db.expire_at(slot);
+            if expire.is_some_and(|at| at <= now_ms) {
+                continue;
+            }
+            write_entry(&mut rdb, db.key(slot), expire, db.value(slot))?;
+            keys += 1;
+        }
+    }
+    let (out, bytes) = rdb.finish()?;
+    let file = out.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    Ok(Saved { bytes, keys })
+}
+
+fn write_entry<W: Write>(
+    rdb: &mut RdbWriter<W>,
+    key: &[u8],
+    expire: Option<i64>,
+    value: &Value,
+) -> std::io::Result<()> {
+    match value {
+        Value::Str(s) => s.with_bytes(|b| rdb.write_string(key, expire, b)),
+        Value::List(l) => {
+            rdb.begin_list(key, expire, l.len() as u64)?;
+            l.iter().try_for_each(|e| e.with_bytes(|b| rdb.push_element(b)))
+        }
+        Value::Set(s) => {
+            rdb.begin_set(key, expire, s.len() as u64)?;
+            s.iter().try_for_each(|e| e.with_bytes(|b| rdb.push_element(b)))
+        }
+        Value::Hash(h) => {
+            rdb.begin_hash(key, expire, h.len() as u64)?;
+            h.iter().try_for_each(|(f, v)| f.with_bytes(|fb| v.with_bytes(|vb| rdb.push_field(fb, vb))))
+        }
+        Value::ZSet(z) => {
+            rdb.begin_zset(key, expire, z.len() as u64)?;
+            z.iter().try_for_each(|(m, score)| m.with_bytes(|b| rdb.push_member(b, score)))
+        }
+    }
+}
+
+/// Builds a keyspace value from a dump entry, in the compact encodings the
+/// limits allow.
+pub fn value_from_rdb(value: RdbValue, limits: &Limits) -> Value {
+    match value {
+        RdbValue::String(s) => Value::from_bytes(&s),
+        RdbValue::List(items) => Value::List(Box::new(List::from_items(limits.list_max_listpack_size, items))),
+        RdbValue::Set(members) => Value::Set(Box::new(Set::from_members(members, limits))),
+        RdbValue::Hash(pairs) => Value::Hash(Box::new(Hash::from_pairs(pairs, limits))),
+        RdbValue::ZSet(pairs) => Value::ZSet(Box::new(ZSet::from_pairs(pairs, limits))),
+    }
+}
+
+/// Adds a loaded entry to `dbs`; expired entries and dbs out of range are
+/// skipped. Returns whether the key was added.
+pub fn load_entry(dbs: &mut [Db], entry: RdbEntry, limits: &Limits, now_ms: i64) -> bool {
+    if entry.expire_ms.is_some_and(|at| at <= now_ms) || entry.db >= dbs.len() {
+        return false;
+    }
+    let db = &mut dbs[entry.db];
+    let slot = db.set(&entry.key, value_from_rdb(entry.value, limits), false, true);
+    if let Some(at) = entry.expire_ms {
+        db.set_expire(slot, at);
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rdb::RdbReader;
+
+    #[test]
+    fn saves_and_loads_every_type() {
+        let limits = Limits::default();
+        let mut dbs: Vec<Db> = (0..3).map(|_| Db::default()).collect();
+        dbs[0].set(b"s", Value::from_bytes(b"hello"), false, true);
+        let slot = dbs[0].set(b"n", Value::from_bytes(b"42"), false, true);
+        dbs[0].set_expire(slot, 9_000_000_000_000);
+        dbs[2].set(b"l", value_from_rdb(RdbValue::List(vec![b"a".to_vec(), b"b".to_vec()]), &limits), false, true);
+        dbs[2].set(b"h", value_from_rdb(RdbValue::Hash(vec![(b"f".to_vec(), b"v".to_vec())]), &limits), false, true);
+        dbs[2].set(b"z", value_from_rdb(RdbValue::ZSet(vec![(b"m".to_vec(), 1.5)]), &limits), false, true);
+        dbs[2].set(b"st", value_from_rdb(RdbValue::Set(vec![b"1".to_vec(), b"x".to_vec()]), &limits), false, true);
+        let slot = dbs[1].set(b"old", Value::from_bytes(b"x"), false, true);
+        dbs[1].set_expire(slot, 5);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dump.rdb");
+        let saved = save(&dbs, &path, true, 1000).unwrap();
+        assert_eq!(saved.keys, 6);
+        assert!(!temp_path(dir.path(), std::process::id()).exists());
+        let mut loaded: Vec<Db> = (0..3).map(|_| Db::default()).collect();
+        let mut reader = RdbReader::new(File::open(&path).unwrap()).unwrap();
+        while let Some(entry) = reader.next_entry().unwrap() {
+            load_entry(&mut loaded, entry, &limits, 1000);
+        }
+        assert_eq!(loaded[0].len(), 2);
+        assert_eq!(loaded[1].len(), 0);
+        assert_eq!(loaded[2].len(), 4);
+        let n = loaded[0].find(b"n").unwrap();
+        assert_eq!(loaded[0].expire_at(n), Some(9_000_000_000_000));
+        assert_eq!(loaded[2].value(loaded[2].find(b"z").unwrap()).type_name(), "zset");
+    }
+
+    #[test]
+    fn failed_save_leaves_no_temp_and_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("missing-dir").join("dump.rdb");
+        assert!(save(&[Db::default()], &target, true, 0).is_err());
+        assert!(!temp_path(&dir.path().join("missing-dir"), std::process::id()).exists());
+    }
+}

@@ -23,6 +23,15 @@ use slog::{error, info};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("check-aof") => std::process::exit(check_aof(&args[1..])),
+        Some("check-rdb") => std::process::exit(check_rdb(&args[1..])),
+        Some("--version" | "-v") => {
+            println!("forkv {} (Redis {} compatible)", env!("CARGO_PKG_VERSION"), forkv::commands::server::REDIS_VERSION);
+            return;
+        }
+        _ => {}
+    }
     let config = match Config::from_args(&args) {
         Ok(c) => c,
         Err(e) => {
@@ -73,6 +82,60 @@ fn run(config: Config, log: slog::Logger) -> i32 {
         Ok(()) => 0,
         Err(e) => {
             error!(log, "actor system failed"; "error" => e.to_string());
+            1
+        }
+    }
+}
+
+/// `forkv check-aof [--fix] FILE`: reports damage and, with --fix, truncates
+/// to the last valid command.
+fn check_aof(args: &[String]) -> i32 {
+    let (fix, path) = match args {
+        [flag, path] if flag == "--fix" => (true, path),
+        [path] => (false, path),
+        _ => {
+            eprintln!("Usage: forkv check-aof [--fix] <file.aof>");
+            return 1;
+        }
+    };
+    match forkv::aof::reader::check_file(std::path::Path::new(path), fix) {
+        Ok(report) => match report.error {
+            None => {
+                println!("AOF {path} is valid: {} commands, {} bytes", report.commands, report.size);
+                0
+            }
+            Some(e) => {
+                println!("AOF {path} is not valid: {e} ({} valid commands)", report.commands);
+                if fix {
+                    println!("Successfully truncated AOF {path}");
+                    0
+                } else {
+                    println!("Run `forkv check-aof --fix {path}` to truncate it to the last valid command");
+                    1
+                }
+            }
+        },
+        Err(e) => {
+            eprintln!("Cannot read {path}: {e}");
+            1
+        }
+    }
+}
+
+/// `forkv check-rdb FILE`: verifies a snapshot, checksum included.
+fn check_rdb(args: &[String]) -> i32 {
+    let [path] = args else {
+        eprintln!("Usage: forkv check-rdb <dump.rdb>");
+        return 1;
+    };
+    match forkv::rdb::check_rdb(path) {
+        Ok(report) => {
+            println!("{report}");
+            println!("RDB {path} looks OK");
+            0
+        }
+        Err(e) => {
+            println!("RDB {path} is not valid: {e}");
             1
         }
     }

@@ -20,7 +20,7 @@ pub enum LoadOutcome {
 
 enum Source {
     Aof(AofReader<File>),
-    Rdb(RdbReader<File>),
+    Rdb(RdbReader<std::io::BufReader<File>>),
 }
 
 pub struct Loader {
@@ -64,7 +64,8 @@ impl Loader {
     /// The snapshot at `path`, or None when there is none.
     pub fn rdb(path: &Path) -> Result<Option<Loader>, String> {
         let Some((file, size)) = open(path)? else { return Ok(None) };
-        let reader = RdbReader::new(file).map_err(|e| format!("Can't load the snapshot {}: {e}", path.display()))?;
+        let reader = RdbReader::new(std::io::BufReader::with_capacity(1 << 20, file))
+            .map_err(|e| format!("Can't load the snapshot {}: {e}", path.display()))?;
         Ok(Some(Loader::new(Source::Rdb(reader), path, size)))
     }
 

@@ -27,7 +27,11 @@ fn main() {
         Some("check-aof") => std::process::exit(check_aof(&args[1..])),
         Some("check-rdb") => std::process::exit(check_rdb(&args[1..])),
         Some("--version" | "-v") => {
-            println!("forkv {} (Redis {} compatible)", env!("CARGO_PKG_VERSION"), forkv::commands::server::REDIS_VERSION);
+            println!(
+                "forkv {} (Redis {} compatible)",
+                env!("CARGO_PKG_VERSION"),
+                forkv::commands::server::REDIS_VERSION
+            );
             return;
         }
         _ => {}

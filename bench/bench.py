@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""Runs forkv and redis-server side by side with the same settings on
+loopback ports, drives both with redis-benchmark (alternating, several
+rounds) and measures dataset figures; reports medians and forkv/redis
+ratios as a Markdown table in bench/results/<date>.md."""
+
+import argparse
+import datetime
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FORKV = os.path.join(ROOT, "target", "release", "forkv")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """One server process (forkv or redis-server) in its own directory."""
+
+    def __init__(self, kind, extra):
+        self.kind = kind
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix=f"bench-{kind}-")
+        self.extra = extra
+        self.proc = None
+
+    def start(self):
+        common = ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir] + self.extra
+        if self.kind == "forkv":
+            cmd = [FORKV] + common
+        else:
+            cmd = ["redis-server"] + common + ["--daemonize", "no", "--enable-debug-command", "yes"]
+        self.log = open(os.path.join(self.dir, "server.log"), "ab")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log, cwd=self.dir)
+        deadline = time.time() + 600
+        while time.time() < deadline:
+            if self.cli("PING") == "PONG":
+                return time.time()
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.kind} exited during startup, see {self.dir}/server.log")
+            time.sleep(0.02)
+        raise RuntimeError(f"{self.kind} did not start")
+
+    def cli(self, *args, timeout=600):
+        try:
+            out = subprocess.run(["redis-cli", "-p", str(self.port)] + list(args),
+                                 capture_output=True, text=True, timeout=timeout)
+            return out.stdout.strip()
+        except subprocess.TimeoutExpired:
+            return ""
+
+    def info(self, section="all"):
+        fields = {}
+        for line in self.cli("INFO", section).splitlines():
+            if ":" in line and not line.startswith("#"):
+                k, v = line.split(":", 1)
+                fields[k] = v.strip()
+        return fields
+
+    def wait_no_child(self, limit=600):
+        deadline = time.time() + limit
+        while time.time() < deadline:
+            i = self.info("persistence")
+            if i.get("rdb_bgsave_in_progress") == "0" and i.get("aof_rewrite_in_progress") == "0":
+                return
+            time.sleep(0.05)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def redis_benchmark(port, test, clients, pipeline, requests):
+    """One redis-benchmark run: (rps, p50 ms, p99 ms)."""
+    cmd = ["redis-benchmark", "-p", str(port), "-c", str(clients), "-n", str(requests),
+           "-P", str(pipeline), "-r", "100000", "--csv"]
+    if test == "mset":
+        cmd += ["-t", "mset"]
+    elif test == "lrange_100":
+        cmd += ["-t", "lrange_100"]
+    else:
+        cmd += ["-t", test]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600).stdout
+    rows = [l.split('","') for l in out.splitlines()[1:] if l.startswith('"')]
+    # lrange_100 also prints LPUSH (its setup): take the row that matches.
+    want = {"lrange_100": "LRANGE_100", "mset": "MSET"}.get(test, test.upper())
+    for r in rows:
+        name = r[0].strip('"')
+        if name.startswith(want):
+            vals = [float(x.strip('"')) for x in r[1:]]
+            return vals[0], vals[3], vals[5]
+    raise RuntimeError(f"no {want} row in: {out}")
+
+
+def throughput_section(rounds, requests, persistence, tests, pipelines, report):
+    f = Server("forkv", persistence)
+    r = Server("redis", persistence)
+    f.start()
+    r.start()
+    try:
+        report.append("| test | -P | forkv rps | redis rps | ratio | forkv p50/p99 ms | redis p50/p99 ms |")
+        report.append("|---|---|---|---|---|---|---|")
+        for test in tests:
+            for p in pipelines:
+                fr, rr = [], []
+                for _ in range(rounds):
+                    # Alternate so drift on the machine hits both alike.
+                    fr.append(redis_benchmark(f.port, test, 50, p, requests * (p if p > 1 else 1)))
+                    rr.append(redis_benchmark(r.port, test, 50, p, requests * (p if p > 1 else 1)))
+                med = lambda xs, i: statistics.median(x[i] for x in xs)
+                frps, rrps = med(fr, 0), med(rr, 0)
+                report.append(
+                    f"| {test.upper()} | {p} | {frps:,.0f} | {rrps:,.0f} | **{frps / rrps:.2f}** | "
+                    f"{med(fr, 1):.3f} / {med(fr, 2):.3f} | {med(rr, 1):.3f} / {med(rr, 2):.3f} |")
+                print(report[-1], flush=True)
+    finally:
+        f.cleanup()
+        r.cleanup()
+
+
+def populate(server, keys):
+    server.cli("DEBUG", "POPULATE", str(keys), "key", "16", timeout=3600)
+
+
+def dataset_section(keys, report):
+    """Memory per key, fork, BGSAVE, load, AOF rewrite and COW figures."""
+    rows = {}
+    for kind in ("forkv", "redis"):
+        s = Server(kind, ["--save", "", "--appendonly", "no"])
+        s.start()
+        try:
+            base_rss = int(s.info("memory")["used_memory_rss"])
+            populate(s, keys)
+            m = s.info("memory")
+            rss = int(m["used_memory_rss"])
+            res = {"rss_per_key": (rss - base_rss) / keys, "used_per_key": int(m["used_memory"]) / keys}
+            t0 = time.time()
+            s.cli("BGSAVE")
+            time.sleep(0.05)
+            s.wait_no_child()
+            res["bgsave_s"] = time.time() - t0
+            i = s.info("all")
+            res["fork_usec"] = int(i["latest_fork_usec"])
+            res["rdb_bytes"] = os.path.getsize(os.path.join(s.dir, "dump.rdb"))
+            # COW while a write load runs.
+            load = subprocess.Popen(["redis-benchmark", "-p", str(s.port), "-c", "20", "-n", "2000000", "-t", "set",
+                                     "-r", str(keys), "-P", "16", "-q"], stdout=subprocess.DEVNULL)
+            time.sleep(0.5)
+            s.cli("BGSAVE")
+            time.sleep(0.05)
+            s.wait_no_child()
+            load.terminate()
+            load.wait()
+            res["cow_bytes"] = int(s.info("persistence")["rdb_last_cow_size"])
+            # AOF rewrite from the dataset.
+            t0 = time.time()
+            s.cli("CONFIG", "SET", "appendonly", "yes")
+            time.sleep(0.05)
+            s.wait_no_child()
+            res["aof_rewrite_s"] = time.time() - t0
+            s.stop()
+            # Restart from the snapshot, then from the AOF.
+            for label, extra in (("load_rdb_s", ["--appendonly", "no"]), ("load_aof_s", ["--appendonly", "yes"])):
+                s.extra = ["--save", ""] + extra
+                if kind == "redis" and label == "load_aof_s":
+                    s.extra += ["--aof-use-rdb-preamble", "no"]
+                t0 = time.time()
+                s.start()
+                res[label] = time.time() - t0
+                s.stop()
+        finally:
+            s.cleanup()
+        rows[kind] = res
+    labels = [("rss_per_key", "used_memory_rss per key (B)", "{:.1f}"),
+              ("used_per_key", "used_memory per key (B)", "{:.1f}"),
+              ("fork_usec", "latest_fork_usec", "{:.0f}"),
+              ("bgsave_s", "BGSAVE duration (s)", "{:.2f}"),
+              ("rdb_bytes", "snapshot size (B)", "{:,.0f}"),
+              ("load_rdb_s", "restart load from snapshot (s)", "{:.2f}"),
+              ("aof_rewrite_s", "AOF rewrite (CONFIG SET appendonly yes) (s)", "{:.2f}"),
+              ("load_aof_s", "restart load from AOF (s)", "{:.2f}"),
+              ("cow_bytes", "COW bytes of a BGSAVE under write load", "{:,.0f}")]
+    report.append(f"| {keys:,} keys | forkv | redis | ratio |")
+    report.append("|---|---|---|---|")
+    for key, label, fmt in labels:
+        fv, rv = rows["forkv"][key], rows["redis"][key]
+        ratio = f"{fv / rv:.2f}" if rv else "-"
+        report.append(f"| {label} | {fmt.format(fv)} | {fmt.format(rv)} | **{ratio}** |")
+        print(report[-1], flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--rounds", type=int, default=None)
+    ap.add_argument("--skip-datasets", action="store_true")
+    ap.add_argument("--tests", default="set,get,incr,lpush,rpop,sadd,hset,zadd,lrange_100,mset")
+    ap.add_argument("--no-aof", action="store_true", help="skip the appendonly sections")
+    args = ap.parse_args()
+    rounds = args.rounds or (2 if args.quick else 5)
+    requests = 50_000 if args.quick else 200_000
+    tests = args.tests.split(",")
+    report = [f"# forkv vs redis-server — {datetime.date.today()}", "",
+              f"Machine: {os.cpu_count()} cores; redis-benchmark -c 50, medians of {rounds} alternating rounds; "
+              f"ratio = forkv / redis (throughput: higher is better; sizes and times: lower is better).", "",
+              "## Throughput, persistence off", ""]
+    off = ["--save", "", "--appendonly", "no"]
+    throughput_section(rounds, requests, off, tests, [1, 16], report)
+    for policy in () if args.no_aof else ("everysec", "always"):
+        report += ["", f"## Throughput, appendonly yes, appendfsync {policy}", ""]
+        throughput_section(rounds, requests, ["--save", "", "--appendonly", "yes", "--appendfsync", policy],
+                           ["set", "incr"], [1, 16], report)
+    if not args.skip_datasets:
+        for keys in ([1_000_000] if args.quick else [1_000_000, 5_000_000]):
+            report += ["", f"## Dataset of {keys:,} keys (DEBUG POPULATE, 16-byte values)", ""]
+            dataset_section(keys, report)
+    os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
+    path = os.path.join(ROOT, "bench", "results", f"{datetime.date.today()}.md")
+    with open(path, "w") as fh:
+        fh.write("\n".join(report) + "\n")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

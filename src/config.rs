@@ -57,6 +57,8 @@ pub struct Config {
     pub zset_max_listpack_entries: u64,
     pub zset_max_listpack_value: u64,
     pub daemonize: bool,
+    /// I/O arbiters for connections; 1 runs them on the keyspace's arbiter.
+    pub io_threads: usize,
     /// The config file this came from, for CONFIG REWRITE and INFO.
     pub config_file: Option<PathBuf>,
 }
@@ -98,6 +100,7 @@ impl Default for Config {
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
             daemonize: false,
+            io_threads: 1,
             config_file: None,
         }
     }
@@ -144,6 +147,7 @@ const DIRECTIVES: &[(&str, bool)] = &[
     ("zset-max-listpack-value", true),
     ("zset-max-ziplist-value", true),
     ("daemonize", false),
+    ("io-threads", false),
 ];
 
 fn parse_bool(v: &str) -> Result<bool, String> {
@@ -301,6 +305,13 @@ impl Config {
             }
             "zset-max-listpack-value" | "zset-max-ziplist-value" => self.zset_max_listpack_value = parse_num(one()?)?,
             "daemonize" => self.daemonize = parse_bool(one()?)?,
+            "io-threads" => {
+                let n: usize = parse_num(one()?)?;
+                if !(1..=128).contains(&n) {
+                    return Err("argument must be between 1 and 128 inclusive".into());
+                }
+                self.io_threads = n;
+            }
             _ => return Err(format!("Bad directive or wrong number of arguments: '{name}'")),
         }
         Ok(())
@@ -344,6 +355,7 @@ impl Config {
             "zset-max-listpack-entries" | "zset-max-ziplist-entries" => self.zset_max_listpack_entries.to_string(),
             "zset-max-listpack-value" | "zset-max-ziplist-value" => self.zset_max_listpack_value.to_string(),
             "daemonize" => yes_no(self.daemonize),
+            "io-threads" => self.io_threads.to_string(),
             _ => return None,
         })
     }

@@ -11,6 +11,7 @@ mod actors;
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 use actix::prelude::*;
+use actix::ArbiterHandle;
 use actors::aof_writer::AofWriter;
 use actors::keyspace::Keyspace;
 use actors::listener::{listen, Limits};
@@ -73,7 +74,12 @@ fn run(config: Config, log: slog::Logger) -> i32 {
         let writer = AofWriter::start(&aof_arbiter.handle(), &fsync_arbiter.handle(), keyspace.clone(), log.clone());
         let supervisor = Supervisor::new(keyspace.clone(), writer.clone(), log.clone()).start();
         SignalWatcher::start(keyspace.clone(), supervisor.clone(), log.clone())?;
-        listen(&config.bind, config.port, keyspace.clone(), limits, log.clone()).await?;
+        let io: Vec<ArbiterHandle> = if config.io_threads <= 1 {
+            vec![keyspace_arbiter.handle()]
+        } else {
+            (0..config.io_threads).map(|_| Arbiter::new().handle()).collect()
+        };
+        listen(&config.bind, config.port, keyspace.clone(), limits, log.clone(), io).await?;
         keyspace.do_send(Attach { writer, supervisor });
         Ok::<(), std::io::Error>(())
     });

@@ -146,7 +146,7 @@ impl Engine {
         self.stats.sample(self.now);
         let can_resize = self.can_resize();
         for db in &mut self.dbs {
-            db.shrink_if_sparse(can_resize);
+            db.maintain(can_resize);
         }
     }
 }

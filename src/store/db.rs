@@ -126,8 +126,9 @@ impl Db {
         }
     }
 
-    pub fn shrink_if_sparse(&mut self, can_resize: bool) {
-        self.dict.shrink_if_sparse(can_resize);
+    /// Periodic upkeep: shrinking and incremental rehashing of the dict.
+    pub fn maintain(&mut self, can_resize: bool) {
+        self.dict.maintain(can_resize);
         if self.expires.capacity() > 64 && self.expires.len() * 4 < self.expires.capacity() {
             self.expires.shrink_to_fit();
         }

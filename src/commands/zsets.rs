@@ -948,3 +948,92 @@ fn zrandmember(e: &mut Engine, c: &mut Call) {
         m.with_bytes(|b| reply_entry(c, b, s, withscores));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::engine::Client;
+    use crate::reply::Reply;
+
+    fn engine() -> (Engine, Client) {
+        let mut e = Engine::new(Config::default());
+        e.aof.enabled = true;
+        let client = Client::new(1, "test".into(), "test".into(), e.now, false);
+        (e, client)
+    }
+
+    /// Runs one command as the dispatcher would; returns its raw reply.
+    fn run(e: &mut Engine, client: &mut Client, cmd: &str) -> String {
+        let args: Vec<&[u8]> = cmd.split(' ').map(str::as_bytes).collect();
+        let spec = e.commands.get(args[0]).expect("a known command");
+        let mut out = Reply::new(false);
+        assert!(e.call(spec, client, &args, &mut out, false).is_none(), "{cmd} blocked");
+        String::from_utf8(out.take().to_vec()).unwrap()
+    }
+
+    /// The words of the AOF records since the last call.
+    fn logged(e: &mut Engine) -> Vec<String> {
+        let text = String::from_utf8(e.aof.take().to_vec()).unwrap();
+        text.split("\r\n").filter(|w| !w.starts_with(['*', '$']) && !w.is_empty()).map(String::from).collect()
+    }
+
+    #[test]
+    fn logs_changes_only_and_bzpop_as_zpop() {
+        let (mut e, mut cl) = engine();
+        run(&mut e, &mut cl, "ZADD z 1 a 2 b 3 c");
+        assert_eq!(logged(&mut e), ["SELECT", "0", "ZADD", "z", "1", "a", "2", "b", "3", "c"]);
+        // Nothing changed: nothing logged.
+        run(&mut e, &mut cl, "ZADD z 1 a");
+        run(&mut e, &mut cl, "ZADD z NX INCR 1 a");
+        run(&mut e, &mut cl, "ZREM z nope");
+        run(&mut e, &mut cl, "ZPOPMIN nokey");
+        run(&mut e, &mut cl, "ZINTERSTORE dst 2 z nokey");
+        assert!(logged(&mut e).is_empty());
+        assert_eq!(e.dirty, 3);
+        run(&mut e, &mut cl, "ZINCRBY z 0.5 a");
+        assert_eq!(logged(&mut e), ["ZINCRBY", "z", "0.5", "a"]);
+        assert_eq!(run(&mut e, &mut cl, "BZPOPMAX nokey z 5"), "*3\r\n$1\r\nz\r\n$1\r\nc\r\n$1\r\n3\r\n");
+        assert_eq!(logged(&mut e), ["ZPOPMAX", "z"]);
+        assert_eq!(run(&mut e, &mut cl, "BZPOPMIN z 0"), "*3\r\n$1\r\nz\r\n$1\r\na\r\n$3\r\n1.5\r\n");
+        assert_eq!(logged(&mut e), ["ZPOPMIN", "z"]);
+        run(&mut e, &mut cl, "ZREM z b");
+        assert_eq!(logged(&mut e), ["ZREM", "z", "b"]);
+        assert_eq!(run(&mut e, &mut cl, "EXISTS z"), ":0\r\n");
+    }
+
+    #[test]
+    fn bzpop_blocks_only_when_allowed() {
+        let (mut e, mut cl) = engine();
+        let spec = e.commands.get(b"bzpopmin").unwrap();
+        let args: [&[u8]; 4] = [b"BZPOPMIN", b"a", b"b", b"1.5"];
+        let mut out = Reply::new(false);
+        let now = e.now;
+        let req = e.call(spec, &mut cl, &args, &mut out, false).expect("blocks");
+        assert_eq!(req.keys, [b"a".to_vec(), b"b".to_vec()]);
+        assert_eq!(req.deadline, Some(now + 1500));
+        assert!(out.is_empty());
+        let req = e.call(spec, &mut cl, &[b"BZPOPMIN", b"a", b"0"], &mut out, false).expect("blocks");
+        assert_eq!(req.deadline, None);
+        assert!(e.call(spec, &mut cl, &args, &mut out, true).is_none());
+        assert_eq!(&out.take()[..], b"*-1\r\n");
+    }
+
+    #[test]
+    fn sets_count_as_score_one() {
+        let lim = Limits::default();
+        let z = ZSet::from_pairs([("a", 2.0), ("b", 3.0)], &lim);
+        let s = Set::from_members(["a", "x", "7"], &lim);
+        let names =
+            |v: &[Entry]| v.iter().map(|(m, s)| (String::from_utf8(m.clone()).unwrap(), *s)).collect::<Vec<_>>();
+        let srcs = || vec![(Src::Z(&z), 1.0), (Src::S(&s), 2.0)];
+        let u = compute_setop(Op::Union, srcs(), Aggregate::Sum);
+        let want = [("7", 2.0), ("x", 2.0), ("b", 3.0), ("a", 4.0)];
+        assert_eq!(names(&u), want.map(|(m, s)| (m.to_string(), s)));
+        let i = compute_setop(Op::Inter, srcs(), Aggregate::Max);
+        assert_eq!(names(&i), [("a".to_string(), 2.0)]);
+        let d =
+            compute_setop(Op::Diff, vec![(Src::S(&s), 1.0), (Src::Z(&z), 1.0), (Src::Missing, 1.0)], Aggregate::Sum);
+        assert_eq!(names(&d), [("7".to_string(), 1.0), ("x".to_string(), 1.0)]);
+    }
+}

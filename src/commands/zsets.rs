@@ -938,16 +938,35 @@ fn zrandmember(e: &mut Engine, c: &mut Call) {
         return c.out.array(0);
     }
     let want = n.unsigned_abs() as usize;
-    let picks: Vec<usize> =
-        if n > 0 { sample_indices(len, want, true, rng) } else { (0..want).map(|_| rng.below(len)).collect() };
     // Small sets (or large draws) are read once; otherwise pick by rank.
-    let all: Vec<Scored<'_>> = if len <= 256 || picks.len() * 8 >= len { z.iter().collect() } else { Vec::new() };
-    reply_header(c, picks.len(), withscores);
-    for i in picks {
-        let (m, s) = if all.is_empty() { z.range_by_rank(i as i64, i as i64, false)[0] } else { all[i] };
+    let all: Vec<Scored<'_>> =
+        if len <= 256 || want.saturating_mul(8) >= len { z.iter().collect() } else { Vec::new() };
+    let entry = |i: usize| if all.is_empty() { z.range_by_rank(i as i64, i as i64, false)[0] } else { all[i] };
+    if n > 0 {
+        let picks = sample_indices(len, want, true, rng);
+        reply_header(c, picks.len(), withscores);
+        for i in picks {
+            let (m, s) = entry(i);
+            m.with_bytes(|b| reply_entry(c, b, s, withscores));
+        }
+        return;
+    }
+    // Drawn with replacement, one at a time: the count may be huge. Like
+    // Redis closing a client past its output limit, give up on a reply that
+    // grows absurdly large rather than exhaust memory.
+    reply_header(c, want, withscores);
+    for _ in 0..want {
+        let (m, s) = entry(rng.below(len));
         m.with_bytes(|b| reply_entry(c, b, s, withscores));
+        if c.out.buf.len() > MAX_RANDOM_REPLY {
+            c.client.closing = true;
+            break;
+        }
     }
 }
+
+/// Reply size at which a ZRANDMEMBER with a negative count closes the client.
+const MAX_RANDOM_REPLY: usize = 256 * 1024 * 1024;
 
 #[cfg(test)]
 mod tests {

@@ -696,3 +696,44 @@ fn bzpopmin_is_woken_by_another_clients_zadd() {
     assert_eq!(second.read(), "*[$w, $b, $2]");
     assert_eq!(other.q("EXISTS w"), ":0");
 }
+
+#[test]
+fn zmpop_and_bzmpop() {
+    let server = common::Server::start();
+    let mut c = Conn::open(&server);
+    c.q("ZADD z 1 a 2 b 3 c 4 d");
+    c.q("SET str v");
+    check(
+        &mut c,
+        &[
+            ("ZMPOP 1 z MIN", "*[$z, *[*[$a, $1]]]"),
+            ("ZMPOP 1 z MAX COUNT 2", "*[$z, *[*[$d, $4], *[$c, $3]]]"),
+            ("ZMPOP 2 nokey z min count 10", "*[$z, *[*[$b, $2]]]"),
+            ("EXISTS z", ":0"),
+            ("ZMPOP 1 z MIN", "*nil"),
+            ("ZMPOP 0 z MIN", "-ERR numkeys should be greater than 0"),
+            ("ZMPOP x z MIN", "-ERR numkeys should be greater than 0"),
+            ("ZMPOP 2 z MIN", "-ERR syntax error"),
+            ("ZMPOP 1 z FOO", "-ERR syntax error"),
+            ("ZMPOP 1 z MIN COUNT 0", "-ERR count should be greater than 0"),
+            ("ZMPOP 1 z MIN COUNT 1 COUNT 2", "-ERR syntax error"),
+            ("ZMPOP 2 str z MIN", "-WRONGTYPE Operation against a key holding the wrong kind of value"),
+            ("BZMPOP x 1 z MIN", "-ERR timeout is not a float or out of range"),
+            ("BZMPOP -1 1 z MIN", "-ERR timeout is negative"),
+            ("BZMPOP 0 0 z MIN", "-ERR numkeys should be greater than 0"),
+            ("BZMPOP 0.1 1 z MIN", "*nil"),
+            ("ZADD z 1 a 2 b", ":2"),
+            ("BZMPOP 0 1 z MAX COUNT 5", "*[$z, *[*[$b, $2], *[$a, $1]]]"),
+        ],
+    );
+    let mut other = Conn::open(&server);
+    c.send(&["BZMPOP", "5", "2", "q1", "q2", "MIN", "COUNT", "2"]);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(other.q("ZADD q2 3 c 1 a 2 b"), ":3");
+    assert_eq!(c.read(), "*[$q2, *[*[$a, $1], *[$b, $2]]]");
+    assert_eq!(other.q("ZRANGE q2 0 -1"), "*[$c]");
+
+    let mut c3 = Conn::resp3(&server);
+    assert_eq!(c3.q("ZMPOP 1 q2 MAX"), "*[$q2, *[*[$c, ,3]]]");
+    assert_eq!(c3.q("ZMPOP 1 q2 MAX"), "_");
+}

@@ -35,6 +35,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("zpopmax", -2, WRITE | FAST, (1, 1, 1), zpopmax),
     cmd("bzpopmin", -3, WRITE | FAST | BLOCKING, (1, -2, 1), bzpopmin),
     cmd("bzpopmax", -3, WRITE | FAST | BLOCKING, (1, -2, 1), bzpopmax),
+    cmd("zmpop", -4, WRITE, (0, 0, 0), zmpop),
+    cmd("bzmpop", -5, WRITE | BLOCKING, (0, 0, 0), bzmpop),
     cmd("zunionstore", -4, WRITE | DENYOOM, (1, 1, 1), zunionstore),
     cmd("zinterstore", -4, WRITE | DENYOOM, (1, 1, 1), zinterstore),
     cmd("zdiffstore", -4, WRITE | DENYOOM, (1, 1, 1), zdiffstore),
@@ -567,6 +569,86 @@ fn bzpopmax(e: &mut Engine, c: &mut Call) {
     bzpop_generic(e, c, true);
 }
 
+/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count] and BZMPOP timeout
+/// numkeys …: pops from the first non-empty key; replies [key, [[member,
+/// score], …]] or a null array.
+fn zmpop_generic(e: &mut Engine, c: &mut Call, blocking: bool) {
+    let deadline = if blocking {
+        match parse_timeout(e, c, 1) {
+            Ok(d) => d,
+            Err(()) => return,
+        }
+    } else {
+        None
+    };
+    let numkeys_at = if blocking { 2 } else { 1 };
+    let numkeys = match parse_i64(c.arg(numkeys_at)) {
+        Some(n) if n >= 1 => n as usize,
+        _ => return c.out.error("ERR numkeys should be greater than 0"),
+    };
+    let where_at = numkeys_at.saturating_add(numkeys).saturating_add(1);
+    if where_at >= c.argc() {
+        return c.out.error(SYNTAX);
+    }
+    let max = if c.is(where_at, "MAX") {
+        true
+    } else if c.is(where_at, "MIN") {
+        false
+    } else {
+        return c.out.error(SYNTAX);
+    };
+    let mut count = None;
+    let mut j = where_at + 1;
+    while j < c.argc() {
+        if count.is_none() && c.is(j, "COUNT") && j + 1 < c.argc() {
+            match parse_i64(c.arg(j + 1)) {
+                Some(n) if n >= 1 => count = Some(n as usize),
+                _ => return c.out.error("ERR count should be greater than 0"),
+            }
+            j += 2;
+        } else {
+            return c.out.error(SYNTAX);
+        }
+    }
+    let count = count.unwrap_or(1);
+    let keys = &c.args[numkeys_at + 1..where_at];
+    for &key in keys {
+        let popped = match modify_zset(e, c, key, |z| z.pop(max, count)) {
+            Err(()) => return,
+            Ok(None) => continue,
+            Ok(Some(p)) => p,
+        };
+        if popped.is_empty() {
+            continue;
+        }
+        e.dirty += popped.len() as u64;
+        e.signal_modified(c.db(), key);
+        let n = popped.len().to_string();
+        c.propagate_as(&[if max { b"ZPOPMAX" } else { b"ZPOPMIN" }, key, n.as_bytes()]);
+        c.out.array(2);
+        c.out.bulk(key);
+        c.out.array(popped.len());
+        for (m, s) in &popped {
+            c.out.array(2);
+            c.out.bulk(m);
+            c.out.double(*s);
+        }
+        return;
+    }
+    if !blocking || c.no_block {
+        return c.out.null_array();
+    }
+    c.block_on(keys.iter().map(|k| k.to_vec()).collect(), deadline);
+}
+
+fn zmpop(e: &mut Engine, c: &mut Call) {
+    zmpop_generic(e, c, false);
+}
+
+fn bzmpop(e: &mut Engine, c: &mut Call) {
+    zmpop_generic(e, c, true);
+}
+
 // ---------------------------------------------------------------- set algebra
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -1016,6 +1098,14 @@ mod tests {
         assert_eq!(logged(&mut e), ["ZPOPMAX", "z"]);
         assert_eq!(run(&mut e, &mut cl, "BZPOPMIN z 0"), "*3\r\n$1\r\nz\r\n$1\r\na\r\n$3\r\n1.5\r\n");
         assert_eq!(logged(&mut e), ["ZPOPMIN", "z"]);
+        run(&mut e, &mut cl, "ZADD z 5 x 6 y");
+        logged(&mut e);
+        run(&mut e, &mut cl, "ZMPOP 2 nokey z MAX COUNT 2");
+        assert_eq!(logged(&mut e), ["ZPOPMAX", "z", "2"]);
+        run(&mut e, &mut cl, "BZMPOP 1 1 z MIN COUNT 10");
+        assert_eq!(logged(&mut e), ["ZPOPMIN", "z", "1"]);
+        run(&mut e, &mut cl, "ZADD z 1 b");
+        logged(&mut e);
         run(&mut e, &mut cl, "ZREM z b");
         assert_eq!(logged(&mut e), ["ZREM", "z", "b"]);
         assert_eq!(run(&mut e, &mut cl, "EXISTS z"), ":0\r\n");

@@ -53,26 +53,25 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
     Some(v)
 }
 
-/// Formats an f64 the way Redis replies with scores and INCRBYFLOAT results:
-/// shortest representation that round-trips, integers without a fraction.
+/// Formats an f64 the way Redis replies with scores: the shortest text that
+/// reads back as the same double, integers without a fraction, and
+/// exponent form (`1.5e-10`, `1e+17`) where `%g` would use it.
 pub fn format_f64(v: f64) -> String {
     if v.is_infinite() {
         return if v > 0.0 { "inf".into() } else { "-inf".into() };
     }
-    if v == v.trunc() && v.abs() < 1e17 {
+    let abs = v.abs();
+    if v != 0.0 && !(1e-4..1e17).contains(&abs) {
+        let s = format!("{v:e}");
+        return match s.split_once('e') {
+            Some((mantissa, exp)) if !exp.starts_with('-') => format!("{mantissa}e+{exp}"),
+            _ => s,
+        };
+    }
+    if v == v.trunc() {
         return format!("{}", v as i64);
     }
-    let s = format!("{}", v);
-    if s.contains('e') || s.len() <= 17 {
-        return s;
-    }
-    // Long decimal expansions: use %.17g-like scientific notation as Redis does.
-    let sci = format!("{:e}", v);
-    if sci.len() < s.len() {
-        sci.replace("e", "e+").replace("e+-", "e-")
-    } else {
-        s
-    }
+    format!("{v}")
 }
 
 /// Formats a long double result the way Redis's INCRBYFLOAT/HINCRBYFLOAT do
@@ -189,6 +188,11 @@ mod tests {
         assert_eq!(format_f64(3.0), "3");
         assert_eq!(format_f64(1.5), "1.5");
         assert_eq!(format_f64(f64::INFINITY), "inf");
+        assert_eq!(format_f64(1.5e-10), "1.5e-10");
+        assert_eq!(format_f64(1e17), "1e+17");
+        assert_eq!(format_f64(0.1), "0.1");
+        assert_eq!(format_f64(-2.5), "-2.5");
+        assert_eq!(parse_f64(format_f64(1.5e-10).as_bytes()), Some(1.5e-10));
         assert_eq!(format_incr_float(10.5), "10.5");
         assert_eq!(format_incr_float(3.0), "3");
     }

@@ -168,6 +168,7 @@ impl Keyspace {
             }
             Request::Shutdown { save } => self.shutdown("SHUTDOWN command", save, ctx),
             Request::AofConfigChanged => self.aof_config_changed(),
+            Request::Warn(msg) => warn!(self.log, "{}", msg),
         }
     }
 

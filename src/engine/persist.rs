@@ -77,7 +77,9 @@ impl Engine {
         let (compression, now, dbs) = (self.config.rdbcompression, self.now, &self.dbs);
         let child = fork_child(|| crate::snapshot::save(dbs, &target, compression, now).is_ok()).map_err(|e| {
             self.persistence.rdb_last_bgsave_ok = false;
-            format!("Can't save in background: fork: {e}")
+            let msg = format!("Can't save in background: fork: {e}");
+            self.requests.push(Request::Warn(msg.clone()));
+            msg
         })?;
         let temp = crate::snapshot::temp_path(std::path::Path::new("."), child.pid.as_raw() as u32);
         let p = &mut self.persistence;
@@ -117,7 +119,9 @@ impl Engine {
                 self.aof.pending = before;
                 self.aof.pending.unsplit(std::mem::take(&mut rest));
                 self.persistence.aof_last_bgrewrite_ok = false;
-                Err(format!("Can't rewrite append only file in background: fork: {e}"))
+                let msg = format!("Can't rewrite append only file in background: fork: {e}");
+                self.requests.push(Request::Warn(msg.clone()));
+                Err(msg)
             }
         }
     }

@@ -683,3 +683,97 @@ fn corrupt_or_truncated_dump_stops_startup() {
     let n: usize = redis::cmd("DBSIZE").query(&mut con).unwrap();
     assert_eq!(n, 5001);
 }
+
+/// Kills the wrapped process on drop.
+struct Reaper(std::process::Child);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Sets the soft RLIMIT_NPROC of `pid` with util-linux's prlimit, run as the
+/// server's own user (lowering and restoring a soft limit up to the hard one
+/// needs no privilege; root without CAP_SYS_RESOURCE may not touch another
+/// user's process). None when prlimit is missing.
+fn set_nproc_soft(pid: u32, uid: Option<u32>, soft: &str) -> Option<()> {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new("prlimit");
+    cmd.arg("--pid").arg(pid.to_string()).arg(format!("--nproc={soft}:"));
+    if let Some(uid) = uid {
+        cmd.uid(uid).gid(uid);
+    }
+    let out = cmd.output().ok()?;
+    assert!(out.status.success(), "prlimit: {}", String::from_utf8_lossy(&out.stderr));
+    Some(())
+}
+
+/// fork() failing with EAGAIN (RLIMIT_NPROC, which binds only a non-root
+/// user, so as root the server runs as uid 65534; skipped with a note when
+/// util-linux's prlimit is missing): the client gets an error,
+/// the log says why, and the server keeps serving; BGSAVE works again once
+/// the limit is lifted.
+#[test]
+fn fork_failure_is_logged_and_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let log_path = dir.path().join("forkv.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let port = common::free_port();
+    let mut cmd = Command::new(common::binary());
+    cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir"])
+        .arg(dir.path())
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log);
+    // SAFETY: geteuid has no preconditions.
+    let uid = (unsafe { libc::geteuid() } == 0).then_some(65534);
+    if let Some(uid) = uid {
+        cmd.uid(uid).gid(uid);
+    }
+    let mut child = Reaper(cmd.spawn().unwrap());
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
+    let mut con = None;
+    wait_until(Duration::from_secs(20), "forkv to accept connections", || {
+        assert!(child.0.try_wait().unwrap().is_none(), "forkv exited: {}", std::fs::read_to_string(&log_path).unwrap());
+        con = client.get_connection_with_timeout(Duration::from_secs(1)).ok();
+        con.is_some()
+    });
+    let mut con = con.unwrap();
+    wait_until(Duration::from_secs(20), "PING", || redis::cmd("PING").query::<String>(&mut con).is_ok());
+    set(&mut con, "a", "1");
+
+    let hard = std::fs::read_to_string(format!("/proc/{}/limits", child.0.id()))
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("Max processes"))
+        .and_then(|l| l.split_whitespace().nth(3).map(String::from))
+        .unwrap();
+    if set_nproc_soft(child.0.id(), uid, "1").is_none() {
+        eprintln!("note: prlimit not found; skipping the fork failure test");
+        return;
+    }
+    let err = redis::cmd("BGSAVE").query::<String>(&mut con).unwrap_err();
+    assert!(err.to_string().contains("fork"), "{err}");
+    assert!(err.to_string().contains("EAGAIN") || err.to_string().contains("Resource temporarily"), "{err}");
+    let log = || std::fs::read_to_string(&log_path).unwrap();
+    wait_until(Duration::from_secs(5), "the fork failure in the log", || log().contains("Can't save in background"));
+    assert_eq!(info_field(&mut con, "rdb_last_bgsave_status"), "err");
+    // Still serving.
+    for i in 0..100 {
+        set(&mut con, &format!("k{i}"), "v");
+    }
+    let got: String = redis::cmd("GET").arg("k99").query(&mut con).unwrap();
+    assert_eq!(got, "v");
+    assert!(!dir.path().join("dump.rdb").exists());
+
+    set_nproc_soft(child.0.id(), uid, &hard).unwrap();
+    assert_eq!(bgsave(&mut con), "Background saving started");
+    wait_saved(&mut con, 0);
+    assert_eq!(info_field(&mut con, "rdb_last_bgsave_status"), "ok");
+    assert_eq!(read_dump(&dir.path().join("dump.rdb")).len(), 101);
+}

@@ -155,6 +155,28 @@ impl Engine {
         }
     }
 
+    /// Shutdown: kills the running child and waits for it to die, so that it
+    /// can never rename an older snapshot (or rewrite) over what is saved
+    /// next, and removes its temp file. Returns the pid it killed.
+    pub fn kill_child(&mut self) -> Option<i32> {
+        let pid = self.persistence.child_pid.take()?;
+        let nix_pid = nix::unistd::Pid::from_raw(pid);
+        let _ = nix::sys::signal::kill(nix_pid, nix::sys::signal::Signal::SIGKILL);
+        // ECHILD when the supervisor reaped it first: dead either way.
+        let _ = nix::sys::wait::waitpid(nix_pid, None);
+        let p = &mut self.persistence;
+        let temp = if p.aof_rewrite_in_progress {
+            rewrite_temp_path(pid)
+        } else {
+            crate::snapshot::temp_path(std::path::Path::new("."), pid as u32)
+        };
+        let _ = std::fs::remove_file(temp);
+        p.rdb_bgsave_in_progress = false;
+        p.aof_rewrite_in_progress = false;
+        self.child_active = false;
+        Some(pid)
+    }
+
     /// SAVE (and shutdown): writes the dump in this thread.
     pub fn save_now(&mut self) -> Result<crate::snapshot::Saved, String> {
         let target = PathBuf::from(&self.config.dbfilename);

@@ -777,3 +777,45 @@ fn fork_failure_is_logged_and_reported() {
     assert_eq!(info_field(&mut con, "rdb_last_bgsave_status"), "ok");
     assert_eq!(read_dump(&dir.path().join("dump.rdb")).len(), 101);
 }
+
+/// SHUTDOWN (and SIGTERM) while a save child runs: the child is stopped, the
+/// final snapshot holds the latest writes and is not replaced afterwards by
+/// the child's older one, and nothing is left behind.
+#[test]
+fn shutdown_during_bgsave_keeps_the_final_snapshot() {
+    for how in ["SHUTDOWN", "SIGTERM"] {
+        let mut server = Server::start_with(&["--save", "3600 1", "--appendonly", "no"]);
+        let mut con = server.client();
+        populate(&mut con, 1_000_000, "big", 100);
+        assert_eq!(bgsave(&mut con), "Background saving started");
+        let mut kids = Vec::new();
+        wait_until(Duration::from_secs(5), "the save child", || {
+            kids = children_of(server.pid());
+            !kids.is_empty()
+        });
+        set(&mut con, "marker", "latest");
+        if how == "SHUTDOWN" {
+            shutdown(&mut server, "SHUTDOWN");
+        } else {
+            assert!(server.stop().success(), "log:\n{}", server.log());
+        }
+        // The child must be gone with the server, not finish later.
+        for kid in &kids {
+            let alive = Path::new(&format!("/proc/{kid}")).exists()
+                && !std::fs::read_to_string(format!("/proc/{kid}/stat")).unwrap_or_default().contains(") Z ");
+            assert!(!alive, "{how}: save child {kid} outlived the server");
+        }
+        // Killed before the final save starts, not concurrently with it.
+        let log = server.log();
+        let killed = log.find("Killed the running background child").expect("the kill is logged");
+        let saving = log.find("Saving the final RDB snapshot").expect("the final save is logged");
+        assert!(killed < saving, "{how}: the child still ran during the final save; log:\n{log}");
+        std::thread::sleep(Duration::from_millis(500));
+        let dump = read_dump(&server.path("dump.rdb"));
+        assert!(
+            dump.iter().any(|e| e.key == b"marker" && e.value == RdbValue::String(b"latest".to_vec())),
+            "{how}: the final snapshot lacks the last write"
+        );
+        assert!(temp_rdbs(server.dir.path()).is_empty(), "{how}: left {:?}", temp_rdbs(server.dir.path()));
+    }
+}

@@ -168,6 +168,7 @@ impl Keyspace {
             }
             Request::Shutdown { save } => self.shutdown("SHUTDOWN command", save, ctx),
             Request::AofConfigChanged => self.aof_config_changed(),
+            Request::Warn(msg) => warn!(self.log, "{}", msg),
         }
     }
 
@@ -198,6 +199,11 @@ impl Keyspace {
         }
         self.shutting_down = true;
         info!(self.log, "User requested shutdown..."; "reason" => reason);
+        // Synchronously, before the final save: the supervisor's KillChild
+        // may be handled too late (or never, once the system stops).
+        if let Some(pid) = self.engine.kill_child() {
+            info!(self.log, "Killed the running background child before exiting"; "pid" => pid);
+        }
         if let Some(s) = &self.supervisor {
             s.do_send(KillChild);
         }

@@ -53,6 +53,9 @@ pub enum Request {
     },
     /// CONFIG SET changed appendonly or appendfsync.
     AofConfigChanged,
+    /// Something went wrong that the operator must see in the log (a fork
+    /// that failed), whether or not a client is told.
+    Warn(String),
 }
 
 pub struct Engine {

@@ -77,7 +77,9 @@ impl Engine {
         let (compression, now, dbs) = (self.config.rdbcompression, self.now, &self.dbs);
         let child = fork_child(|| crate::snapshot::save(dbs, &target, compression, now).is_ok()).map_err(|e| {
             self.persistence.rdb_last_bgsave_ok = false;
-            format!("Can't save in background: fork: {e}")
+            let msg = format!("Can't save in background: fork: {e}");
+            self.requests.push(Request::Warn(msg.clone()));
+            msg
         })?;
         let temp = crate::snapshot::temp_path(std::path::Path::new("."), child.pid.as_raw() as u32);
         let p = &mut self.persistence;
@@ -117,7 +119,9 @@ impl Engine {
                 self.aof.pending = before;
                 self.aof.pending.unsplit(std::mem::take(&mut rest));
                 self.persistence.aof_last_bgrewrite_ok = false;
-                Err(format!("Can't rewrite append only file in background: fork: {e}"))
+                let msg = format!("Can't rewrite append only file in background: fork: {e}");
+                self.requests.push(Request::Warn(msg.clone()));
+                Err(msg)
             }
         }
     }
@@ -149,6 +153,28 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// Shutdown: kills the running child and waits for it to die, so that it
+    /// can never rename an older snapshot (or rewrite) over what is saved
+    /// next, and removes its temp file. Returns the pid it killed.
+    pub fn kill_child(&mut self) -> Option<i32> {
+        let pid = self.persistence.child_pid.take()?;
+        let nix_pid = nix::unistd::Pid::from_raw(pid);
+        let _ = nix::sys::signal::kill(nix_pid, nix::sys::signal::Signal::SIGKILL);
+        // ECHILD when the supervisor reaped it first: dead either way.
+        let _ = nix::sys::wait::waitpid(nix_pid, None);
+        let p = &mut self.persistence;
+        let temp = if p.aof_rewrite_in_progress {
+            rewrite_temp_path(pid)
+        } else {
+            crate::snapshot::temp_path(std::path::Path::new("."), pid as u32)
+        };
+        let _ = std::fs::remove_file(temp);
+        p.rdb_bgsave_in_progress = false;
+        p.aof_rewrite_in_progress = false;
+        self.child_active = false;
+        Some(pid)
     }
 
     /// SAVE (and shutdown): writes the dump in this thread.

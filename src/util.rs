@@ -74,22 +74,17 @@ pub fn format_f64(v: f64) -> String {
     format!("{v}")
 }
 
-/// Formats a long double result the way Redis's INCRBYFLOAT/HINCRBYFLOAT do
-/// (`%.17Lf` with trailing zeros removed), never in exponent form.
+/// Formats an INCRBYFLOAT/HINCRBYFLOAT result: plain decimal, never an
+/// exponent, the shortest text that reads back as the same double (Redis
+/// computes in long double and prints `%.17Lf` trimmed; for the values
+/// people add this gives the same text, e.g. 1.5 + 0.1 → "1.6").
 pub fn format_incr_float(v: f64) -> String {
-    let mut s = format!("{:.17}", v);
-    if s.contains('.') {
-        while s.ends_with('0') {
-            s.pop();
-        }
-        if s.ends_with('.') {
-            s.pop();
-        }
-    }
+    let s = format!("{v}");
     if s == "-0" {
-        s = "0".into();
+        "0".into()
+    } else {
+        s
     }
-    s
 }
 
 /// Appends the decimal text of `v` to `out` without allocating.
@@ -195,6 +190,9 @@ mod tests {
         assert_eq!(parse_f64(format_f64(1.5e-10).as_bytes()), Some(1.5e-10));
         assert_eq!(format_incr_float(10.5), "10.5");
         assert_eq!(format_incr_float(3.0), "3");
+        assert_eq!(format_incr_float(1.5 + 0.1), "1.6");
+        assert_eq!(format_incr_float(1e20), "100000000000000000000");
+        assert_eq!(format_incr_float(-0.0), "0");
     }
 
     #[test]

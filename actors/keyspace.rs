@@ -317,7 +317,13 @@ impl Handler<LoadStep> for Keyspace {
     fn handle(&mut self, _: LoadStep, ctx: &mut Context<Self>) {
         let Some(loader) = self.loader.as_mut() else { return };
         match loader.step(&mut self.engine, Duration::from_millis(20), &self.log) {
-            LoadOutcome::More => ctx.notify(LoadStep),
+            // Yield to the runtime between slices: with io-threads 1 the
+            // connection actors share this thread, and a chain of notify()s
+            // never returns to it, so no client would be read (or told
+            // -LOADING) until the whole file was loaded.
+            LoadOutcome::More => {
+                ctx.spawn(tokio::task::yield_now().into_actor(self).map(|_, _, ctx| ctx.notify(LoadStep)));
+            }
             LoadOutcome::Done => {
                 let loader = self.loader.take().expect("loading");
                 info!(self.log, "{}", loader.summary());

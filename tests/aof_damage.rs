@@ -25,11 +25,13 @@ fn aof_len(server: &Server) -> u64 {
     std::fs::metadata(server.path("appendonly.aof")).map(|m| m.len()).unwrap_or(0)
 }
 
+type Step = Box<dyn Fn(&mut redis::Connection)>;
+
 fn record_session() -> Recorded {
     let mut server = Server::start_with(ARGS);
     let mut con = server.client();
     let mut states = vec![(aof_len(&server), dump(&mut con, 2))];
-    let steps: Vec<Box<dyn Fn(&mut redis::Connection)>> = vec![
+    let steps: Vec<Step> = vec![
         Box::new(|c| redis::cmd("SET").arg("a").arg("1").query(c).unwrap()),
         Box::new(|c| redis::cmd("SET").arg("b").arg("two").arg("EX").arg(100_000).query(c).unwrap()),
         Box::new(|c| redis::cmd("INCRBYFLOAT").arg("f").arg("1.5").query::<String>(c).map(|_| ()).unwrap()),

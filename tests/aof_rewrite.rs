@@ -53,7 +53,7 @@ fn bgrewriteaof_under_twenty_writers_compacts_and_keeps_every_key() {
             while !stop.load(Ordering::Relaxed) && started.elapsed() < Duration::from_secs(20) {
                 let _: () = redis::cmd("SET").arg(format!("w{t}:{}", i % 50)).arg(i).query(&mut con).unwrap();
                 let _: i64 = redis::cmd("INCR").arg(format!("w{t}:n")).query(&mut con).unwrap();
-                if i % 10 == 0 {
+                if i.is_multiple_of(10) {
                     let _: () =
                         redis::cmd("SET").arg(format!("w{t}:ttl")).arg(i).arg("EX").arg(1000).query(&mut con).unwrap();
                     let _: () = redis::cmd("SET").arg(format!("ow:{}", i % 100)).arg(i).query(&mut con).unwrap();

@@ -37,6 +37,10 @@ pub struct Keyspace {
     aof_written: u64,
     aof_synced: u64,
     held: VecDeque<Held>,
+    /// `aof_sent` when the current message's output began: output of a
+    /// message that added no records depends on the AOF only through
+    /// the records before it.
+    batch_start: u64,
     shutting_down: bool,
 }
 
@@ -58,6 +62,7 @@ impl Keyspace {
             aof_written: 0,
             aof_synced: 0,
             held: VecDeque::new(),
+            batch_start: 0,
             shutting_down: false,
         }
     }
@@ -85,8 +90,16 @@ impl Keyspace {
     }
 
     /// Sends output now, or holds it behind records not yet acknowledged.
+    ///
+    /// While the AOF is failing, the records already sent may not reach the
+    /// file for a long time; output that added no records of its own (reads,
+    /// refused writes) goes out at once unless the same client has output
+    /// held, which keeps each client's replies in order.
     fn deliver(&mut self, id: ClientId, msg: Deliver, replies: usize) {
-        if self.held.is_empty() && self.aof_sent <= self.acknowledged() {
+        let caught_up = self.held.is_empty() && self.aof_sent <= self.acknowledged();
+        let aof_failing = self.engine.aof.enabled && !self.engine.persistence.aof_last_write_ok;
+        let independent = aof_failing && self.aof_sent == self.batch_start && !self.held.iter().any(|h| h.id == id);
+        if caught_up || independent {
             self.send_now(id, msg);
         } else {
             self.held.push_back(Held { end: self.aof_sent, id, msg, replies });
@@ -131,6 +144,7 @@ impl Keyspace {
     /// After every message: persistence requests, AOF records, then the
     /// output of the batch and what commands produced for other clients.
     fn after_batch(&mut self, own: Option<(ClientId, BatchOutput)>, ctx: &mut Context<Self>) {
+        self.batch_start = self.aof_sent;
         for request in std::mem::take(&mut self.engine.requests) {
             self.handle_request(request, ctx);
         }
@@ -309,7 +323,13 @@ impl Handler<LoadStep> for Keyspace {
     fn handle(&mut self, _: LoadStep, ctx: &mut Context<Self>) {
         let Some(loader) = self.loader.as_mut() else { return };
         match loader.step(&mut self.engine, Duration::from_millis(20), &self.log) {
-            LoadOutcome::More => ctx.notify(LoadStep),
+            // Yield to the runtime between slices: with io-threads 1 the
+            // connection actors share this thread, and a chain of notify()s
+            // never returns to it, so no client would be read (or told
+            // -LOADING) until the whole file was loaded.
+            LoadOutcome::More => {
+                ctx.spawn(tokio::task::yield_now().into_actor(self).map(|_, _, ctx| ctx.notify(LoadStep)));
+            }
             LoadOutcome::Done => {
                 let loader = self.loader.take().expect("loading");
                 info!(self.log, "{}", loader.summary());
@@ -356,6 +376,7 @@ impl Handler<ProtocolError> for Keyspace {
 
     fn handle(&mut self, msg: ProtocolError, _: &mut Context<Self>) {
         let text = format!("-ERR {}\r\n", msg.message.replace(['\r', '\n'], " "));
+        self.batch_start = self.aof_sent;
         self.deliver(msg.id, Deliver::Data(text.into()), 1);
         self.deliver(msg.id, Deliver::Close, 0);
         self.engine.disconnect(msg.id);

@@ -30,6 +30,9 @@ pub struct Loader {
     started: Instant,
     last_progress: Instant,
     items: u64,
+    /// Where the open MULTI of the AOF started: a transaction without its
+    /// EXEC at the end of the file is cut off from there, as Redis does.
+    multi_start: u64,
 }
 
 fn open(path: &Path) -> Result<Option<(File, u64)>, String> {
@@ -46,7 +49,7 @@ fn open(path: &Path) -> Result<Option<(File, u64)>, String> {
 impl Loader {
     fn new(source: Source, path: &Path, size: u64) -> Loader {
         let now = Instant::now();
-        Loader { source, path: path.to_path_buf(), size, started: now, last_progress: now, items: 0 }
+        Loader { source, path: path.to_path_buf(), size, started: now, last_progress: now, items: 0, multi_start: 0 }
     }
 
     /// The AOF at `path`, or None when there is none yet.
@@ -113,37 +116,56 @@ impl Loader {
 
     fn aof_step(&mut self, engine: &mut Engine, log: &Logger) -> Option<LoadOutcome> {
         let Source::Aof(reader) = &mut self.source else { unreachable!("aof source") };
+        let start = reader.offset();
         match reader.next_command() {
             Ok(Some(args)) => {
+                if args[0].eq_ignore_ascii_case(b"multi") {
+                    self.multi_start = start;
+                }
                 let args: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
                 if let Err(e) = engine.replay(&args) {
                     return Some(LoadOutcome::Failed(format!("{e} (at byte {})", reader.offset())));
                 }
                 None
             }
-            Ok(None) => Some(LoadOutcome::Done),
-            Err(AofError::Truncated { valid_up_to }) if engine.config.aof_load_truncated => {
-                warn!(log, "!!! Warning: short read while loading the AOF file !!!"; "file" => self.path.display().to_string(), "valid_up_to" => valid_up_to, "size" => self.size);
-                let cut = std::fs::OpenOptions::new().write(true).open(&self.path).and_then(|f| f.set_len(valid_up_to));
-                match cut {
-                    Ok(()) => {
-                        warn!(log, "AOF loaded anyway because aof-load-truncated is enabled; the truncated last command was removed");
-                        Some(LoadOutcome::Done)
-                    }
-                    Err(e) => Some(LoadOutcome::Failed(format!("Error truncating the AOF file: {e}"))),
-                }
-            }
-            Err(AofError::Truncated { valid_up_to }) => Some(LoadOutcome::Failed(format!(
-                "Unexpected end of file reading the append only file {} after byte {valid_up_to}. Make a backup of it, then use `forkv check-aof --fix {}`, or set aof-load-truncated yes and restart.",
-                self.path.display(),
-                self.path.display()
-            ))),
+            Ok(None) if engine.loader.multi.is_none() => Some(LoadOutcome::Done),
+            Ok(None) => Some(self.truncated(engine, start, log)),
+            Err(AofError::Truncated { valid_up_to }) => Some(self.truncated(engine, valid_up_to, log)),
             Err(AofError::Corrupt { offset, reason, .. }) => Some(LoadOutcome::Failed(format!(
                 "Bad file format reading the append only file {} at byte {offset} ({reason}): make a backup of your AOF file, then use `forkv check-aof --fix {}`",
                 self.path.display(),
                 self.path.display()
             ))),
             Err(e @ AofError::Io(_)) => Some(LoadOutcome::Failed(format!("Error reading {}: {e}", self.path.display()))),
+        }
+    }
+
+    /// The file ends inside a command or inside a MULTI block: with
+    /// aof-load-truncated the incomplete tail is dropped and cut off the
+    /// file (so later appends follow a whole record), else loading fails.
+    fn truncated(&mut self, engine: &mut Engine, mut valid_up_to: u64, log: &Logger) -> LoadOutcome {
+        let path = self.path.display().to_string();
+        if engine.loader.multi.take().is_some() {
+            warn!(log, "Revert incomplete MULTI/EXEC transaction in AOF file"; "file" => &path, "multi_at" => self.multi_start);
+            engine.loader.multi_error = false;
+            valid_up_to = self.multi_start;
+        }
+        if !engine.config.aof_load_truncated {
+            return LoadOutcome::Failed(format!(
+                "Unexpected end of file reading the append only file {path} after byte {valid_up_to}. Make a backup of it, then use `forkv check-aof --fix {path}`, or set aof-load-truncated yes and restart."
+            ));
+        }
+        warn!(log, "!!! Warning: short read while loading the AOF file !!!"; "file" => &path, "valid_up_to" => valid_up_to, "size" => self.size);
+        let cut = std::fs::OpenOptions::new().write(true).open(&self.path).and_then(|f| {
+            f.set_len(valid_up_to)?;
+            f.sync_all()
+        });
+        match cut {
+            Ok(()) => {
+                warn!(log, "AOF loaded anyway because aof-load-truncated is enabled; the incomplete tail was removed"; "valid_up_to" => valid_up_to);
+                LoadOutcome::Done
+            }
+            Err(e) => LoadOutcome::Failed(format!("Error truncating the AOF file {path}: {e}")),
         }
     }
 

@@ -141,10 +141,24 @@ pub fn check_file(path: &std::path::Path, fix: bool) -> std::io::Result<CheckRep
     let size = file.metadata()?.len();
     let mut reader = AofReader::new(file);
     let mut commands = 0;
+    // A MULTI whose EXEC is missing at the end is cut off whole, as the
+    // loader (and redis-check-aof) do.
+    let mut multi_start = None;
     let error = loop {
+        let start = reader.offset();
         match reader.next_command() {
-            Ok(Some(_)) => commands += 1,
-            Ok(None) => break None,
+            Ok(Some(args)) => {
+                commands += 1;
+                if args[0].eq_ignore_ascii_case(b"multi") {
+                    multi_start = Some(start);
+                } else if args[0].eq_ignore_ascii_case(b"exec") || args[0].eq_ignore_ascii_case(b"discard") {
+                    multi_start = None;
+                }
+            }
+            Ok(None) => break multi_start.map(|at| AofError::Truncated { valid_up_to: at }),
+            Err(AofError::Truncated { valid_up_to }) => {
+                break Some(AofError::Truncated { valid_up_to: multi_start.unwrap_or(valid_up_to) })
+            }
             Err(e) => break Some(e),
         }
     };
@@ -225,5 +239,21 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), TWO);
         let again = check_file(&path, false).unwrap();
         assert!(again.error.is_none());
+    }
+
+    #[test]
+    fn check_fix_drops_a_transaction_without_exec() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.aof");
+        for tail in
+            [&b"*1\r\n$5\r\nMULTI\r\n*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n"[..], b"*1\r\n$5\r\nMULTI\r\n*2\r\n$4\r\nIN"]
+        {
+            let mut data = TWO.to_vec();
+            data.extend_from_slice(tail);
+            std::fs::write(&path, &data).unwrap();
+            let report = check_file(&path, true).unwrap();
+            assert_eq!(report.error, Some(AofError::Truncated { valid_up_to: TWO.len() as u64 }));
+            assert_eq!(std::fs::read(&path).unwrap(), TWO);
+        }
     }
 }

@@ -1,0 +1,95 @@
+//! While a big AOF loads, clients are answered with -LOADING (INFO still
+//! works and says loading:1) and the log shows progress; afterwards every
+//! key is there.
+
+mod aof_support;
+mod common;
+
+use aof_support::{spawn_raw, wait_exit};
+use common::free_port;
+use std::io::{BufWriter, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+const COMMANDS: u64 = 1_500_000;
+
+fn write_big_aof(path: &std::path::Path) {
+    let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path).unwrap());
+    w.write_all(b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n").unwrap();
+    for i in 0..COMMANDS {
+        // A third are overwrites, so the key count differs from the command count.
+        let n = if i % 3 == 2 { i - 1 } else { i };
+        let key = format!("key:{n}");
+        let val = i.to_string();
+        write!(w, "*3\r\n$3\r\nSET\r\n${}\r\n{key}\r\n${}\r\n{val}\r\n", key.len(), val.len()).unwrap();
+    }
+    w.flush().unwrap();
+}
+
+fn ask(s: &mut TcpStream, cmd: &[u8]) -> String {
+    s.write_all(cmd).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = s.read(&mut buf).expect("reply");
+        assert!(n > 0, "connection closed");
+        out.extend_from_slice(&buf[..n]);
+        // Simple and bulk replies used here end with one or two CRLFs.
+        let text = String::from_utf8_lossy(&out);
+        let complete = match out[0] {
+            b'$' => text.matches("\r\n").count() >= 2 || text.starts_with("$-1\r\n"),
+            _ => text.ends_with("\r\n"),
+        };
+        if complete {
+            return text.into_owned();
+        }
+    }
+}
+
+#[test]
+fn clients_get_loading_while_a_big_aof_loads_and_the_log_shows_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    write_big_aof(&dir.path().join("appendonly.aof"));
+    let port = free_port();
+    let mut child = spawn_raw(dir.path(), port, &["--appendonly", "yes", "--save", ""]);
+    let start = Instant::now();
+    let (mut loading_replies, mut info_loading) = (0, false);
+    // The last command (i % 3 == 2) overwrites the key before it.
+    let last = format!("key:{}", COMMANDS - 2);
+    let get_last = format!("*2\r\n$3\r\nGET\r\n${}\r\n{last}\r\n", last.len());
+    let done = loop {
+        assert!(start.elapsed() < Duration::from_secs(120), "the AOF did not load in 120 s");
+        assert!(child.try_wait().unwrap().is_none(), "forkv exited while loading");
+        let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
+        };
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let reply = ask(&mut s, get_last.as_bytes());
+        if reply.starts_with("-LOADING") {
+            assert_eq!(reply, "-LOADING Redis is loading the dataset in memory\r\n");
+            loading_replies += 1;
+            if !info_loading {
+                let info = ask(&mut s, b"*2\r\n$4\r\nINFO\r\n$11\r\npersistence\r\n");
+                info_loading = info.contains("loading:1");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+            continue;
+        }
+        break reply;
+    };
+    let want = (COMMANDS - 1).to_string();
+    assert_eq!(done, format!("${}\r\n{want}\r\n", want.len()), "the last key after loading");
+    assert!(loading_replies > 0, "no client ever saw -LOADING");
+    assert!(info_loading, "INFO never said loading:1 while loading");
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let keys = COMMANDS - COMMANDS / 3;
+    assert_eq!(ask(&mut s, b"*1\r\n$6\r\nDBSIZE\r\n"), format!(":{keys}\r\n"));
+    let log = std::fs::read_to_string(dir.path().join("forkv.log")).unwrap();
+    assert!(log.contains("bytes_read") && log.contains("total_bytes"), "no load progress in the log:\n{log}");
+    assert!(log.contains("DB loaded from append only file"), "log:\n{log}");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    let status = wait_exit(&mut child, Duration::from_secs(30)).expect("exit after SIGTERM");
+    assert!(status.success(), "{status}");
+}

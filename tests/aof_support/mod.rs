@@ -1,0 +1,168 @@
+//! Helpers the AOF integration tests share: dumping a server's whole
+//! dataset key by key, INFO fields, a tiny deterministic RNG, and starting
+//! the binary without waiting for it to answer.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// One key as a client sees it: type, value (canonical text) and absolute
+/// expiry in ms (-1 for none).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Entry {
+    pub kind: String,
+    pub value: Vec<String>,
+    pub expire_at: i64,
+}
+
+pub type Dump = BTreeMap<(u32, String), Entry>;
+
+fn q<T: redis::FromRedisValue>(con: &mut redis::Connection, args: &[&str]) -> T {
+    let mut c = redis::cmd(args[0]);
+    for a in &args[1..] {
+        c.arg(*a);
+    }
+    c.query(con).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+}
+
+/// Every key of the first `dbs` databases, with type, value and expiry.
+pub fn dump(con: &mut redis::Connection, dbs: u32) -> Dump {
+    let mut out = Dump::new();
+    for db in 0..dbs {
+        let _: () = q(con, &["SELECT", &db.to_string()]);
+        let keys: Vec<String> = q(con, &["KEYS", "*"]);
+        for key in keys {
+            let kind: String = q(con, &["TYPE", &key]);
+            let mut value: Vec<String> = match kind.as_str() {
+                "string" => vec![q(con, &["GET", &key])],
+                "list" => q(con, &["LRANGE", &key, "0", "-1"]),
+                "hash" => {
+                    let mut pairs: Vec<(String, String)> = q(con, &["HGETALL", &key]);
+                    pairs.sort();
+                    pairs.into_iter().map(|(f, v)| format!("{f}={v}")).collect()
+                }
+                "set" => q(con, &["SMEMBERS", &key]),
+                "zset" => {
+                    let v: Vec<(String, String)> = q(con, &["ZRANGE", &key, "0", "-1", "WITHSCORES"]);
+                    v.into_iter().map(|(m, s)| format!("{m}:{s}")).collect()
+                }
+                "none" => continue, // expired between KEYS and TYPE
+                other => panic!("unexpected type {other} for {key}"),
+            };
+            if kind == "set" {
+                value.sort();
+            }
+            let expire_at: i64 = q(con, &["PEXPIRETIME", &key]);
+            out.insert((db, key), Entry { kind, value, expire_at });
+        }
+    }
+    let _: () = q(con, &["SELECT", "0"]);
+    out
+}
+
+/// Reports the first difference between two dumps.
+pub fn assert_same(before: &Dump, after: &Dump, what: &str) {
+    if before == after {
+        return;
+    }
+    for (k, v) in before {
+        match after.get(k) {
+            None => panic!("{what}: key {k:?} missing (was {v:?}); {} vs {} keys", before.len(), after.len()),
+            Some(w) if w != v => panic!("{what}: key {k:?} differs: {v:?} vs {w:?}"),
+            _ => {}
+        }
+    }
+    for k in after.keys() {
+        if !before.contains_key(k) {
+            panic!("{what}: unexpected key {k:?} = {:?}", after[k]);
+        }
+    }
+}
+
+/// The `INFO persistence` fields as a map.
+pub fn info(con: &mut redis::Connection, section: &str) -> BTreeMap<String, String> {
+    let text: String = q(con, &["INFO", section]);
+    text.lines().filter_map(|l| l.split_once(':')).map(|(k, v)| (k.to_string(), v.trim().to_string())).collect()
+}
+
+pub fn info_field(con: &mut redis::Connection, field: &str) -> String {
+    info(con, "persistence").get(field).cloned().unwrap_or_else(|| panic!("INFO has no {field}"))
+}
+
+/// Polls `cond` every 20 ms until it holds or `limit` passes.
+pub fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits until no AOF rewrite is running.
+pub fn wait_rewrite_done(con: &mut redis::Connection) {
+    wait_until(Duration::from_secs(30), "the AOF rewrite to finish", || {
+        let i = info(con, "persistence");
+        i["aof_rewrite_in_progress"] == "0" && i["aof_rewrite_scheduled"] == "0"
+    });
+}
+
+/// xorshift64*, seeded explicitly so failures can be replayed.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.max(1))
+    }
+
+    pub fn from_time() -> Rng {
+        let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
+        eprintln!("rng seed {seed}");
+        Rng::new(seed)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// Runs the binary with `args` in `dir` (log to `dir/forkv.log`) without
+/// waiting for it to answer.
+pub fn spawn_raw(dir: &Path, port: u16, args: &[&str]) -> Child {
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("forkv.log")).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_forkv"))
+        .arg("--port")
+        .arg(port.to_string())
+        .arg("--bind")
+        .arg("127.0.0.1")
+        .arg("--dir")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("start forkv")
+}
+
+/// Waits (bounded) for a child to exit, killing it if it does not.
+pub fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}

@@ -41,6 +41,8 @@ pub struct AofWriter {
     last_fsync: Instant,
     delayed_fsync: u64,
     error: Option<String>,
+    /// appendonly is on: records must reach the file, even if it failed to open.
+    enabled: bool,
     /// File length at the rewrite fork; the tail after it goes to the new file.
     rewrite_offset: Option<u64>,
 }
@@ -75,6 +77,7 @@ impl AofWriter {
                 delayed_fsync: 0,
                 error: None,
                 rewrite_offset: None,
+                enabled: false,
             }
         })
     }
@@ -95,6 +98,14 @@ impl AofWriter {
     /// Writes what is pending; on failure the file is cut back to its last
     /// complete record and the records are kept for the next try.
     fn write_pending(&mut self) {
+        if self.file.is_none() && self.enabled {
+            // The file could not be opened: keep the records and try again.
+            let path = self.path.clone();
+            if let Err(e) = self.open(&path, false) {
+                self.error = Some(e.to_string());
+                return;
+            }
+        }
         let Some(file) = self.file.clone() else {
             // Logging is off: nothing to keep.
             self.unwritten.clear();
@@ -202,6 +213,7 @@ impl Handler<AofOpen> for AofWriter {
     fn handle(&mut self, msg: AofOpen, _: &mut Context<Self>) {
         self.path = msg.path;
         self.policy = msg.policy;
+        self.enabled = true;
         match self.open(&self.path.clone(), msg.truncate) {
             Ok(()) => {
                 self.base_size = self.file_len;
@@ -305,6 +317,7 @@ impl Handler<AofClose> for AofWriter {
 
     fn handle(&mut self, _: AofClose, _: &mut Context<Self>) {
         self.write_pending();
+        self.enabled = false;
         if let Some(file) = self.file.take() {
             let _ = file.sync_data();
         }

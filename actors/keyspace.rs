@@ -34,6 +34,9 @@ pub struct Keyspace {
     loader: Option<Loader>,
     /// Record bytes handed to the writer, in total.
     aof_sent: u64,
+    /// Records counted in `aof_sent` but not yet handed to the writer.
+    aof_queued: BytesMut,
+    aof_flush_scheduled: bool,
     aof_written: u64,
     aof_synced: u64,
     held: VecDeque<Held>,
@@ -49,6 +52,11 @@ pub struct Keyspace {
 #[rtype(result = "()")]
 struct LoadStep;
 
+/// Self-message: hand the queued AOF records to the writer.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct FlushAof;
+
 impl Keyspace {
     pub fn new(engine: Engine, log: Logger) -> Keyspace {
         Keyspace {
@@ -59,6 +67,8 @@ impl Keyspace {
             supervisor: None,
             loader: None,
             aof_sent: 0,
+            aof_queued: BytesMut::new(),
+            aof_flush_scheduled: false,
             aof_written: 0,
             aof_synced: 0,
             held: VecDeque::new(),
@@ -127,17 +137,24 @@ impl Keyspace {
         }
     }
 
+    /// Queues records for the writer; `flush_aof` sends what is queued as
+    /// one message, so the records of many batches share one write(2).
     fn send_aof(&mut self, data: BytesMut) {
         if data.is_empty() {
             return;
         }
         self.aof_sent += data.len() as u64;
-        match &self.writer {
-            Some(w) => w.do_send(AofAppend { data: data.freeze(), end: self.aof_sent }),
-            None => {
-                self.aof_written = self.aof_sent;
-                self.aof_synced = self.aof_sent;
-            }
+        if self.writer.is_some() {
+            self.aof_queued.unsplit(data);
+        } else {
+            self.aof_written = self.aof_sent;
+            self.aof_synced = self.aof_sent;
+        }
+    }
+
+    fn flush_aof(&mut self) {
+        if let (Some(w), false) = (&self.writer, self.aof_queued.is_empty()) {
+            w.do_send(AofAppend { data: self.aof_queued.split().freeze(), end: self.aof_sent });
         }
     }
 
@@ -150,6 +167,11 @@ impl Keyspace {
         }
         let records = self.engine.aof.take();
         self.send_aof(records);
+        if !self.aof_queued.is_empty() && !self.aof_flush_scheduled {
+            // Runs after the messages already in the mailbox: one append for all.
+            self.aof_flush_scheduled = true;
+            ctx.notify(FlushAof);
+        }
         if let Some((id, out)) = own {
             if !out.data.is_empty() {
                 self.deliver(id, Deliver::Data(out.data.freeze()), out.replies);
@@ -176,6 +198,7 @@ impl Keyspace {
             }
             Request::AofRewriteStart { before } => {
                 self.send_aof(before);
+                self.flush_aof();
                 if let Some(w) = &self.writer {
                     w.do_send(AofRewriteStart);
                 }
@@ -200,6 +223,7 @@ impl Keyspace {
             info!(self.log, "Append only file disabled");
             let records = self.engine.aof.take();
             self.send_aof(records);
+            self.flush_aof();
             self.engine.aof.enabled = false;
             writer.do_send(AofClose);
         } else {
@@ -223,6 +247,7 @@ impl Keyspace {
         }
         let records = self.engine.aof.take();
         self.send_aof(records);
+        self.flush_aof();
         let writer = self.writer.clone().filter(|_| self.engine.config.appendonly);
         let flush = async move {
             match writer {
@@ -304,6 +329,15 @@ impl Actor for Keyspace {
                 act.after_batch(None, ctx);
             }
         });
+    }
+}
+
+impl Handler<FlushAof> for Keyspace {
+    type Result = ();
+
+    fn handle(&mut self, _: FlushAof, _: &mut Context<Self>) {
+        self.aof_flush_scheduled = false;
+        self.flush_aof();
     }
 }
 

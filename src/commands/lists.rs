@@ -355,19 +355,17 @@ fn parse_lpos(c: &mut Call) -> Option<PosOptions> {
             }
         } else if c.is(j, "COUNT") && more {
             j += 1;
-            let n = c.int_arg(j)?;
-            if n < 0 {
+            let Some(n) = parse_i64(c.arg(j)).filter(|&n| n >= 0) else {
                 c.out.error("ERR COUNT can't be negative");
                 return None;
-            }
+            };
             o.count = Some(n as usize);
         } else if c.is(j, "MAXLEN") && more {
             j += 1;
-            let n = c.int_arg(j)?;
-            if n < 0 {
+            let Some(n) = parse_i64(c.arg(j)).filter(|&n| n >= 0) else {
                 c.out.error("ERR MAXLEN can't be negative");
                 return None;
-            }
+            };
             o.maxlen = n as usize;
         } else {
             c.out.error(SYNTAX);

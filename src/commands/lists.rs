@@ -561,7 +561,7 @@ fn lmpop(e: &mut Engine, c: &mut Call) {
 fn parse_timeout(arg: &[u8]) -> Result<i64, &'static str> {
     let secs = parse_f64(arg).ok_or(TIMEOUT_NOT_FLOAT)?;
     let ms = (secs * 1000.0).ceil();
-    if !(0.0..9.223_372_036_854_775_807e18).contains(&ms) {
+    if !(0.0..i64::MAX as f64).contains(&ms) {
         return Err(TIMEOUT_NEGATIVE);
     }
     Ok(ms as i64)
@@ -671,6 +671,101 @@ fn blmpop(e: &mut Engine, c: &mut Call) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+    use crate::resp::Batch;
+
+    /// An engine with the AOF feed on and two connected clients (1 and 2).
+    fn engine() -> Engine {
+        let mut e = Engine::new(Config::default());
+        e.aof.enabled = true;
+        e.connect(1, "a".into(), "l".into());
+        e.connect(2, "b".into(), "l".into());
+        e
+    }
+
+    fn run(e: &mut Engine, id: u64, cmd: &[&str]) -> String {
+        let out = e.execute(id, Batch::from_commands(&[cmd.to_vec()]));
+        String::from_utf8_lossy(&out.data).into_owned()
+    }
+
+    /// The AOF records produced so far, as words (SELECT dropped).
+    fn records(e: &mut Engine) -> Vec<String> {
+        let data = e.aof.take();
+        let mut r = crate::aof::reader::AofReader::new(&data[..]);
+        let mut out = Vec::new();
+        while let Some(cmd) = r.next_command().expect("valid records") {
+            let words: Vec<String> = cmd.iter().map(|w| String::from_utf8_lossy(w).into_owned()).collect();
+            if words[0] != "SELECT" {
+                out.push(words.join(" "));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn served_blocking_pops_are_logged_as_plain_pops() {
+        let mut e = engine();
+        run(&mut e, 1, &["RPUSH", "k2", "a", "b", "c", "d", "e"]);
+        assert_eq!(run(&mut e, 1, &["BLPOP", "k1", "k2", "0"]), "*2\r\n$2\r\nk2\r\n$1\r\na\r\n");
+        run(&mut e, 1, &["BRPOP", "k2", "0"]);
+        run(&mut e, 1, &["BLMOVE", "k2", "d", "left", "right", "0"]);
+        run(&mut e, 1, &["BRPOPLPUSH", "k2", "d", "0"]);
+        run(&mut e, 1, &["LMPOP", "2", "k1", "k2", "LEFT", "COUNT", "5"]);
+        run(&mut e, 1, &["BLMPOP", "0", "1", "d", "RIGHT"]);
+        // Commands that change nothing log nothing.
+        run(&mut e, 1, &["LPOP", "nokey"]);
+        run(&mut e, 1, &["LMPOP", "1", "nokey", "LEFT"]);
+        run(&mut e, 1, &["BLPOP", "nokey", "0.01"]);
+        assert_eq!(
+            records(&mut e),
+            [
+                "RPUSH k2 a b c d e",
+                "LPOP k2",
+                "RPOP k2",
+                "LMOVE k2 d LEFT RIGHT",
+                "RPOPLPUSH k2 d",
+                "LPOP k2 1",
+                "RPOP d 1",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_woken_client_is_served_and_logged_after_the_push() {
+        let mut e = engine();
+        // Client 2 parks: no reply yet.
+        assert_eq!(run(&mut e, 2, &["BLMOVE", "src", "dst", "RIGHT", "LEFT", "0"]), "");
+        assert_eq!(e.blocking.blocked_count(), 1);
+        assert_eq!(run(&mut e, 1, &["RPUSH", "src", "x", "y"]), ":2\r\n");
+        assert_eq!(e.blocking.blocked_count(), 0);
+        let served: Vec<_> = e.outbox.drain(..).collect();
+        assert_eq!(served.len(), 1);
+        assert_eq!(served[0].0, 2);
+        match &served[0].1 {
+            crate::engine::Outbound::Data(d) => assert_eq!(&d[..], b"$1\r\ny\r\n"),
+            crate::engine::Outbound::Close => panic!("not closed"),
+        }
+        assert_eq!(records(&mut e), ["RPUSH src x y", "LMOVE src dst RIGHT LEFT"]);
+        assert_eq!(run(&mut e, 1, &["LRANGE", "dst", "0", "-1"]), "*1\r\n$1\r\ny\r\n");
+    }
+
+    #[test]
+    fn timeouts_and_multi_give_the_no_data_replies() {
+        let mut e = engine();
+        assert_eq!(run(&mut e, 2, &["BRPOPLPUSH", "src", "dst", "0.001"]), "");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        e.cron();
+        let served: Vec<_> = e.outbox.drain(..).collect();
+        match &served[..] {
+            [(2, crate::engine::Outbound::Data(d))] => assert_eq!(&d[..], b"*-1\r\n"),
+            _ => panic!("one timeout reply expected"),
+        }
+        run(&mut e, 1, &["MULTI"]);
+        run(&mut e, 1, &["BRPOPLPUSH", "src", "dst", "0"]);
+        run(&mut e, 1, &["BLPOP", "src", "0"]);
+        assert_eq!(run(&mut e, 1, &["EXEC"]), "*2\r\n$-1\r\n*-1\r\n");
+        assert!(records(&mut e).is_empty());
+    }
 
     #[test]
     fn timeouts_parse_like_redis_7_0() {
@@ -684,7 +779,7 @@ mod tests {
         assert_eq!(parse_timeout(b"-1"), Err(TIMEOUT_NEGATIVE));
         assert_eq!(parse_timeout(b"inf"), Err(TIMEOUT_NEGATIVE));
         assert_eq!(parse_timeout(b"9999999999999999"), Err(TIMEOUT_NEGATIVE));
-        assert_eq!(parse_timeout(b"99999999999999"), Ok(99_999_999_999_999_000));
+        assert!(matches!(parse_timeout(b"99999999999999"), Ok(ms) if ms > 99_999_999_999_990_000));
         assert_eq!(parse_timeout(b"abc"), Err(TIMEOUT_NOT_FLOAT));
         assert_eq!(parse_timeout(b"nan"), Err(TIMEOUT_NOT_FLOAT));
         assert_eq!(parse_timeout(b" 1"), Err(TIMEOUT_NOT_FLOAT));

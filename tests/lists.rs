@@ -849,3 +849,41 @@ fn watch_is_invalidated_by_list_changes() {
     c.cmd(&["PING"]);
     assert_eq!(c.cmd(&["EXEC"]), R::Arr(vec![R::Simple("PONG".into())]));
 }
+
+#[test]
+fn a_parked_client_ignores_keys_that_change_type() {
+    // Redis 7.0 serves parked clients only from lists: a key turned into a
+    // string neither errors nor wakes them.
+    let (s, mut c) = setup();
+    let mut w = Conn::new(&s);
+    w.send(&["BLPOP", "t1", "t2", "0"]);
+    c.wait_blocked(1);
+    c.cmd(&["SET", "t1", "str"]);
+    assert!(w.silent_for(Duration::from_millis(200)));
+    c.cmd(&["RPUSH", "t2", "v"]);
+    assert_eq!(w.read(), kv("t2", "v"));
+
+    w.send(&["BLPOP", "t3", "0.3"]);
+    c.wait_blocked(1);
+    c.cmd(&["SET", "t3", "str"]);
+    assert_eq!(w.read(), R::NilArray);
+
+    // BLMOVE waits while its source holds another type; served into a
+    // destination of the wrong type it gets WRONGTYPE and moves nothing.
+    c.cmd(&["DEL", "t1"]);
+    w.send(&["BLMOVE", "t1", "dst", "LEFT", "LEFT", "0"]);
+    c.wait_blocked(1);
+    c.cmd(&["SET", "t1", "again"]);
+    assert!(w.silent_for(Duration::from_millis(200)));
+    c.cmd(&["DEL", "t1"]);
+    c.cmd(&["RPUSH", "t1", "y"]);
+    assert_eq!(w.read(), b("y"));
+    assert_eq!(c.range("dst"), arr(&["y"]));
+    c.cmd(&["SET", "t1", "str"]);
+    w.send(&["BLMOVE", "src", "t1", "LEFT", "LEFT", "0"]);
+    c.wait_blocked(1);
+    c.cmd(&["RPUSH", "src", "x"]);
+    assert_eq!(w.read(), err(WRONGTYPE));
+    assert_eq!(c.range("src"), arr(&["x"]));
+    assert_eq!(c.blocked_clients(), 0);
+}

@@ -512,13 +512,21 @@ fn parse_mpop(c: &mut Call, numkeys_at: usize) -> Option<MPop> {
 }
 
 /// The first of the key arguments `keys` holding a list, checking types in
-/// order as Redis does: Err after a WRONGTYPE reply.
-fn first_ready(e: &mut Engine, c: &mut Call, keys: std::ops::Range<usize>) -> Result<Option<usize>, ()> {
+/// order as Redis does: Err after a WRONGTYPE reply. With `skip_other` (a
+/// parked client's re-run) keys of another type are passed over, as Redis
+/// 7.0 only serves parked clients from lists.
+fn first_ready(
+    e: &mut Engine,
+    c: &mut Call,
+    keys: std::ops::Range<usize>,
+    skip_other: bool,
+) -> Result<Option<usize>, ()> {
     let db = c.db();
     for i in keys {
         match kind(e, db, c.arg(i)) {
             Kind::Missing => {}
             Kind::List => return Ok(Some(i)),
+            Kind::Other if skip_other => {}
             Kind::Other => {
                 c.out.error(WRONGTYPE);
                 return Err(());
@@ -546,7 +554,7 @@ fn mpop_serve(e: &mut Engine, c: &mut Call, at: usize, front: bool, count: usize
 
 fn lmpop(e: &mut Engine, c: &mut Call) {
     let Some(m) = parse_mpop(c, 1) else { return };
-    match first_ready(e, c, m.first_key..m.first_key + m.numkeys) {
+    match first_ready(e, c, m.first_key..m.first_key + m.numkeys, false) {
         Err(()) => {}
         Ok(None) => c.out.null_array(),
         Ok(Some(at)) => mpop_serve(e, c, at, m.front, m.count.unwrap_or(1)),
@@ -580,12 +588,11 @@ fn deadline_arg(e: &Engine, c: &mut Call, i: usize) -> Result<Option<i64>, ()> {
     }
 }
 
-/// Whether the engine is re-running a parked command because its deadline
-/// passed (rather than running it inside EXEC, where it may not block
-/// either). A parked client runs no other command, so its last command is
-/// still the blocking one; inside a transaction it is EXEC.
-fn timed_out(c: &Call) -> bool {
-    c.no_block && !c.client.last_cmd.eq_ignore_ascii_case("exec")
+/// Whether this run is the engine re-running the command of a client parked
+/// on `key` (woken, or timed out when `no_block` is set) rather than its
+/// first run or a run inside EXEC.
+fn parked(e: &Engine, c: &Call, key: &[u8]) -> bool {
+    e.blocking.waits(c.client.id, c.db(), key)
 }
 
 fn keys_of(c: &Call, keys: std::ops::Range<usize>) -> Vec<Vec<u8>> {
@@ -595,7 +602,8 @@ fn keys_of(c: &Call, keys: std::ops::Range<usize>) -> Vec<Vec<u8>> {
 fn bpop_generic(e: &mut Engine, c: &mut Call, front: bool) {
     let last = c.argc() - 1;
     let Ok(deadline) = deadline_arg(e, c, last) else { return };
-    match first_ready(e, c, 1..last) {
+    let rerun = parked(e, c, c.arg(1));
+    match first_ready(e, c, 1..last, rerun) {
         Err(()) => {}
         Ok(Some(at)) => {
             let (db, key) = (c.db(), c.arg(at));
@@ -624,22 +632,29 @@ fn brpop(e: &mut Engine, c: &mut Call) {
 fn bmove_generic(e: &mut Engine, c: &mut Call, from_front: bool, to_front: bool, timeout_at: usize) {
     let Ok(deadline) = deadline_arg(e, c, timeout_at) else { return };
     let (db, src, dst) = (c.db(), c.arg(1), c.arg(2));
-    match kind(e, db, src) {
-        Kind::Other => c.out.error(WRONGTYPE),
-        Kind::List => {
-            if move_and_reply(e, c, src, dst, from_front, to_front) {
-                if timeout_at == 3 {
-                    c.propagate_as(&[b"RPOPLPUSH", src, dst]);
-                } else {
-                    c.propagate_as(&[b"LMOVE", src, dst, side_name(from_front), side_name(to_front)]);
-                }
+    let rerun = parked(e, c, src);
+    let servable = match kind(e, db, src) {
+        Kind::Other if !rerun => return c.out.error(WRONGTYPE),
+        Kind::List => true,
+        // A parked client waits on while the source holds another type.
+        _ => false,
+    };
+    if servable {
+        if move_and_reply(e, c, src, dst, from_front, to_front) {
+            if timeout_at == 3 {
+                c.propagate_as(&[b"RPOPLPUSH", src, dst]);
+            } else {
+                c.propagate_as(&[b"LMOVE", src, dst, side_name(from_front), side_name(to_front)]);
             }
         }
-        // Redis answers a timeout with a null array, but a non-blocking
-        // run inside MULTI with a null bulk.
-        Kind::Missing if timed_out(c) => c.out.null_array(),
-        Kind::Missing if c.no_block => c.out.null(),
-        Kind::Missing => c.block_on(vec![src.to_vec()], deadline),
+    } else if rerun && c.no_block {
+        // Timed out: Redis answers a null array, unlike the null bulk of a
+        // run inside MULTI.
+        c.out.null_array();
+    } else if c.no_block {
+        c.out.null();
+    } else {
+        c.block_on(vec![src.to_vec()], deadline);
     }
 }
 
@@ -657,7 +672,8 @@ fn blmpop(e: &mut Engine, c: &mut Call) {
     let Some(m) = parse_mpop(c, 2) else { return };
     let Ok(deadline) = deadline_arg(e, c, 1) else { return };
     let keys = m.first_key..m.first_key + m.numkeys;
-    match first_ready(e, c, keys.clone()) {
+    let rerun = parked(e, c, c.arg(m.first_key));
+    match first_ready(e, c, keys.clone(), rerun) {
         Err(()) => {}
         Ok(Some(at)) => mpop_serve(e, c, at, m.front, m.count.unwrap_or(1)),
         Ok(None) if c.no_block => c.out.null_array(),

@@ -44,6 +44,11 @@ impl Blocking {
         }
     }
 
+    /// Whether client `id` is parked on `key` (a re-run of its command).
+    pub fn waits(&self, id: ClientId, db: usize, key: &[u8]) -> bool {
+        self.waiters.get(&(db, key.to_vec())).is_some_and(|q| q.contains(&id))
+    }
+
     pub fn has_ready(&self) -> bool {
         !self.ready.is_empty()
     }

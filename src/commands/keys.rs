@@ -175,7 +175,7 @@ fn scan(e: &mut Engine, c: &mut Call) {
     let Some(o) = parse_scan_options(c, 2, true) else { return };
     let db = c.db();
     let mut slots = Vec::new();
-    let mut iterations = o.count * 10;
+    let mut iterations = o.count.saturating_mul(10);
     loop {
         cursor = e.dbs[db].dict.scan(cursor, |s| slots.push(s));
         iterations -= 1;

@@ -75,6 +75,8 @@ pub struct Engine {
     pub write_error: Option<String>,
     pub tcp_port: u16,
     pub run_id: String,
+    /// Clients taken out of `clients` while their commands run.
+    pub detached: usize,
 }
 
 impl Engine {
@@ -103,6 +105,7 @@ impl Engine {
             child_active: false,
             write_error: None,
             run_id,
+            detached: 0,
         }
     }
 
@@ -129,7 +132,7 @@ impl Engine {
     }
 
     pub fn connected_clients(&self) -> usize {
-        self.clients.len()
+        self.clients.len() + self.detached
     }
 
     /// Periodic work (hz times a second): expiry, blocked timeouts, stats.

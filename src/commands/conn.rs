@@ -214,10 +214,7 @@ fn client(e: &mut Engine, c: &mut Call) {
         }
         (b"kill", n) if n >= 3 => client_kill(e, c),
         (b"setinfo", 4) | (b"no-evict", 3) | (b"no-touch", 3) | (b"reply", 3) => c.out.ok(),
-        _ => c.out.error(&format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
-            String::from_utf8_lossy(c.arg(1))
-        )),
+        _ => c.subcommand_error(&["id", "getname", "setname", "list", "info", "kill", "setinfo", "no-evict", "no-touch", "reply"]),
     }
 }
 
@@ -372,10 +369,7 @@ fn command(e: &mut Engine, c: &mut Call) {
                 None => c.out.error("ERR Invalid command specified"),
             }
         }
-        _ => c.out.error(&format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try COMMAND HELP.",
-            String::from_utf8_lossy(c.arg(1))
-        )),
+        _ => c.subcommand_error(&["count", "info", "docs", "list", "getkeys"]),
     }
 }
 

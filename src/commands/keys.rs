@@ -445,11 +445,9 @@ fn object(e: &mut Engine, c: &mut Call) {
         }
         return;
     }
-    if c.argc() != 3 {
-        return c.out.error(&format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try OBJECT HELP.",
-            String::from_utf8_lossy(c.arg(1))
-        ));
+    const KNOWN: &[&str] = &["encoding", "refcount", "idletime", "freq"];
+    if c.argc() != 3 || !KNOWN.iter().any(|k| k.as_bytes() == sub.as_slice()) {
+        return c.subcommand_error(&["help", "encoding", "refcount", "idletime", "freq"]);
     }
     let Some(value) = e.value(c.db(), c.arg(2)) else { return c.out.null() };
     match sub.as_slice() {
@@ -461,9 +459,6 @@ fn object(e: &mut Engine, c: &mut Call) {
         // Access times are not tracked: a read must not write to shared pages.
         b"idletime" => c.out.int(0),
         b"freq" => c.out.error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."),
-        _ => c.out.error(&format!(
-            "ERR unknown subcommand '{}'. Try OBJECT HELP.",
-            String::from_utf8_lossy(c.arg(1))
-        )),
+        _ => unreachable!("subcommand checked above"),
     }
 }

@@ -241,10 +241,7 @@ fn config(e: &mut Engine, c: &mut Call) {
             Ok(()) => c.out.ok(),
             Err(err) => c.out.error(&format!("ERR {err}")),
         },
-        _ => c.out.error(&format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CONFIG HELP.",
-            String::from_utf8_lossy(c.arg(1))
-        )),
+        _ => c.subcommand_error(&["get", "set", "resetstat", "rewrite"]),
     }
 }
 
@@ -296,10 +293,7 @@ fn debug(e: &mut Engine, c: &mut Call) {
         b"help" => c.out.bulks(
             ["DEBUG SLEEP <seconds>", "DEBUG POPULATE <count> [<prefix>] [<size>]"].iter().map(|s| s.as_bytes()),
         ),
-        _ => c.out.error(&format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
-            String::from_utf8_lossy(c.arg(1))
-        )),
+        _ => c.subcommand_error(&["sleep", "populate", "set-active-expire", "help"]),
     }
 }
 

@@ -121,7 +121,19 @@ pub struct ScanOptions<'a> {
 
 /// Parses a SCAN cursor argument ("ERR invalid cursor" otherwise).
 pub fn parse_cursor(c: &mut Call, i: usize) -> Option<u64> {
-    let v = std::str::from_utf8(c.arg(i)).ok().and_then(|s| s.parse::<u64>().ok());
+    // Like strtoul: an optional sign, and "-n" wraps around.
+    let text = std::str::from_utf8(c.arg(i)).unwrap_or("");
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let v = digits
+        .bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| digits.parse::<u64>().ok())
+        .flatten()
+        .map(|n| if negative { n.wrapping_neg() } else { n });
     if v.is_none() {
         c.out.error("ERR invalid cursor");
     }

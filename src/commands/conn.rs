@@ -214,7 +214,9 @@ fn client(e: &mut Engine, c: &mut Call) {
         }
         (b"kill", n) if n >= 3 => client_kill(e, c),
         (b"setinfo", 4) | (b"no-evict", 3) | (b"no-touch", 3) | (b"reply", 3) => c.out.ok(),
-        _ => c.subcommand_error(&["id", "getname", "setname", "list", "info", "kill", "setinfo", "no-evict", "no-touch", "reply"]),
+        _ => c.subcommand_error(&[
+            "id", "getname", "setname", "list", "info", "kill", "setinfo", "no-evict", "no-touch", "reply",
+        ]),
     }
 }
 

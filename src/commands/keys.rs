@@ -128,12 +128,13 @@ pub fn parse_cursor(c: &mut Call, i: usize) -> Option<u64> {
         Some(b'+') => (false, &text[1..]),
         _ => (false, text),
     };
-    let v = digits
-        .bytes()
-        .all(|b| b.is_ascii_digit())
-        .then(|| digits.parse::<u64>().ok())
-        .flatten()
-        .map(|n| if negative { n.wrapping_neg() } else { n });
+    let v = digits.bytes().all(|b| b.is_ascii_digit()).then(|| digits.parse::<u64>().ok()).flatten().map(|n| {
+        if negative {
+            n.wrapping_neg()
+        } else {
+            n
+        }
+    });
     if v.is_none() {
         c.out.error("ERR invalid cursor");
     }

@@ -219,6 +219,17 @@ fn config(e: &mut Engine, c: &mut Call) {
         }
         b"set" if c.argc() >= 4 && c.argc().is_multiple_of(2) => {
             let mut trial = e.config.clone();
+            let mut seen: Vec<Vec<u8>> = Vec::new();
+            for pair in c.args[2..].chunks(2) {
+                let lower = pair[0].to_ascii_lowercase();
+                if seen.contains(&lower) {
+                    return c.out.error(&format!(
+                        "ERR CONFIG SET failed (possibly related to argument '{}') - duplicate parameter",
+                        String::from_utf8_lossy(pair[0])
+                    ));
+                }
+                seen.push(lower);
+            }
             for pair in c.args[2..].chunks(2) {
                 let (name, value) = (String::from_utf8_lossy(pair[0]), String::from_utf8_lossy(pair[1]));
                 if let Err(err) = trial.set_runtime(&name, &value) {

@@ -319,7 +319,7 @@ fn subscribe_mode_in_resp2_and_resp3() {
     );
     // Unsubscribing from everything answers once per channel, then leaves the mode.
     r.send(&["UNSUBSCRIBE"]);
-    let mut left = vec![r.read(), r.read()];
+    let mut left = [r.read(), r.read()];
     left.sort_by_key(|m| m.items()[1].text());
     assert_eq!(left[0], Resp::Array(vec![Resp::bulk("unsubscribe"), Resp::bulk("a"), Resp::Int(2)]));
     assert_eq!(left[1].items()[1], Resp::bulk("b"));

@@ -406,6 +406,30 @@ mod tests {
     }
 
     #[test]
+    fn enforces_size_limits() {
+        let long_line = vec![b'a'; MAX_INLINE_LEN + 1];
+        assert_eq!(decode_all(&long_line).unwrap_err(), "Protocol error: too big inline request");
+        let mut d = RespDecoder::with_limits(10, 1024);
+        let mut buf = BytesMut::from(&b"*1\r\n$11\r\n"[..]);
+        assert!(
+            matches!(d.decode(&mut buf), Err(DecodeError::Protocol(m)) if m == "Protocol error: invalid bulk length")
+        );
+        let mut d = RespDecoder::with_limits(1 << 20, 16);
+        let mut buf = BytesMut::from(&b"*1\r\n$100\r\n0123456789abcdefghij"[..]);
+        assert!(
+            matches!(d.decode(&mut buf), Err(DecodeError::Protocol(m)) if m == "Protocol error: query buffer limit reached")
+        );
+    }
+
+    #[test]
+    fn huge_declared_counts_wait_for_data() {
+        let mut d = RespDecoder::default();
+        let mut buf = BytesMut::from(&b"*1048577000\r\n$3\r\nSET\r\n"[..]);
+        assert!(d.decode(&mut buf).unwrap().is_none());
+        assert!(d.partial.as_ref().is_some_and(|p| p.spans.capacity() < 1024));
+    }
+
+    #[test]
     fn batch_tail_and_from_commands() {
         let b = Batch::from_commands(&[vec!["a", "b"], vec!["c"], vec!["d", "e", "f"]]);
         let t = b.tail(1);

@@ -74,17 +74,28 @@ pub fn format_f64(v: f64) -> String {
     format!("{v}")
 }
 
-/// Formats an INCRBYFLOAT/HINCRBYFLOAT result: plain decimal, never an
-/// exponent, the shortest text that reads back as the same double (Redis
-/// computes in long double and prints `%.17Lf` trimmed; for the values
-/// people add this gives the same text, e.g. 1.5 + 0.1 → "1.6").
+/// Formats an INCRBYFLOAT/HINCRBYFLOAT result like Redis (fixed notation,
+/// at most 17 decimals, no trailing zeros). Redis computes in long double,
+/// where `%.17Lf` of 10.5 + 0.1 reads "10.6"; printing an f64 with 17
+/// decimals would show its binary error ("10.59999999999999964"), so the
+/// shortest text that reads back as the same f64 is used instead.
 pub fn format_incr_float(v: f64) -> String {
-    let s = format!("{v}");
-    if s == "-0" {
-        "0".into()
-    } else {
-        s
+    let mut s = format!("{v}");
+    if s.split_once('.').is_some_and(|(_, frac)| frac.len() > 17) {
+        s = format!("{v:.17}");
     }
+    if s.contains('.') {
+        while s.ends_with('0') {
+            s.pop();
+        }
+        if s.ends_with('.') {
+            s.pop();
+        }
+    }
+    if s == "-0" {
+        s = "0".into();
+    }
+    s
 }
 
 /// Appends the decimal text of `v` to `out` without allocating.
@@ -191,8 +202,13 @@ mod tests {
         assert_eq!(format_incr_float(10.5), "10.5");
         assert_eq!(format_incr_float(3.0), "3");
         assert_eq!(format_incr_float(1.5 + 0.1), "1.6");
-        assert_eq!(format_incr_float(1e20), "100000000000000000000");
         assert_eq!(format_incr_float(-0.0), "0");
+        assert_eq!(format_incr_float(10.5 + 0.1), "10.6");
+        assert_eq!(format_incr_float(-0.1), "-0.1");
+        assert_eq!(format_incr_float(1e20), "100000000000000000000");
+        assert_eq!(format_incr_float(1e-20), "0");
+        assert_eq!(format_incr_float(-1e-20), "0");
+        assert_eq!(format_incr_float(1.25e-5), "0.0000125");
     }
 
     #[test]

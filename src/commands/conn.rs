@@ -52,19 +52,25 @@ fn select(e: &mut Engine, c: &mut Call) {
     }
 }
 
-/// Checks a password against requirepass; true when accepted.
-fn check_password(e: &Engine, c: &mut Call, user: &[u8], pass: &[u8]) -> bool {
+/// Checks a password against requirepass; true when accepted. `user` is
+/// None for the one-argument form of AUTH.
+fn check_password(e: &Engine, c: &mut Call, user: Option<&[u8]>, pass: &[u8]) -> bool {
     match &e.config.requirepass {
-        None if user == b"default" && c.argc() > 2 => {
+        None if user == Some(&b"default"[..]) => {
             // AUTH default <anything> works when no password is set, as nopass.
             c.client.authenticated = true;
             true
+        }
+        // Only the default user exists.
+        None if user.is_some() => {
+            c.out.error("WRONGPASS invalid username-password pair or user is disabled.");
+            false
         }
         None => {
             c.out.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
             false
         }
-        Some(p) if user == b"default" && p.as_bytes() == pass => {
+        Some(p) if user.is_none_or(|u| u == b"default") && p.as_bytes() == pass => {
             c.client.authenticated = true;
             true
         }
@@ -77,8 +83,8 @@ fn check_password(e: &Engine, c: &mut Call, user: &[u8], pass: &[u8]) -> bool {
 
 fn auth(e: &mut Engine, c: &mut Call) {
     let ok = match c.argc() {
-        2 => check_password(e, c, b"default", c.arg(1)),
-        3 => check_password(e, c, c.arg(1), c.arg(2)),
+        2 => check_password(e, c, None, c.arg(1)),
+        3 => check_password(e, c, Some(c.arg(1)), c.arg(2)),
         _ => return c.out.error(SYNTAX),
     };
     if ok {
@@ -100,7 +106,7 @@ fn hello(e: &mut Engine, c: &mut Call) {
     let mut new_name = None;
     while i < c.argc() {
         if c.is(i, "AUTH") && i + 2 < c.argc() {
-            if !check_password(e, c, c.arg(i + 1), c.arg(i + 2)) {
+            if !check_password(e, c, Some(c.arg(i + 1)), c.arg(i + 2)) {
                 return;
             }
             i += 3;
@@ -115,7 +121,7 @@ fn hello(e: &mut Engine, c: &mut Call) {
         }
     }
     if !c.client.authenticated {
-        return c.out.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+        return c.out.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
     }
     if let Some(name) = new_name {
         c.client.name = Some(name).filter(|n| !n.is_empty());
@@ -208,10 +214,9 @@ fn client(e: &mut Engine, c: &mut Call) {
         }
         (b"kill", n) if n >= 3 => client_kill(e, c),
         (b"setinfo", 4) | (b"no-evict", 3) | (b"no-touch", 3) | (b"reply", 3) => c.out.ok(),
-        _ => c.out.error(&format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
-            String::from_utf8_lossy(c.arg(1))
-        )),
+        _ => c.subcommand_error(&[
+            "id", "getname", "setname", "list", "info", "kill", "setinfo", "no-evict", "no-touch", "reply",
+        ]),
     }
 }
 
@@ -366,10 +371,7 @@ fn command(e: &mut Engine, c: &mut Call) {
                 None => c.out.error("ERR Invalid command specified"),
             }
         }
-        _ => c.out.error(&format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try COMMAND HELP.",
-            String::from_utf8_lossy(c.arg(1))
-        )),
+        _ => c.subcommand_error(&["count", "info", "docs", "list", "getkeys"]),
     }
 }
 

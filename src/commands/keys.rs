@@ -121,7 +121,20 @@ pub struct ScanOptions<'a> {
 
 /// Parses a SCAN cursor argument ("ERR invalid cursor" otherwise).
 pub fn parse_cursor(c: &mut Call, i: usize) -> Option<u64> {
-    let v = std::str::from_utf8(c.arg(i)).ok().and_then(|s| s.parse::<u64>().ok());
+    // Like strtoul: an optional sign, and "-n" wraps around.
+    let text = std::str::from_utf8(c.arg(i)).unwrap_or("");
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let v = digits.bytes().all(|b| b.is_ascii_digit()).then(|| digits.parse::<u64>().ok()).flatten().map(|n| {
+        if negative {
+            n.wrapping_neg()
+        } else {
+            n
+        }
+    });
     if v.is_none() {
         c.out.error("ERR invalid cursor");
     }
@@ -175,7 +188,7 @@ fn scan(e: &mut Engine, c: &mut Call) {
     let Some(o) = parse_scan_options(c, 2, true) else { return };
     let db = c.db();
     let mut slots = Vec::new();
-    let mut iterations = o.count * 10;
+    let mut iterations = o.count.saturating_mul(10);
     loop {
         cursor = e.dbs[db].dict.scan(cursor, |s| slots.push(s));
         iterations -= 1;
@@ -445,11 +458,9 @@ fn object(e: &mut Engine, c: &mut Call) {
         }
         return;
     }
-    if c.argc() != 3 {
-        return c.out.error(&format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try OBJECT HELP.",
-            String::from_utf8_lossy(c.arg(1))
-        ));
+    const KNOWN: &[&str] = &["encoding", "refcount", "idletime", "freq"];
+    if c.argc() != 3 || !KNOWN.iter().any(|k| k.as_bytes() == sub.as_slice()) {
+        return c.subcommand_error(&["help", "encoding", "refcount", "idletime", "freq"]);
     }
     let Some(value) = e.value(c.db(), c.arg(2)) else { return c.out.null() };
     match sub.as_slice() {
@@ -461,9 +472,6 @@ fn object(e: &mut Engine, c: &mut Call) {
         // Access times are not tracked: a read must not write to shared pages.
         b"idletime" => c.out.int(0),
         b"freq" => c.out.error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."),
-        _ => c.out.error(&format!(
-            "ERR unknown subcommand '{}'. Try OBJECT HELP.",
-            String::from_utf8_lossy(c.arg(1))
-        )),
+        _ => unreachable!("subcommand checked above"),
     }
 }

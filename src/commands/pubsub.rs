@@ -139,9 +139,6 @@ fn pubsub(e: &mut Engine, c: &mut Call) {
         b"numpat" if c.argc() == 2 => c.out.int(e.pubsub.pattern_count() as i64),
         b"shardchannels" => c.out.array(0),
         b"shardnumsub" => c.out.map(0),
-        _ => c.out.error(&format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
-            String::from_utf8_lossy(c.arg(1))
-        )),
+        _ => c.subcommand_error(&["channels", "numsub", "numpat", "shardchannels", "shardnumsub"]),
     }
 }

@@ -219,6 +219,17 @@ fn config(e: &mut Engine, c: &mut Call) {
         }
         b"set" if c.argc() >= 4 && c.argc().is_multiple_of(2) => {
             let mut trial = e.config.clone();
+            let mut seen: Vec<Vec<u8>> = Vec::new();
+            for pair in c.args[2..].chunks(2) {
+                let lower = pair[0].to_ascii_lowercase();
+                if seen.contains(&lower) {
+                    return c.out.error(&format!(
+                        "ERR CONFIG SET failed (possibly related to argument '{}') - duplicate parameter",
+                        String::from_utf8_lossy(pair[0])
+                    ));
+                }
+                seen.push(lower);
+            }
             for pair in c.args[2..].chunks(2) {
                 let (name, value) = (String::from_utf8_lossy(pair[0]), String::from_utf8_lossy(pair[1]));
                 if let Err(err) = trial.set_runtime(&name, &value) {
@@ -241,10 +252,7 @@ fn config(e: &mut Engine, c: &mut Call) {
             Ok(()) => c.out.ok(),
             Err(err) => c.out.error(&format!("ERR {err}")),
         },
-        _ => c.out.error(&format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CONFIG HELP.",
-            String::from_utf8_lossy(c.arg(1))
-        )),
+        _ => c.subcommand_error(&["get", "set", "resetstat", "rewrite"]),
     }
 }
 
@@ -296,10 +304,7 @@ fn debug(e: &mut Engine, c: &mut Call) {
         b"help" => c.out.bulks(
             ["DEBUG SLEEP <seconds>", "DEBUG POPULATE <count> [<prefix>] [<size>]"].iter().map(|s| s.as_bytes()),
         ),
-        _ => c.out.error(&format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
-            String::from_utf8_lossy(c.arg(1))
-        )),
+        _ => c.subcommand_error(&["sleep", "populate", "set-active-expire", "help"]),
     }
 }
 

@@ -39,7 +39,12 @@ fn exec(e: &mut Engine, c: &mut Call) {
         return c.out.error("ERR EXEC without MULTI");
     };
     let aborted = c.client.multi_error;
-    let watch_failed = e.watches.is_dirty(c.client.id);
+    // A watched key that expired since WATCH counts as modified, even if
+    // nothing has deleted it yet (Redis's isWatchedKeyExpired).
+    let watch_failed = e.watches.is_dirty(c.client.id)
+        || c.client.watched.iter().any(|(db, key)| {
+            e.dbs[*db].find(key).and_then(|slot| e.dbs[*db].expire_at(slot)).is_some_and(|at| at <= e.now)
+        });
     unwatch_client(e, c);
     c.propagate_nothing();
     if aborted {
@@ -70,6 +75,9 @@ fn watch(e: &mut Engine, c: &mut Call) {
     }
     let db = c.db();
     for &key in &c.args[1..] {
+        // Drop a key that is already expired, so that it is not taken for
+        // one that expired after WATCH.
+        e.lookup(db, key);
         if e.watches.watch(c.client.id, db, key) {
             c.client.watched.push((db, key.to_vec()));
         }

@@ -88,6 +88,7 @@ impl Engine {
             self.clients.insert(id, client);
             return;
         };
+        self.detached += 1;
         let mut out = Reply::new(client.resp3);
         let args: Vec<&[u8]> = blocked.command.iter().map(|a| a.as_slice()).collect();
         let spec = self.commands.get(args[0]).expect("blocked command exists");
@@ -108,6 +109,7 @@ impl Engine {
                 }
             }
         }
+        self.detached -= 1;
         self.clients.insert(id, client);
     }
 

@@ -87,6 +87,24 @@ impl<'a> Call<'a> {
         self.block = Some(BlockRequest { keys, deadline });
     }
 
+    /// Redis 7's reply when a container command (CONFIG, CLIENT, …) gets a
+    /// subcommand it does not know, or one of `known` with the wrong number
+    /// of arguments.
+    pub fn subcommand_error(&mut self, known: &[&str]) {
+        let cmd = String::from_utf8_lossy(self.args[0]).to_ascii_lowercase();
+        let sub = self.args[1];
+        let lower = String::from_utf8_lossy(sub).to_ascii_lowercase();
+        if known.contains(&lower.as_str()) {
+            self.out.error(&format!("ERR wrong number of arguments for '{cmd}|{lower}' command"));
+        } else {
+            self.out.error(&format!(
+                "ERR unknown subcommand '{}'. Try {} HELP.",
+                String::from_utf8_lossy(&sub[..sub.len().min(128)]),
+                cmd.to_ascii_uppercase()
+            ));
+        }
+    }
+
     pub fn wrong_args(&mut self, name: &str) {
         self.out.error(&format!("ERR wrong number of arguments for '{name}' command"));
     }

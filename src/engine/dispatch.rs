@@ -30,11 +30,13 @@ impl Engine {
         let Some(mut client) = self.clients.remove(&id) else {
             return BatchOutput { data: BytesMut::new(), close: true, replies: 0 };
         };
+        self.detached += 1;
         let mut out = Reply::new(client.resp3);
         client.pending.push_back(batch);
         let before = self.stats.total_commands_processed;
         let close = if client.blocked.is_some() { false } else { self.drain_pending(&mut client, &mut out) };
         client.last_active_ms = self.now;
+        self.detached -= 1;
         self.clients.insert(id, client);
         let replies = (self.stats.total_commands_processed - before) as usize;
         BatchOutput { data: out.take(), close, replies }

@@ -83,6 +83,8 @@ pub struct Engine {
     pub run_id: String,
     /// The pseudo client AOF commands are replayed as.
     pub loader: Box<Client>,
+    /// Clients taken out of `clients` while their commands run.
+    pub detached: usize,
 }
 
 impl Engine {
@@ -111,6 +113,7 @@ impl Engine {
             child_active: false,
             run_id,
             loader: Box::new(Client { authenticated: true, loader: true, ..Default::default() }),
+            detached: 0,
         }
     }
 
@@ -137,7 +140,7 @@ impl Engine {
     }
 
     pub fn connected_clients(&self) -> usize {
-        self.clients.len()
+        self.clients.len() + self.detached
     }
 
     /// Periodic work (hz times a second): expiry, blocked timeouts, stats.

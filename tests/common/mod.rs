@@ -68,7 +68,7 @@ impl Server {
         self.wait_ready(Duration::from_secs(20));
     }
 
-    /// Waits until PING answers (bounded).
+    /// Waits until PING answers (bounded), NOAUTH included.
     pub fn wait_ready(&mut self, limit: Duration) {
         let start = Instant::now();
         while start.elapsed() < limit {
@@ -80,7 +80,8 @@ impl Server {
                 let mut buf = [0u8; 64];
                 if s.write_all(b"PING\r\n").is_ok() {
                     if let Ok(n) = s.read(&mut buf) {
-                        if buf[..n].starts_with(b"+PONG") {
+                        // With requirepass the answer is NOAUTH: serving all the same.
+                        if buf[..n].starts_with(b"+PONG") || buf[..n].starts_with(b"-NOAUTH") {
                             return;
                         }
                     }

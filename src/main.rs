@@ -50,7 +50,20 @@ fn main() {
     std::process::exit(code);
 }
 
+/// A panic on any actor thread would leave the others running without it
+/// (a keyspace that never answers): log it and abort instead, so a
+/// supervisor restarts the server and it recovers from its files.
+fn abort_on_panic() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        default(info);
+        eprintln!("forkv: internal error, aborting: {info}");
+        std::process::abort();
+    }));
+}
+
 fn run(config: Config, log: slog::Logger) -> i32 {
+    abort_on_panic();
     info!(log, "forkv is starting"; "version" => env!("CARGO_PKG_VERSION"), "pid" => std::process::id(), "port" => config.port);
     if let Err(e) = std::env::set_current_dir(&config.dir) {
         error!(log, "Can't chdir to the configured dir"; "dir" => config.dir.display().to_string(), "error" => e.to_string());

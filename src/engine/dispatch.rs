@@ -38,7 +38,7 @@ impl Engine {
         client.last_active_ms = self.now;
         self.detached -= 1;
         self.clients.insert(id, client);
-        let replies = (self.stats.total_commands_processed - before) as usize;
+        let replies = self.stats.total_commands_processed.saturating_sub(before) as usize;
         BatchOutput { data: out.take(), close, replies }
     }
 

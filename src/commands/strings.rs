@@ -249,19 +249,21 @@ fn msetnx(e: &mut Engine, c: &mut Call) {
 /// Adds `delta` to the integer at `key` (created as 0).
 fn incr_by(e: &mut Engine, c: &mut Call, delta: i64) {
     let (db, key) = (c.db(), c.arg(1));
-    let current = match e.value_mut(db, key) {
-        None => None,
+    // One lookup: the value is updated in place through its slot.
+    let slot = e.lookup(db, key);
+    let current = match slot.map(|s| e.dbs[db].value(s)) {
+        None => 0,
         Some(Value::Str(s)) => match s.as_int() {
-            Some(n) => Some(n),
+            Some(n) => n,
             None => return c.out.error(NOT_INTEGER),
         },
         Some(_) => return c.out.error(WRONGTYPE),
     };
-    let Some(next) = current.unwrap_or(0).checked_add(delta) else {
+    let Some(next) = current.checked_add(delta) else {
         return c.out.error("ERR increment or decrement would overflow");
     };
-    match e.value_mut(db, key) {
-        Some(v) => *v = Value::Str(Str::Int(next)),
+    match slot {
+        Some(s) => *e.dbs[db].value_mut(s) = Value::Str(Str::Int(next)),
         None => {
             e.insert_value(db, key, Value::Str(Str::Int(next)));
         }

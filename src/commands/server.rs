@@ -226,6 +226,9 @@ fn config(e: &mut Engine, c: &mut Call) {
                 }
             }
             let aof_changed = trial.appendonly != e.config.appendonly || trial.appendfsync != e.config.appendfsync;
+            if trial.loglevel != e.config.loglevel {
+                crate::log::set_level(&trial.loglevel);
+            }
             e.config = trial;
             if aof_changed {
                 e.requests.push(Request::AofConfigChanged);

@@ -38,6 +38,8 @@ pub struct Keyspace {
     aof_synced: u64,
     held: VecDeque<Held>,
     shutting_down: bool,
+    /// When the current shutdown began, for its logged duration.
+    shutdown_started: Option<std::time::Instant>,
 }
 
 /// Self-message: load the next slice of the dataset.
@@ -59,6 +61,7 @@ impl Keyspace {
             aof_synced: 0,
             held: VecDeque::new(),
             shutting_down: false,
+            shutdown_started: None,
         }
     }
 
@@ -197,7 +200,12 @@ impl Keyspace {
             return;
         }
         self.shutting_down = true;
-        info!(self.log, "User requested shutdown..."; "reason" => reason);
+        self.shutdown_started = Some(std::time::Instant::now());
+        info!(self.log, "User requested shutdown..."; "reason" => reason, "connected_clients" => self.clients.len());
+        let closed = crate::actors::listener::stop_accepting();
+        if closed > 0 {
+            info!(self.log, "Stopped accepting new connections"; "listeners_closed" => closed);
+        }
         if let Some(s) = &self.supervisor {
             s.do_send(KillChild);
         }
@@ -215,17 +223,29 @@ impl Keyspace {
 
     fn finish_shutdown(&mut self, aof: Result<(), String>, save: Option<bool>, _: &mut Context<Self>) {
         match aof {
-            Ok(()) if self.engine.config.appendonly => info!(self.log, "Calling fsync() on the AOF file."),
+            Ok(()) if self.engine.config.appendonly => {
+                let elapsed = self.shutdown_started.map(|t| t.elapsed().as_millis() as u64).unwrap_or(0);
+                info!(self.log, "Calling fsync() on the AOF file."; "aof_bytes" => self.aof_sent, "elapsed_ms" => elapsed)
+            }
             Ok(()) => {}
             Err(e) => warn!(self.log, "Error flushing the AOF file before exiting"; "error" => e),
         }
         if save.unwrap_or(!self.engine.config.save.is_empty()) {
             info!(self.log, "Saving the final RDB snapshot before exiting.");
+            let started = std::time::Instant::now();
             match self.engine.save_now() {
-                Ok(saved) => info!(self.log, "DB saved on disk"; "bytes" => saved.bytes, "keys" => saved.keys),
+                Ok(saved) => {
+                    info!(self.log, "DB saved on disk"; "bytes" => saved.bytes, "keys" => saved.keys, "duration_ms" => started.elapsed().as_millis() as u64)
+                }
                 Err(e) => {
                     error!(self.log, "Error trying to save the DB, can't exit."; "error" => e);
                     self.shutting_down = false;
+                    match crate::actors::listener::resume_accepting() {
+                        Ok(n) => warn!(self.log, "Shutdown called off; accepting connections again"; "listeners" => n),
+                        Err(e) => {
+                            error!(self.log, "Can't listen again after the failed shutdown"; "error" => e.to_string())
+                        }
+                    }
                     return;
                 }
             }
@@ -235,7 +255,8 @@ impl Keyspace {
             let _ = std::fs::remove_file(&self.engine.config.pidfile);
         }
         self.release_held();
-        info!(self.log, "forkv is now ready to exit, bye bye...");
+        let took = self.shutdown_started.map(|t| t.elapsed().as_millis() as u64).unwrap_or(0);
+        info!(self.log, "forkv is now ready to exit, bye bye..."; "shutdown_ms" => took);
         System::current().stop();
     }
 
@@ -327,6 +348,7 @@ impl Handler<Connect> for Keyspace {
             msg.deliver.do_send(Deliver::Close);
             return;
         }
+        slog::debug!(self.log, "Accepted"; "addr" => &msg.addr, "id" => msg.id);
         self.engine.connect(msg.id, msg.addr, msg.laddr);
         self.clients.insert(msg.id, msg.deliver);
     }
@@ -360,6 +382,7 @@ impl Handler<Disconnect> for Keyspace {
     type Result = ();
 
     fn handle(&mut self, msg: Disconnect, _: &mut Context<Self>) {
+        slog::debug!(self.log, "Client closed connection"; "id" => msg.id);
         self.engine.disconnect(msg.id);
         self.clients.remove(&msg.id);
     }

@@ -268,7 +268,10 @@ impl Keyspace {
         match loader {
             Ok(Some(loader)) => {
                 info!(self.log, "Loading the dataset"; "file" => loader.describe());
-                self.engine.persistence.loading = true;
+                let p = &mut self.engine.persistence;
+                p.loading = true;
+                p.loading_start_time = forkv::util::now_ms() / 1000;
+                (p.loading_loaded_bytes, p.loading_total_bytes) = loader.progress();
                 self.loader = Some(loader);
                 ctx.notify(LoadStep);
             }
@@ -279,6 +282,7 @@ impl Keyspace {
 
     fn finish_loading(&mut self) {
         self.engine.persistence.loading = false;
+        self.engine.persistence.rdb_last_load_keys_loaded = self.engine.dbs.iter().map(|d| d.len() as u64).sum();
         self.engine.aof.enabled = self.engine.config.appendonly;
         if self.engine.config.appendonly {
             if let Some(w) = &self.writer {
@@ -323,7 +327,9 @@ impl Handler<LoadStep> for Keyspace {
 
     fn handle(&mut self, _: LoadStep, ctx: &mut Context<Self>) {
         let Some(loader) = self.loader.as_mut() else { return };
-        match loader.step(&mut self.engine, Duration::from_millis(20), &self.log) {
+        let outcome = loader.step(&mut self.engine, Duration::from_millis(20), &self.log);
+        self.engine.persistence.loading_loaded_bytes = loader.progress().0;
+        match outcome {
             LoadOutcome::More => ctx.notify(LoadStep),
             LoadOutcome::Done => {
                 let loader = self.loader.take().expect("loading");
@@ -419,6 +425,10 @@ impl Handler<ChildExited> for Keyspace {
     fn handle(&mut self, msg: ChildExited, ctx: &mut Context<Self>) {
         self.engine.now = forkv::util::now_ms();
         self.engine.child_exited(msg.kind, msg.ok, msg.cow_bytes, msg.duration_ms);
+        if msg.ok && msg.kind == forkv::engine::persist::ChildKind::Snapshot {
+            let bytes = std::fs::metadata(&self.engine.config.dbfilename).map(|m| m.len()).unwrap_or(0);
+            info!(self.log, "Snapshot written"; "file" => &self.engine.config.dbfilename, "bytes" => bytes, "duration_ms" => msg.duration_ms, "cow_bytes" => msg.cow_bytes);
+        }
         self.after_batch(None, ctx);
     }
 }
@@ -450,6 +460,7 @@ impl Handler<AofRewritten> for Keyspace {
     fn handle(&mut self, msg: AofRewritten, _: &mut Context<Self>) {
         let p = &mut self.engine.persistence;
         p.aof_last_bgrewrite_ok = msg.ok;
+        p.aof_rewrites_consecutive_failures = if msg.ok { 0 } else { p.aof_rewrites_consecutive_failures + 1 };
         if msg.ok {
             p.aof_rewrites += 1;
         } else if let Some(e) = msg.error {

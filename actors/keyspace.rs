@@ -47,6 +47,17 @@ pub struct Keyspace {
 #[rtype(result = "()")]
 struct LoadStep;
 
+/// Schedules the next load slice after yielding to the arbiter, so the
+/// connection actors sharing it (io-threads 1) can read requests and get
+/// their -LOADING replies between slices. A plain `notify` would keep this
+/// actor's future ready forever and starve them until loading ends.
+fn next_load_step(ctx: &mut Context<Keyspace>) {
+    ctx.spawn(
+        actix::fut::wrap_future(tokio::task::yield_now())
+            .map(|_, _: &mut Keyspace, ctx: &mut Context<Keyspace>| ctx.notify(LoadStep)),
+    );
+}
+
 impl Keyspace {
     pub fn new(engine: Engine, log: Logger) -> Keyspace {
         Keyspace {
@@ -273,7 +284,7 @@ impl Keyspace {
                 p.loading_start_time = forkv::util::now_ms() / 1000;
                 (p.loading_loaded_bytes, p.loading_total_bytes) = loader.progress();
                 self.loader = Some(loader);
-                ctx.notify(LoadStep);
+                next_load_step(ctx);
             }
             Ok(None) => self.finish_loading(),
             Err(e) => self.fatal(&e),
@@ -330,7 +341,7 @@ impl Handler<LoadStep> for Keyspace {
         let outcome = loader.step(&mut self.engine, Duration::from_millis(20), &self.log);
         self.engine.persistence.loading_loaded_bytes = loader.progress().0;
         match outcome {
-            LoadOutcome::More => ctx.notify(LoadStep),
+            LoadOutcome::More => next_load_step(ctx),
             LoadOutcome::Done => {
                 let loader = self.loader.take().expect("loading");
                 info!(self.log, "{}", loader.summary());

@@ -46,6 +46,7 @@ impl StreamHandler<i32> for SignalWatcher {
             SIGTERM | SIGINT => {
                 if self.shutting_down && signal == SIGINT {
                     warn!(self.log, "You insist... exiting now.");
+                    forkv::log::flush();
                     std::process::exit(1);
                 }
                 self.shutting_down = true;

@@ -133,14 +133,23 @@ impl Drain for LineDrain {
     }
 }
 
-/// The logger, and a guard that flushes pending lines when dropped (keep it
-/// until the process exits).
-pub fn build(format: &str, level: &str) -> (Logger, slog_async::AsyncGuard) {
+/// The async drain's guard: dropping it writes out pending lines.
+static GUARD: std::sync::Mutex<Option<slog_async::AsyncGuard>> = std::sync::Mutex::new(None);
+
+/// The process's logger. Call `flush` before exiting so no line is lost.
+pub fn build(format: &str, level: &str) -> Logger {
     let drain = LineDrain { json: format == "json" }.fuse();
     let (drain, guard) = slog_async::Async::new(drain).chan_size(4096).build_with_guard();
     set_level(level);
+    *GUARD.lock().unwrap_or_else(|e| e.into_inner()) = Some(guard);
     let drain = RuntimeLevelFilter(drain.fuse()).fuse();
-    (Logger::root(drain, slog::o!()), guard)
+    Logger::root(drain, slog::o!())
+}
+
+/// Writes out every line logged so far and stops the logging thread; later
+/// lines are dropped. For the moment before `exit`.
+pub fn flush() {
+    drop(GUARD.lock().unwrap_or_else(|e| e.into_inner()).take());
 }
 
 #[cfg(test)]

@@ -45,12 +45,12 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let (log, guard) = forkv::log::build(&config.log_format, &config.loglevel);
+    let log = forkv::log::build(&config.log_format, &config.loglevel);
     for w in warnings {
         slog::warn!(log, "{}", w);
     }
     let code = run(config, log);
-    drop(guard);
+    forkv::log::flush();
     std::process::exit(code);
 }
 

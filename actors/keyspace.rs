@@ -40,6 +40,8 @@ pub struct Keyspace {
     shutting_down: bool,
     /// When the current shutdown began, for its logged duration.
     shutdown_started: Option<std::time::Instant>,
+    /// Shutdown is done: waiting for connections to write their last replies.
+    exiting: bool,
 }
 
 /// Self-message: load the next slice of the dataset.
@@ -73,6 +75,7 @@ impl Keyspace {
             held: VecDeque::new(),
             shutting_down: false,
             shutdown_started: None,
+            exiting: false,
         }
     }
 
@@ -232,7 +235,7 @@ impl Keyspace {
         ctx.wait(flush.into_actor(self).map(move |res, act, ctx| act.finish_shutdown(res, save, ctx)));
     }
 
-    fn finish_shutdown(&mut self, aof: Result<(), String>, save: Option<bool>, _: &mut Context<Self>) {
+    fn finish_shutdown(&mut self, aof: Result<(), String>, save: Option<bool>, ctx: &mut Context<Self>) {
         match aof {
             Ok(()) if self.engine.config.appendonly => {
                 let elapsed = self.shutdown_started.map(|t| t.elapsed().as_millis() as u64).unwrap_or(0);
@@ -268,7 +271,16 @@ impl Keyspace {
         self.release_held();
         let took = self.shutdown_started.map(|t| t.elapsed().as_millis() as u64).unwrap_or(0);
         info!(self.log, "forkv is now ready to exit, bye bye..."; "shutdown_ms" => took);
-        System::current().stop();
+        // Let every connection write its last replies and close (bounded).
+        self.exiting = true;
+        if self.clients.is_empty() {
+            System::current().stop();
+            return;
+        }
+        for client in self.clients.values() {
+            client.do_send(Deliver::Close);
+        }
+        ctx.run_later(Duration::from_secs(1), |_, _| System::current().stop());
     }
 
     /// Begins loading the AOF (appendonly yes) or the snapshot, if present.
@@ -375,7 +387,7 @@ impl Handler<Exec> for Keyspace {
     type Result = ();
 
     fn handle(&mut self, msg: Exec, ctx: &mut Context<Self>) {
-        if !self.clients.contains_key(&msg.id) {
+        if self.exiting || !self.clients.contains_key(&msg.id) {
             return;
         }
         self.engine.stats.total_net_input_bytes += msg.bytes_read as u64;
@@ -402,6 +414,9 @@ impl Handler<Disconnect> for Keyspace {
         slog::debug!(self.log, "Client closed connection"; "id" => msg.id);
         self.engine.disconnect(msg.id);
         self.clients.remove(&msg.id);
+        if self.exiting && self.clients.is_empty() {
+            System::current().stop();
+        }
     }
 }
 

@@ -301,8 +301,9 @@ fn sigterm_stops_accepting_finishes_in_flight_and_removes_pidfile() {
     let _: () = query(&mut con, &["SET", "before", "1"]);
     // A command in flight when SIGTERM arrives: it must still be answered.
     let mut busy = server.raw();
-    busy.write_all(b"DEBUG SLEEP 1.5\r\nSET during 2\r\n").unwrap();
-    std::thread::sleep(Duration::from_millis(200));
+    busy.write_all(b"DEBUG SLEEP 2\r\nSET during 2\r\n").unwrap();
+    // Long enough for the batch to reach the keyspace even on a loaded machine.
+    std::thread::sleep(Duration::from_millis(500));
     let start = Instant::now();
     server.signal(Signal::SIGTERM);
     // The listening socket closes at once, while the keyspace is still busy.

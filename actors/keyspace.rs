@@ -45,6 +45,10 @@ pub struct Keyspace {
     /// the records before it.
     batch_start: u64,
     shutting_down: bool,
+    /// When the current shutdown began, for its logged duration.
+    shutdown_started: Option<std::time::Instant>,
+    /// Shutdown is done: waiting for connections to write their last replies.
+    exiting: bool,
 }
 
 /// Self-message: load the next slice of the dataset.
@@ -56,6 +60,17 @@ struct LoadStep;
 #[derive(Message)]
 #[rtype(result = "()")]
 struct FlushAof;
+
+/// Schedules the next load slice after yielding to the arbiter, so the
+/// connection actors sharing it (io-threads 1) can read requests and get
+/// their -LOADING replies between slices. A plain `notify` would keep this
+/// actor's future ready forever and starve them until loading ends.
+fn next_load_step(ctx: &mut Context<Keyspace>) {
+    ctx.spawn(
+        actix::fut::wrap_future(tokio::task::yield_now())
+            .map(|_, _: &mut Keyspace, ctx: &mut Context<Keyspace>| ctx.notify(LoadStep)),
+    );
+}
 
 impl Keyspace {
     pub fn new(engine: Engine, log: Logger) -> Keyspace {
@@ -74,6 +89,8 @@ impl Keyspace {
             held: VecDeque::new(),
             batch_start: 0,
             shutting_down: false,
+            shutdown_started: None,
+            exiting: false,
         }
     }
 
@@ -236,7 +253,12 @@ impl Keyspace {
             return;
         }
         self.shutting_down = true;
-        info!(self.log, "User requested shutdown..."; "reason" => reason);
+        self.shutdown_started = Some(std::time::Instant::now());
+        info!(self.log, "User requested shutdown..."; "reason" => reason, "connected_clients" => self.clients.len());
+        let closed = crate::actors::listener::stop_accepting();
+        if closed > 0 {
+            info!(self.log, "Stopped accepting new connections"; "listeners_closed" => closed);
+        }
         // Synchronously, before the final save: the supervisor's KillChild
         // may be handled too late (or never, once the system stops).
         if let Some(pid) = self.engine.kill_child() {
@@ -258,19 +280,31 @@ impl Keyspace {
         ctx.wait(flush.into_actor(self).map(move |res, act, ctx| act.finish_shutdown(res, save, ctx)));
     }
 
-    fn finish_shutdown(&mut self, aof: Result<(), String>, save: Option<bool>, _: &mut Context<Self>) {
+    fn finish_shutdown(&mut self, aof: Result<(), String>, save: Option<bool>, ctx: &mut Context<Self>) {
         match aof {
-            Ok(()) if self.engine.config.appendonly => info!(self.log, "Calling fsync() on the AOF file."),
+            Ok(()) if self.engine.config.appendonly => {
+                let elapsed = self.shutdown_started.map(|t| t.elapsed().as_millis() as u64).unwrap_or(0);
+                info!(self.log, "Calling fsync() on the AOF file."; "aof_bytes" => self.aof_sent, "elapsed_ms" => elapsed)
+            }
             Ok(()) => {}
             Err(e) => warn!(self.log, "Error flushing the AOF file before exiting"; "error" => e),
         }
         if save.unwrap_or(!self.engine.config.save.is_empty()) {
             info!(self.log, "Saving the final RDB snapshot before exiting.");
+            let started = std::time::Instant::now();
             match self.engine.save_now() {
-                Ok(saved) => info!(self.log, "DB saved on disk"; "bytes" => saved.bytes, "keys" => saved.keys),
+                Ok(saved) => {
+                    info!(self.log, "DB saved on disk"; "bytes" => saved.bytes, "keys" => saved.keys, "duration_ms" => started.elapsed().as_millis() as u64)
+                }
                 Err(e) => {
                     error!(self.log, "Error trying to save the DB, can't exit."; "error" => e);
                     self.shutting_down = false;
+                    match crate::actors::listener::resume_accepting() {
+                        Ok(n) => warn!(self.log, "Shutdown called off; accepting connections again"; "listeners" => n),
+                        Err(e) => {
+                            error!(self.log, "Can't listen again after the failed shutdown"; "error" => e.to_string())
+                        }
+                    }
                     return;
                 }
             }
@@ -280,8 +314,18 @@ impl Keyspace {
             let _ = std::fs::remove_file(&self.engine.config.pidfile);
         }
         self.release_held();
-        info!(self.log, "forkv is now ready to exit, bye bye...");
-        System::current().stop();
+        let took = self.shutdown_started.map(|t| t.elapsed().as_millis() as u64).unwrap_or(0);
+        info!(self.log, "forkv is now ready to exit, bye bye..."; "shutdown_ms" => took);
+        // Let every connection write its last replies and close (bounded).
+        self.exiting = true;
+        if self.clients.is_empty() {
+            System::current().stop();
+            return;
+        }
+        for client in self.clients.values() {
+            client.do_send(Deliver::Close);
+        }
+        ctx.run_later(Duration::from_secs(1), |_, _| System::current().stop());
     }
 
     /// Begins loading the AOF (appendonly yes) or the snapshot, if present.
@@ -292,9 +336,12 @@ impl Keyspace {
         match loader {
             Ok(Some(loader)) => {
                 info!(self.log, "Loading the dataset"; "file" => loader.describe());
-                self.engine.persistence.loading = true;
+                let p = &mut self.engine.persistence;
+                p.loading = true;
+                p.loading_start_time = forkv::util::now_ms() / 1000;
+                (p.loading_loaded_bytes, p.loading_total_bytes) = loader.progress();
                 self.loader = Some(loader);
-                ctx.notify(LoadStep);
+                next_load_step(ctx);
             }
             Ok(None) => self.finish_loading(),
             Err(e) => self.fatal(&e),
@@ -303,6 +350,7 @@ impl Keyspace {
 
     fn finish_loading(&mut self) {
         self.engine.persistence.loading = false;
+        self.engine.persistence.rdb_last_load_keys_loaded = self.engine.dbs.iter().map(|d| d.len() as u64).sum();
         self.engine.aof.enabled = self.engine.config.appendonly;
         if self.engine.config.appendonly {
             if let Some(w) = &self.writer {
@@ -356,14 +404,10 @@ impl Handler<LoadStep> for Keyspace {
 
     fn handle(&mut self, _: LoadStep, ctx: &mut Context<Self>) {
         let Some(loader) = self.loader.as_mut() else { return };
-        match loader.step(&mut self.engine, Duration::from_millis(20), &self.log) {
-            // Yield to the runtime between slices: with io-threads 1 the
-            // connection actors share this thread, and a chain of notify()s
-            // never returns to it, so no client would be read (or told
-            // -LOADING) until the whole file was loaded.
-            LoadOutcome::More => {
-                ctx.spawn(tokio::task::yield_now().into_actor(self).map(|_, _, ctx| ctx.notify(LoadStep)));
-            }
+        let outcome = loader.step(&mut self.engine, Duration::from_millis(20), &self.log);
+        self.engine.persistence.loading_loaded_bytes = loader.progress().0;
+        match outcome {
+            LoadOutcome::More => next_load_step(ctx),
             LoadOutcome::Done => {
                 let loader = self.loader.take().expect("loading");
                 info!(self.log, "{}", loader.summary());
@@ -387,6 +431,7 @@ impl Handler<Connect> for Keyspace {
             msg.deliver.do_send(Deliver::Close);
             return;
         }
+        slog::debug!(self.log, "Accepted"; "addr" => &msg.addr, "id" => msg.id);
         self.engine.connect(msg.id, msg.addr, msg.laddr);
         self.clients.insert(msg.id, msg.deliver);
     }
@@ -396,7 +441,7 @@ impl Handler<Exec> for Keyspace {
     type Result = ();
 
     fn handle(&mut self, msg: Exec, ctx: &mut Context<Self>) {
-        if !self.clients.contains_key(&msg.id) {
+        if self.exiting || !self.clients.contains_key(&msg.id) {
             return;
         }
         self.engine.stats.total_net_input_bytes += msg.bytes_read as u64;
@@ -421,8 +466,12 @@ impl Handler<Disconnect> for Keyspace {
     type Result = ();
 
     fn handle(&mut self, msg: Disconnect, _: &mut Context<Self>) {
+        slog::debug!(self.log, "Client closed connection"; "id" => msg.id);
         self.engine.disconnect(msg.id);
         self.clients.remove(&msg.id);
+        if self.exiting && self.clients.is_empty() {
+            System::current().stop();
+        }
     }
 }
 
@@ -457,6 +506,10 @@ impl Handler<ChildExited> for Keyspace {
     fn handle(&mut self, msg: ChildExited, ctx: &mut Context<Self>) {
         self.engine.now = forkv::util::now_ms();
         self.engine.child_exited(msg.kind, msg.ok, msg.cow_bytes, msg.duration_ms);
+        if msg.ok && msg.kind == forkv::engine::persist::ChildKind::Snapshot {
+            let bytes = std::fs::metadata(&self.engine.config.dbfilename).map(|m| m.len()).unwrap_or(0);
+            info!(self.log, "Snapshot written"; "file" => &self.engine.config.dbfilename, "bytes" => bytes, "duration_ms" => msg.duration_ms, "cow_bytes" => msg.cow_bytes);
+        }
         self.after_batch(None, ctx);
     }
 }
@@ -488,6 +541,7 @@ impl Handler<AofRewritten> for Keyspace {
     fn handle(&mut self, msg: AofRewritten, _: &mut Context<Self>) {
         let p = &mut self.engine.persistence;
         p.aof_last_bgrewrite_ok = msg.ok;
+        p.aof_rewrites_consecutive_failures = if msg.ok { 0 } else { p.aof_rewrites_consecutive_failures + 1 };
         if msg.ok {
             p.aof_rewrites += 1;
         } else if let Some(e) = msg.error {

@@ -1,6 +1,9 @@
 //! Operator signals through one signal-hook stream: SIGTERM/SIGINT shut down
 //! gracefully (a second SIGINT exits at once), SIGUSR1 asks for a BGSAVE,
 //! SIGCHLD goes to the snapshot supervisor, SIGHUP and SIGPIPE are ignored.
+//! Every signal the server uses has a handler, so it behaves the same as PID
+//! 1 in a container (where the kernel skips default actions), and the
+//! supervisor's waitpid(-1) loop also reaps orphans PID 1 inherits.
 
 use crate::actors::keyspace::Keyspace;
 use crate::actors::messages::{Shutdown, Sigchld, SignalBgSave};
@@ -36,10 +39,14 @@ impl StreamHandler<i32> for SignalWatcher {
     fn handle(&mut self, signal: i32, _: &mut Context<Self>) {
         match signal {
             SIGCHLD => self.supervisor.do_send(Sigchld),
-            SIGUSR1 => self.keyspace.do_send(SignalBgSave),
+            SIGUSR1 => {
+                info!(self.log, "Received SIGUSR1: requesting a background save");
+                self.keyspace.do_send(SignalBgSave)
+            }
             SIGTERM | SIGINT => {
                 if self.shutting_down && signal == SIGINT {
                     warn!(self.log, "You insist... exiting now.");
+                    forkv::log::flush();
                     std::process::exit(1);
                 }
                 self.shutting_down = true;
@@ -49,9 +56,13 @@ impl StreamHandler<i32> for SignalWatcher {
                     "Received SIGINT scheduling shutdown..."
                 };
                 info!(self.log, "{}", reason);
+                // At once, even if the keyspace is busy with a long command.
+                let closed = crate::actors::listener::stop_accepting();
+                info!(self.log, "Stopped accepting new connections"; "listeners_closed" => closed);
                 self.keyspace.do_send(Shutdown { reason });
             }
-            _ => info!(self.log, "Signal ignored"; "signal" => signal),
+            SIGHUP => info!(self.log, "Received SIGHUP: ignored"; "signal" => signal),
+            _ => slog::debug!(self.log, "Signal ignored"; "signal" => signal),
         }
     }
 }

@@ -413,8 +413,21 @@ impl Config {
     }
 
     /// Parses the command line like redis-server: an optional config file
-    /// first, then `--directive value...` pairs.
+    /// first, then `--directive value...` pairs. No environment overrides.
     pub fn from_args(args: &[String]) -> Result<Config, String> {
+        Config::from_sources(args, std::iter::empty()).map(|(cfg, _)| cfg)
+    }
+
+    /// The full startup order: defaults, then the config file (first
+    /// argument unless it starts with `--`), then `FORKV_<DIRECTIVE>`
+    /// environment variables, then `--directive value...` arguments, each
+    /// overriding the one before. Returns the config and warnings about
+    /// `FORKV_` variables that name no directive (ignored: Kubernetes
+    /// service links and test knobs share the prefix).
+    pub fn from_sources(
+        args: &[String],
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(Config, Vec<String>), String> {
         let mut cfg = Config::default();
         let mut rest = args;
         if let Some(first) = args.first() {
@@ -425,6 +438,17 @@ impl Config {
                 cfg.config_file = Some(PathBuf::from(first));
                 rest = &args[1..];
             }
+        }
+        let mut warnings = Vec::new();
+        let mut env: Vec<(String, String)> = env.into_iter().collect();
+        env.sort();
+        for (var, value) in env {
+            let Some(name) = env_directive(&var) else { continue };
+            if !Config::is_directive(&name) {
+                warnings.push(format!("environment variable {var} names no directive; ignored"));
+                continue;
+            }
+            cfg.apply(&name, &[value]).map_err(|e| format!("environment variable {var}: {e}"))?;
         }
         let mut i = 0;
         while i < rest.len() {
@@ -442,7 +466,7 @@ impl Config {
             }
             cfg.apply(name, &values).map_err(|e| format!("--{name}: {e}"))?;
         }
-        Ok(cfg)
+        Ok((cfg, warnings))
     }
 
     /// CONFIG REWRITE: updates the directives in the config file in place,
@@ -491,6 +515,16 @@ impl Config {
     pub fn is_directive(name: &str) -> bool {
         DIRECTIVES.iter().any(|(n, _)| *n == name)
     }
+}
+
+/// The prefix of environment variables that set directives.
+pub const ENV_PREFIX: &str = "FORKV_";
+
+/// `FORKV_APPENDFSYNC` → `appendfsync`, `FORKV_AOF_LOAD_TRUNCATED` →
+/// `aof-load-truncated`; None for variables without the prefix.
+pub fn env_directive(var: &str) -> Option<String> {
+    let rest = var.strip_prefix(ENV_PREFIX)?;
+    (!rest.is_empty()).then(|| rest.to_ascii_lowercase().replace('_', "-"))
 }
 
 /// Splits a config line into words, honouring double and single quotes.
@@ -571,6 +605,33 @@ mod tests {
         assert_eq!(c.port, 7001);
         assert!(c.save.is_empty());
         assert_eq!(c.appendfsync, FsyncPolicy::Always);
+    }
+
+    #[test]
+    fn environment_sits_between_file_and_command_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("forkv.conf");
+        std::fs::write(&file, "port 7000\nappendfsync always\nmaxclients 10\n").unwrap();
+        let args: Vec<String> = [file.to_str().unwrap(), "--maxclients", "30"].iter().map(|s| s.to_string()).collect();
+        let env = [
+            ("FORKV_APPENDFSYNC", "no"),
+            ("FORKV_MAXCLIENTS", "20"),
+            ("FORKV_AOF_LOAD_TRUNCATED", "no"),
+            ("FORKV_SAVE", "900 1 60 100"),
+            ("FORKV_SERVICE_HOST", "10.0.0.1"),
+            ("HOME", "/root"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+        let (c, warnings) = Config::from_sources(&args, env).unwrap();
+        assert_eq!(c.port, 7000, "file value kept");
+        assert_eq!(c.appendfsync, FsyncPolicy::No, "env overrides the file");
+        assert_eq!(c.maxclients, 30, "command line overrides env");
+        assert!(!c.aof_load_truncated);
+        assert_eq!(c.save, vec![(900, 1), (60, 100)]);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("FORKV_SERVICE_HOST"));
+        let err = Config::from_sources(&[], [("FORKV_PORT".to_string(), "tcp://x".to_string())]).unwrap_err();
+        assert!(err.contains("FORKV_PORT"), "{err}");
     }
 
     #[test]

@@ -107,6 +107,11 @@ impl Loader {
         outcome
     }
 
+    /// (bytes read so far, file size), for INFO's loading_* fields.
+    pub fn progress(&self) -> (u64, u64) {
+        (self.offset(), self.size)
+    }
+
     fn offset(&self) -> u64 {
         match &self.source {
             Source::Aof(r) => r.offset(),

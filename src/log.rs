@@ -1,9 +1,45 @@
 //! Logging through slog: Redis-style text lines by default, or one JSON
 //! object per line (`log-format json`) for container log collectors. Records
 //! are formatted on slog-async's thread, so the keyspace never waits on stdout.
+//! The level filter reads one atomic, so `CONFIG SET loglevel` takes effect
+//! at once without a lock on any path that logs.
 
 use slog::{Drain, Level, Logger, OwnedKVList, Record, KV};
 use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The most verbose slog level let through, as `Level::as_usize`.
+static LEVEL: AtomicUsize = AtomicUsize::new(3); // Level::Info
+
+/// Sets the process-wide log level from a Redis loglevel name.
+pub fn set_level(name: &str) {
+    LEVEL.store(level_from_name(name).as_usize(), Ordering::Relaxed);
+}
+
+/// The level now in force.
+pub fn current_level() -> Level {
+    Level::from_usize(LEVEL.load(Ordering::Relaxed)).unwrap_or(Level::Info)
+}
+
+/// Drops records less important than the level in `LEVEL`.
+struct RuntimeLevelFilter<D>(D);
+
+impl<D: Drain> Drain for RuntimeLevelFilter<D> {
+    type Ok = Option<D::Ok>;
+    type Err = D::Err;
+
+    fn log(&self, record: &Record, values: &OwnedKVList) -> Result<Self::Ok, Self::Err> {
+        if record.level().as_usize() <= LEVEL.load(Ordering::Relaxed) {
+            self.0.log(record, values).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn is_enabled(&self, level: Level) -> bool {
+        level.as_usize() <= LEVEL.load(Ordering::Relaxed)
+    }
+}
 
 /// Maps Redis's loglevel names to slog levels.
 pub fn level_from_name(name: &str) -> Level {
@@ -97,17 +133,38 @@ impl Drain for LineDrain {
     }
 }
 
-/// The logger, and a guard that flushes pending lines when dropped (keep it
-/// until the process exits).
-pub fn build(format: &str, level: &str) -> (Logger, slog_async::AsyncGuard) {
+/// The async drain's guard: dropping it writes out pending lines.
+static GUARD: std::sync::Mutex<Option<slog_async::AsyncGuard>> = std::sync::Mutex::new(None);
+
+/// The process's logger. Call `flush` before exiting so no line is lost.
+pub fn build(format: &str, level: &str) -> Logger {
     let drain = LineDrain { json: format == "json" }.fuse();
     let (drain, guard) = slog_async::Async::new(drain).chan_size(4096).build_with_guard();
-    let drain = slog::LevelFilter::new(drain.fuse(), level_from_name(level)).fuse();
-    (Logger::root(drain, slog::o!()), guard)
+    set_level(level);
+    *GUARD.lock().unwrap_or_else(|e| e.into_inner()) = Some(guard);
+    let drain = RuntimeLevelFilter(drain.fuse()).fuse();
+    Logger::root(drain, slog::o!())
+}
+
+/// Writes out every line logged so far and stops the logging thread; later
+/// lines are dropped. For the moment before `exit`.
+pub fn flush() {
+    drop(GUARD.lock().unwrap_or_else(|e| e.into_inner()).take());
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn level_changes_at_runtime() {
+        use slog::Level;
+        super::set_level("warning");
+        assert_eq!(super::current_level(), Level::Warning);
+        super::set_level("debug");
+        assert_eq!(super::current_level(), Level::Trace);
+        super::set_level("notice");
+        assert_eq!(super::current_level(), Level::Info);
+    }
+
     #[test]
     fn formats_utc_time() {
         assert_eq!(super::format_time(0), "01 Jan 1970 00:00:00.000");

@@ -37,16 +37,20 @@ fn main() {
         }
         _ => {}
     }
-    let config = match Config::from_args(&args) {
+    // Defaults < config file < FORKV_<DIRECTIVE> environment < --directive.
+    let (config, warnings) = match Config::from_sources(&args, std::env::vars()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("*** FATAL CONFIG FILE ERROR (forkv {}) ***\n{e}", env!("CARGO_PKG_VERSION"));
             std::process::exit(1);
         }
     };
-    let (log, guard) = forkv::log::build(&config.log_format, &config.loglevel);
+    let log = forkv::log::build(&config.log_format, &config.loglevel);
+    for w in warnings {
+        slog::warn!(log, "{}", w);
+    }
     let code = run(config, log);
-    drop(guard);
+    forkv::log::flush();
     std::process::exit(code);
 }
 
@@ -65,6 +69,8 @@ fn abort_on_panic() {
 fn run(config: Config, log: slog::Logger) -> i32 {
     abort_on_panic();
     info!(log, "forkv is starting"; "version" => env!("CARGO_PKG_VERSION"), "pid" => std::process::id(), "port" => config.port);
+    let file = config.config_file.as_ref().map(|p| p.display().to_string());
+    info!(log, "Configuration loaded"; "config_file" => file.unwrap_or_else(|| "none".into()), "dir" => config.dir.display().to_string(), "bind" => config.bind.join(" "), "appendonly" => if config.appendonly { "yes" } else { "no" }, "appendfsync" => config.appendfsync.name(), "save" => config.get("save").unwrap_or_default(), "loglevel" => config.loglevel.as_str());
     if let Err(e) = std::env::set_current_dir(&config.dir) {
         error!(log, "Can't chdir to the configured dir"; "dir" => config.dir.display().to_string(), "error" => e.to_string());
         return 1;

@@ -87,7 +87,7 @@ fn section_persistence(e: &Engine, s: &mut String) {
     let since = |start: i64| if start >= 0 { now_s - start } else { -1 };
     let _ = write!(
         s,
-        "# Persistence\r\nloading:{}\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{}\r\nrdb_saves:{}\r\nrdb_last_cow_size:{}\r\naof_enabled:{}\r\naof_rewrite_in_progress:{}\r\naof_rewrite_scheduled:{}\r\naof_last_rewrite_time_sec:{}\r\naof_current_rewrite_time_sec:{}\r\naof_last_bgrewrite_status:{}\r\naof_rewrites:{}\r\naof_last_write_status:{}\r\naof_last_cow_size:{}\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+        "# Persistence\r\nloading:{}\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{}\r\nrdb_saves:{}\r\nrdb_last_cow_size:{}\r\nrdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:{}\r\naof_enabled:{}\r\naof_rewrite_in_progress:{}\r\naof_rewrite_scheduled:{}\r\naof_last_rewrite_time_sec:{}\r\naof_current_rewrite_time_sec:{}\r\naof_last_bgrewrite_status:{}\r\naof_rewrites:{}\r\naof_rewrites_consecutive_failures:{}\r\naof_last_write_status:{}\r\naof_last_cow_size:{}\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
         p.loading as u8,
         e.dirty,
         p.rdb_bgsave_in_progress as u8,
@@ -97,6 +97,7 @@ fn section_persistence(e: &Engine, s: &mut String) {
         if p.rdb_bgsave_in_progress { since(p.rdb_current_bgsave_start) } else { -1 },
         p.rdb_saves,
         p.rdb_last_cow_size,
+        p.rdb_last_load_keys_loaded,
         e.config.appendonly as u8,
         p.aof_rewrite_in_progress as u8,
         p.aof_rewrite_scheduled as u8,
@@ -104,6 +105,7 @@ fn section_persistence(e: &Engine, s: &mut String) {
         if p.aof_rewrite_in_progress { since(p.aof_current_rewrite_start) } else { -1 },
         status(p.aof_last_bgrewrite_ok),
         p.aof_rewrites,
+        p.aof_rewrites_consecutive_failures,
         status(p.aof_last_write_ok),
         p.aof_last_cow_size,
     );
@@ -114,13 +116,26 @@ fn section_persistence(e: &Engine, s: &mut String) {
             p.aof_current_size, p.aof_base_size, p.aof_rewrite_scheduled as u8, p.aof_delayed_fsync,
         );
     }
+    if p.loading {
+        let elapsed = (now_s - p.loading_start_time).max(0);
+        let done = p.loading_loaded_bytes.min(p.loading_total_bytes);
+        let perc = if p.loading_total_bytes > 0 { done as f64 * 100.0 / p.loading_total_bytes as f64 } else { 0.0 };
+        let eta = if done > 0 { (p.loading_total_bytes - done) as f64 * elapsed as f64 / done as f64 } else { 1.0 };
+        let _ = write!(
+            s,
+            "loading_start_time:{}\r\nloading_total_bytes:{}\r\nloading_rdb_used_mem:0\r\nloading_loaded_bytes:{done}\r\nloading_loaded_perc:{perc:.2}\r\nloading_eta_seconds:{}\r\n",
+            p.loading_start_time,
+            p.loading_total_bytes,
+            eta.ceil() as u64,
+        );
+    }
 }
 
 fn section_stats(e: &Engine, s: &mut String) {
     let st = &e.stats;
     let _ = write!(
         s,
-        "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\nlatest_fork_usec:{}\r\ntotal_forks:{}\r\n",
+        "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\nlatest_fork_usec:{}\r\ntotal_forks:{}\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nevicted_clients:0\r\nmigrate_cached_sockets:0\r\ntracking_total_keys:0\r\n",
         st.total_connections_received,
         st.total_commands_processed,
         st.instantaneous_ops_per_sec(),
@@ -237,6 +252,9 @@ fn config(e: &mut Engine, c: &mut Call) {
                 }
             }
             let aof_changed = trial.appendonly != e.config.appendonly || trial.appendfsync != e.config.appendfsync;
+            if trial.loglevel != e.config.loglevel {
+                crate::log::set_level(&trial.loglevel);
+            }
             e.config = trial;
             if aof_changed {
                 e.requests.push(Request::AofConfigChanged);

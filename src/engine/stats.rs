@@ -43,6 +43,14 @@ impl Stats {
 #[derive(Clone)]
 pub struct PersistenceInfo {
     pub loading: bool,
+    /// Unix seconds when loading began; with the byte figures, for INFO's
+    /// loading_* fields while `loading` is set.
+    pub loading_start_time: i64,
+    pub loading_total_bytes: u64,
+    pub loading_loaded_bytes: u64,
+    /// Keys in the dataset when the last load finished.
+    pub rdb_last_load_keys_loaded: u64,
+    pub aof_rewrites_consecutive_failures: u64,
     pub rdb_bgsave_in_progress: bool,
     pub rdb_last_save_time: i64,
     pub rdb_last_bgsave_ok: bool,
@@ -73,6 +81,11 @@ impl Default for PersistenceInfo {
     fn default() -> Self {
         PersistenceInfo {
             loading: false,
+            loading_start_time: 0,
+            loading_total_bytes: 0,
+            loading_loaded_bytes: 0,
+            rdb_last_load_keys_loaded: 0,
+            aof_rewrites_consecutive_failures: 0,
             rdb_bgsave_in_progress: false,
             rdb_last_save_time: crate::util::now_ms() / 1000,
             rdb_last_bgsave_ok: true,

@@ -33,6 +33,9 @@ pub struct Loader {
     /// Where the open MULTI of the AOF started: a transaction without its
     /// EXEC at the end of the file is cut off from there, as Redis does.
     multi_start: u64,
+    /// Reused buffers for the arguments of the AOF command being replayed.
+    arg_bytes: Vec<u8>,
+    arg_spans: Vec<(usize, usize)>,
 }
 
 fn open(path: &Path) -> Result<Option<(File, u64)>, String> {
@@ -49,7 +52,17 @@ fn open(path: &Path) -> Result<Option<(File, u64)>, String> {
 impl Loader {
     fn new(source: Source, path: &Path, size: u64) -> Loader {
         let now = Instant::now();
-        Loader { source, path: path.to_path_buf(), size, started: now, last_progress: now, items: 0, multi_start: 0 }
+        Loader {
+            source,
+            path: path.to_path_buf(),
+            size,
+            started: now,
+            last_progress: now,
+            items: 0,
+            multi_start: 0,
+            arg_bytes: Vec::new(),
+            arg_spans: Vec::new(),
+        }
     }
 
     /// The AOF at `path`, or None when there is none yet.
@@ -122,19 +135,19 @@ impl Loader {
     fn aof_step(&mut self, engine: &mut Engine, log: &Logger) -> Option<LoadOutcome> {
         let Source::Aof(reader) = &mut self.source else { unreachable!("aof source") };
         let start = reader.offset();
-        match reader.next_command() {
-            Ok(Some(args)) => {
+        match reader.next_command_into(&mut self.arg_bytes, &mut self.arg_spans) {
+            Ok(true) => {
+                let args: Vec<&[u8]> = self.arg_spans.iter().map(|&(a, b)| &self.arg_bytes[a..b]).collect();
                 if args[0].eq_ignore_ascii_case(b"multi") {
                     self.multi_start = start;
                 }
-                let args: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
                 if let Err(e) = engine.replay(&args) {
                     return Some(LoadOutcome::Failed(format!("{e} (at byte {})", reader.offset())));
                 }
                 None
             }
-            Ok(None) if engine.loader.multi.is_none() => Some(LoadOutcome::Done),
-            Ok(None) => Some(self.truncated(engine, start, log)),
+            Ok(false) if engine.loader.multi.is_none() => Some(LoadOutcome::Done),
+            Ok(false) => Some(self.truncated(engine, start, log)),
             Err(AofError::Truncated { valid_up_to }) => Some(self.truncated(engine, valid_up_to, log)),
             Err(AofError::Corrupt { offset, reason, .. }) => Some(LoadOutcome::Failed(format!(
                 "Bad file format reading the append only file {} at byte {offset} ({reason}): make a backup of your AOF file, then use `forkv check-aof --fix {}`",

@@ -82,48 +82,58 @@ impl<R: Read> AofReader<R> {
             .ok_or_else(|| Fail::Bad(format!("invalid {what}")))
     }
 
-    fn read_command(&mut self) -> Result<Option<Vec<Vec<u8>>>, Fail> {
+    /// Reads one command's arguments into `out`, as `spans` into it.
+    fn read_command(&mut self, out: &mut Vec<u8>, spans: &mut Vec<(usize, usize)>) -> Result<bool, Fail> {
+        out.clear();
+        spans.clear();
         let mut pos = self.offset;
         if self.input.fill_buf().map_err(|e| Fail::Io(e.to_string()))?.is_empty() {
-            return Ok(None);
+            return Ok(false);
         }
         self.read_line(&mut pos)?;
         let argc = self.number(b'*', "argument count")?;
         if argc == 0 {
             return Err(Fail::Bad("empty command".into()));
         }
-        let mut args = Vec::with_capacity(argc.min(1024));
         for _ in 0..argc {
             self.read_line(&mut pos)?;
             let len = self.number(b'$', "argument length")?;
             if len > MAX_ARG {
                 return Err(Fail::Bad("argument too long".into()));
             }
-            let mut arg = Vec::new();
-            let got =
-                (&mut self.input).take(len as u64 + 2).read_to_end(&mut arg).map_err(|e| Fail::Io(e.to_string()))?;
-            pos += got as u64;
-            if got < len + 2 {
-                return Err(Fail::Eof);
-            }
-            if !arg.ends_with(b"\r\n") {
+            let start = out.len();
+            out.resize(start + len + 2, 0);
+            self.input.read_exact(&mut out[start..]).map_err(|e| match e.kind() {
+                std::io::ErrorKind::UnexpectedEof => Fail::Eof,
+                _ => Fail::Io(e.to_string()),
+            })?;
+            pos += len as u64 + 2;
+            if &out[start + len..] != b"\r\n" {
                 return Err(Fail::Bad("argument not terminated by CRLF".into()));
             }
-            arg.truncate(len);
-            args.push(arg);
+            out.truncate(start + len);
+            spans.push((start, start + len));
         }
         self.offset = pos;
-        Ok(Some(args))
+        Ok(true)
     }
 
-    /// The next command, `Ok(None)` at a clean end of file.
-    pub fn next_command(&mut self) -> Result<Option<Vec<Vec<u8>>>, AofError> {
+    /// The next command into reusable buffers (no allocation per argument);
+    /// `Ok(false)` at a clean end of file.
+    pub fn next_command_into(&mut self, out: &mut Vec<u8>, spans: &mut Vec<(usize, usize)>) -> Result<bool, AofError> {
         let start = self.offset;
-        self.read_command().map_err(|f| match f {
+        self.read_command(out, spans).map_err(|f| match f {
             Fail::Eof => AofError::Truncated { valid_up_to: start },
             Fail::Bad(reason) => AofError::Corrupt { offset: start, valid_up_to: start, reason },
             Fail::Io(e) => AofError::Io(e),
         })
+    }
+
+    /// The next command, `Ok(None)` at a clean end of file.
+    pub fn next_command(&mut self) -> Result<Option<Vec<Vec<u8>>>, AofError> {
+        let (mut out, mut spans) = (Vec::new(), Vec::new());
+        let more = self.next_command_into(&mut out, &mut spans)?;
+        Ok(more.then(|| spans.iter().map(|&(a, b)| out[a..b].to_vec()).collect()))
     }
 }
 

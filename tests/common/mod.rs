@@ -34,7 +34,7 @@ impl Server {
     pub fn start_with(args: &[&str]) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut s = Server { port: free_port(), dir, args: args.iter().map(|s| s.to_string()).collect(), child: None };
-        s.spawn();
+        s.spawn_on_free_port();
         s
     }
 
@@ -50,8 +50,9 @@ impl Server {
         std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
-    /// Starts the binary (again) with the same directory, port and arguments.
-    pub fn spawn(&mut self) {
+    /// The server command for this directory, port and arguments, logging
+    /// to the server's log file.
+    fn command(&self) -> Command {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path()).expect("log file");
         let mut cmd = Command::new(binary());
         cmd.arg("--port")
@@ -64,8 +65,39 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
-        self.child = Some(cmd.spawn().expect("start forkv"));
+        cmd
+    }
+
+    /// Starts the binary (again) with the same directory, port and arguments.
+    pub fn spawn(&mut self) {
+        self.child = Some(self.command().spawn().expect("start forkv"));
         self.wait_ready(Duration::from_secs(20));
+    }
+
+    /// Starts the first time; a port taken by a parallel test between
+    /// `free_port` and the bind is replaced by another (bounded retries).
+    fn spawn_on_free_port(&mut self) {
+        for _ in 0..5 {
+            let before = self.log().len();
+            let mut child = self.command().spawn().expect("start forkv");
+            let start = Instant::now();
+            // Binding happens right at startup: wait until it listens or fails.
+            while start.elapsed() < Duration::from_secs(5) {
+                if child.try_wait().ok().flatten().is_some() || TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            let lost_port =
+                child.try_wait().ok().flatten().is_some() && self.log()[before..].contains("Failed listening");
+            if !lost_port {
+                self.child = Some(child);
+                self.wait_ready(Duration::from_secs(20));
+                return;
+            }
+            self.port = free_port();
+        }
+        panic!("no free port after 5 tries; log:\n{}", self.log());
     }
 
     /// Waits until PING answers (bounded), NOAUTH included.

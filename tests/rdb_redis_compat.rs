@@ -2,6 +2,9 @@
 //! PATH; skipped with a note otherwise): Redis' own dump must read back
 //! exactly, and our dump must load in Redis and pass `redis-check-rdb`.
 
+mod common;
+
+use common::normalize;
 use forkv::rdb::{check_rdb, RdbEntry, RdbReader, RdbValue, RdbWriter};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -181,25 +184,6 @@ impl Conn {
             r => panic!("unexpected TYPE reply {r:?}"),
         };
         normalize(value)
-    }
-}
-
-/// Sorts unordered collections so values compare regardless of encoding.
-fn normalize(v: RdbValue) -> RdbValue {
-    match v {
-        RdbValue::Set(mut s) => {
-            s.sort();
-            RdbValue::Set(s)
-        }
-        RdbValue::Hash(mut h) => {
-            h.sort();
-            RdbValue::Hash(h)
-        }
-        RdbValue::ZSet(mut z) => {
-            z.sort_by(|a, b| a.0.cmp(&b.0));
-            RdbValue::ZSet(z)
-        }
-        other => other,
     }
 }
 

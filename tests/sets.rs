@@ -2,32 +2,9 @@
 
 mod common;
 
-use common::Server;
-use redis::{Connection, FromRedisValue, Value};
+use common::{encoding, err, q, Server, WRONGTYPE};
+use redis::{Connection, Value};
 use std::collections::{BTreeSet, HashSet};
-
-fn cmd(args: &[&str]) -> redis::Cmd {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    c
-}
-
-/// Runs a command that must succeed.
-fn q<T: FromRedisValue>(con: &mut Connection, args: &[&str]) -> T {
-    cmd(args).query(con).unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
-
-/// Runs a command that must fail; its error line without the leading '-'.
-fn err(con: &mut Connection, args: &[&str]) -> String {
-    match cmd(args).query::<Value>(con) {
-        Ok(v) => panic!("{args:?} succeeded with {v:?}"),
-        Err(e) => format!("{} {}", e.code().unwrap_or("?"), e.detail().unwrap_or("")).trim_end().to_string(),
-    }
-}
-
-const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
 fn members(con: &mut Connection, key: &str) -> BTreeSet<String> {
     q(con, &["SMEMBERS", key])
@@ -35,10 +12,6 @@ fn members(con: &mut Connection, key: &str) -> BTreeSet<String> {
 
 fn set_of(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| s.to_string()).collect()
-}
-
-fn encoding(con: &mut Connection, key: &str) -> String {
-    q(con, &["OBJECT", "ENCODING", key])
 }
 
 /// SADD of `n` members named by `f`, in batches.

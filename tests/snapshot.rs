@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::Server;
+use common::{normalize, Server};
 use forkv::rdb::{RdbEntry, RdbReader, RdbValue, RdbWriter};
 use nix::sys::signal::Signal;
 use std::collections::{BTreeMap, BTreeSet};
@@ -61,24 +61,6 @@ fn read_dump(path: &Path) -> Vec<RdbEntry> {
         out.push(entry);
     }
     out
-}
-
-fn normalize(v: RdbValue) -> RdbValue {
-    match v {
-        RdbValue::Set(mut s) => {
-            s.sort();
-            RdbValue::Set(s)
-        }
-        RdbValue::Hash(mut h) => {
-            h.sort();
-            RdbValue::Hash(h)
-        }
-        RdbValue::ZSet(mut z) => {
-            z.sort_by(|a, b| a.0.cmp(&b.0));
-            RdbValue::ZSet(z)
-        }
-        other => other,
-    }
 }
 
 type Dataset = BTreeMap<(usize, Vec<u8>), (RdbValue, Option<i64>)>;

@@ -10,6 +10,8 @@
 
 mod common;
 
+use common::normalize;
+
 use forkv::rdb::{RdbReader, RdbValue};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -72,24 +74,6 @@ impl Drop for Redis {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-fn normalize(v: RdbValue) -> RdbValue {
-    match v {
-        RdbValue::Set(mut s) => {
-            s.sort();
-            RdbValue::Set(s)
-        }
-        RdbValue::Hash(mut h) => {
-            h.sort();
-            RdbValue::Hash(h)
-        }
-        RdbValue::ZSet(mut z) => {
-            z.sort_by(|a, b| a.0.cmp(&b.0));
-            RdbValue::ZSet(z)
-        }
-        other => other,
     }
 }
 

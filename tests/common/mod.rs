@@ -225,3 +225,52 @@ pub fn read_some(s: &mut TcpStream) -> Vec<u8> {
 pub fn exists(p: &Path) -> bool {
     p.exists()
 }
+
+/// A command from its words.
+pub fn cmd(args: &[&str]) -> redis::Cmd {
+    let mut c = redis::cmd(args[0]);
+    for a in &args[1..] {
+        c.arg(*a);
+    }
+    c
+}
+
+/// Runs a command that must succeed.
+pub fn q<T: redis::FromRedisValue>(con: &mut redis::Connection, args: &[&str]) -> T {
+    cmd(args).query(con).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+}
+
+/// Runs a command that must fail; its error line without the leading '-'.
+pub fn err(con: &mut redis::Connection, args: &[&str]) -> String {
+    match cmd(args).query::<redis::Value>(con) {
+        Ok(v) => panic!("{args:?} succeeded with {v:?}"),
+        Err(e) => format!("{} {}", e.code().unwrap_or("?"), e.detail().unwrap_or("")).trim_end().to_string(),
+    }
+}
+
+pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+/// OBJECT ENCODING of a key.
+pub fn encoding(con: &mut redis::Connection, key: &str) -> String {
+    q(con, &["OBJECT", "ENCODING", key])
+}
+
+/// Sorts unordered collections so values compare regardless of encoding.
+pub fn normalize(v: forkv::rdb::RdbValue) -> forkv::rdb::RdbValue {
+    use forkv::rdb::RdbValue;
+    match v {
+        RdbValue::Set(mut s) => {
+            s.sort();
+            RdbValue::Set(s)
+        }
+        RdbValue::Hash(mut h) => {
+            h.sort();
+            RdbValue::Hash(h)
+        }
+        RdbValue::ZSet(mut z) => {
+            z.sort_by(|a, b| a.0.cmp(&b.0));
+            RdbValue::ZSet(z)
+        }
+        other => other,
+    }
+}

@@ -58,7 +58,8 @@ impl AofWriter {
         let fsync_arbiter = fsync_arbiter.clone();
         AofWriter::start_in_arbiter(arbiter, move |ctx| {
             let writer = ctx.address();
-            let fsync = Fsync::start_in_arbiter(&fsync_arbiter, move |_| Fsync { writer });
+            let fsync_keyspace = keyspace.clone();
+            let fsync = Fsync::start_in_arbiter(&fsync_arbiter, move |_| Fsync { writer, keyspace: fsync_keyspace });
             AofWriter {
                 keyspace,
                 fsync,

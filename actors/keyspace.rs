@@ -535,6 +535,17 @@ impl Handler<AofProgress> for Keyspace {
     }
 }
 
+impl Handler<AofSynced> for Keyspace {
+    type Result = ();
+
+    fn handle(&mut self, msg: AofSynced, _: &mut Context<Self>) {
+        self.aof_synced = self.aof_synced.max(msg.end);
+        if self.engine.persistence.aof_last_write_ok {
+            self.release_held();
+        }
+    }
+}
+
 impl Handler<AofRewritten> for Keyspace {
     type Result = ();
 

@@ -134,6 +134,13 @@ pub struct FsyncRequest {
     pub end: u64,
 }
 
+/// Fsync actor → keyspace: records up to `end` are on disk.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct AofSynced {
+    pub end: u64,
+}
+
 /// Fsync actor → AOF writer: the fsync for `end` returned.
 #[derive(Message)]
 #[rtype(result = "()")]

@@ -5,6 +5,7 @@
 //! once their records are written (or fsynced, with `appendfsync always`).
 
 use crate::actors::aof_writer::AofWriter;
+use crate::actors::listener::{Listener, ResumeAccepting, StopAccepting};
 use crate::actors::messages::*;
 use crate::actors::supervisor::Supervisor;
 use actix::prelude::*;
@@ -31,6 +32,7 @@ pub struct Keyspace {
     log: Logger,
     writer: Option<Addr<AofWriter>>,
     supervisor: Option<Addr<Supervisor>>,
+    listener: Option<Addr<Listener>>,
     loader: Option<Loader>,
     /// Record bytes handed to the writer, in total.
     aof_sent: u64,
@@ -80,6 +82,7 @@ impl Keyspace {
             log,
             writer: None,
             supervisor: None,
+            listener: None,
             loader: None,
             aof_sent: 0,
             aof_queued: BytesMut::new(),
@@ -255,9 +258,8 @@ impl Keyspace {
         self.shutting_down = true;
         self.shutdown_started = Some(std::time::Instant::now());
         info!(self.log, "User requested shutdown..."; "reason" => reason, "connected_clients" => self.clients.len());
-        let closed = crate::actors::listener::stop_accepting();
-        if closed > 0 {
-            info!(self.log, "Stopped accepting new connections"; "listeners_closed" => closed);
+        if let Some(l) = &self.listener {
+            l.do_send(StopAccepting);
         }
         // Synchronously, before the final save: the supervisor's KillChild
         // may be handled too late (or never, once the system stops).
@@ -299,11 +301,8 @@ impl Keyspace {
                 Err(e) => {
                     error!(self.log, "Error trying to save the DB, can't exit."; "error" => e);
                     self.shutting_down = false;
-                    match crate::actors::listener::resume_accepting() {
-                        Ok(n) => warn!(self.log, "Shutdown called off; accepting connections again"; "listeners" => n),
-                        Err(e) => {
-                            error!(self.log, "Can't listen again after the failed shutdown"; "error" => e.to_string())
-                        }
+                    if let Some(l) = &self.listener {
+                        l.do_send(ResumeAccepting);
                     }
                     return;
                 }
@@ -395,6 +394,7 @@ impl Handler<Attach> for Keyspace {
     fn handle(&mut self, msg: Attach, ctx: &mut Context<Self>) {
         self.writer = Some(msg.writer);
         self.supervisor = Some(msg.supervisor);
+        self.listener = Some(msg.listener);
         self.start_loading(ctx);
     }
 }

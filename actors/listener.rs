@@ -1,19 +1,19 @@
-//! Accepts connections on the configured addresses and starts a connection
-//! actor for each on an I/O arbiter. With `io-threads 1` (the default) that
-//! is the keyspace's own arbiter, as Redis's main thread does all I/O: a
-//! batch and its replies then cross no thread boundary. On shutdown
-//! `stop_accepting` closes the listening sockets, so new connections are
-//! refused while the clients already connected finish their commands;
-//! `resume_accepting` binds again if the shutdown is called off.
+//! The listener actor: accepts connections on the configured addresses and
+//! starts a connection actor for each on an I/O arbiter. With `io-threads 1`
+//! (the default) that is the keyspace's own arbiter, as Redis's main thread
+//! does all I/O: a batch and its replies then cross no thread boundary. On
+//! shutdown `StopAccepting` closes the listening sockets, so new connections
+//! are refused while the clients already connected finish their commands;
+//! `ResumeAccepting` binds again if the shutdown is called off.
 
 use crate::actors::connection::Connection;
 use crate::actors::keyspace::Keyspace;
 use actix::prelude::*;
 use actix::ArbiterHandle;
 use forkv::resp::RespDecoder;
-use slog::{warn, Logger};
+use slog::{info, warn, Logger};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::AbortHandle;
 
@@ -36,67 +36,88 @@ struct Acceptor {
     next_id: Arc<AtomicU64>,
 }
 
-/// The running accept loops and how to start them again; touched only at
-/// startup and shutdown, never per command.
-struct Accepting {
+pub struct Listener {
+    acceptor: Acceptor,
     loops: Vec<AbortHandle>,
-    acceptor: Option<Acceptor>,
 }
 
-static ACCEPTING: Mutex<Accepting> = Mutex::new(Accepting { loops: Vec::new(), acceptor: None });
-
-fn accepting() -> std::sync::MutexGuard<'static, Accepting> {
-    ACCEPTING.lock().unwrap_or_else(|e| e.into_inner())
+impl Actor for Listener {
+    type Context = Context<Self>;
 }
 
-/// Binds every address first (so startup fails loudly), then accepts forever.
-pub async fn listen(
-    addrs: &[String],
-    port: u16,
-    keyspace: Addr<Keyspace>,
-    limits: Limits,
-    log: Logger,
-    io: Vec<ArbiterHandle>,
-) -> std::io::Result<()> {
-    let acceptor =
-        Acceptor { addrs: addrs.to_vec(), port, keyspace, limits, log, io, next_id: Arc::new(AtomicU64::new(1)) };
-    let mut listeners = Vec::new();
-    for addr in addrs {
-        listeners.push(TcpListener::bind((addr.as_str(), port)).await?);
+/// Close the listening sockets; answers how many accept loops were running.
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct StopAccepting;
+
+/// Bind and accept again (a shutdown that could not complete).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ResumeAccepting;
+
+impl Listener {
+    /// Binds every address first (so startup fails loudly), then starts the
+    /// actor that accepts on them.
+    pub async fn start(
+        addrs: &[String],
+        port: u16,
+        keyspace: Addr<Keyspace>,
+        limits: Limits,
+        log: Logger,
+        io: Vec<ArbiterHandle>,
+    ) -> std::io::Result<Addr<Listener>> {
+        let acceptor =
+            Acceptor { addrs: addrs.to_vec(), port, keyspace, limits, log, io, next_id: Arc::new(AtomicU64::new(1)) };
+        let mut listeners = Vec::new();
+        for addr in addrs {
+            listeners.push(TcpListener::bind((addr.as_str(), port)).await?);
+        }
+        let loops = listeners.into_iter().map(|l| acceptor.clone().spawn(l)).collect();
+        Ok(Listener { acceptor, loops }.start())
     }
-    let mut state = accepting();
-    for listener in listeners {
-        state.loops.push(acceptor.clone().spawn(listener));
+
+    fn rebind(&mut self) -> std::io::Result<()> {
+        for addr in &self.acceptor.addrs {
+            let std = std::net::TcpListener::bind((addr.as_str(), self.acceptor.port))?;
+            std.set_nonblocking(true)?;
+            let listener = TcpListener::from_std(std)?;
+            self.loops.push(self.acceptor.clone().spawn(listener));
+        }
+        Ok(())
     }
-    state.acceptor = Some(acceptor);
-    Ok(())
 }
 
-/// Stops every accept loop, closing the listening sockets. Returns how many
-/// were running (0 when already stopped).
-pub fn stop_accepting() -> usize {
-    let loops = std::mem::take(&mut accepting().loops);
-    for h in &loops {
-        h.abort();
+impl Handler<StopAccepting> for Listener {
+    type Result = usize;
+
+    fn handle(&mut self, _: StopAccepting, _: &mut Context<Self>) -> usize {
+        let loops = std::mem::take(&mut self.loops);
+        for h in &loops {
+            h.abort();
+        }
+        if !loops.is_empty() {
+            info!(self.acceptor.log, "Stopped accepting new connections"; "listeners_closed" => loops.len());
+        }
+        loops.len()
     }
-    loops.len()
 }
 
-/// Binds and accepts again after `stop_accepting` (a shutdown that could not
-/// complete). Must run inside an actix/tokio runtime.
-pub fn resume_accepting() -> std::io::Result<usize> {
-    let mut state = accepting();
-    let Some(acceptor) = state.acceptor.clone() else { return Ok(0) };
-    if !state.loops.is_empty() {
-        return Ok(0);
+impl Handler<ResumeAccepting> for Listener {
+    type Result = ();
+
+    fn handle(&mut self, _: ResumeAccepting, _: &mut Context<Self>) {
+        if !self.loops.is_empty() {
+            return;
+        }
+        match self.rebind() {
+            Ok(()) => {
+                warn!(self.acceptor.log, "Shutdown called off; accepting connections again"; "listeners" => self.loops.len())
+            }
+            Err(e) => {
+                warn!(self.acceptor.log, "Can't listen again after the failed shutdown"; "error" => e.to_string())
+            }
+        }
     }
-    for addr in &acceptor.addrs {
-        let std = std::net::TcpListener::bind((addr.as_str(), acceptor.port))?;
-        std.set_nonblocking(true)?;
-        let listener = TcpListener::from_std(std)?;
-        state.loops.push(acceptor.clone().spawn(listener));
-    }
-    Ok(state.loops.len())
 }
 
 impl Acceptor {

@@ -190,4 +190,5 @@ pub struct SignalBgSave;
 pub struct Attach {
     pub writer: Addr<crate::actors::aof_writer::AofWriter>,
     pub supervisor: Addr<crate::actors::supervisor::Supervisor>,
+    pub listener: Addr<crate::actors::listener::Listener>,
 }

@@ -6,6 +6,7 @@
 //! supervisor's waitpid(-1) loop also reaps orphans PID 1 inherits.
 
 use crate::actors::keyspace::Keyspace;
+use crate::actors::listener::{Listener, StopAccepting};
 use crate::actors::messages::{Shutdown, Sigchld, SignalBgSave};
 use crate::actors::supervisor::Supervisor;
 use actix::prelude::*;
@@ -16,16 +17,22 @@ use slog::{info, warn, Logger};
 pub struct SignalWatcher {
     keyspace: Addr<Keyspace>,
     supervisor: Addr<Supervisor>,
+    listener: Addr<Listener>,
     log: Logger,
     shutting_down: bool,
 }
 
 impl SignalWatcher {
-    pub fn start(keyspace: Addr<Keyspace>, supervisor: Addr<Supervisor>, log: Logger) -> std::io::Result<()> {
+    pub fn start(
+        keyspace: Addr<Keyspace>,
+        supervisor: Addr<Supervisor>,
+        listener: Addr<Listener>,
+        log: Logger,
+    ) -> std::io::Result<()> {
         let signals = Signals::new([SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGUSR1, SIGCHLD])?;
         SignalWatcher::create(move |ctx| {
             ctx.add_stream(signals);
-            SignalWatcher { keyspace, supervisor, log, shutting_down: false }
+            SignalWatcher { keyspace, supervisor, listener, log, shutting_down: false }
         });
         Ok(())
     }
@@ -36,7 +43,7 @@ impl Actor for SignalWatcher {
 }
 
 impl StreamHandler<i32> for SignalWatcher {
-    fn handle(&mut self, signal: i32, _: &mut Context<Self>) {
+    fn handle(&mut self, signal: i32, ctx: &mut Context<Self>) {
         match signal {
             SIGCHLD => self.supervisor.do_send(Sigchld),
             SIGUSR1 => {
@@ -56,10 +63,16 @@ impl StreamHandler<i32> for SignalWatcher {
                     "Received SIGINT scheduling shutdown..."
                 };
                 info!(self.log, "{}", reason);
-                // At once, even if the keyspace is busy with a long command.
-                let closed = crate::actors::listener::stop_accepting();
-                info!(self.log, "Stopped accepting new connections"; "listeners_closed" => closed);
-                self.keyspace.do_send(Shutdown { reason });
+                // At once, even if the keyspace is busy with a long command;
+                // the keyspace hears of the shutdown once nothing new comes in.
+                let (listener, keyspace) = (self.listener.clone(), self.keyspace.clone());
+                ctx.wait(
+                    async move {
+                        let _ = listener.send(StopAccepting).await;
+                        keyspace.do_send(Shutdown { reason });
+                    }
+                    .into_actor(self),
+                );
             }
             SIGHUP => info!(self.log, "Received SIGHUP: ignored"; "signal" => signal),
             _ => slog::debug!(self.log, "Signal ignored"; "signal" => signal),

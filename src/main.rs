@@ -14,7 +14,7 @@ use actix::prelude::*;
 use actix::ArbiterHandle;
 use actors::aof_writer::AofWriter;
 use actors::keyspace::Keyspace;
-use actors::listener::{listen, Limits};
+use actors::listener::{Limits, Listener};
 use actors::messages::Attach;
 use actors::signals::SignalWatcher;
 use actors::supervisor::Supervisor;
@@ -92,14 +92,14 @@ fn run(config: Config, log: slog::Logger) -> i32 {
         let (aof_arbiter, fsync_arbiter) = (Arbiter::new(), Arbiter::new());
         let writer = AofWriter::start(&aof_arbiter.handle(), &fsync_arbiter.handle(), keyspace.clone(), log.clone());
         let supervisor = Supervisor::new(keyspace.clone(), writer.clone(), log.clone()).start();
-        SignalWatcher::start(keyspace.clone(), supervisor.clone(), log.clone())?;
         let io: Vec<ArbiterHandle> = if config.io_threads <= 1 {
             vec![keyspace_arbiter.handle()]
         } else {
             (0..config.io_threads).map(|_| Arbiter::new().handle()).collect()
         };
-        listen(&config.bind, config.port, keyspace.clone(), limits, log.clone(), io).await?;
-        keyspace.do_send(Attach { writer, supervisor });
+        let listener = Listener::start(&config.bind, config.port, keyspace.clone(), limits, log.clone(), io).await?;
+        SignalWatcher::start(keyspace.clone(), supervisor.clone(), listener.clone(), log.clone())?;
+        keyspace.do_send(Attach { writer, supervisor, listener });
         Ok::<(), std::io::Error>(())
     });
     if let Err(e) = started {

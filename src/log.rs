@@ -6,7 +6,7 @@
 
 use slog::{Drain, Level, Logger, OwnedKVList, Record, KV};
 use std::io::Write;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 /// The most verbose slog level let through, as `Level::as_usize`.
 static LEVEL: AtomicUsize = AtomicUsize::new(3); // Level::Info
@@ -133,15 +133,26 @@ impl Drain for LineDrain {
     }
 }
 
-/// The async drain's guard: dropping it writes out pending lines.
-static GUARD: std::sync::Mutex<Option<slog_async::AsyncGuard>> = std::sync::Mutex::new(None);
+/// The async drain's guard: dropping it writes out pending lines. Handed
+/// over with an atomic swap (no lock): whoever swaps it out owns and drops it.
+static GUARD: AtomicPtr<slog_async::AsyncGuard> = AtomicPtr::new(std::ptr::null_mut());
+
+/// Takes the guard out and drops it, if it is still there.
+fn drop_guard(new: *mut slog_async::AsyncGuard) {
+    let old = GUARD.swap(new, Ordering::AcqRel);
+    if !old.is_null() {
+        // SAFETY: the pointer came from Box::into_raw in `build`, and the swap
+        // gave it to this caller alone.
+        drop(unsafe { Box::from_raw(old) });
+    }
+}
 
 /// The process's logger. Call `flush` before exiting so no line is lost.
 pub fn build(format: &str, level: &str) -> Logger {
     let drain = LineDrain { json: format == "json" }.fuse();
     let (drain, guard) = slog_async::Async::new(drain).chan_size(4096).build_with_guard();
     set_level(level);
-    *GUARD.lock().unwrap_or_else(|e| e.into_inner()) = Some(guard);
+    drop_guard(Box::into_raw(Box::new(guard)));
     let drain = RuntimeLevelFilter(drain.fuse()).fuse();
     Logger::root(drain, slog::o!())
 }
@@ -149,7 +160,7 @@ pub fn build(format: &str, level: &str) -> Logger {
 /// Writes out every line logged so far and stops the logging thread; later
 /// lines are dropped. For the moment before `exit`.
 pub fn flush() {
-    drop(GUARD.lock().unwrap_or_else(|e| e.into_inner()).take());
+    drop_guard(std::ptr::null_mut());
 }
 
 #[cfg(test)]

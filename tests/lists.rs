@@ -65,13 +65,9 @@ impl Conn {
     }
 
     fn encode(args: &[&[u8]]) -> Vec<u8> {
-        let mut out = format!("*{}\r\n", args.len()).into_bytes();
-        for a in args {
-            out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-            out.extend_from_slice(a);
-            out.extend_from_slice(b"\r\n");
-        }
-        out
+        let mut out = bytes::BytesMut::new();
+        forkv::aof::record::encode_command(&mut out, args);
+        out.to_vec()
     }
 
     fn send(&mut self, args: &[&str]) {

@@ -123,14 +123,11 @@ pub fn read_reply(r: &mut impl BufRead) -> std::io::Result<Resp> {
     })
 }
 
+/// One command as a RESP multibulk, with the encoder the AOF uses.
 pub fn encode(args: &[&[u8]]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
+    let mut out = bytes::BytesMut::new();
+    forkv::aof::record::encode_command(&mut out, args);
+    out.to_vec()
 }
 
 /// One connection speaking raw RESP.

@@ -37,6 +37,8 @@ pub struct AofWriter {
     received: u64,
     written: u64,
     synced: u64,
+    /// The highest offset an fsync was asked for.
+    requested: u64,
     fsync_in_flight: Option<Instant>,
     last_fsync: Instant,
     delayed_fsync: u64,
@@ -59,7 +61,7 @@ impl AofWriter {
         AofWriter::start_in_arbiter(arbiter, move |ctx| {
             let writer = ctx.address();
             let fsync_keyspace = keyspace.clone();
-            let fsync = Fsync::start_in_arbiter(&fsync_arbiter, move |_| Fsync { writer, keyspace: fsync_keyspace });
+            let fsync = Fsync::start_in_arbiter(&fsync_arbiter, move |_| Fsync::new(writer, fsync_keyspace));
             AofWriter {
                 keyspace,
                 fsync,
@@ -73,6 +75,7 @@ impl AofWriter {
                 received: 0,
                 written: 0,
                 synced: 0,
+                requested: 0,
                 fsync_in_flight: None,
                 last_fsync: Instant::now(),
                 delayed_fsync: 0,
@@ -145,12 +148,19 @@ impl AofWriter {
         }
     }
 
+    /// With `always` every write asks (the fsync actor folds the requests
+    /// that wait behind a running fdatasync into one); `everysec` keeps at
+    /// most one fsync in flight.
     fn request_fsync(&mut self) {
-        if self.fsync_in_flight.is_some() || self.synced >= self.written {
+        if self.synced >= self.written || self.requested >= self.written {
+            return;
+        }
+        if self.policy != FsyncPolicy::Always && self.fsync_in_flight.is_some() {
             return;
         }
         if let Some(file) = &self.file {
-            self.fsync_in_flight = Some(Instant::now());
+            self.fsync_in_flight.get_or_insert_with(Instant::now);
+            self.requested = self.written;
             self.fsync.do_send(FsyncRequest { file: file.clone(), end: self.written });
         }
     }
@@ -255,18 +265,22 @@ impl Handler<FsyncDone> for AofWriter {
     type Result = ();
 
     fn handle(&mut self, msg: FsyncDone, _: &mut Context<Self>) {
-        self.fsync_in_flight = None;
         self.last_fsync = Instant::now();
+        if msg.end >= self.requested {
+            self.fsync_in_flight = None;
+        }
         match msg.result {
             Ok(()) => self.synced = self.synced.max(msg.end),
             Err(e) => {
                 warn!(self.log, "Error syncing the AOF file"; "error" => e.clone());
                 self.error = Some(e);
+                // Ask again: what failed to sync is still unsynced.
+                self.requested = self.synced;
+                self.fsync_in_flight = None;
+                if self.policy == FsyncPolicy::Always {
+                    self.request_fsync();
+                }
             }
-        }
-        if self.policy == FsyncPolicy::Always {
-            // Group commit: one more fsync covers everything written meanwhile.
-            self.request_fsync();
         }
         self.report();
     }

@@ -2,17 +2,36 @@
 //! so fdatasync never stalls the keyspace or the AOF writer. It tells the
 //! keyspace directly which offset is now durable (replies waiting on
 //! `appendfsync always` go out one hop sooner), and the writer, which
-//! schedules the next fsync.
+//! keeps its fsync statistics.
+//!
+//! Requests that queue up while one fdatasync runs are served by a single
+//! next one (group commit): a request only notes the highest offset asked
+//! for, and the sync itself runs once the mailbox is drained.
 
 use crate::actors::aof_writer::AofWriter;
 use crate::actors::keyspace::Keyspace;
 use crate::actors::messages::{AofSynced, FsyncDone, FsyncRequest};
 use actix::prelude::*;
+use std::fs::File;
+use std::sync::Arc;
 
 pub struct Fsync {
-    pub writer: Addr<AofWriter>,
-    pub keyspace: Addr<Keyspace>,
+    writer: Addr<AofWriter>,
+    keyspace: Addr<Keyspace>,
+    /// The newest file and the highest offset asked for, not yet synced.
+    pending: Option<(Arc<File>, u64)>,
 }
+
+impl Fsync {
+    pub fn new(writer: Addr<AofWriter>, keyspace: Addr<Keyspace>) -> Fsync {
+        Fsync { writer, keyspace, pending: None }
+    }
+}
+
+/// Self-message: sync what the requests handled so far asked for.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct SyncNow;
 
 impl Actor for Fsync {
     type Context = Context<Self>;
@@ -21,11 +40,25 @@ impl Actor for Fsync {
 impl Handler<FsyncRequest> for Fsync {
     type Result = ();
 
-    fn handle(&mut self, msg: FsyncRequest, _: &mut Context<Self>) {
-        let result = nix::unistd::fdatasync(&*msg.file).map_err(|e| e.desc().to_string());
-        if result.is_ok() {
-            self.keyspace.do_send(AofSynced { end: msg.end });
+    fn handle(&mut self, msg: FsyncRequest, ctx: &mut Context<Self>) {
+        if self.pending.is_none() {
+            ctx.notify(SyncNow);
         }
-        self.writer.do_send(FsyncDone { end: msg.end, result });
+        // Offsets only grow, and a rewritten file holds everything before
+        // its swap already synced: the newest request covers the others.
+        self.pending = Some((msg.file, msg.end));
+    }
+}
+
+impl Handler<SyncNow> for Fsync {
+    type Result = ();
+
+    fn handle(&mut self, _: SyncNow, _: &mut Context<Self>) {
+        let Some((file, end)) = self.pending.take() else { return };
+        let result = nix::unistd::fdatasync(&*file).map_err(|e| e.desc().to_string());
+        if result.is_ok() {
+            self.keyspace.do_send(AofSynced { end });
+        }
+        self.writer.do_send(FsyncDone { end, result });
     }
 }

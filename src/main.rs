@@ -89,8 +89,12 @@ fn run(config: Config, log: slog::Logger) -> i32 {
         let keyspace_arbiter = Arbiter::new();
         let keyspace =
             Keyspace::start_in_arbiter(&keyspace_arbiter.handle(), move |_| Keyspace::new(engine, keyspace_log));
-        let (aof_arbiter, fsync_arbiter) = (Arbiter::new(), Arbiter::new());
-        let writer = AofWriter::start(&aof_arbiter.handle(), &fsync_arbiter.handle(), keyspace.clone(), log.clone());
+        // The writer shares the keyspace's thread as Redis's main thread does
+        // its own write(2): a reply waiting on it crosses no thread. fsync has
+        // a thread of its own (Redis's bio thread).
+        let fsync_arbiter = Arbiter::new();
+        let writer =
+            AofWriter::start(&keyspace_arbiter.handle(), &fsync_arbiter.handle(), keyspace.clone(), log.clone());
         let supervisor = Supervisor::new(keyspace.clone(), writer.clone(), log.clone()).start();
         let io: Vec<ArbiterHandle> = if config.io_threads <= 1 {
             vec![keyspace_arbiter.handle()]

@@ -75,7 +75,13 @@ impl<R: Read> Source<R> {
     }
 
     fn bytes(&mut self, n: u64) -> Result<Vec<u8>, RdbError> {
-        let mut v = Vec::with_capacity((n as usize).min(PREALLOC_CAP));
+        if n <= PREALLOC_CAP as u64 {
+            // The common case: one exact allocation, one copy.
+            let mut v = vec![0; n as usize];
+            self.fill(&mut v, true)?;
+            return Ok(v);
+        }
+        let mut v = Vec::with_capacity(PREALLOC_CAP);
         let got = (&mut self.inner).take(n).read_to_end(&mut v).map_err(|e| self.io_err(e))?;
         self.digest.update(&v);
         self.offset += got as u64;
@@ -157,6 +163,8 @@ pub struct RdbReader<R: Read> {
     checksum: Option<u64>,
     empty_keys_skipped: u64,
     functions_skipped: u64,
+    /// The last RESIZEDB seen and not yet taken: (db, number of keys).
+    resize_hint: Option<(usize, u64)>,
     done: bool,
 }
 
@@ -185,6 +193,7 @@ impl<R: Read> RdbReader<R> {
             checksum: None,
             empty_keys_skipped: 0,
             functions_skipped: 0,
+            resize_hint: None,
             done: false,
         })
     }
@@ -224,6 +233,12 @@ impl<R: Read> RdbReader<R> {
         self.functions_skipped
     }
 
+    /// The key count a RESIZEDB announced for a db, once: lets the loader
+    /// size the table up front instead of rehashing as it fills.
+    pub fn take_resize_hint(&mut self) -> Option<(usize, u64)> {
+        self.resize_hint.take()
+    }
+
     /// The next key, or `None` after the EOF opcode (checksum verified).
     pub fn next_entry(&mut self) -> Result<Option<RdbEntry>, RdbError> {
         let mut expire_ms = None;
@@ -244,8 +259,9 @@ impl<R: Read> RdbReader<R> {
                     self.db = usize::try_from(db).map_err(|_| RdbError::new(at, format!("invalid db number {db}")))?;
                 }
                 opcode::RESIZEDB => {
+                    let keys = self.src.len()?;
                     self.src.len()?;
-                    self.src.len()?;
+                    self.resize_hint = Some((self.db, keys));
                 }
                 opcode::AUX => {
                     let k = self.src.string()?;

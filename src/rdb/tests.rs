@@ -83,6 +83,19 @@ fn round_trip_every_type() {
 }
 
 #[test]
+fn resizedb_counts_are_handed_to_the_loader_once() {
+    let file = write_file(&sample(), true);
+    let mut r = RdbReader::new(&file[..]).unwrap();
+    let mut hints = Vec::new();
+    while let Some(e) = r.next_entry().unwrap() {
+        if let Some(hint) = r.take_resize_hint() {
+            hints.push((hint, e.db));
+        }
+    }
+    assert_eq!(hints, [((0, 12), 0), ((1, 1), 1), ((15, 1), 15)]);
+}
+
+#[test]
 fn compression_shrinks_and_ints_are_compact() {
     let entries = sample();
     assert!(write_file(&entries, true).len() + 1000 < write_file(&entries, false).len());

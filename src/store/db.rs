@@ -84,6 +84,11 @@ impl Db {
         }
     }
 
+    /// Sizes an empty db for `keys` keys.
+    pub fn reserve(&mut self, keys: usize) {
+        self.dict.reserve(keys);
+    }
+
     /// Adds a key that is known to be absent.
     pub fn insert(&mut self, key: &[u8], value: Value, can_resize: bool) -> Slot {
         self.dict.insert_new(key, value, can_resize)

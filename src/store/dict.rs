@@ -186,6 +186,14 @@ impl Dict {
         None
     }
 
+    /// Sizes an empty dict for `n` keys at once (no rehash while it fills).
+    pub fn reserve(&mut self, n: usize) {
+        let size = n.max(INITIAL_SIZE).next_power_of_two();
+        if self.len == 0 && !self.is_rehashing() && self.tables[0].len() < size {
+            self.tables[0] = vec![None; size];
+        }
+    }
+
     fn grow_if_needed(&mut self, can_resize: bool) {
         let size = self.tables[0].len();
         if size == 0 {
@@ -359,6 +367,21 @@ mod tests {
         assert_eq!(d.len(), 10_000);
         assert_eq!(d.iter().count(), 10_000);
         assert!(d.bucket_count() >= 10_000);
+    }
+
+    #[test]
+    fn reserved_dict_fills_without_rehashing() {
+        let mut d = Dict::new();
+        d.reserve(3000);
+        assert_eq!(d.bucket_count(), 4096);
+        for i in 0..3000u32 {
+            d.insert_new(format!("k{i}").as_bytes(), v(i), true);
+            assert!(!d.is_rehashing());
+        }
+        assert_eq!(d.bucket_count(), 4096);
+        // A dict that holds keys is not resized by a hint.
+        d.reserve(100_000);
+        assert_eq!(d.bucket_count(), 4096);
     }
 
     #[test]

@@ -37,10 +37,25 @@ pub fn save(dbs: &[Db], target: &Path, compression: bool, now_ms: i64) -> std::i
 }
 
 fn write_file(dbs: &[Db], path: &Path, compression: bool, now_ms: i64) -> std::io::Result<Saved> {
-    let file = File::create(path)?;
-    let mut rdb = RdbWriter::new(BufWriter::with_capacity(64 * 1024, file));
+    let mut out = BufWriter::with_capacity(64 * 1024, File::create(path)?);
+    let saved = write_rdb(&mut out, dbs, compression, now_ms, false)?;
+    out.get_ref().sync_all()?;
+    Ok(saved)
+}
+
+/// Writes every live key of `dbs` to `out` in RDB format, up to the EOF
+/// opcode and checksum, and flushes it: a dump file or, with `aof_base`, the
+/// RDB preamble of a rewritten AOF.
+pub fn write_rdb<W: Write>(
+    out: W,
+    dbs: &[Db],
+    compression: bool,
+    now_ms: i64,
+    aof_base: bool,
+) -> std::io::Result<Saved> {
+    let mut rdb = RdbWriter::new(out);
     rdb.set_compression(compression);
-    rdb.write_header(now_ms / 1000, crate::memory::used_memory())?;
+    rdb.write_header(now_ms / 1000, crate::memory::used_memory(), aof_base)?;
     let mut keys = 0;
     for (index, db) in dbs.iter().enumerate() {
         if db.is_empty() {
@@ -56,9 +71,7 @@ fn write_file(dbs: &[Db], path: &Path, compression: bool, now_ms: i64) -> std::i
             keys += 1;
         }
     }
-    let (out, bytes) = rdb.finish()?;
-    let file = out.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()?;
+    let (_, bytes) = rdb.finish()?;
     Ok(Saved { bytes, keys })
 }
 

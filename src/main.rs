@@ -135,8 +135,8 @@ fn check_aof(args: &[String]) -> i32 {
     };
     let report = match check_file(std::path::Path::new(path), fix) {
         Ok(report) => report,
-        Err(CheckError::Preamble(e)) => {
-            println!("RDB preamble of AOF {path} is not valid: {e}");
+        Err(e @ CheckError::Preamble(_)) => {
+            println!("AOF {path} is not valid: {e}");
             println!("Only the commands after the preamble can be truncated: the file was left as it is; restore it from a backup");
             return 1;
         }

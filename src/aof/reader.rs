@@ -193,7 +193,7 @@ impl std::fmt::Display for CheckError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CheckError::Io(e) => write!(f, "{e}"),
-            CheckError::Preamble(e) => write!(f, "the RDB preamble is not valid: {e}"),
+            CheckError::Preamble(e) => write!(f, "its RDB preamble is damaged: {e}"),
         }
     }
 }

@@ -173,6 +173,11 @@ fn forkv_aof_with_an_rdb_preamble_loads_into_redis_server() {
     assert!(server.stop().success());
     assert!(std::fs::read(server.path("appendonly.aof")).unwrap().starts_with(b"REDIS"));
 
+    // redis-check-aof takes it as an old-style AOF with a preamble.
+    let check = Command::new("redis-check-aof").arg(server.path("appendonly.aof")).output().unwrap();
+    let out = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success() && out.contains("RDB preamble is OK") && out.contains("is valid"), "{out}");
+
     let log = assert_redis_loads(&server.path("appendonly.aof"), &want, 3);
     assert!(log.contains("Reading RDB preamble from AOF file"), "redis log:\n{log}");
 }

@@ -224,7 +224,10 @@ impl Loader {
         match next {
             Ok(Some(entry)) => {
                 let limits = Limits::from_config(&engine.config);
-                crate::snapshot::load_entry(&mut engine.dbs, entry, &limits, engine.now);
+                // As Redis: the commands after a preamble may still act on
+                // keys that have expired since, so only a snapshot drops them.
+                let skip_expired_at = (!preamble).then_some(engine.now);
+                crate::snapshot::load_entry(&mut engine.dbs, entry, &limits, skip_expired_at);
                 None
             }
             Ok(None) if preamble => match self.start_tail(log) {

@@ -162,3 +162,33 @@ fn with_the_preamble_off_the_rewrite_writes_commands_and_config_set_turns_it_on(
     let mut con = server.client();
     assert_same(&before, &dump(&mut con, 3), "after switching to a preamble and restarting");
 }
+
+#[test]
+fn keys_that_expire_after_the_rewrite_are_kept_for_the_commands_after_the_preamble() {
+    // As Redis: a preamble's keys load even if expired by now, since the
+    // commands after it may act on them; they expire once loaded otherwise.
+    let mut server = Server::start_with(&["--appendonly", "yes", "--appendfsync", "always", "--save", ""]);
+    let mut con = server.client();
+    let set_at = std::time::Instant::now();
+    for key in ["persisted", "src", "gone"] {
+        redis::cmd("SET").arg(key).arg(format!("{key}-value")).arg("PX").arg(3000).query::<()>(&mut con).unwrap();
+    }
+    let _: String = redis::cmd("BGREWRITEAOF").query(&mut con).unwrap();
+    wait_rewrite_done(&mut con);
+    assert!(aof(&server).starts_with(b"REDIS"));
+    assert_eq!(redis::cmd("PERSIST").arg("persisted").query::<i64>(&mut con).unwrap(), 1);
+    redis::cmd("RENAME").arg("src").arg("dst").query::<()>(&mut con).unwrap();
+    assert_eq!(redis::cmd("PERSIST").arg("dst").query::<i64>(&mut con).unwrap(), 1);
+    assert!(set_at.elapsed() < std::time::Duration::from_millis(2500), "too slow to test before the expiry");
+    drop(con);
+    server.kill();
+    std::thread::sleep(std::time::Duration::from_millis(3200).saturating_sub(set_at.elapsed()));
+    server.spawn();
+    let mut con = server.client();
+    let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut con).unwrap();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    for (key, value) in [("persisted", "persisted-value"), ("dst", "src-value")] {
+        assert_eq!(redis::cmd("GET").arg(key).query::<Option<String>>(&mut con).unwrap().as_deref(), Some(value));
+        assert_eq!(redis::cmd("PTTL").arg(key).query::<i64>(&mut con).unwrap(), -1, "{key}");
+    }
+}

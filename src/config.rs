@@ -31,6 +31,8 @@ pub struct Config {
     pub appendfilename: String,
     pub appendfsync: FsyncPolicy,
     pub aof_load_truncated: bool,
+    /// The AOF rewrite writes the dataset as an RDB preamble, not commands.
+    pub aof_use_rdb_preamble: bool,
     pub auto_aof_rewrite_percentage: u64,
     pub auto_aof_rewrite_min_size: u64,
     pub save: Vec<(u64, u64)>,
@@ -74,6 +76,7 @@ impl Default for Config {
             appendfilename: "appendonly.aof".into(),
             appendfsync: FsyncPolicy::EverySec,
             aof_load_truncated: true,
+            aof_use_rdb_preamble: true,
             auto_aof_rewrite_percentage: 100,
             auto_aof_rewrite_min_size: 64 * 1024 * 1024,
             save: vec![(3600, 1), (300, 100), (60, 10000)],
@@ -116,6 +119,7 @@ const DIRECTIVES: &[(&str, bool)] = &[
     ("appendfilename", false),
     ("appendfsync", true),
     ("aof-load-truncated", true),
+    ("aof-use-rdb-preamble", true),
     ("auto-aof-rewrite-percentage", true),
     ("auto-aof-rewrite-min-size", true),
     ("save", true),
@@ -243,6 +247,7 @@ impl Config {
                 }
             }
             "aof-load-truncated" => self.aof_load_truncated = parse_bool(one()?)?,
+            "aof-use-rdb-preamble" => self.aof_use_rdb_preamble = parse_bool(one()?)?,
             "auto-aof-rewrite-percentage" => self.auto_aof_rewrite_percentage = parse_num(one()?)?,
             "auto-aof-rewrite-min-size" => self.auto_aof_rewrite_min_size = parse_memory(one()?)?,
             "save" => {
@@ -329,6 +334,7 @@ impl Config {
             "appendfilename" => self.appendfilename.clone(),
             "appendfsync" => self.appendfsync.name().into(),
             "aof-load-truncated" => yes_no(self.aof_load_truncated),
+            "aof-use-rdb-preamble" => yes_no(self.aof_use_rdb_preamble),
             "auto-aof-rewrite-percentage" => self.auto_aof_rewrite_percentage.to_string(),
             "auto-aof-rewrite-min-size" => self.auto_aof_rewrite_min_size.to_string(),
             "save" => self.save.iter().map(|(s, c)| format!("{s} {c}")).collect::<Vec<_>>().join(" "),
@@ -632,6 +638,30 @@ mod tests {
         assert!(warnings[0].contains("FORKV_SERVICE_HOST"));
         let err = Config::from_sources(&[], [("FORKV_PORT".to_string(), "tcp://x".to_string())]).unwrap_err();
         assert!(err.contains("FORKV_PORT"), "{err}");
+    }
+
+    #[test]
+    fn aof_use_rdb_preamble_from_every_source() {
+        assert!(Config::default().aof_use_rdb_preamble, "yes by default, as in Redis");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("forkv.conf");
+        std::fs::write(&file, "aof-use-rdb-preamble no\n").unwrap();
+        let args = vec![file.display().to_string()];
+        assert!(!Config::from_args(&args).unwrap().aof_use_rdb_preamble, "config file");
+        let env = || [("FORKV_AOF_USE_RDB_PREAMBLE".to_string(), "yes".to_string())];
+        assert!(Config::from_sources(&args, env()).unwrap().0.aof_use_rdb_preamble, "env over the file");
+        let with_flag = [args[0].clone(), "--aof-use-rdb-preamble".into(), "no".into()];
+        assert!(!Config::from_sources(&with_flag, env()).unwrap().0.aof_use_rdb_preamble, "flag over env");
+
+        let mut c = Config::default();
+        c.set_runtime("aof-use-rdb-preamble", "no").unwrap();
+        assert_eq!(c.get_matching(&[b"aof-use-*"]), [("aof-use-rdb-preamble".to_string(), "no".to_string())]);
+        let err = c.set_runtime("aof-use-rdb-preamble", "maybe").unwrap_err();
+        assert!(err.contains("'yes' or 'no'"), "{err}");
+        c.config_file = Some(file.clone());
+        std::fs::write(&file, "# kept\n").unwrap();
+        c.rewrite_file().unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "# kept\naof-use-rdb-preamble no\n");
     }
 
     #[test]

@@ -1,14 +1,15 @@
 //! Loading the dataset at startup, a slice at a time so the keyspace can
-//! answer -LOADING in between: replaying the AOF (cutting off a truncated
-//! last command, stopping with the byte offset on corruption) or reading the
-//! snapshot.
+//! answer -LOADING in between: replaying the AOF (its RDB preamble first,
+//! if it has one; cutting off a truncated last command, stopping with the
+//! byte offset on corruption) or reading the snapshot.
 
-use crate::aof::reader::{AofError, AofReader};
+use crate::aof::reader::{starts_with_preamble, AofError, AofReader};
 use crate::engine::Engine;
-use crate::rdb::RdbReader;
+use crate::rdb::{RdbError, RdbReader};
 use crate::types::Limits;
 use slog::{info, warn, Logger};
 use std::fs::File;
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -20,7 +21,9 @@ pub enum LoadOutcome {
 
 enum Source {
     Aof(AofReader<File>),
-    Rdb(RdbReader<std::io::BufReader<File>>),
+    Rdb(RdbReader<BufReader<File>>),
+    /// The RDB preamble of an AOF; its commands follow, read as `Aof`.
+    Preamble(RdbReader<BufReader<File>>),
 }
 
 pub struct Loader {
@@ -36,6 +39,23 @@ pub struct Loader {
     /// Reused buffers for the arguments of the AOF command being replayed.
     arg_bytes: Vec<u8>,
     arg_spans: Vec<(usize, usize)>,
+}
+
+/// An RDB reader over `file`, buffered: entries are small reads.
+fn rdb_reader(file: File) -> Result<RdbReader<BufReader<File>>, RdbError> {
+    RdbReader::new(BufReader::with_capacity(1 << 20, file))
+}
+
+/// A damaged preamble is fatal, as in Redis: `aof-load-truncated` only
+/// applies to the commands after it.
+fn preamble_failed(path: &Path, e: &RdbError) -> String {
+    format!(
+        "Error reading the RDB preamble of the append only file {} at byte {}: {}. AOF loading aborted; `forkv check-aof {}` reports the details",
+        path.display(),
+        e.offset,
+        e.msg,
+        path.display()
+    )
 }
 
 fn open(path: &Path) -> Result<Option<(File, u64)>, String> {
@@ -67,31 +87,31 @@ impl Loader {
 
     /// The AOF at `path`, or None when there is none yet.
     pub fn aof(path: &Path) -> Result<Option<Loader>, String> {
-        let Some((file, size)) = open(path)? else { return Ok(None) };
-        let mut head = [0u8; 5];
-        if std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head)).is_ok()
-            && &head == b"REDIS"
-        {
-            return Err(format!("{} starts with an RDB preamble, which forkv does not load", path.display()));
-        }
-        Ok(Some(Loader::new(Source::Aof(AofReader::new(file)), path, size)))
+        let Some((mut file, size)) = open(path)? else { return Ok(None) };
+        let preamble = starts_with_preamble(&mut file).map_err(|e| format!("Error reading {}: {e}", path.display()))?;
+        let source = if preamble {
+            Source::Preamble(rdb_reader(file).map_err(|e| preamble_failed(path, &e))?)
+        } else {
+            Source::Aof(AofReader::new(file))
+        };
+        Ok(Some(Loader::new(source, path, size)))
     }
 
     /// The snapshot at `path`, or None when there is none.
     pub fn rdb(path: &Path) -> Result<Option<Loader>, String> {
         let Some((file, size)) = open(path)? else { return Ok(None) };
-        let reader = RdbReader::new(std::io::BufReader::with_capacity(1 << 20, file))
-            .map_err(|e| format!("Can't load the snapshot {}: {e}", path.display()))?;
+        let reader = rdb_reader(file).map_err(|e| format!("Can't load the snapshot {}: {e}", path.display()))?;
         Ok(Some(Loader::new(Source::Rdb(reader), path, size)))
     }
 
     pub fn describe(&self) -> String {
-        format!("{} ({} bytes)", self.path.display(), self.size)
+        let preamble = if matches!(self.source, Source::Preamble(_)) { ", starts with an RDB preamble" } else { "" };
+        format!("{} ({} bytes{preamble})", self.path.display(), self.size)
     }
 
     pub fn summary(&self) -> String {
         let what = match self.source {
-            Source::Aof(_) => "DB loaded from append only file",
+            Source::Aof(_) | Source::Preamble(_) => "DB loaded from append only file",
             Source::Rdb(_) => "DB loaded from disk",
         };
         format!("{what}: {:.3} seconds, {} items", self.started.elapsed().as_secs_f64(), self.items)
@@ -109,7 +129,7 @@ impl Loader {
             }
             let step = match &mut self.source {
                 Source::Aof(_) => self.aof_step(engine, log),
-                Source::Rdb(_) => self.rdb_step(engine),
+                Source::Rdb(_) | Source::Preamble(_) => self.rdb_step(engine, log),
             };
             match step {
                 None => self.items += 1,
@@ -131,7 +151,7 @@ impl Loader {
     fn offset(&self) -> u64 {
         match &self.source {
             Source::Aof(r) => r.offset(),
-            Source::Rdb(r) => r.offset(),
+            Source::Rdb(r) | Source::Preamble(r) => r.offset(),
         }
     }
 
@@ -190,8 +210,8 @@ impl Loader {
         }
     }
 
-    fn rdb_step(&mut self, engine: &mut Engine) -> Option<LoadOutcome> {
-        let Source::Rdb(reader) = &mut self.source else { unreachable!("rdb source") };
+    fn rdb_step(&mut self, engine: &mut Engine, log: &Logger) -> Option<LoadOutcome> {
+        let (Source::Rdb(reader) | Source::Preamble(reader)) = &mut self.source else { unreachable!("rdb source") };
         let next = reader.next_entry();
         if let Some((db, keys)) = reader.take_resize_hint() {
             // A key takes at least 3 bytes of the file: a corrupt count can
@@ -200,18 +220,43 @@ impl Loader {
                 db.reserve(keys.min(self.size / 3) as usize);
             }
         }
+        let preamble = matches!(self.source, Source::Preamble(_));
         match next {
             Ok(Some(entry)) => {
                 let limits = Limits::from_config(&engine.config);
-                crate::snapshot::load_entry(&mut engine.dbs, entry, &limits, engine.now);
+                // As Redis: the commands after a preamble may still act on
+                // keys that have expired since, so only a snapshot drops them.
+                let skip_expired_at = (!preamble).then_some(engine.now);
+                crate::snapshot::load_entry(&mut engine.dbs, entry, &limits, skip_expired_at);
                 None
             }
+            Ok(None) if preamble => match self.start_tail(log) {
+                Ok(()) => self.aof_step(engine, log),
+                Err(e) => Some(LoadOutcome::Failed(e)),
+            },
             Ok(None) => Some(LoadOutcome::Done),
+            Err(e) if preamble => Some(LoadOutcome::Failed(preamble_failed(&self.path, &e))),
             Err(e) => Some(LoadOutcome::Failed(format!(
                 "Short read or corrupt snapshot {}: {e}. Unrecoverable error, aborting now; `forkv check-rdb {}` reports the details",
                 self.path.display(),
                 self.path.display()
             ))),
         }
+    }
+
+    /// The preamble is loaded: the commands after it are replayed from the
+    /// same open file, at the byte where the preamble ended.
+    fn start_tail(&mut self, log: &Logger) -> Result<(), String> {
+        let Source::Preamble(reader) = &self.source else { unreachable!("preamble source") };
+        let offset = reader.offset();
+        let tail = reader
+            .get_ref()
+            .get_ref()
+            .try_clone()
+            .and_then(|file| AofReader::from_offset(file, offset))
+            .map_err(|e| format!("Error reading {}: {e}", self.path.display()))?;
+        info!(log, "RDB preamble loaded, reading the remaining AOF tail"; "file" => self.path.display().to_string(), "keys" => self.items, "offset" => offset);
+        self.source = Source::Aof(tail);
+        Ok(())
     }
 }

@@ -120,9 +120,11 @@ fn run(config: Config, log: slog::Logger) -> i32 {
     }
 }
 
-/// `forkv check-aof [--fix] FILE`: reports damage and, with --fix, truncates
-/// to the last valid command.
+/// `forkv check-aof [--fix] FILE`: checks the RDB preamble, if any (as
+/// check-rdb does), then the commands; reports damage and, with --fix,
+/// truncates the commands to the last valid one.
 fn check_aof(args: &[String]) -> i32 {
+    use forkv::aof::reader::{check_file, AofError, CheckError};
     let (fix, path) = match args {
         [flag, path] if flag == "--fix" => (true, path),
         [path] => (false, path),
@@ -131,26 +133,40 @@ fn check_aof(args: &[String]) -> i32 {
             return 1;
         }
     };
-    match forkv::aof::reader::check_file(std::path::Path::new(path), fix) {
-        Ok(report) => match report.error {
-            None => {
-                println!("AOF {path} is valid: {} commands, {} bytes", report.commands, report.size);
-                0
-            }
-            Some(e) => {
-                println!("AOF {path} is not valid: {e} ({} valid commands)", report.commands);
-                if fix {
-                    println!("Successfully truncated AOF {path}");
+    let report = match check_file(std::path::Path::new(path), fix) {
+        Ok(report) => report,
+        Err(e @ CheckError::Preamble(_)) => {
+            println!("AOF {path} is not valid: {e}");
+            println!("Only the commands after the preamble can be truncated: the file was left as it is; restore it from a backup");
+            return 1;
+        }
+        Err(CheckError::Io(e)) => {
+            eprintln!("Cannot read {path}: {e}");
+            return 1;
+        }
+    };
+    if let Some(rdb) = &report.preamble {
+        print!("{rdb}");
+        println!("RDB preamble is OK ({} bytes), proceeding with the commands after it", rdb.bytes);
+    }
+    match report.error {
+        None => {
+            println!("AOF {path} is valid: {} commands, {} bytes", report.commands, report.size);
+            0
+        }
+        Some(e) => {
+            println!("AOF {path} is not valid: {e} ({} valid commands)", report.commands);
+            match (fix, e) {
+                (true, AofError::Truncated { valid_up_to } | AofError::Corrupt { valid_up_to, .. }) => {
+                    println!("Successfully truncated AOF {path} to {valid_up_to} bytes");
                     0
-                } else {
+                }
+                (false, AofError::Truncated { .. } | AofError::Corrupt { .. }) => {
                     println!("Run `forkv check-aof --fix {path}` to truncate it to the last valid command");
                     1
                 }
+                (_, AofError::Io(_)) => 1,
             }
-        },
-        Err(e) => {
-            eprintln!("Cannot read {path}: {e}");
-            1
         }
     }
 }

@@ -37,10 +37,25 @@ pub fn save(dbs: &[Db], target: &Path, compression: bool, now_ms: i64) -> std::i
 }
 
 fn write_file(dbs: &[Db], path: &Path, compression: bool, now_ms: i64) -> std::io::Result<Saved> {
-    let file = File::create(path)?;
-    let mut rdb = RdbWriter::new(BufWriter::with_capacity(64 * 1024, file));
+    let mut out = BufWriter::with_capacity(64 * 1024, File::create(path)?);
+    let saved = write_rdb(&mut out, dbs, compression, now_ms, false)?;
+    out.get_ref().sync_all()?;
+    Ok(saved)
+}
+
+/// Writes every live key of `dbs` to `out` in RDB format, up to the EOF
+/// opcode and checksum, and flushes it: a dump file or, with `aof_base`, the
+/// RDB preamble of a rewritten AOF.
+pub fn write_rdb<W: Write>(
+    out: W,
+    dbs: &[Db],
+    compression: bool,
+    now_ms: i64,
+    aof_base: bool,
+) -> std::io::Result<Saved> {
+    let mut rdb = RdbWriter::new(out);
     rdb.set_compression(compression);
-    rdb.write_header(now_ms / 1000, crate::memory::used_memory())?;
+    rdb.write_header(now_ms / 1000, crate::memory::used_memory(), aof_base)?;
     let mut keys = 0;
     for (index, db) in dbs.iter().enumerate() {
         if db.is_empty() {
@@ -56,9 +71,7 @@ fn write_file(dbs: &[Db], path: &Path, compression: bool, now_ms: i64) -> std::i
             keys += 1;
         }
     }
-    let (out, bytes) = rdb.finish()?;
-    let file = out.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()?;
+    let (_, bytes) = rdb.finish()?;
     Ok(Saved { bytes, keys })
 }
 
@@ -101,10 +114,12 @@ pub fn value_from_rdb(value: RdbValue, limits: &Limits) -> Value {
     }
 }
 
-/// Adds a loaded entry to `dbs`; expired entries and dbs out of range are
-/// skipped. Returns whether the key was added.
-pub fn load_entry(dbs: &mut [Db], entry: RdbEntry, limits: &Limits, now_ms: i64) -> bool {
-    if entry.expire_ms.is_some_and(|at| at <= now_ms) || entry.db >= dbs.len() {
+/// Adds a loaded entry to `dbs`; entries expired at `skip_expired_at` (None
+/// keeps them all) and dbs out of range are skipped. Returns whether the key
+/// was added.
+pub fn load_entry(dbs: &mut [Db], entry: RdbEntry, limits: &Limits, skip_expired_at: Option<i64>) -> bool {
+    let expired = entry.expire_ms.zip(skip_expired_at).is_some_and(|(at, now)| at <= now);
+    if expired || entry.db >= dbs.len() {
         return false;
     }
     let db = &mut dbs[entry.db];
@@ -141,7 +156,7 @@ mod tests {
         let mut loaded: Vec<Db> = (0..3).map(|_| Db::default()).collect();
         let mut reader = RdbReader::new(File::open(&path).unwrap()).unwrap();
         while let Some(entry) = reader.next_entry().unwrap() {
-            load_entry(&mut loaded, entry, &limits, 1000);
+            load_entry(&mut loaded, entry, &limits, Some(1000));
         }
         assert_eq!(loaded[0].len(), 2);
         assert_eq!(loaded[1].len(), 0);
@@ -149,6 +164,18 @@ mod tests {
         let n = loaded[0].find(b"n").unwrap();
         assert_eq!(loaded[0].expire_at(n), Some(9_000_000_000_000));
         assert_eq!(loaded[2].value(loaded[2].find(b"z").unwrap()).type_name(), "zset");
+    }
+
+    #[test]
+    fn expired_entries_are_kept_only_without_a_cutoff() {
+        let limits = Limits::default();
+        let entry =
+            || RdbEntry { db: 0, key: b"k".to_vec(), value: RdbValue::String(b"v".to_vec()), expire_ms: Some(5) };
+        let mut dbs = vec![Db::default()];
+        assert!(!load_entry(&mut dbs, entry(), &limits, Some(1000)));
+        assert!(dbs[0].is_empty());
+        assert!(load_entry(&mut dbs, entry(), &limits, None));
+        assert_eq!(dbs[0].expire_at(dbs[0].find(b"k").unwrap()), Some(5));
     }
 
     #[test]

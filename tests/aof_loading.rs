@@ -1,6 +1,7 @@
 //! While a big AOF loads, clients are answered with -LOADING (INFO still
 //! works and says loading:1) and the log shows progress; afterwards every
-//! key is there.
+//! key is there. With an RDB preamble, loading steps through the preamble
+//! and then its commands the same way, progress counted in file bytes.
 
 mod aof_support;
 mod common;
@@ -89,6 +90,79 @@ fn clients_get_loading_while_a_big_aof_loads_and_the_log_shows_progress() {
     let log = std::fs::read_to_string(dir.path().join("forkv.log")).unwrap();
     assert!(log.contains("bytes_read") && log.contains("total_bytes"), "no load progress in the log:\n{log}");
     assert!(log.contains("DB loaded from append only file"), "log:\n{log}");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    let status = wait_exit(&mut child, Duration::from_secs(30)).expect("exit after SIGTERM");
+    assert!(status.success(), "{status}");
+}
+
+const PREAMBLE_KEYS: u64 = 1_000_000;
+const TAIL_SETS: u64 = 300_000;
+
+/// A preamble of PREAMBLE_KEYS strings, then TAIL_SETS commands that
+/// overwrite the first keys and add as many more; the tail is the smaller
+/// part. Returns the preamble's length.
+fn write_big_preamble_aof(path: &std::path::Path) -> u64 {
+    let mut w = forkv::rdb::RdbWriter::new(BufWriter::with_capacity(1 << 20, std::fs::File::create(path).unwrap()));
+    w.write_header(1_700_000_000, 0, true).unwrap();
+    w.select_db(0, PREAMBLE_KEYS, 0).unwrap();
+    for i in 0..PREAMBLE_KEYS {
+        w.write_string(format!("key:{i}").as_bytes(), None, b"rdb").unwrap();
+    }
+    let (mut out, preamble) = w.finish().unwrap();
+    out.write_all(b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n").unwrap();
+    for i in 0..TAIL_SETS {
+        let key = format!("key:{}", if i % 2 == 0 { i } else { PREAMBLE_KEYS + i });
+        write!(out, "*3\r\n$3\r\nSET\r\n${}\r\n{key}\r\n$3\r\naof\r\n", key.len()).unwrap();
+    }
+    out.flush().unwrap();
+    preamble
+}
+
+fn info_number(info: &str, field: &str) -> u64 {
+    let line = info.lines().find_map(|l| l.strip_prefix(field)).unwrap_or_else(|| panic!("no {field} in {info}"));
+    line.trim_start_matches(':').trim().parse().unwrap()
+}
+
+#[test]
+fn a_big_preamble_aof_loads_in_slices_with_progress_in_file_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("appendonly.aof");
+    let preamble = write_big_preamble_aof(&path);
+    let total = std::fs::metadata(&path).unwrap().len();
+    assert!(total - preamble < preamble, "the tail must be smaller than the preamble");
+    let port = free_port();
+    let mut child = spawn_raw(dir.path(), port, &["--appendonly", "yes", "--save", ""]);
+    let start = Instant::now();
+    let mut progress = vec![];
+    loop {
+        assert!(start.elapsed() < Duration::from_secs(180), "the AOF did not load in 180 s");
+        assert!(child.try_wait().unwrap().is_none(), "forkv exited while loading");
+        let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
+        };
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        if !ask(&mut s, b"*1\r\n$4\r\nPING\r\n").starts_with("-LOADING") {
+            break;
+        }
+        let info = ask(&mut s, b"*2\r\n$4\r\nINFO\r\n$11\r\npersistence\r\n");
+        if info.contains("loading:1") {
+            assert_eq!(info_number(&info, "loading_total_bytes"), total);
+            progress.push(info_number(&info, "loading_loaded_bytes"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(progress.windows(2).all(|w| w[0] <= w[1]) && progress.iter().all(|&p| p <= total), "{progress:?}");
+    // Counted from the file's start: past the preamble while the (shorter) tail loads.
+    assert!(progress.iter().any(|&p| p < preamble), "never sampled inside the preamble: {progress:?}");
+    assert!(progress.iter().any(|&p| p > preamble), "never sampled inside the tail: {progress:?}");
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    assert_eq!(ask(&mut s, b"*1\r\n$6\r\nDBSIZE\r\n"), format!(":{}\r\n", PREAMBLE_KEYS + TAIL_SETS / 2));
+    assert_eq!(ask(&mut s, b"*2\r\n$3\r\nGET\r\n$5\r\nkey:0\r\n"), "$3\r\naof\r\n");
+    assert_eq!(ask(&mut s, b"*2\r\n$3\r\nGET\r\n$5\r\nkey:1\r\n"), "$3\r\nrdb\r\n");
+    let log = std::fs::read_to_string(dir.path().join("forkv.log")).unwrap();
+    assert!(log.contains("reading the remaining AOF tail") && log.contains("DB loaded from append only file"), "{log}");
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
     let status = wait_exit(&mut child, Duration::from_secs(30)).expect("exit after SIGTERM");
     assert!(status.success(), "{status}");

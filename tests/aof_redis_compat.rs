@@ -1,28 +1,95 @@
-//! An AOF written by forkv loads into Debian's redis-server (7.0) with the
-//! same keys, values and expiries. Skips with a note when redis-server is
-//! not installed.
+//! AOFs cross between forkv and Debian's redis-server (7.0) with the same
+//! keys, values and expiries: forkv's command AOF and its AOF with an RDB
+//! preamble load into Redis (which takes an old-style `appendonly.aof` in
+//! `dir` as the base to upgrade), and Redis's base RDB followed by its
+//! commands (Redis 6's single-file format) loads into forkv. Skips with a
+//! note when redis-server is not installed.
 
 mod aof_support;
 mod common;
 
-use aof_support::{assert_same, dump, wait_until};
+use aof_support::{assert_same, dump, wait_rewrite_done, wait_until, write_every_type};
 use common::{free_port, Server};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-struct Redis(std::process::Child);
+/// A redis-server child with AOF on, killed on drop.
+struct Redis {
+    child: std::process::Child,
+    log: std::path::PathBuf,
+}
+
+impl Redis {
+    /// Whether redis-server is installed; a note when it is not.
+    fn available() -> bool {
+        let ok = Command::new("redis-server").arg("--version").output().is_ok();
+        if !ok {
+            eprintln!("SKIPPED: redis-server is not installed (tests/run.sh installs it)");
+        }
+        ok
+    }
+
+    /// Starts in `dir` and waits until it has loaded its AOF and answers.
+    fn start(dir: &Path) -> (Redis, redis::Connection) {
+        let port = free_port();
+        let log = dir.join("redis.log");
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+            .args(["--appendonly", "yes", "--appendfilename", "appendonly.aof"])
+            .arg("--dir")
+            .arg(dir)
+            .arg("--logfile")
+            .arg(&log)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start redis-server");
+        let redis = Redis { child, log };
+        let url = format!("redis://127.0.0.1:{port}/");
+        let mut con = None;
+        wait_until(Duration::from_secs(30), "redis-server to load the AOF", || {
+            con = redis::Client::open(url.as_str()).unwrap().get_connection().ok();
+            con.as_mut().is_some_and(|c| redis::cmd("PING").query::<String>(c).is_ok())
+        });
+        (redis, con.unwrap())
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SHUTDOWN (its AOF is fsynced) and wait for the exit.
+    fn shutdown(mut self, con: &mut redis::Connection) {
+        let _ = redis::cmd("SHUTDOWN").query::<()>(con);
+        let status = aof_support::wait_exit(&mut self.child, Duration::from_secs(30));
+        assert!(status.is_some_and(|s| s.success()), "redis-server shutdown: {status:?}; log:\n{}", self.log());
+    }
+}
 
 impl Drop for Redis {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
+}
+
+/// Loads forkv's `appendonly.aof` into redis-server and checks it holds `want`.
+fn assert_redis_loads(aof: &Path, want: &aof_support::Dump, dbs: u32) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(aof, dir.path().join("appendonly.aof")).unwrap();
+    let (redis, mut con) = Redis::start(dir.path());
+    let info: String = redis::cmd("INFO").arg("persistence").query(&mut con).unwrap();
+    assert!(info.contains("aof_enabled:1") && info.contains("loading:0"), "{info}");
+    let log = redis.log();
+    assert!(log.contains("DB loaded from append only file"), "redis log:\n{log}");
+    assert_same(want, &dump(&mut con, dbs), "forkv's AOF loaded by redis-server");
+    log
 }
 
 #[test]
 fn forkv_aof_loads_into_redis_server_with_the_same_data() {
-    if Command::new("redis-server").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: redis-server is not installed (tests/run.sh installs it)");
+    if !Redis::available() {
         return;
     }
     let mut server = Server::start_with(&["--appendonly", "yes", "--appendfsync", "always", "--save", ""]);
@@ -69,32 +136,83 @@ fn forkv_aof_loads_into_redis_server_with_the_same_data() {
     drop(con);
     assert!(server.stop().success());
 
+    let log = assert_redis_loads(&server.path("appendonly.aof"), &want, 4);
+    assert!(!log.contains("RDB preamble"), "a command AOF:\n{log}");
+}
+
+/// Changes to keys written before a rewrite, so the commands after the
+/// preamble modify what it holds.
+fn modify_base_keys(con: &mut redis::Connection) {
+    for db in 0..3 {
+        redis::cmd("SELECT").arg(db).query::<()>(con).unwrap();
+        redis::cmd("DEL").arg("base:set").query::<i64>(con).unwrap();
+        redis::cmd("LPOP").arg("base:biglist").query::<String>(con).unwrap();
+        redis::cmd("HDEL").arg("base:bighash").arg("f7").query::<i64>(con).unwrap();
+        redis::cmd("ZINCRBY").arg("base:bigzset").arg(10).arg("z3").query::<String>(con).unwrap();
+        redis::cmd("SADD").arg("base:intset").arg("not-an-int").query::<i64>(con).unwrap();
+        redis::cmd("PERSIST").arg("base:hash").query::<i64>(con).unwrap();
+        redis::cmd("APPEND").arg("base:str").arg("+tail").query::<i64>(con).unwrap();
+    }
+    redis::cmd("SELECT").arg(0).query::<()>(con).unwrap();
+}
+
+#[test]
+fn forkv_aof_with_an_rdb_preamble_loads_into_redis_server() {
+    if !Redis::available() {
+        return;
+    }
+    let mut server = Server::start_with(&["--appendonly", "yes", "--appendfsync", "always", "--save", ""]);
+    let mut con = server.client();
+    write_every_type(&mut con, "base");
+    let _: String = redis::cmd("BGREWRITEAOF").query(&mut con).unwrap();
+    wait_rewrite_done(&mut con);
+    write_every_type(&mut con, "tail");
+    modify_base_keys(&mut con);
+    let want = dump(&mut con, 3);
+    drop(con);
+    assert!(server.stop().success());
+    assert!(std::fs::read(server.path("appendonly.aof")).unwrap().starts_with(b"REDIS"));
+
+    // redis-check-aof takes it as an old-style AOF with a preamble.
+    let check = Command::new("redis-check-aof").arg(server.path("appendonly.aof")).output().unwrap();
+    let out = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success() && out.contains("RDB preamble is OK") && out.contains("is valid"), "{out}");
+
+    let log = assert_redis_loads(&server.path("appendonly.aof"), &want, 3);
+    assert!(log.contains("Reading RDB preamble from AOF file"), "redis log:\n{log}");
+}
+
+#[test]
+fn redis_base_rdb_and_its_commands_load_into_forkv_as_one_preamble_aof() {
+    if !Redis::available() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(server.path("appendonly.aof"), dir.path().join("appendonly.aof")).unwrap();
-    let port = free_port();
-    let _redis = Redis(
-        Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
-            .args(["--appendonly", "yes", "--appendfilename", "appendonly.aof"])
-            .arg("--dir")
-            .arg(dir.path())
-            .arg("--logfile")
-            .arg(dir.path().join("redis.log"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start redis-server"),
-    );
-    let url = format!("redis://127.0.0.1:{port}/");
-    let log = || std::fs::read_to_string(dir.path().join("redis.log")).unwrap_or_default();
-    let mut con = None;
-    wait_until(Duration::from_secs(30), "redis-server to load the AOF", || {
-        con = redis::Client::open(url.as_str()).unwrap().get_connection().ok();
-        con.as_mut().is_some_and(|c| redis::cmd("PING").query::<String>(c).is_ok())
-    });
-    let mut con = con.unwrap();
-    let info: String = redis::cmd("INFO").arg("persistence").query(&mut con).unwrap();
-    assert!(info.contains("aof_enabled:1") && info.contains("loading:0"), "{info}");
-    assert!(log().contains("DB loaded from append only file"), "redis log:\n{}", log());
-    assert_same(&want, &dump(&mut con, 4), "forkv's AOF loaded by redis-server");
+    let (redis, mut con) = Redis::start(dir.path());
+    write_every_type(&mut con, "base");
+    let _: String = redis::cmd("BGREWRITEAOF").query(&mut con).unwrap();
+    wait_rewrite_done(&mut con);
+    write_every_type(&mut con, "tail");
+    modify_base_keys(&mut con);
+    let want = dump(&mut con, 3);
+    redis.shutdown(&mut con);
+
+    // Redis 6's single file is Redis 7's base RDB with its commands after it.
+    let aof_dir = dir.path().join("appendonlydir");
+    let manifest = std::fs::read_to_string(aof_dir.join("appendonly.aof.manifest")).unwrap();
+    let file_of = |kind: &str| -> String {
+        let line = manifest.lines().find(|l| l.ends_with(&format!(" type {kind}"))).expect(&manifest);
+        line.split_whitespace().nth(1).unwrap().to_string()
+    };
+    let (base, incr) =
+        (std::fs::read(aof_dir.join(file_of("b"))).unwrap(), std::fs::read(aof_dir.join(file_of("i"))).unwrap());
+    assert!(base.starts_with(b"REDIS") && incr.starts_with(b"*"), "manifest:\n{manifest}");
+
+    let mut server = Server::start_with(&["--appendonly", "yes", "--save", ""]);
+    server.kill();
+    std::fs::write(server.path("appendonly.aof"), [base.as_slice(), &incr].concat()).unwrap();
+    server.spawn();
+    let mut con = server.client();
+    assert_same(&want, &dump(&mut con, 3), "Redis's preamble AOF loaded by forkv");
+    assert!(server.log().contains("reading the remaining AOF tail"), "log:\n{}", server.log());
 }

@@ -6,7 +6,7 @@
 mod aof_support;
 mod common;
 
-use aof_support::{assert_same, dump, info, info_field, wait_rewrite_done, wait_until};
+use aof_support::{assert_same, contains, dump, info, info_field, wait_rewrite_done, wait_until};
 use common::Server;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -77,6 +77,8 @@ fn bgrewriteaof_under_twenty_writers_compacts_and_keeps_every_key() {
     assert_eq!(i["aof_rewrites"], "1");
     let size_after = aof_size(&server);
     assert!(size_after < size_before / 4, "rewrite did not compact: {size_before} -> {size_after}");
+    let report = forkv::aof::reader::check_file(&server.path("appendonly.aof"), false).unwrap();
+    assert!(report.preamble.is_some() && report.error.is_none(), "an RDB preamble, then whole commands");
     assert!(server.log().contains("rewrite finished successfully"), "log:\n{}", server.log());
 
     let before = dump(&mut con, 3);
@@ -147,13 +149,20 @@ fn config_set_appendonly_builds_the_aof_and_appendfsync_switches_policy() {
         let i = info(&mut con, "persistence");
         i["aof_rewrites"] == "1" && i["aof_rewrite_in_progress"] == "0"
     });
-    let built = std::fs::read_to_string(server.path("appendonly.aof")).unwrap();
-    assert!(built.contains("2:49") && built.contains("PEXPIREAT"), "AOF after enabling:\n{built}");
-    // Later writes are appended.
+    // Built as an RDB preamble (aof-use-rdb-preamble yes) holding every key and TTL.
+    let built = forkv::rdb::check_rdb(server.path("appendonly.aof")).expect("the AOF starts with an RDB preamble");
+    assert!(built.aux.contains(&("aof-base".into(), "1".into())), "{built}");
+    for db in 0..3 {
+        assert_eq!((built.dbs[&db].keys, built.dbs[&db].expires), (50, 1), "db {db}: {built}");
+    }
+    let file = std::fs::read(server.path("appendonly.aof")).unwrap();
+    assert!(contains(&file[..built.bytes as usize], b"2:49"), "the preamble lacks the value 2:49");
+    // Later writes are appended after it.
     redis::cmd("SET").arg("later").arg("1").query::<()>(&mut con).unwrap();
     redis::cmd("INCRBYFLOAT").arg("f").arg("2.5").query::<String>(&mut con).unwrap();
     wait_until(Duration::from_secs(5), "the later write in the file", || {
-        std::fs::read_to_string(server.path("appendonly.aof")).unwrap().contains("later")
+        let file = std::fs::read(server.path("appendonly.aof")).unwrap();
+        contains(&file[built.bytes as usize..], b"later")
     });
 
     let _: () = redis::cmd("CONFIG").arg("SET").arg("appendfsync").arg("always").query(&mut con).unwrap();

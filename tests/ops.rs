@@ -192,7 +192,8 @@ fn config_get_set_and_rewrite() {
     let mut p = Proc::start(&args, &[], dir.path(), port);
     let mut con = p.client(None);
 
-    let got: HashMap<String, String> = query(&mut con, &["CONFIG", "GET", "append*", "*max*clients"]);
+    let got: HashMap<String, String> = query(&mut con, &["CONFIG", "GET", "append*", "*max*clients", "aof-use-*"]);
+    assert_eq!(got["aof-use-rdb-preamble"], "yes");
     assert_eq!(got["appendonly"], "no");
     assert_eq!(got["appendfsync"], "everysec");
     assert_eq!(got["maxclients"], "10000");
@@ -201,6 +202,7 @@ fn config_get_set_and_rewrite() {
     let _: () = query(&mut con, &["CONFIG", "SET", "appendonly", "yes", "appendfsync", "always"]);
     let _: () = query(&mut con, &["CONFIG", "SET", "save", "60 5 300 10"]);
     let _: () = query(&mut con, &["CONFIG", "SET", "maxclients", "77"]);
+    let _: () = query(&mut con, &["CONFIG", "SET", "aof-use-rdb-preamble", "no"]);
     let _: () = query(&mut con, &["SET", "k", "v"]);
     assert!(wait_until(Duration::from_secs(5), || dir.path().join("appendonly.aof").exists()));
     let err = redis::cmd("CONFIG").arg("SET").arg("port").arg("1").query::<()>(&mut con).unwrap_err();
@@ -213,6 +215,7 @@ fn config_get_set_and_rewrite() {
     assert!(text.starts_with("# my settings\n"), "comments kept:\n{text}");
     assert!(text.contains("appendonly yes\n") && text.contains("appendfsync always\n"), "{text}");
     assert!(text.contains("save 60 5\nsave 300 10\n") && text.contains("maxclients 77\n"), "{text}");
+    assert!(text.contains("aof-use-rdb-preamble no\n"), "{text}");
     assert!(!text.contains("save 900 1"), "{text}");
 
     // The rewritten file is what the next start reads.
@@ -220,8 +223,10 @@ fn config_get_set_and_rewrite() {
     let p =
         Proc::start(&[conf.display().to_string()], &[("FORKV_DIR", dir.path().to_str().unwrap())], dir.path(), port);
     let mut con = p.client(None);
-    let got: HashMap<String, String> = query(&mut con, &["CONFIG", "GET", "appendonly", "maxclients", "save"]);
+    let got: HashMap<String, String> =
+        query(&mut con, &["CONFIG", "GET", "appendonly", "maxclients", "save", "aof-use-rdb-preamble"]);
     assert_eq!(got["appendonly"], "yes");
+    assert_eq!(got["aof-use-rdb-preamble"], "no");
     assert_eq!(got["maxclients"], "77");
     assert_eq!(got["save"], "60 5 300 10");
     let v: String = query(&mut con, &["GET", "k"]);

@@ -356,7 +356,7 @@ fn our_dump_loads_in_redis() {
     let path = dir.join("forkv.rdb");
     let want = dataset();
     let mut w = RdbWriter::new(BufWriter::new(File::create(&path).unwrap()));
-    w.write_header(1_700_000_000, 1 << 20).unwrap();
+    w.write_header(1_700_000_000, 1 << 20, false).unwrap();
     for db in [0, 1, 3] {
         let keys: Vec<_> = want.iter().filter(|e| e.db == db).collect();
         let expires = keys.iter().filter(|e| e.expire_ms.is_some()).count();

@@ -348,7 +348,7 @@ fn restart_loads_types_dbs_and_ttls() {
     {
         let file = std::fs::File::create(server.path("dump.rdb")).unwrap();
         let mut w = RdbWriter::new(std::io::BufWriter::new(file));
-        w.write_header(now / 1000, 0).unwrap();
+        w.write_header(now / 1000, 0, false).unwrap();
         let mut by_db: BTreeMap<usize, Vec<&RdbEntry>> = BTreeMap::new();
         for en in &entries {
             by_db.entry(en.db).or_default().push(en);

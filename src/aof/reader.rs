@@ -1,9 +1,26 @@
 //! Reading an append-only file back as commands, with Redis's rules for a
 //! damaged file: a truncated last command is cut off (when
 //! `aof-load-truncated yes`), anything else is corruption reported with the
-//! byte offset of the last valid command.
+//! byte offset of the last valid command. A file may start with an RDB
+//! preamble (Redis's aof-use-rdb-preamble); its commands follow it.
 
-use std::io::{BufRead, BufReader, Read};
+use crate::rdb::RdbError;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+
+/// Whether the file starts with an RDB preamble: the `REDIS` magic, the
+/// test Redis makes. The file is left at its start.
+pub fn starts_with_preamble(file: &mut File) -> std::io::Result<bool> {
+    let mut head = [0u8; 5];
+    let preamble = match file.read_exact(&mut head) {
+        Ok(()) => &head == b"REDIS",
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => false,
+        Err(e) => return Err(e),
+    };
+    file.seek(SeekFrom::Start(0))?;
+    Ok(preamble)
+}
 
 /// Why the file cannot be read to its end.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,12 +65,23 @@ enum Fail {
     Io(String),
 }
 
+impl<R: Read + Seek> AofReader<R> {
+    /// Reads the commands from byte `offset` of the file on (the tail after
+    /// an RDB preamble ending there): every offset reported is the file's.
+    pub fn from_offset(mut input: R, offset: u64) -> std::io::Result<AofReader<R>> {
+        input.seek(SeekFrom::Start(offset))?;
+        let mut reader = AofReader::new(input);
+        reader.offset = offset;
+        Ok(reader)
+    }
+}
+
 impl<R: Read> AofReader<R> {
     pub fn new(input: R) -> AofReader<R> {
         AofReader { input: BufReader::with_capacity(256 * 1024, input), offset: 0, line: Vec::new() }
     }
 
-    /// End of the last complete command read.
+    /// End of the last complete command read, as an offset in the file.
     pub fn offset(&self) -> u64 {
         self.offset
     }
@@ -139,17 +167,49 @@ impl<R: Read> AofReader<R> {
 
 /// What `forkv check-aof` found.
 pub struct CheckReport {
+    /// The RDB preamble the file starts with, checked; the commands follow it.
+    pub preamble: Option<crate::rdb::CheckReport>,
     pub commands: u64,
     pub size: u64,
     pub error: Option<AofError>,
 }
 
-/// Reads a whole file; with `fix`, truncates a damaged file to its last valid
-/// command (as redis-check-aof --fix does).
-pub fn check_file(path: &std::path::Path, fix: bool) -> std::io::Result<CheckReport> {
-    let file = std::fs::File::open(path)?;
+/// Why `forkv check-aof` could not check the commands of a file.
+#[derive(Debug)]
+pub enum CheckError {
+    Io(std::io::Error),
+    /// The RDB preamble is damaged: the load would fail, and only the
+    /// command tail may be cut, so nothing can fix it.
+    Preamble(RdbError),
+}
+
+impl From<std::io::Error> for CheckError {
+    fn from(e: std::io::Error) -> Self {
+        CheckError::Io(e)
+    }
+}
+
+impl std::fmt::Display for CheckError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CheckError::Io(e) => write!(f, "{e}"),
+            CheckError::Preamble(e) => write!(f, "its RDB preamble is damaged: {e}"),
+        }
+    }
+}
+
+/// Reads a whole file, its RDB preamble (as `forkv check-rdb` does) then
+/// its commands; with `fix`, truncates damaged commands to the last valid
+/// one (as redis-check-aof --fix does). A damaged preamble is never fixed.
+pub fn check_file(path: &Path, fix: bool) -> Result<CheckReport, CheckError> {
+    let mut file = File::open(path)?;
     let size = file.metadata()?.len();
-    let mut reader = AofReader::new(file);
+    let preamble = if starts_with_preamble(&mut file)? {
+        Some(crate::rdb::check_stream(BufReader::new(&file)).map_err(CheckError::Preamble)?)
+    } else {
+        None
+    };
+    let mut reader = AofReader::from_offset(file, preamble.as_ref().map_or(0, |p| p.bytes))?;
     let mut commands = 0;
     // A MULTI whose EXEC is missing at the end is cut off whole, as the
     // loader (and redis-check-aof) do.
@@ -179,7 +239,7 @@ pub fn check_file(path: &std::path::Path, fix: bool) -> std::io::Result<CheckRep
             f.sync_all()?;
         }
     }
-    Ok(CheckReport { commands, size, error })
+    Ok(CheckReport { preamble, commands, size, error })
 }
 
 #[cfg(test)]
@@ -249,6 +309,45 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), TWO);
         let again = check_file(&path, false).unwrap();
         assert!(again.error.is_none());
+    }
+
+    /// An RDB preamble holding one string key.
+    fn preamble() -> Vec<u8> {
+        let mut w = crate::rdb::RdbWriter::new(Vec::new());
+        w.write_header(1_700_000_000, 0, true).unwrap();
+        w.select_db(0, 1, 0).unwrap();
+        w.write_string(b"base", None, b"value").unwrap();
+        w.finish().unwrap().0
+    }
+
+    #[test]
+    fn check_reads_the_preamble_then_fixes_only_the_tail_at_file_offsets() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.aof");
+        let whole = [preamble(), TWO.to_vec()].concat();
+        std::fs::write(&path, [&whole[..], b"*3\r\n$3\r\nSET\r\n$1\r\nx"].concat()).unwrap();
+        let report = check_file(&path, true).unwrap();
+        assert_eq!(report.preamble.map(|p| p.bytes), Some(preamble().len() as u64));
+        assert_eq!(report.commands, 2);
+        assert_eq!(report.error, Some(AofError::Truncated { valid_up_to: whole.len() as u64 }));
+        assert_eq!(std::fs::read(&path).unwrap(), whole);
+        assert!(check_file(&path, false).unwrap().error.is_none());
+    }
+
+    #[test]
+    fn a_damaged_preamble_is_reported_and_never_fixed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.aof");
+        let mut data = [preamble(), TWO.to_vec()].concat();
+        let at = data.windows(5).position(|w| w == b"value").unwrap();
+        data[at] = b'V';
+        std::fs::write(&path, &data).unwrap();
+        match check_file(&path, true) {
+            Err(CheckError::Preamble(e)) => assert!(e.msg.contains("checksum"), "{e}"),
+            Err(e) => panic!("unexpected {e}"),
+            Ok(_) => panic!("a damaged preamble passed"),
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), data);
     }
 
     #[test]

@@ -100,7 +100,8 @@ impl Engine {
         }
         let before = self.aof.take();
         let (now, dbs) = (self.now, &self.dbs);
-        let result = fork_child(|| write_rewrite_file(dbs, now).is_ok());
+        let (preamble, compression) = (self.config.aof_use_rdb_preamble, self.config.rdbcompression);
+        let result = fork_child(|| write_rewrite_file(dbs, now, preamble, compression).is_ok());
         match result {
             Ok(child) => {
                 // The tail after the fork point starts a new file section: re-SELECT.
@@ -231,11 +232,17 @@ impl Engine {
 }
 
 /// The rewrite child's work: the compacted AOF into its temp file, fsynced.
-fn write_rewrite_file(dbs: &[crate::store::Db], now_ms: i64) -> std::io::Result<()> {
+/// With `preamble` the dataset is in RDB format (what Redis's
+/// aof-use-rdb-preamble writes), else as commands; either way the writer
+/// appends the commands logged since the fork after it.
+fn write_rewrite_file(dbs: &[crate::store::Db], now_ms: i64, preamble: bool, compression: bool) -> std::io::Result<()> {
     let path = rewrite_temp_path(std::process::id() as i32);
-    let file = std::fs::File::create(&path)?;
-    let mut out = std::io::BufWriter::with_capacity(64 * 1024, file);
-    crate::aof::rewrite::write_dataset(&mut out, dbs, now_ms)?;
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::fs::File::create(&path)?);
+    if preamble {
+        crate::snapshot::write_rdb(&mut out, dbs, compression, now_ms, true)?;
+    } else {
+        crate::aof::rewrite::write_dataset(&mut out, dbs, now_ms)?;
+    }
     out.flush()?;
     out.get_ref().sync_all()
 }

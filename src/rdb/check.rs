@@ -4,7 +4,7 @@ use super::{type_name, RdbError, RdbReader};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::Path;
 
 /// Key statistics for one database.
@@ -33,7 +33,14 @@ pub struct CheckReport {
 pub fn check_rdb(path: impl AsRef<Path>) -> Result<CheckReport, RdbError> {
     let path = path.as_ref();
     let file = File::open(path).map_err(|e| RdbError::new(0, format!("cannot open {}: {e}", path.display())))?;
-    let mut reader = RdbReader::new(BufReader::new(file))?;
+    check_stream(BufReader::new(file))
+}
+
+/// Reads an RDB stream up to its EOF opcode and checksum, failing on the
+/// first problem. The report's `bytes` is where it ended: the command tail
+/// of an AOF with an RDB preamble starts there.
+pub fn check_stream<R: Read>(input: R) -> Result<CheckReport, RdbError> {
+    let mut reader = RdbReader::new(input)?;
     let mut dbs: BTreeMap<usize, DbReport> = BTreeMap::new();
     while let Some(entry) = reader.next_entry()? {
         let db = dbs.entry(entry.db).or_default();

@@ -11,7 +11,7 @@ mod encodings;
 mod read;
 mod write;
 
-pub use check::{check_rdb, CheckReport, DbReport};
+pub use check::{check_rdb, check_stream, CheckReport, DbReport};
 pub use read::RdbReader;
 pub use write::RdbWriter;
 

@@ -217,6 +217,11 @@ impl<R: Read> RdbReader<R> {
         self.src.offset
     }
 
+    /// The input, which may have been read (buffered) past `offset`.
+    pub fn get_ref(&self) -> &R {
+        &self.src.inner
+    }
+
     /// Checksum stored at the end of the file, once reached (0 means the
     /// writer disabled checksums; files before version 5 have none).
     pub fn checksum(&self) -> Option<u64> {

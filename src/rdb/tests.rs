@@ -47,7 +47,7 @@ fn sample() -> Vec<RdbEntry> {
 fn write_file(entries: &[RdbEntry], compression: bool) -> Vec<u8> {
     let mut w = RdbWriter::new(Vec::new());
     w.set_compression(compression);
-    w.write_header(1_700_000_000, 12345).unwrap();
+    w.write_header(1_700_000_000, 12345, false).unwrap();
     let mut db = None;
     for e in entries {
         if db != Some(e.db) {
@@ -79,7 +79,18 @@ fn round_trip_every_type() {
         let aux: Vec<_> = r.aux().iter().map(|(k, _)| k.clone()).collect();
         assert_eq!(aux, [v("redis-ver"), v("redis-bits"), v("ctime"), v("used-mem"), v("aof-base")]);
         assert_eq!(r.aux()[1].1, v("64"));
+        assert_eq!(r.aux()[4].1, v("0"), "a snapshot is no AOF base");
     }
+}
+
+#[test]
+fn aof_base_marks_an_aof_preamble() {
+    let mut w = RdbWriter::new(Vec::new());
+    w.write_header(1_700_000_000, 0, true).unwrap();
+    let (buf, _) = w.finish().unwrap();
+    let mut r = RdbReader::new(&buf[..]).unwrap();
+    assert!(r.next_entry().unwrap().is_none());
+    assert_eq!(r.aux().last(), Some(&(v("aof-base"), v("1"))));
 }
 
 #[test]

@@ -132,14 +132,15 @@ impl<W: Write> RdbWriter<W> {
         self.raw(s)
     }
 
-    /// Writes the magic, version and the aux fields Redis 7.0 emits.
-    pub fn write_header(&mut self, ctime_secs: i64, used_mem: u64) -> io::Result<()> {
+    /// Writes the magic, version and the aux fields Redis 7.0 emits;
+    /// `aof_base` marks the RDB preamble of an AOF (its `aof-base` field).
+    pub fn write_header(&mut self, ctime_secs: i64, used_mem: u64, aof_base: bool) -> io::Result<()> {
         self.raw(format!("REDIS{RDB_VERSION:04}").as_bytes())?;
         self.write_aux(b"redis-ver", b"7.0.15")?;
         self.write_aux(b"redis-bits", b"64")?;
         self.write_aux(b"ctime", ctime_secs.to_string().as_bytes())?;
         self.write_aux(b"used-mem", used_mem.to_string().as_bytes())?;
-        self.write_aux(b"aof-base", b"0")
+        self.write_aux(b"aof-base", if aof_base { b"1" } else { b"0" })
     }
 
     /// Writes one AUX field (e.g. replication ids).

@@ -62,6 +62,47 @@ pub fn dump(con: &mut redis::Connection, dbs: u32) -> Dump {
     out
 }
 
+/// Keys `write_every_type` adds to each of dbs 0..3.
+pub const EVERY_TYPE_KEYS: u64 = 15;
+
+/// Writes keys of every type into dbs 0..3, both small (listpack, intset)
+/// and big (hashtable, skiplist, quicklist) ones, strings an RDB stores as
+/// integers, raw or LZF-compressed, and TTLs. `tag` prefixes the names, so
+/// a second call adds keys instead of overwriting them.
+pub fn write_every_type(con: &mut redis::Connection, tag: &str) {
+    for db in 0..3u32 {
+        let _: () = q(con, &["SELECT", &db.to_string()]);
+        let k = |name: &str| format!("{tag}:{name}");
+        let mut p = redis::pipe();
+        p.cmd("SET").arg(k("str")).arg(format!("{tag}/{db}")).ignore();
+        p.cmd("SET").arg(k("int")).arg(-12345 - i64::from(db)).ignore();
+        p.cmd("SET").arg(k("long")).arg(format!("{tag}{}", "abc".repeat(200))).ignore();
+        p.cmd("SET").arg(k("bin")).arg("\x00\x01\r\n\x7f").ignore();
+        p.cmd("SET").arg(k("ex")).arg("v").arg("EX").arg(100_000).ignore();
+        p.cmd("SET").arg(k("px")).arg("v").arg("PX").arg(90_000_000).ignore();
+        p.cmd("RPUSH").arg(k("list")).arg(&["a", "b", "1", "-2"]).ignore();
+        p.cmd("RPUSH").arg(k("biglist")).arg((0..600).map(|i| format!("item-{i}")).collect::<Vec<_>>()).ignore();
+        p.cmd("SADD").arg(k("intset")).arg(&[1i64, 2, 3, -5, 1 << 40]).ignore();
+        p.cmd("SADD").arg(k("set")).arg(&["a", "b", "c"]).ignore();
+        p.cmd("SADD").arg(k("bigset")).arg((0..600).map(|i| format!("m{i}")).collect::<Vec<_>>()).ignore();
+        p.cmd("HSET").arg(k("hash")).arg(&["f", "v", "n", "1"]).ignore();
+        p.cmd("HSET")
+            .arg(k("bighash"))
+            .arg((0..300).flat_map(|i| [format!("f{i}"), "v".repeat(i % 90)]).collect::<Vec<_>>())
+            .ignore();
+        p.cmd("ZADD").arg(k("zset")).arg(&["1", "a", "2.5", "b", "-inf", "lo", "+inf", "hi"]).ignore();
+        p.cmd("ZADD")
+            .arg(k("bigzset"))
+            .arg((0..300).flat_map(|i| [format!("{}", i as f64 / 4.0), format!("z{i}")]).collect::<Vec<_>>())
+            .ignore();
+        p.cmd("EXPIRE").arg(k("hash")).arg(200_000).ignore();
+        p.cmd("PEXPIREAT").arg(k("bigzset")).arg(4_102_444_800_000i64).ignore();
+        p.cmd("PEXPIRE").arg(k("biglist")).arg(70_000_000).ignore();
+        p.query::<()>(con).unwrap_or_else(|e| panic!("writing the {tag} keys: {e}"));
+    }
+    let _: () = q(con, &["SELECT", "0"]);
+}
+
 /// Reports the first difference between two dumps.
 pub fn assert_same(before: &Dump, after: &Dump, what: &str) {
     if before == after {
@@ -89,6 +130,11 @@ pub fn info(con: &mut redis::Connection, section: &str) -> BTreeMap<String, Stri
 
 pub fn info_field(con: &mut redis::Connection, field: &str) -> String {
     info(con, "persistence").get(field).cloned().unwrap_or_else(|| panic!("INFO has no {field}"))
+}
+
+/// Whether `needle` occurs in `haystack` (an AOF is not always text).
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Polls `cond` every 20 ms until it holds or `limit` passes.

@@ -227,8 +227,10 @@ impl Loader {
                 // As Redis: the commands after a preamble may still act on
                 // keys that have expired since, so only a snapshot drops them.
                 let skip_expired_at = (!preamble).then_some(engine.now);
-                crate::snapshot::load_entry(&mut engine.dbs, entry, &limits, skip_expired_at);
-                None
+                match crate::snapshot::load_entry(&mut engine.dbs, entry, &limits, skip_expired_at) {
+                    Ok(_) => None,
+                    Err(e) => Some(LoadOutcome::Failed(format!("Can't load {}: {e}", self.path.display()))),
+                }
             }
             Ok(None) if preamble => match self.start_tail(log) {
                 Ok(()) => self.aof_step(engine, log),

@@ -115,19 +115,30 @@ pub fn value_from_rdb(value: RdbValue, limits: &Limits) -> Value {
 }
 
 /// Adds a loaded entry to `dbs`; entries expired at `skip_expired_at` (None
-/// keeps them all) and dbs out of range are skipped. Returns whether the key
-/// was added.
-pub fn load_entry(dbs: &mut [Db], entry: RdbEntry, limits: &Limits, skip_expired_at: Option<i64>) -> bool {
-    let expired = entry.expire_ms.zip(skip_expired_at).is_some_and(|(at, now)| at <= now);
-    if expired || entry.db >= dbs.len() {
-        return false;
+/// keeps them all) are skipped. Returns whether the key was added; a key of
+/// a db this server does not have is an error, as in Redis: dropping it
+/// would lose data silently.
+pub fn load_entry(
+    dbs: &mut [Db],
+    entry: RdbEntry,
+    limits: &Limits,
+    skip_expired_at: Option<i64>,
+) -> Result<bool, String> {
+    let count = dbs.len();
+    let Some(db) = dbs.get_mut(entry.db) else {
+        return Err(format!(
+            "Data file was created with a server configured to handle more than {count} databases (a key of db {}); raise `databases`",
+            entry.db
+        ));
+    };
+    if entry.expire_ms.zip(skip_expired_at).is_some_and(|(at, now)| at <= now) {
+        return Ok(false);
     }
-    let db = &mut dbs[entry.db];
     let slot = db.set(&entry.key, value_from_rdb(entry.value, limits), false, true);
     if let Some(at) = entry.expire_ms {
         db.set_expire(slot, at);
     }
-    true
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -156,7 +167,7 @@ mod tests {
         let mut loaded: Vec<Db> = (0..3).map(|_| Db::default()).collect();
         let mut reader = RdbReader::new(File::open(&path).unwrap()).unwrap();
         while let Some(entry) = reader.next_entry().unwrap() {
-            load_entry(&mut loaded, entry, &limits, Some(1000));
+            load_entry(&mut loaded, entry, &limits, Some(1000)).unwrap();
         }
         assert_eq!(loaded[0].len(), 2);
         assert_eq!(loaded[1].len(), 0);
@@ -172,10 +183,19 @@ mod tests {
         let entry =
             || RdbEntry { db: 0, key: b"k".to_vec(), value: RdbValue::String(b"v".to_vec()), expire_ms: Some(5) };
         let mut dbs = vec![Db::default()];
-        assert!(!load_entry(&mut dbs, entry(), &limits, Some(1000)));
+        assert!(!load_entry(&mut dbs, entry(), &limits, Some(1000)).unwrap());
         assert!(dbs[0].is_empty());
-        assert!(load_entry(&mut dbs, entry(), &limits, None));
+        assert!(load_entry(&mut dbs, entry(), &limits, None).unwrap());
         assert_eq!(dbs[0].expire_at(dbs[0].find(b"k").unwrap()), Some(5));
+    }
+
+    #[test]
+    fn a_key_of_a_db_out_of_range_is_refused() {
+        let entry = RdbEntry { db: 3, key: b"k".to_vec(), value: RdbValue::String(b"v".to_vec()), expire_ms: None };
+        let mut dbs = vec![Db::default(), Db::default()];
+        let err = load_entry(&mut dbs, entry, &Limits::default(), None).unwrap_err();
+        assert!(err.contains("more than 2 databases") && err.contains("db 3"), "{err}");
+        assert!(dbs.iter().all(|db| db.is_empty()));
     }
 
     #[test]

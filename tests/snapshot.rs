@@ -619,6 +619,31 @@ fn changes_since_last_save_cow_and_fork_time() {
     assert!(!dump.iter().any(|e| e.key.starts_with(b"during")), "writes after the fork are not in the dump");
 }
 
+/// A dump holding keys of a db the server is not configured to have stops
+/// startup (as Redis): loading it without them would lose data silently.
+#[test]
+fn dump_with_more_dbs_than_configured_is_refused() {
+    let mut server = Server::start_with(&["--save", "", "--appendonly", "no"]);
+    let mut con = server.client();
+    let _: () = redis::cmd("SELECT").arg(10).query(&mut con).unwrap();
+    set(&mut con, "in-db-10", "kept");
+    let _: () = redis::cmd("SAVE").query(&mut con).unwrap();
+    server.kill();
+    let dir = server.dir.path().to_path_buf();
+    let dump = std::fs::read(dir.join("dump.rdb")).unwrap();
+    let (status, log) =
+        run_forkv(&dir, &["--save", "", "--appendonly", "no", "--databases", "4"], Duration::from_secs(30));
+    assert!(!status.success(), "forkv started without db 10; log:\n{log}");
+    assert!(log.contains("more than 4 databases"), "log:\n{log}");
+    assert!(!log.contains("Ready to serve data"), "log:\n{log}");
+    assert_eq!(std::fs::read(dir.join("dump.rdb")).unwrap(), dump, "the dump is left as it was");
+    server.spawn();
+    let mut con = server.client();
+    let _: () = redis::cmd("SELECT").arg(10).query(&mut con).unwrap();
+    let v: String = redis::cmd("GET").arg("in-db-10").query(&mut con).unwrap();
+    assert_eq!(v, "kept");
+}
+
 /// A truncated or corrupt dump stops startup with a clear message, and
 /// check-rdb tells what is wrong.
 #[test]

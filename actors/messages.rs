@@ -175,6 +175,8 @@ pub struct KillChild;
 pub struct ChildExited {
     pub kind: forkv::engine::persist::ChildKind,
     pub ok: bool,
+    /// Killed by SIGUSR1: Redis's way to stop a child without an error.
+    pub cancelled: bool,
     pub cow_bytes: u64,
     pub duration_ms: i64,
 }

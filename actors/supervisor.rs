@@ -29,6 +29,7 @@ impl Supervisor {
 
     fn finished(&mut self, info: ChildInfo, status: WaitStatus) {
         let ok = matches!(status, WaitStatus::Exited(_, 0));
+        let cancelled = matches!(status, WaitStatus::Signaled(_, nix::sys::signal::Signal::SIGUSR1, _));
         let duration_ms = forkv::util::now_ms() - info.started_ms;
         let cow_bytes = forkv::fork::read_report(info.report);
         match status {
@@ -46,7 +47,7 @@ impl Supervisor {
                     info!(self.log, "Background saving terminated with success"; "pid" => info.pid, "duration_ms" => duration_ms, "cow_bytes" => cow_bytes);
                 } else {
                     let _ = std::fs::remove_file(&info.temp);
-                    warn!(self.log, "Background saving error; the previous snapshot is kept"; "pid" => info.pid);
+                    warn!(self.log, "Background saving error; the previous snapshot is kept"; "pid" => info.pid, "cancelled" => cancelled);
                 }
             }
             ChildKind::AofRewrite => {
@@ -57,7 +58,7 @@ impl Supervisor {
                 self.writer.do_send(AofRewriteDone { temp: info.temp.clone(), ok });
             }
         }
-        self.keyspace.do_send(ChildExited { kind: info.kind, ok, cow_bytes, duration_ms });
+        self.keyspace.do_send(ChildExited { kind: info.kind, ok, cancelled, cow_bytes, duration_ms });
     }
 }
 

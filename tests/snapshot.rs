@@ -411,6 +411,40 @@ fn restart_loads_types_dbs_and_ttls() {
     assert_eq!(saved, expected);
 }
 
+/// Saves a small dump, grows the dataset, starts a BGSAVE and kills its
+/// child with `sig` mid-save; checks the old dump is kept byte for byte and
+/// no temp file is left.
+fn kill_save_child_midway(server: &Server, con: &mut redis::Connection, sig: Signal) {
+    set(con, "before", "1");
+    let _: () = redis::cmd("SAVE").query(con).unwrap();
+    let old = std::fs::read(server.path("dump.rdb")).unwrap();
+    populate(con, 2_000_000, "big", 100);
+
+    assert_eq!(bgsave(con), "Background saving started");
+    let mut kids = Vec::new();
+    wait_until(Duration::from_secs(5), "the save child", || {
+        kids = children_of(server.pid());
+        !kids.is_empty()
+    });
+    assert_eq!(kids.len(), 1, "children {kids:?}");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(kids[0]), sig).unwrap();
+    wait_no_bgsave(con);
+    assert_eq!(std::fs::read(server.path("dump.rdb")).unwrap(), old, "the old dump changed");
+    assert!(temp_rdbs(server.dir.path()).is_empty(), "left: {:?}", temp_rdbs(server.dir.path()));
+}
+
+/// SIGUSR1 is Redis's way to stop a save child without an error: the save
+/// does not count as failed and writes go on.
+#[test]
+fn child_stopped_with_sigusr1_is_not_an_error() {
+    let server = Server::start_with(&["--save", "3600 1", "--appendonly", "no"]);
+    let mut con = server.client();
+    kill_save_child_midway(&server, &mut con, Signal::SIGUSR1);
+    assert_eq!(info_field(&mut con, "rdb_last_bgsave_status"), "ok");
+    set(&mut con, "after", "1");
+    assert!(server.log().contains("SIGUSR1"), "log:\n{}", server.log());
+}
+
 /// SIGKILL to the child mid-save: the old dump stays byte for byte, no temp
 /// file is left, the failure shows in INFO and writes are refused (MISCONF)
 /// until a BGSAVE succeeds.
@@ -418,24 +452,9 @@ fn restart_loads_types_dbs_and_ttls() {
 fn killed_child_keeps_old_dump_and_refuses_writes_until_a_good_save() {
     let server = Server::start_with(&["--save", "3600 1", "--appendonly", "no"]);
     let mut con = server.client();
-    set(&mut con, "before", "1");
-    let _: () = redis::cmd("SAVE").query(&mut con).unwrap();
-    let old = std::fs::read(server.path("dump.rdb")).unwrap();
-    populate(&mut con, 2_000_000, "big", 100);
-
-    assert_eq!(bgsave(&mut con), "Background saving started");
-    let mut kids = Vec::new();
-    wait_until(Duration::from_secs(5), "the save child", || {
-        kids = children_of(server.pid());
-        !kids.is_empty()
-    });
-    assert_eq!(kids.len(), 1, "children {kids:?}");
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(kids[0]), Signal::SIGKILL).unwrap();
-    wait_no_bgsave(&mut con);
+    kill_save_child_midway(&server, &mut con, Signal::SIGKILL);
 
     assert_eq!(info_field(&mut con, "rdb_last_bgsave_status"), "err");
-    assert_eq!(std::fs::read(server.path("dump.rdb")).unwrap(), old, "the old dump changed");
-    assert!(temp_rdbs(server.dir.path()).is_empty(), "left: {:?}", temp_rdbs(server.dir.path()));
     let err = redis::cmd("SET").arg("after").arg("1").query::<()>(&mut con).unwrap_err();
     assert_eq!(err.code(), Some("MISCONF"), "{err}");
     assert!(

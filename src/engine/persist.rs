@@ -128,14 +128,18 @@ impl Engine {
     }
 
     /// A child ended (reported by the supervisor).
-    pub fn child_exited(&mut self, kind: ChildKind, ok: bool, cow_bytes: u64, duration_ms: i64) {
+    /// A save child killed by SIGUSR1 (`cancelled`) fails without setting the
+    /// error status, as in Redis.
+    pub fn child_exited(&mut self, kind: ChildKind, ok: bool, cancelled: bool, cow_bytes: u64, duration_ms: i64) {
         let p = &mut self.persistence;
         p.child_pid = None;
         self.child_active = false;
         match kind {
             ChildKind::Snapshot => {
                 p.rdb_bgsave_in_progress = false;
-                p.rdb_last_bgsave_ok = ok;
+                if !cancelled {
+                    p.rdb_last_bgsave_ok = ok;
+                }
                 p.rdb_last_bgsave_time_sec = duration_ms / 1000;
                 p.rdb_last_cow_size = cow_bytes;
                 if ok {

@@ -115,10 +115,18 @@ impl<R: Read> AofReader<R> {
         out.clear();
         spans.clear();
         let mut pos = self.offset;
-        if self.input.fill_buf().map_err(|e| Fail::Io(e.to_string()))?.is_empty() {
-            return Ok(false);
+        loop {
+            if self.input.fill_buf().map_err(|e| Fail::Io(e.to_string()))?.is_empty() {
+                return Ok(false);
+            }
+            self.read_line(&mut pos)?;
+            // Redis 7 annotates its AOF with `#` lines (aof-timestamp-enabled):
+            // they are not commands and are skipped, as Redis does.
+            if self.line.first() != Some(&b'#') {
+                break;
+            }
+            self.offset = pos;
         }
-        self.read_line(&mut pos)?;
         let argc = self.number(b'*', "argument count")?;
         if argc == 0 {
             return Err(Fail::Bad("empty command".into()));
@@ -266,6 +274,22 @@ mod tests {
         assert!(err.is_none());
         assert_eq!(cmds.len(), 2);
         assert_eq!(cmds[1][2], b"hello");
+    }
+
+    #[test]
+    fn skips_redis_annotations() {
+        let mut data = b"#TS:1700000000\r\n".to_vec();
+        data.extend_from_slice(&TWO[..23]);
+        data.extend_from_slice(b"#TS:1700000001\r\n");
+        data.extend_from_slice(&TWO[23..]);
+        let (cmds, err) = commands(&data);
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(cmds.len(), 2);
+        assert_eq!(cmds[0][0], b"SELECT");
+        assert_eq!(cmds[1][2], b"hello");
+        let mut r = AofReader::new(&data[..]);
+        r.next_command().unwrap();
+        assert_eq!(r.offset(), 16 + 23);
     }
 
     #[test]

@@ -300,6 +300,12 @@ impl Handler<AofRewriteDone> for AofWriter {
 
     fn handle(&mut self, msg: AofRewriteDone, _: &mut Context<Self>) {
         let offset = self.rewrite_offset.take();
+        if msg.cancelled {
+            let _ = std::fs::remove_file(&msg.temp);
+            info!(self.log, "Background AOF rewrite cancelled; the old AOF is kept");
+            self.keyspace.do_send(AofRewritten { ok: false, cancelled: true, error: None });
+            return;
+        }
         let result = match (msg.ok, offset) {
             (true, Some(offset)) => {
                 self.write_pending();
@@ -315,12 +321,12 @@ impl Handler<AofRewriteDone> for AofWriter {
             Ok(base) => {
                 self.base_size = base;
                 info!(self.log, "Background AOF rewrite finished successfully"; "base_size" => base, "size" => self.file_len);
-                self.keyspace.do_send(AofRewritten { ok: true, error: None });
+                self.keyspace.do_send(AofRewritten { ok: true, cancelled: false, error: None });
             }
             Err(e) => {
                 let _ = std::fs::remove_file(&msg.temp);
                 warn!(self.log, "Background AOF rewrite failed; the old AOF is kept"; "error" => e.to_string());
-                self.keyspace.do_send(AofRewritten { ok: false, error: Some(e.to_string()) });
+                self.keyspace.do_send(AofRewritten { ok: false, cancelled: false, error: Some(e.to_string()) });
             }
         }
         self.report();

@@ -241,6 +241,9 @@ impl Keyspace {
             }
         } else if !c.appendonly && self.engine.aof.enabled {
             info!(self.log, "Append only file disabled");
+            if let Some(pid) = self.engine.cancel_rewrite() {
+                info!(self.log, "Killing running AOF rewrite child"; "pid" => pid);
+            }
             let records = self.engine.aof.take();
             self.send_aof(records);
             self.flush_aof();
@@ -550,6 +553,9 @@ impl Handler<AofRewritten> for Keyspace {
     type Result = ();
 
     fn handle(&mut self, msg: AofRewritten, _: &mut Context<Self>) {
+        if msg.cancelled {
+            return;
+        }
         let p = &mut self.engine.persistence;
         p.aof_last_bgrewrite_ok = msg.ok;
         p.aof_rewrites_consecutive_failures = if msg.ok { 0 } else { p.aof_rewrites_consecutive_failures + 1 };

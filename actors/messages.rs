@@ -96,6 +96,8 @@ pub struct AofFlush;
 pub struct AofRewriteDone {
     pub temp: std::path::PathBuf,
     pub ok: bool,
+    /// Stopped with SIGUSR1 (appendonly turned off): not a failure.
+    pub cancelled: bool,
 }
 
 /// AOF writer → keyspace: records up to `written` are in the file (write
@@ -123,6 +125,8 @@ pub struct AofStatus {
 #[rtype(result = "()")]
 pub struct AofRewritten {
     pub ok: bool,
+    /// The child was stopped on purpose: the rewrite status is unchanged.
+    pub cancelled: bool,
     pub error: Option<String>,
 }
 

@@ -55,7 +55,7 @@ impl Supervisor {
                 if !ok {
                     let _ = std::fs::remove_file(&info.temp);
                 }
-                self.writer.do_send(AofRewriteDone { temp: info.temp.clone(), ok });
+                self.writer.do_send(AofRewriteDone { temp: info.temp.clone(), ok, cancelled });
             }
         }
         self.keyspace.do_send(ChildExited { kind: info.kind, ok, cancelled, cow_bytes, duration_ms });

@@ -201,3 +201,34 @@ fn config_set_appendonly_builds_the_aof_and_appendfsync_switches_policy() {
     assert_eq!(aof_size(&server), size);
     assert_eq!(info_field(&mut con, "aof_enabled"), "0");
 }
+
+/// CONFIG SET appendonly no stops a running rewrite with SIGUSR1, as Redis
+/// does: the child and its temp file go, and the rewrite status stays ok.
+#[test]
+fn turning_appendonly_off_cancels_a_running_rewrite() {
+    let server = Server::start_with(&["--appendonly", "yes", "--save", ""]);
+    let mut con = server.client();
+    let _: () = redis::cmd("DEBUG").arg("POPULATE").arg(2_000_000).arg("key").arg(100).query(&mut con).unwrap();
+    let _: String = redis::cmd("BGREWRITEAOF").query(&mut con).unwrap();
+    wait_until(Duration::from_secs(10), "the rewrite child", || info_field(&mut con, "aof_rewrite_in_progress") == "1");
+    let _: () = redis::cmd("CONFIG").arg("SET").arg("appendonly").arg("no").query(&mut con).unwrap();
+    wait_until(Duration::from_secs(10), "the rewrite to stop", || {
+        info_field(&mut con, "aof_rewrite_in_progress") == "0"
+    });
+    let log = server.log();
+    assert!(log.contains("Background AOF rewrite cancelled"), "log:\n{log}");
+    assert!(!log.contains("Background AOF rewrite finished successfully"), "log:\n{log}");
+    assert_eq!(info_field(&mut con, "aof_last_bgrewrite_status"), "ok");
+    let temps: Vec<_> = std::fs::read_dir(server.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("temp-rewriteaof"))
+        .collect();
+    assert!(temps.is_empty(), "left: {temps:?}");
+
+    // Back on: a new rewrite builds the file from the dataset.
+    let _: () = redis::cmd("CONFIG").arg("SET").arg("appendonly").arg("yes").query(&mut con).unwrap();
+    wait_rewrite_done(&mut con);
+    assert_eq!(info_field(&mut con, "aof_last_bgrewrite_status"), "ok");
+    assert!(server.log().contains("Background AOF rewrite finished successfully"));
+}

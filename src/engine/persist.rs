@@ -128,7 +128,7 @@ impl Engine {
     }
 
     /// A child ended (reported by the supervisor).
-    /// A save child killed by SIGUSR1 (`cancelled`) fails without setting the
+    /// A child killed by SIGUSR1 (`cancelled`) fails without setting the
     /// error status, as in Redis.
     pub fn child_exited(&mut self, kind: ChildKind, ok: bool, cancelled: bool, cow_bytes: u64, duration_ms: i64) {
         let p = &mut self.persistence;
@@ -153,7 +153,7 @@ impl Engine {
                 p.aof_rewrite_in_progress = false;
                 p.aof_last_rewrite_time_sec = duration_ms / 1000;
                 p.aof_last_cow_size = cow_bytes;
-                if !ok {
+                if !ok && !cancelled {
                     p.aof_last_bgrewrite_ok = false;
                 }
             }
@@ -163,6 +163,17 @@ impl Engine {
     /// Shutdown: kills the running child and waits for it to die, so that it
     /// can never rename an older snapshot (or rewrite) over what is saved
     /// next, and removes its temp file. Returns the pid it killed.
+    /// appendonly turned off: a running rewrite is stopped with SIGUSR1 (a
+    /// cancel, not a failure, as Redis's killAppendOnlyChild) and reaped by
+    /// the supervisor as usual; a scheduled one is dropped. Returns its pid.
+    pub fn cancel_rewrite(&mut self) -> Option<i32> {
+        let p = &mut self.persistence;
+        p.aof_rewrite_scheduled = false;
+        let pid = p.child_pid.filter(|_| p.aof_rewrite_in_progress)?;
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGUSR1);
+        Some(pid)
+    }
+
     pub fn kill_child(&mut self) -> Option<i32> {
         let pid = self.persistence.child_pid.take()?;
         let nix_pid = nix::unistd::Pid::from_raw(pid);

@@ -3,7 +3,7 @@
 //! runs only plain std I/O (the runtime's other threads do not exist in it),
 //! reports how much memory it made private, and leaves with `_exit`.
 
-use nix::sys::signal::{signal, SigHandler, Signal};
+use nix::sys::signal::{pthread_sigmask, signal, SigHandler, SigSet, SigmaskHow, Signal};
 use nix::unistd::{fork, ForkResult, Pid};
 use std::fs::File;
 use std::io::{Read, Write};
@@ -28,21 +28,31 @@ pub fn private_dirty_bytes() -> u64 {
         * 1024
 }
 
+/// Signals an operator may send the child: they must end it (default
+/// action), not reach the parent's hooks through the inherited handlers.
+const OPERATOR_SIGNALS: [Signal; 4] = [Signal::SIGTERM, Signal::SIGINT, Signal::SIGUSR1, Signal::SIGHUP];
+
 /// Forks; the child runs `work` and exits 0 if it returns true, 1 otherwise.
 pub fn fork_child(work: impl FnOnce() -> bool) -> nix::Result<Child> {
     let (read_end, write_end) = nix::unistd::pipe()?;
+    // Blocked across the fork: a signal sent to the new child before it has
+    // reset its handlers stays pending and then takes the default action.
+    let operator: SigSet = OPERATOR_SIGNALS.into_iter().collect();
+    let mut previous = SigSet::empty();
+    pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&operator), Some(&mut previous))?;
     let start = std::time::Instant::now();
     // SAFETY: the child only runs `work` (plain file I/O on data it owns a
     // copy-on-write view of) and leaves with _exit, never returning into the
     // parent's runtime.
-    match unsafe { fork() }? {
-        ForkResult::Child => {
+    let forked = unsafe { fork() };
+    match forked {
+        Ok(ForkResult::Child) => {
             drop(read_end);
-            // Operators' signals must end the child, not reach the parent's hooks.
-            for sig in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGUSR1, Signal::SIGHUP] {
+            for sig in OPERATOR_SIGNALS {
                 // SAFETY: restoring default dispositions.
                 let _ = unsafe { signal(sig, SigHandler::SigDfl) };
             }
+            let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&previous), None);
             let ok = work();
             let cow = private_dirty_bytes();
             // SAFETY: write_end is the pipe's write side, owned here.
@@ -51,10 +61,15 @@ pub fn fork_child(work: impl FnOnce() -> bool) -> nix::Result<Child> {
             // SAFETY: _exit skips destructors and atexit handlers that belong to the parent.
             unsafe { nix::libc::_exit(if ok { 0 } else { 1 }) }
         }
-        ForkResult::Parent { child } => {
+        Ok(ForkResult::Parent { child }) => {
             let fork_usec = start.elapsed().as_micros() as u64;
+            let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&previous), None);
             drop(write_end);
             Ok(Child { pid: child, report: read_end, fork_usec })
+        }
+        Err(e) => {
+            let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&previous), None);
+            Err(e)
         }
     }
 }
@@ -85,6 +100,30 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"done");
         let cow = read_report(child.report);
         assert!(cow > 0, "a child that wrote memory reports private dirty bytes");
+    }
+
+    extern "C" fn ignore(_: nix::libc::c_int) {}
+
+    #[test]
+    fn operator_signal_ends_the_child_even_right_after_fork() {
+        // The parent catches SIGUSR1 (as forkv's signal hooks do): a child
+        // signalled before it resets its handlers must still die by it.
+        let catch = nix::sys::signal::SigAction::new(
+            SigHandler::Handler(ignore),
+            nix::sys::signal::SaFlags::empty(),
+            SigSet::empty(),
+        );
+        // SAFETY: installing a handler that does nothing.
+        unsafe { nix::sys::signal::sigaction(Signal::SIGUSR1, &catch) }.unwrap();
+        for _ in 0..20 {
+            let child = fork_child(|| {
+                std::thread::sleep(std::time::Duration::from_secs(2));
+                true
+            })
+            .unwrap();
+            nix::sys::signal::kill(child.pid, Signal::SIGUSR1).unwrap();
+            assert_eq!(waitpid(child.pid, None).unwrap(), WaitStatus::Signaled(child.pid, Signal::SIGUSR1, false));
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use nix::sys::signal::Signal;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufReader, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -139,15 +139,7 @@ fn pipeline_lines(server: &Server, cmds: &[&str]) -> Vec<String> {
 fn run_forkv(dir: &Path, args: &[&str], limit: Duration) -> (std::process::ExitStatus, String) {
     let log_path = dir.join("failed-start.log");
     let log = std::fs::File::create(&log_path).unwrap();
-    let mut child = Command::new(common::binary())
-        .args(["--port", &common::free_port().to_string(), "--bind", "127.0.0.1", "--dir"])
-        .arg(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
+    let mut child = common::forkv_command(dir, common::free_port(), args, log).spawn().unwrap();
     let start = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -751,12 +743,7 @@ fn fork_failure_is_logged_and_reported() {
     let log_path = dir.path().join("forkv.log");
     let log = std::fs::File::create(&log_path).unwrap();
     let port = common::free_port();
-    let mut cmd = Command::new(common::binary());
-    cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir"])
-        .arg(dir.path())
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log);
+    let mut cmd = common::forkv_command(dir.path(), port, &["--save", "", "--appendonly", "no"], log);
     // SAFETY: geteuid has no preconditions.
     let uid = (unsafe { libc::geteuid() } == 0).then_some(65534);
     if let Some(uid) = uid {

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 /// One key as a client sees it: type, value (canonical text) and absolute
@@ -184,19 +184,7 @@ impl Rng {
 /// waiting for it to answer.
 pub fn spawn_raw(dir: &Path, port: u16, args: &[&str]) -> Child {
     let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("forkv.log")).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_forkv"))
-        .arg("--port")
-        .arg(port.to_string())
-        .arg("--bind")
-        .arg("127.0.0.1")
-        .arg("--dir")
-        .arg(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .expect("start forkv")
+    crate::common::forkv_command(dir, port, args, log).spawn().expect("start forkv")
 }
 
 /// Waits (bounded) for a child to exit, killing it if it does not.

@@ -25,6 +25,23 @@ pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_forkv"))
 }
 
+/// The forkv command for a server on 127.0.0.1:`port` with its data in
+/// `dir`, both output streams going to `log`.
+pub fn forkv_command<S: AsRef<std::ffi::OsStr>>(dir: &Path, port: u16, args: &[S], log: std::fs::File) -> Command {
+    let mut cmd = Command::new(binary());
+    cmd.arg("--port")
+        .arg(port.to_string())
+        .arg("--bind")
+        .arg("127.0.0.1")
+        .arg("--dir")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log file"))
+        .stderr(log);
+    cmd
+}
+
 impl Server {
     /// Persistence off, like a plain cache.
     pub fn start() -> Server {
@@ -54,18 +71,7 @@ impl Server {
     /// to the server's log file.
     fn command(&self) -> Command {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path()).expect("log file");
-        let mut cmd = Command::new(binary());
-        cmd.arg("--port")
-            .arg(self.port.to_string())
-            .arg("--bind")
-            .arg("127.0.0.1")
-            .arg("--dir")
-            .arg(self.dir.path())
-            .args(&self.args)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log);
-        cmd
+        forkv_command(self.dir.path(), self.port, &self.args, log)
     }
 
     /// Starts the binary (again) with the same directory, port and arguments.

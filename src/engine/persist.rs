@@ -160,9 +160,6 @@ impl Engine {
         }
     }
 
-    /// Shutdown: kills the running child and waits for it to die, so that it
-    /// can never rename an older snapshot (or rewrite) over what is saved
-    /// next, and removes its temp file. Returns the pid it killed.
     /// appendonly turned off: a running rewrite is stopped with SIGUSR1 (a
     /// cancel, not a failure, as Redis's killAppendOnlyChild) and reaped by
     /// the supervisor as usual; a scheduled one is dropped. Returns its pid.
@@ -174,6 +171,9 @@ impl Engine {
         Some(pid)
     }
 
+    /// Shutdown: kills the running child and waits for it to die, so that it
+    /// can never rename an older snapshot (or rewrite) over what is saved
+    /// next, and removes its temp file. Returns the pid it killed.
     pub fn kill_child(&mut self) -> Option<i32> {
         let pid = self.persistence.child_pid.take()?;
         let nix_pid = nix::unistd::Pid::from_raw(pid);

@@ -301,7 +301,7 @@ impl Handler<AofRewriteDone> for AofWriter {
     fn handle(&mut self, msg: AofRewriteDone, _: &mut Context<Self>) {
         let offset = self.rewrite_offset.take();
         if msg.cancelled {
-            let _ = std::fs::remove_file(&msg.temp);
+            // The supervisor already removed the temp file of a child that failed.
             info!(self.log, "Background AOF rewrite cancelled; the old AOF is kept");
             self.keyspace.do_send(AofRewritten { ok: false, cancelled: true, error: None });
             return;

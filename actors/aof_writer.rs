@@ -256,12 +256,7 @@ impl Handler<AofAppend> for AofWriter {
     fn handle(&mut self, msg: AofAppend, _: &mut Context<Self>) {
         self.unwritten.extend_from_slice(&msg.data);
         self.received = msg.end;
-        // With `always`, records that arrive while an fdatasync runs wait
-        // for it to finish: the next one covers them all, and they reach
-        // the file in one write(2) instead of one per batch.
-        if !(self.policy == FsyncPolicy::Always && self.fsync_in_flight.is_some()) {
-            self.write_pending();
-        }
+        self.write_pending();
         self.report();
     }
 }
@@ -275,13 +270,7 @@ impl Handler<FsyncDone> for AofWriter {
             self.fsync_in_flight = None;
         }
         match msg.result {
-            Ok(()) => {
-                self.synced = self.synced.max(msg.end);
-                // Records held back during this fdatasync go out now.
-                if self.fsync_in_flight.is_none() {
-                    self.write_pending();
-                }
-            }
+            Ok(()) => self.synced = self.synced.max(msg.end),
             Err(e) => {
                 warn!(self.log, "Error syncing the AOF file"; "error" => e.clone());
                 self.error = Some(e);

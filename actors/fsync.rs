@@ -6,7 +6,11 @@
 //!
 //! Requests that queue up while one fdatasync runs are served by a single
 //! next one (group commit): a request only notes the highest offset asked
-//! for, and the sync itself runs once the mailbox is drained.
+//! for, and the sync itself runs once the mailbox is drained. When syncs run
+//! back to back, the next one first waits out a short gather window after
+//! the previous one, so the clients whose replies that sync released can
+//! send their next writes and share it — Redis gets the same effect from
+//! serving its clients between two fsyncs on one thread.
 
 use crate::actors::aof_writer::AofWriter;
 use crate::actors::keyspace::Keyspace;
@@ -14,17 +18,25 @@ use crate::actors::messages::{AofSynced, FsyncDone, FsyncRequest};
 use actix::prelude::*;
 use std::fs::File;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long after one fdatasync the next may start when they run back to
+/// back (a lone client's next write comes later than this and never waits).
+const GATHER_WINDOW: Duration = Duration::from_micros(60);
 
 pub struct Fsync {
     writer: Addr<AofWriter>,
     keyspace: Addr<Keyspace>,
     /// The newest file and the highest offset asked for, not yet synced.
     pending: Option<(Arc<File>, u64)>,
+    last_sync_end: Option<Instant>,
+    /// The gather window of the next sync has been waited out.
+    gathered: bool,
 }
 
 impl Fsync {
     pub fn new(writer: Addr<AofWriter>, keyspace: Addr<Keyspace>) -> Fsync {
-        Fsync { writer, keyspace, pending: None }
+        Fsync { writer, keyspace, pending: None, last_sync_end: None, gathered: false }
     }
 }
 
@@ -53,9 +65,20 @@ impl Handler<FsyncRequest> for Fsync {
 impl Handler<SyncNow> for Fsync {
     type Result = ();
 
-    fn handle(&mut self, _: SyncNow, _: &mut Context<Self>) {
+    fn handle(&mut self, _: SyncNow, ctx: &mut Context<Self>) {
+        let window_left = self.last_sync_end.map(|t| (t + GATHER_WINDOW).saturating_duration_since(Instant::now()));
+        if let (false, Some(wait)) = (self.gathered, window_left.filter(|w| !w.is_zero())) {
+            // Blocking is fine: this thread only syncs. The requests that
+            // arrive meanwhile are handled before the SyncNow sent here.
+            std::thread::sleep(wait);
+            self.gathered = true;
+            ctx.notify(SyncNow);
+            return;
+        }
+        self.gathered = false;
         let Some((file, end)) = self.pending.take() else { return };
         let result = nix::unistd::fdatasync(&*file).map_err(|e| e.desc().to_string());
+        self.last_sync_end = Some(Instant::now());
         if result.is_ok() {
             self.keyspace.do_send(AofSynced { end });
         }

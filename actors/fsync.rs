@@ -21,7 +21,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long after one fdatasync the next may start when they run back to
-/// back (a lone client's next write comes later than this and never waits).
+/// back. A lone client's next write, two thread wake-ups and a round trip
+/// later, seldom arrives inside it (measured: -c 1 within 2% of no window).
 const GATHER_WINDOW: Duration = Duration::from_micros(60);
 
 pub struct Fsync {

@@ -31,13 +31,11 @@ pub struct Fsync {
     /// The newest file and the highest offset asked for, not yet synced.
     pending: Option<(Arc<File>, u64)>,
     last_sync_end: Option<Instant>,
-    /// The gather window of the next sync has been waited out.
-    gathered: bool,
 }
 
 impl Fsync {
     pub fn new(writer: Addr<AofWriter>, keyspace: Addr<Keyspace>) -> Fsync {
-        Fsync { writer, keyspace, pending: None, last_sync_end: None, gathered: false }
+        Fsync { writer, keyspace, pending: None, last_sync_end: None }
     }
 }
 
@@ -68,15 +66,14 @@ impl Handler<SyncNow> for Fsync {
 
     fn handle(&mut self, _: SyncNow, ctx: &mut Context<Self>) {
         let window_left = self.last_sync_end.map(|t| (t + GATHER_WINDOW).saturating_duration_since(Instant::now()));
-        if let (false, Some(wait)) = (self.gathered, window_left.filter(|w| !w.is_zero())) {
+        if let Some(wait) = window_left.filter(|w| !w.is_zero()) {
             // Blocking is fine: this thread only syncs. The requests that
-            // arrive meanwhile are handled before the SyncNow sent here.
+            // arrive meanwhile are handled before the SyncNow sent here,
+            // which finds the window over (sleep waits at least `wait`).
             std::thread::sleep(wait);
-            self.gathered = true;
             ctx.notify(SyncNow);
             return;
         }
-        self.gathered = false;
         let Some((file, end)) = self.pending.take() else { return };
         let result = nix::unistd::fdatasync(&*file).map_err(|e| e.desc().to_string());
         self.last_sync_end = Some(Instant::now());

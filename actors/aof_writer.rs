@@ -61,7 +61,8 @@ impl AofWriter {
         AofWriter::start_in_arbiter(arbiter, move |ctx| {
             let writer = ctx.address();
             let fsync_keyspace = keyspace.clone();
-            let fsync = Fsync::start_in_arbiter(&fsync_arbiter, move |_| Fsync::new(writer, fsync_keyspace));
+            let fsync_log = log.clone();
+            let fsync = Fsync::start_in_arbiter(&fsync_arbiter, move |_| Fsync::new(writer, fsync_keyspace, fsync_log));
             AofWriter {
                 keyspace,
                 fsync,
@@ -161,7 +162,8 @@ impl AofWriter {
         if let Some(file) = &self.file {
             self.fsync_in_flight.get_or_insert_with(Instant::now);
             self.requested = self.written;
-            self.fsync.do_send(FsyncRequest { file: file.clone(), end: self.written });
+            let exit_on_failure = self.policy == FsyncPolicy::Always;
+            self.fsync.do_send(FsyncRequest { file: file.clone(), end: self.written, exit_on_failure });
         }
     }
 

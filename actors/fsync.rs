@@ -11,13 +11,17 @@
 //! the previous one, so the clients whose replies that sync released can
 //! send their next writes and share it — Redis gets the same effect from
 //! serving its clients between two fsyncs on one thread.
+//!
+//! Under `appendfsync always` a failed fdatasync ends the process, as in
+//! Redis: the kernel may have dropped the dirty pages it could not write,
+//! so a retry would report success for data that is not on disk, and the
+//! replies waiting on it would be promises broken.
 
 use crate::actors::aof_writer::AofWriter;
 use crate::actors::keyspace::Keyspace;
 use crate::actors::messages::{AofSynced, FsyncDone, FsyncRequest};
 use actix::prelude::*;
-use std::fs::File;
-use std::sync::Arc;
+use slog::{error, Logger};
 use std::time::{Duration, Instant};
 
 /// How long after one fdatasync the next may start when they run back to
@@ -28,14 +32,16 @@ const GATHER_WINDOW: Duration = Duration::from_micros(60);
 pub struct Fsync {
     writer: Addr<AofWriter>,
     keyspace: Addr<Keyspace>,
-    /// The newest file and the highest offset asked for, not yet synced.
-    pending: Option<(Arc<File>, u64)>,
+    log: Logger,
+    /// The newest request: its file, the highest offset asked for, and
+    /// whether a failure must end the process.
+    pending: Option<FsyncRequest>,
     last_sync_end: Option<Instant>,
 }
 
 impl Fsync {
-    pub fn new(writer: Addr<AofWriter>, keyspace: Addr<Keyspace>) -> Fsync {
-        Fsync { writer, keyspace, pending: None, last_sync_end: None }
+    pub fn new(writer: Addr<AofWriter>, keyspace: Addr<Keyspace>, log: Logger) -> Fsync {
+        Fsync { writer, keyspace, log, pending: None, last_sync_end: None }
     }
 }
 
@@ -57,7 +63,7 @@ impl Handler<FsyncRequest> for Fsync {
         }
         // Offsets only grow, and a rewritten file holds everything before
         // its swap already synced: the newest request covers the others.
-        self.pending = Some((msg.file, msg.end));
+        self.pending = Some(msg);
     }
 }
 
@@ -74,9 +80,14 @@ impl Handler<SyncNow> for Fsync {
             ctx.notify(SyncNow);
             return;
         }
-        let Some((file, end)) = self.pending.take() else { return };
+        let Some(FsyncRequest { file, end, exit_on_failure }) = self.pending.take() else { return };
         let result = nix::unistd::fdatasync(&*file).map_err(|e| e.desc().to_string());
         self.last_sync_end = Some(Instant::now());
+        if let (Err(e), true) = (&result, exit_on_failure) {
+            error!(self.log, "Can't persist AOF for fsync error when the AOF fsync policy is 'always'. Exiting..."; "error" => e);
+            forkv::log::flush();
+            std::process::exit(1);
+        }
         if result.is_ok() {
             self.keyspace.do_send(AofSynced { end });
         }

@@ -136,6 +136,8 @@ pub struct AofRewritten {
 pub struct FsyncRequest {
     pub file: std::sync::Arc<std::fs::File>,
     pub end: u64,
+    /// `appendfsync always`: a failed fdatasync ends the process.
+    pub exit_on_failure: bool,
 }
 
 /// Fsync actor → keyspace: records up to `end` are on disk.

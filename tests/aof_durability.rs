@@ -1,6 +1,6 @@
 //! AOF durability: a restart after a clean shutdown or a SIGKILL restores
 //! the data for each `appendfsync` policy, and with `always` no acknowledged
-//! write is ever lost however the process dies.
+//! write is ever lost however the process dies — nor when an fsync fails.
 
 mod aof_support;
 mod common;
@@ -183,6 +183,26 @@ fn always_never_loses_an_acknowledged_write_across_random_sigkills() {
     let a = acked.lock().unwrap();
     assert!(a.keys.len() > 100, "only {} acknowledged writes in 20 cycles", a.keys.len());
     eprintln!("{} acknowledged keys survived 20 SIGKILLs; log tail:\n{}", a.keys.len(), tail(&server.log(), 5));
+}
+
+/// With `always`, a failed fdatasync ends the process (exit status 1, as
+/// Redis does) before the reply that waited on it leaves: a retry could
+/// report success for pages the kernel dropped. The AOF here is a symlink
+/// to /dev/null, which takes writes and refuses fdatasync (EINVAL) — a real
+/// failure from the kernel, no mocked disk.
+#[test]
+fn always_exits_when_fsync_fails_without_acknowledging_the_write() {
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("/dev/null", dir.path().join("appendonly.aof")).unwrap();
+    let dir_arg = dir.path().to_str().unwrap();
+    let mut server =
+        Server::start_with(&["--appendonly", "yes", "--appendfsync", "always", "--save", "", "--dir", dir_arg]);
+    let mut con = server.client();
+    let reply = redis::cmd("SET").arg("k").arg("v").query::<String>(&mut con);
+    assert!(reply.is_err(), "a write was acknowledged though its fsync failed: {reply:?}");
+    let status = server.wait_exit(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(1), "log:\n{}", server.log());
+    assert!(server.log().contains("Can't persist AOF for fsync error"), "log:\n{}", server.log());
 }
 
 fn tail(s: &str, n: usize) -> String {

@@ -10,6 +10,7 @@ pub mod fork;
 pub mod glob;
 pub mod load;
 pub mod log;
+pub mod long_double;
 pub mod memory;
 pub mod rdb;
 pub mod reply;

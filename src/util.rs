@@ -74,30 +74,6 @@ pub fn format_f64(v: f64) -> String {
     format!("{v}")
 }
 
-/// Formats an INCRBYFLOAT/HINCRBYFLOAT result like Redis (fixed notation,
-/// at most 17 decimals, no trailing zeros). Redis computes in long double,
-/// where `%.17Lf` of 10.5 + 0.1 reads "10.6"; printing an f64 with 17
-/// decimals would show its binary error ("10.59999999999999964"), so the
-/// shortest text that reads back as the same f64 is used instead.
-pub fn format_incr_float(v: f64) -> String {
-    let mut s = format!("{v}");
-    if s.split_once('.').is_some_and(|(_, frac)| frac.len() > 17) {
-        s = format!("{v:.17}");
-    }
-    if s.contains('.') {
-        while s.ends_with('0') {
-            s.pop();
-        }
-        if s.ends_with('.') {
-            s.pop();
-        }
-    }
-    if s == "-0" {
-        s = "0".into();
-    }
-    s
-}
-
 /// Appends the decimal text of `v` to `out` without allocating.
 pub fn push_i64(out: &mut Vec<u8>, v: i64) {
     let mut buf = itoa_buf();
@@ -199,16 +175,6 @@ mod tests {
         assert_eq!(format_f64(0.1), "0.1");
         assert_eq!(format_f64(-2.5), "-2.5");
         assert_eq!(parse_f64(format_f64(1.5e-10).as_bytes()), Some(1.5e-10));
-        assert_eq!(format_incr_float(10.5), "10.5");
-        assert_eq!(format_incr_float(3.0), "3");
-        assert_eq!(format_incr_float(1.5 + 0.1), "1.6");
-        assert_eq!(format_incr_float(-0.0), "0");
-        assert_eq!(format_incr_float(10.5 + 0.1), "10.6");
-        assert_eq!(format_incr_float(-0.1), "-0.1");
-        assert_eq!(format_incr_float(1e20), "100000000000000000000");
-        assert_eq!(format_incr_float(1e-20), "0");
-        assert_eq!(format_incr_float(-1e-20), "0");
-        assert_eq!(format_incr_float(1.25e-5), "0.0000125");
     }
 
     #[test]

@@ -114,6 +114,9 @@ fn hincrbyfloat_adds_and_refuses_bad_values() {
     assert_eq!(q::<String>(con, &["HINCRBYFLOAT", "h", "f", "-1.25"]), "9.75");
     assert_eq!(q::<String>(con, &["HINCRBYFLOAT", "h", "f", "5.0e3"]), "5009.75");
     assert_eq!(q::<String>(con, &["HGET", "h", "f"]), "5009.75");
+    // long double, as in Redis: 1.1 + 2.2 reads 3.3, not 3.3000000000000003.
+    assert_eq!(q::<String>(con, &["HINCRBYFLOAT", "h", "d", "1.1"]), "1.1");
+    assert_eq!(q::<String>(con, &["HINCRBYFLOAT", "h", "d", "2.2"]), "3.3");
     q::<i64>(con, &["HSET", "h", "i", "3", "s", "abc"]);
     assert_eq!(q::<String>(con, &["HINCRBYFLOAT", "h", "i", "1.5"]), "4.5");
     assert_eq!(err(con, &["HINCRBYFLOAT", "h", "s", "1"]), "ERR hash value is not a float");

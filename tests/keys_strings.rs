@@ -139,6 +139,16 @@ fn incr_family_and_incrbyfloat() {
     assert_eq!(r.err(&["INCRBYFLOAT", "f", "abc"]), "ERR value is not a valid float");
     assert_eq!(r.err(&["INCRBYFLOAT", "s", "1"]), "ERR value is not a valid float");
     assert_eq!(r.err(&["INCRBYFLOAT", "f", "inf"]), "ERR increment would produce NaN or Infinity");
+    // Redis adds in long double (64 significant bits): decimal sums read as
+    // typed, and operands beyond f64's range are numbers.
+    r.cmd(&["SET", "money", "0.1"]);
+    assert_eq!(r.cmd(&["INCRBYFLOAT", "money", "0.2"]), Resp::bulk("0.3"));
+    match r.cmd(&["INCRBYFLOAT", "big", "1e400"]) {
+        Resp::Bulk(b) => assert!(b.len() == 401 && b.starts_with(b"1000000000000000000028188068394758651458"), "{b:?}"),
+        other => panic!("INCRBYFLOAT 1e400: {other:?}"),
+    }
+    assert_eq!(r.err(&["INCRBYFLOAT", "big", "1e-5000"]), "ERR value is not a valid float");
+    assert_eq!(r.cmd(&["INCRBYFLOAT", "hex", "0x10"]), Resp::bulk("16"));
     // INCRBYFLOAT keeps the TTL.
     r.cmd(&["EXPIRE", "f", "100"]);
     r.cmd(&["INCRBYFLOAT", "f", "1"]);

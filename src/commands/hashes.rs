@@ -4,9 +4,10 @@ use super::keys::{parse_cursor, parse_scan_options, reply_scan};
 use crate::engine::table::{cmd, CommandSpec, DENYOOM, FAST, READONLY, WRITE};
 use crate::engine::{Call, Engine, NOT_INTEGER, SYNTAX};
 use crate::glob::glob_match;
+use crate::long_double::LongDouble;
 use crate::types::hash::Pair;
 use crate::types::{Hash, Limits, Value, WRONGTYPE};
-use crate::util::{format_incr_float, parse_f64, parse_i64};
+use crate::util::parse_i64;
 
 pub static COMMANDS: &[CommandSpec] = &[
     cmd("hset", -4, WRITE | DENYOOM | FAST, (1, 1, 1), hset),
@@ -238,7 +239,7 @@ fn hincrby(e: &mut Engine, c: &mut Call) {
 }
 
 fn hincrbyfloat(e: &mut Engine, c: &mut Call) {
-    let Some(incr) = c.float_arg(3) else { return };
+    let Some(incr) = c.long_double_arg(3) else { return };
     if !incr.is_finite() {
         return c.out.error("ERR value is NaN or Infinity");
     }
@@ -246,8 +247,8 @@ fn hincrbyfloat(e: &mut Engine, c: &mut Call) {
     let (key, field) = (c.arg(1), c.arg(2));
     let Some(h) = hash_or_create(e, c, key) else { return };
     let current = match h.get(field) {
-        None => 0.0,
-        Some(v) => match v.with_bytes(parse_f64) {
+        None => LongDouble::ZERO,
+        Some(v) => match v.with_bytes(LongDouble::parse) {
             Some(n) => n,
             None => return c.out.error("ERR hash value is not a float"),
         },
@@ -256,7 +257,7 @@ fn hincrbyfloat(e: &mut Engine, c: &mut Call) {
     if !next.is_finite() {
         return c.out.error("ERR increment would produce NaN or Infinity");
     }
-    let text = format_incr_float(next);
+    let text = next.to_human();
     h.set(field, text.as_bytes(), &limits);
     e.dirty += 1;
     // Replaying the float addition could round differently: log the result.

@@ -2,8 +2,9 @@
 
 use crate::engine::table::{cmd, CommandSpec, DENYOOM, FAST, READONLY, WRITE};
 use crate::engine::{Call, Engine, NOT_INTEGER, SYNTAX};
+use crate::long_double::LongDouble;
 use crate::types::{Str, Value, WRONGTYPE};
-use crate::util::{fmt_i64, format_incr_float, itoa_buf, parse_f64, parse_i64};
+use crate::util::{fmt_i64, itoa_buf, parse_i64};
 
 pub static COMMANDS: &[CommandSpec] = &[
     cmd("get", 2, READONLY | FAST, (1, 1, 1), get),
@@ -296,11 +297,11 @@ fn decrby(e: &mut Engine, c: &mut Call) {
 
 fn incrbyfloat(e: &mut Engine, c: &mut Call) {
     let (db, key) = (c.db(), c.arg(1));
-    let Some(delta) = c.float_arg(2) else { return };
+    let Some(delta) = c.long_double_arg(2) else { return };
     let current = match read_str(e, c, key) {
         Err(()) => return,
-        Ok(None) => 0.0,
-        Ok(Some(s)) => match s.with_bytes(parse_f64) {
+        Ok(None) => LongDouble::ZERO,
+        Ok(Some(s)) => match s.with_bytes(LongDouble::parse) {
             Some(v) => v,
             None => return c.out.error("ERR value is not a valid float"),
         },
@@ -309,7 +310,7 @@ fn incrbyfloat(e: &mut Engine, c: &mut Call) {
     if !next.is_finite() {
         return c.out.error("ERR increment would produce NaN or Infinity");
     }
-    let text = format_incr_float(next);
+    let text = next.to_human();
     e.set_value(db, key, Value::Str(Str::raw(text.as_bytes())), true);
     e.dirty += 1;
     // Replaying the float addition could round differently: log the result.

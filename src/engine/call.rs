@@ -2,6 +2,7 @@
 //! and how its effect is recorded for the AOF.
 
 use super::client::Client;
+use crate::long_double::LongDouble;
 use crate::reply::Reply;
 use crate::util::{parse_f64, parse_i64};
 use bytes::BytesMut;
@@ -56,6 +57,15 @@ impl<'a> Call<'a> {
 
     pub fn float_arg(&mut self, i: usize) -> Option<f64> {
         let v = parse_f64(self.args[i]);
+        if v.is_none() {
+            self.out.error(NOT_FLOAT);
+        }
+        v
+    }
+
+    /// INCRBYFLOAT's operand, read as Redis reads a `long double`.
+    pub fn long_double_arg(&mut self, i: usize) -> Option<LongDouble> {
+        let v = LongDouble::parse(self.args[i]);
         if v.is_none() {
             self.out.error(NOT_FLOAT);
         }

@@ -17,5 +17,6 @@ pub mod reply;
 pub mod resp;
 pub mod snapshot;
 pub mod store;
+pub mod strtod;
 pub mod types;
 pub mod util;

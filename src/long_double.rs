@@ -5,9 +5,10 @@
 //! print `0.30000000000000004`. rustc_apfloat does the parsing and the
 //! correctly rounded addition; the decimal text is exact big-integer math.
 
+use crate::strtod::{self, Form, RangeError};
 use num_bigint::BigUint;
 use rustc_apfloat::ieee::X87DoubleExtended;
-use rustc_apfloat::{Float, Round, Status};
+use rustc_apfloat::{Float, Round};
 
 /// Longer texts are refused, as Redis's `string2ld` does (its buffer size).
 const MAX_TEXT: usize = 5 * 1024;
@@ -21,22 +22,19 @@ impl LongDouble {
     pub const ZERO: LongDouble = LongDouble(X87DoubleExtended::ZERO);
 
     /// Reads `s` as Redis's `string2ld` does: all of it must be a number in
-    /// `strtold`'s syntax (decimal, hex, `inf`/`infinity`), with no leading
-    /// space; NaN, overflow and underflow to zero are refused.
+    /// `strtold`'s syntax (`crate::strtod`), with no leading space; NaN,
+    /// overflow and underflow to zero are refused.
     pub fn parse(s: &[u8]) -> Option<LongDouble> {
-        let text = std::str::from_utf8(s).ok()?;
-        if text.is_empty() || text.len() >= MAX_TEXT || text.starts_with(|c: char| c.is_ascii_whitespace()) {
+        if s.len() >= MAX_TEXT {
             return None;
         }
-        let (negative, unsigned) = match text.as_bytes()[0] {
-            b'-' => (true, &text[1..]),
-            b'+' => (false, &text[1..]),
-            _ => (false, text),
-        };
-        let magnitude = if unsigned.eq_ignore_ascii_case("inf") || unsigned.eq_ignore_ascii_case("infinity") {
-            X87DoubleExtended::INFINITY
-        } else {
-            parse_finite(unsigned)?
+        let (negative, form) = strtod::classify(std::str::from_utf8(s).ok()?)?;
+        let magnitude = match form {
+            Form::Infinity => X87DoubleExtended::INFINITY,
+            _ => match strtod::read_finite::<X87DoubleExtended>(form)? {
+                (v, RangeError::None) => v,
+                _ => return None,
+            },
         };
         Some(LongDouble(if negative { -magnitude } else { magnitude }))
     }
@@ -92,62 +90,6 @@ impl std::ops::Add for LongDouble {
     fn add(self, other: LongDouble) -> LongDouble {
         LongDouble(self.0.add_r(other.0, Round::NearestTiesToEven).value)
     }
-}
-
-/// Decimal or hex text without a sign, as `strtold` reads it.
-fn parse_finite(text: &str) -> Option<X87DoubleExtended> {
-    let hex = text.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x"));
-    let well_formed = if hex {
-        number_syntax(&text[2..], u8::is_ascii_hexdigit, b'p')
-    } else {
-        number_syntax(text, u8::is_ascii_digit, b'e')
-    };
-    if !well_formed {
-        return None;
-    }
-    // strtold takes hex without a binary exponent; rustc_apfloat wants one.
-    let with_exponent;
-    let text = if hex && !text.contains(['p', 'P']) {
-        with_exponent = format!("{text}p0");
-        &with_exponent
-    } else {
-        text
-    };
-    let parsed = X87DoubleExtended::from_str_r(text, Round::NearestTiesToEven).ok()?;
-    let value = parsed.value;
-    // strtold reports ERANGE for these; Redis refuses them.
-    let overflow = parsed.status.contains(Status::OVERFLOW);
-    let underflow_to_zero = parsed.status.contains(Status::UNDERFLOW) && value.is_zero();
-    (!overflow && !underflow_to_zero).then_some(value)
-}
-
-/// `digits [. digits] [exponent [sign] decimal digits]`, with at least one
-/// mantissa digit, and nothing after: what strtold reads to the end.
-fn number_syntax(text: &str, is_digit: fn(&u8) -> bool, exponent_mark: u8) -> bool {
-    let count = |s: &[u8], is_digit: fn(&u8) -> bool| s.iter().take_while(|c| is_digit(c)).count();
-    let bytes = text.as_bytes();
-    let mut i = count(bytes, is_digit);
-    let mut mantissa_digits = i;
-    if bytes.get(i) == Some(&b'.') {
-        let fraction = count(&bytes[i + 1..], is_digit);
-        mantissa_digits += fraction;
-        i += 1 + fraction;
-    }
-    if mantissa_digits == 0 {
-        return false;
-    }
-    if bytes.get(i).is_some_and(|c| c.to_ascii_lowercase() == exponent_mark) {
-        i += 1;
-        if matches!(bytes.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        let exponent = count(&bytes[i..], u8::is_ascii_digit);
-        if exponent == 0 {
-            return false;
-        }
-        i += exponent;
-    }
-    i == bytes.len()
 }
 
 /// `value / 2^shift`, rounded half to even.

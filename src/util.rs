@@ -33,26 +33,6 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     }
 }
 
-/// Parses a float as Redis's `string2ld`/`strtold` callers accept it: no
-/// surrounding spaces, `inf`/`-inf` allowed, NaN rejected.
-pub fn parse_f64(s: &[u8]) -> Option<f64> {
-    let text = std::str::from_utf8(s).ok()?;
-    if text.is_empty() || text.starts_with(char::is_whitespace) || text.ends_with(char::is_whitespace) {
-        return None;
-    }
-    let v: f64 = match text.to_ascii_lowercase().as_str() {
-        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
-        "-inf" | "-infinity" => f64::NEG_INFINITY,
-        lower => {
-            if lower.contains("nan") {
-                return None;
-            }
-            lower.parse().ok()?
-        }
-    };
-    Some(v)
-}
-
 /// Formats an f64 the way Redis replies with scores: the shortest text that
 /// reads back as the same double, integers without a fraction, and
 /// exponent form (`1.5e-10`, `1e+17`) where `%g` would use it.
@@ -157,15 +137,6 @@ mod tests {
     }
 
     #[test]
-    fn parses_floats_like_redis() {
-        assert_eq!(parse_f64(b"1.5"), Some(1.5));
-        assert_eq!(parse_f64(b"-inf"), Some(f64::NEG_INFINITY));
-        assert_eq!(parse_f64(b"nan"), None);
-        assert_eq!(parse_f64(b" 1"), None);
-        assert_eq!(parse_f64(b"abc"), None);
-    }
-
-    #[test]
     fn formats_floats() {
         assert_eq!(format_f64(3.0), "3");
         assert_eq!(format_f64(1.5), "1.5");
@@ -174,7 +145,7 @@ mod tests {
         assert_eq!(format_f64(1e17), "1e+17");
         assert_eq!(format_f64(0.1), "0.1");
         assert_eq!(format_f64(-2.5), "-2.5");
-        assert_eq!(parse_f64(format_f64(1.5e-10).as_bytes()), Some(1.5e-10));
+        assert_eq!(crate::strtod::parse_f64(format_f64(1.5e-10).as_bytes()), Some(1.5e-10));
     }
 
     #[test]

@@ -74,6 +74,8 @@ fn set_options() {
         &["SET", "k", "v", "EX", "10", "KEEPTTL"],
         &["SET", "k", "v", "EX"],
         &["SET", "k", "v", "FOO"],
+        // The time is judged after all options are read.
+        &["SET", "k", "v", "EX", "abc", "FOO"],
     ] {
         assert_eq!(r.err(args), SYNTAX, "{args:?}");
     }
@@ -184,6 +186,9 @@ fn append_strlen_getrange_setrange() {
     assert_eq!(r.cmd(&["GETRANGE", "missing", "0", "-1"]), Resp::bulk(""));
     assert_eq!(r.cmd(&["SUBSTR", "s", "1", "2"]), Resp::bulk("el"));
     assert_eq!(r.err(&["GETRANGE", "s", "a", "1"]), NOT_INT);
+    // Both indexes bad: still one reply, so the next command reads its own.
+    assert_eq!(r.err(&["GETRANGE", "s", "a", "b"]), NOT_INT);
+    assert_eq!(r.cmd(&["PING"]), Resp::Simple("PONG".into()));
 
     assert_eq!(r.int(&["SETRANGE", "s", "1", "EL"]), 5);
     assert_eq!(r.cmd(&["GET", "s"]), Resp::bulk("hELlo"));
@@ -240,6 +245,7 @@ fn getset_getdel_getex() {
         &["GETEX", "g", "EX", "10", "PERSIST"],
         &["GETEX", "g", "EX"],
         &["GETEX", "g", "FOO"],
+        &["GETEX", "g", "EXAT", "soon", "FOO"],
     ] {
         assert_eq!(r.err(args), SYNTAX, "{args:?}");
     }
@@ -269,6 +275,12 @@ fn expire_options_and_ttl_queries() {
     );
     assert_eq!(r.err(&["EXPIRE", "k", "10", "GT", "LT"]), "ERR GT and LT options at the same time are not compatible");
     assert_eq!(r.err(&["EXPIRE", "k", "10", "FOO"]), "ERR Unsupported option FOO");
+    // Options are judged before the time, as in Redis.
+    assert_eq!(r.err(&["EXPIRE", "k", "soon", "FOO"]), "ERR Unsupported option FOO");
+    assert_eq!(
+        r.err(&["EXPIRE", "k", "soon", "NX", "XX"]),
+        "ERR NX and XX, GT or LT options at the same time are not compatible"
+    );
     assert_eq!(r.err(&["EXPIRE", "k", "abc"]), NOT_INT);
     assert_eq!(r.err(&["EXPIRE", "k", "9223372036854775807"]), "ERR invalid expire time in 'expire' command");
     assert_eq!(r.err(&["PEXPIRE", "k", "9223372036854775807"]), "ERR invalid expire time in 'pexpire' command");
@@ -351,6 +363,7 @@ fn wrongtype_errors_need_a_non_string_type() {
         &["GET", "list"][..],
         &["INCR", "list"],
         &["INCRBYFLOAT", "list", "1"],
+        &["INCRBYFLOAT", "list", "abc"],
         &["APPEND", "list", "x"],
         &["STRLEN", "list"],
         &["GETRANGE", "list", "0", "1"],

@@ -138,6 +138,7 @@ fn zadd_options_flags_and_errors() {
             ("EXISTS missing", ":0"),
             ("ZINCRBY z 2.5 b", "$4.5"),
             ("ZINCRBY z x b", "-ERR value is not a valid float"),
+            ("ZINCRBY z NX b", "-ERR syntax error"),
             ("ZINCRBY z 1 new", "$1"),
             ("ZINCRBY z -inf q", "-ERR resulting score is not a number (NaN)"),
             ("ZINCRBY z 1", "-ERR wrong number of arguments for 'zincrby' command"),
@@ -197,7 +198,13 @@ fn counts_with_exclusive_bounds_and_infinities() {
             ("ZCOUNT z (3 (3", ":0"),
             ("ZCOUNT z x 1", "-ERR min or max is not a float"),
             ("ZCOUNT z 1 (x", "-ERR min or max is not a float"),
+            // Bounds are read with bare strtod: `(` alone is "above 0".
+            ("ZCOUNT z ( 3", ":3"),
             ("ZCOUNT nokey 1 2", ":0"),
+            // Scores as strtod reads them: hex, and no out-of-range values.
+            ("ZADD hexz 0x10 h", ":1"),
+            ("ZSCORE hexz h", "$16"),
+            ("ZADD hexz 1e400 big", "-ERR value is not a valid float"),
             ("ZADD lex 0 a 0 b 0 c 0 d 0 e", ":5"),
             ("ZLEXCOUNT lex - +", ":5"),
             ("ZLEXCOUNT lex [b [d", ":3"),

@@ -222,7 +222,7 @@ fn randomkey(e: &mut Engine, c: &mut Call) {
 /// EXPIRE and friends: `base_ms` is added for relative forms, `unit_ms`
 /// scales the argument.
 fn expire_generic(e: &mut Engine, c: &mut Call, relative: bool, unit_ms: i64, name: &str) {
-    let Some(n) = c.int_arg(2) else { return };
+    // Options are checked before the time, in Redis's order of errors.
     let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
     for i in 3..c.argc() {
         let a = c.arg(i).to_ascii_uppercase();
@@ -240,6 +240,7 @@ fn expire_generic(e: &mut Engine, c: &mut Call, relative: bool, unit_ms: i64, na
     if gt && lt {
         return c.out.error("ERR GT and LT options at the same time are not compatible");
     }
+    let Some(n) = c.int_arg(2) else { return };
     let at = n.checked_mul(unit_ms).and_then(|v| if relative { v.checked_add(e.now) } else { Some(v) });
     let Some(at) = at else {
         return c.out.error(&format!("ERR invalid expire time in '{name}' command"));

@@ -8,8 +8,9 @@
 
 use crate::engine::table::{cmd, CommandSpec, BLOCKING, DENYOOM, FAST, READONLY, WRITE};
 use crate::engine::{Call, Engine, SYNTAX};
+use crate::strtod::parse_f64;
 use crate::types::{Limits, List, Value, WRONGTYPE};
-use crate::util::{fmt_i64, itoa_buf, parse_f64, parse_i64};
+use crate::util::{fmt_i64, itoa_buf, parse_i64};
 
 pub static COMMANDS: &[CommandSpec] = &[
     cmd("lpush", -3, WRITE | DENYOOM | FAST, (1, 1, 1), lpush),

@@ -4,7 +4,8 @@
 use crate::engine::table::{cmd, CommandSpec, ADMIN, FAST, LOADING, NO_MULTI};
 use crate::engine::{Call, Engine, Request, NOT_INTEGER, SYNTAX};
 use crate::memory::{human, rss, total_system_memory, used_memory};
-use crate::util::{now_us, parse_f64, parse_i64};
+use crate::strtod::parse_f64;
+use crate::util::{now_us, parse_i64};
 use std::fmt::Write;
 
 pub const REDIS_VERSION: &str = "7.0.15";

@@ -105,9 +105,11 @@ struct SetOptions {
     expire_at: Option<i64>,
 }
 
+/// Options are all read before the expire time is judged, so a bad word
+/// after it is a syntax error, as in Redis.
 fn parse_set_options(e: &Engine, c: &mut Call) -> Option<SetOptions> {
     let mut o = SetOptions { nx: false, xx: false, get: false, keep_ttl: false, expire_at: None };
-    let mut unit_seen = false;
+    let mut expire: Option<(ExpireUnit, usize)> = None;
     let mut i = 3;
     while i < c.argc() {
         let a = c.arg(i).to_ascii_uppercase();
@@ -115,12 +117,11 @@ fn parse_set_options(e: &Engine, c: &mut Call) -> Option<SetOptions> {
             b"NX" if !o.xx => o.nx = true,
             b"XX" if !o.nx => o.xx = true,
             b"GET" => o.get = true,
-            b"KEEPTTL" if !unit_seen => o.keep_ttl = true,
+            b"KEEPTTL" if expire.is_none() => o.keep_ttl = true,
             _ => match expire_unit(&a) {
-                Some(unit) if !unit_seen && !o.keep_ttl && i + 1 < c.argc() => {
-                    unit_seen = true;
+                Some(unit) if expire.is_none() && !o.keep_ttl && i + 1 < c.argc() => {
                     i += 1;
-                    o.expire_at = Some(absolute_expire(e, c, c.arg(i), unit, "set")?);
+                    expire = Some((unit, i));
                 }
                 _ => {
                     c.out.error(SYNTAX);
@@ -129,6 +130,9 @@ fn parse_set_options(e: &Engine, c: &mut Call) -> Option<SetOptions> {
             },
         }
         i += 1;
+    }
+    if let Some((unit, at)) = expire {
+        o.expire_at = Some(absolute_expire(e, c, c.arg(at), unit, "set")?);
     }
     Some(o)
 }
@@ -297,7 +301,7 @@ fn decrby(e: &mut Engine, c: &mut Call) {
 
 fn incrbyfloat(e: &mut Engine, c: &mut Call) {
     let (db, key) = (c.db(), c.arg(1));
-    let Some(delta) = c.long_double_arg(2) else { return };
+    // Redis's order of errors: the key's type, its value, then the increment.
     let current = match read_str(e, c, key) {
         Err(()) => return,
         Ok(None) => LongDouble::ZERO,
@@ -306,6 +310,7 @@ fn incrbyfloat(e: &mut Engine, c: &mut Call) {
             None => return c.out.error("ERR value is not a valid float"),
         },
     };
+    let Some(delta) = c.long_double_arg(2) else { return };
     let next = current + delta;
     if !next.is_finite() {
         return c.out.error("ERR increment would produce NaN or Infinity");
@@ -369,7 +374,9 @@ pub fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
 }
 
 fn getrange(e: &mut Engine, c: &mut Call) {
-    let (Some(start), Some(end)) = (c.int_arg(2), c.int_arg(3)) else { return };
+    // One at a time: a bad start must not also report a bad end (one reply).
+    let Some(start) = c.int_arg(2) else { return };
+    let Some(end) = c.int_arg(3) else { return };
     if let Ok(found) = read_str(e, c, c.arg(1)) {
         let bytes = found.map(|s| s.bytes().into_owned()).unwrap_or_default();
         // Redis answers "" when both indexes are negative and start > end.
@@ -439,21 +446,25 @@ fn getdel(e: &mut Engine, c: &mut Call) {
 
 fn getex(e: &mut Engine, c: &mut Call) {
     let (db, key) = (c.db(), c.arg(1));
-    let mut expire_at = None;
+    let mut expire: Option<(ExpireUnit, usize)> = None;
     let mut persist = false;
     let mut i = 2;
     while i < c.argc() {
         let word = c.arg(i).to_ascii_uppercase();
         match expire_unit(&word) {
-            Some(unit) if i + 1 < c.argc() && expire_at.is_none() && !persist => {
+            Some(unit) if i + 1 < c.argc() && expire.is_none() && !persist => {
                 i += 1;
-                let Some(at) = absolute_expire(e, c, c.arg(i), unit, "getex") else { return };
-                expire_at = Some(at);
+                expire = Some((unit, i));
             }
-            None if word == b"PERSIST" && expire_at.is_none() => persist = true,
+            None if word == b"PERSIST" && expire.is_none() => persist = true,
             _ => return c.out.error(SYNTAX),
         }
         i += 1;
+    }
+    let mut expire_at = None;
+    if let Some((unit, at)) = expire {
+        let Some(at) = absolute_expire(e, c, c.arg(at), unit, "getex") else { return };
+        expire_at = Some(at);
     }
     let value = match read_str(e, c, key) {
         Err(()) => return,

@@ -4,11 +4,12 @@ use crate::commands::keys::{parse_cursor, parse_scan_options, reply_scan};
 use crate::engine::table::{cmd, CommandSpec, BLOCKING, DENYOOM, FAST, READONLY, WRITE};
 use crate::engine::{Call, Engine, NOT_FLOAT, SYNTAX};
 use crate::glob::glob_match;
+use crate::strtod::parse_f64;
 use crate::types::zset::Scored;
 use crate::types::{
     parse_lex_range, parse_score_range, sample_indices, AddFlags, AddOutcome, Elem, Limits, Set, Value, ZSet, WRONGTYPE,
 };
-use crate::util::{format_f64, parse_f64, parse_i64};
+use crate::util::{format_f64, parse_i64};
 
 pub static COMMANDS: &[CommandSpec] = &[
     cmd("zadd", -4, WRITE | DENYOOM | FAST, (1, 1, 1), zadd),
@@ -157,19 +158,19 @@ fn zadd_generic(e: &mut Engine, c: &mut Call, zincrby: bool) {
     let mut f = AddFlags { incr: zincrby, ..AddFlags::default() };
     let mut ch = false;
     let mut i = 2;
-    if !zincrby {
-        while i < c.argc() {
-            match c.arg(i).to_ascii_uppercase().as_slice() {
-                b"NX" => f.nx = true,
-                b"XX" => f.xx = true,
-                b"GT" => f.gt = true,
-                b"LT" => f.lt = true,
-                b"CH" => ch = true,
-                b"INCR" => f.incr = true,
-                _ => break,
-            }
-            i += 1;
+    // ZINCRBY reads option words too, as in Redis: `ZINCRBY k NX m` is
+    // then one element short, a syntax error.
+    while i < c.argc() {
+        match c.arg(i).to_ascii_uppercase().as_slice() {
+            b"NX" => f.nx = true,
+            b"XX" => f.xx = true,
+            b"GT" => f.gt = true,
+            b"LT" => f.lt = true,
+            b"CH" => ch = true,
+            b"INCR" => f.incr = true,
+            _ => break,
         }
+        i += 1;
     }
     let elements = c.argc() - i;
     if elements == 0 || !elements.is_multiple_of(2) {

@@ -4,7 +4,8 @@
 use super::client::Client;
 use crate::long_double::LongDouble;
 use crate::reply::Reply;
-use crate::util::{parse_f64, parse_i64};
+use crate::strtod::parse_f64;
+use crate::util::parse_i64;
 use bytes::BytesMut;
 
 pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";

@@ -1,7 +1,7 @@
 //! Score and lex range specs of ZRANGEBYSCORE/ZRANGEBYLEX and friends, with
 //! Redis's parsing rules and error texts.
 
-use crate::util::parse_f64;
+use crate::strtod::parse_range_f64;
 
 pub const ERR_NOT_FLOAT: &str = "ERR min or max is not a float";
 pub const ERR_NOT_LEX: &str = "ERR min or max not valid string range item";
@@ -44,7 +44,7 @@ fn parse_score_bound(s: &[u8]) -> Result<(f64, bool), &'static str> {
         Some(b'(') => (true, &s[1..]),
         _ => (false, s),
     };
-    parse_f64(num).map(|v| (v, ex)).ok_or(ERR_NOT_FLOAT)
+    parse_range_f64(num).map(|v| (v, ex)).ok_or(ERR_NOT_FLOAT)
 }
 
 /// Parses ZRANGEBYSCORE's `min max` (`-inf`, `+inf`, `(` for exclusive).
@@ -123,8 +123,12 @@ mod tests {
         assert!(r.contains(f64::NEG_INFINITY) && r.contains(2.0) && !r.contains(2.5));
         assert_eq!(parse_score_range(b"x", b"1"), Err(ERR_NOT_FLOAT));
         assert_eq!(parse_score_range(b"1", b"(nan"), Err(ERR_NOT_FLOAT));
-        assert_eq!(parse_score_range(b"(", b"1"), Err(ERR_NOT_FLOAT));
-        assert_eq!(parse_score_range(b"", b"1"), Err(ERR_NOT_FLOAT));
+        // Bare strtod, as redis-server 7.0.15 answers: an empty bound reads
+        // as 0, so `(` is "above 0"; leading spaces are skipped.
+        let r = parse_score_range(b"(", b" 1").unwrap();
+        assert_eq!(r, ScoreRange { min: 0.0, max: 1.0, min_ex: true, max_ex: false });
+        assert_eq!(parse_score_range(b"", b"1").unwrap().min, 0.0);
+        assert_eq!(parse_score_range(b" ", b"1"), Err(ERR_NOT_FLOAT));
     }
 
     #[test]

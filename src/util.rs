@@ -33,25 +33,36 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     }
 }
 
-/// Formats an f64 the way Redis replies with scores: the shortest text that
-/// reads back as the same double, integers without a fraction, and
-/// exponent form (`1.5e-10`, `1e+17`) where `%g` would use it.
+/// Formats an f64 as Redis 7.0 replies with scores: C's `%.17g` — 17
+/// significant digits with trailing zeros cut (0.1 reads
+/// `0.10000000000000001`), exponent form below 1e-4 and from 1e17
+/// (`1.0000000000000001e-05`, `1e+17`). Rust's exact formatting rounds
+/// half to even, as glibc does.
 pub fn format_f64(v: f64) -> String {
     if v.is_infinite() {
         return if v > 0.0 { "inf".into() } else { "-inf".into() };
     }
-    let abs = v.abs();
-    if v != 0.0 && !(1e-4..1e17).contains(&abs) {
-        let s = format!("{v:e}");
-        return match s.split_once('e') {
-            Some((mantissa, exp)) if !exp.starts_with('-') => format!("{mantissa}e+{exp}"),
-            _ => s,
-        };
+    let scientific = format!("{v:.16e}");
+    let (mantissa, exponent) = scientific.split_once('e').expect("{:e} has an exponent");
+    let exponent: i32 = exponent.parse().expect("{:e} exponent is an integer");
+    if (-4..17).contains(&exponent) {
+        let mut fixed = format!("{v:.*}", (16 - exponent) as usize);
+        trim_fraction_zeros(&mut fixed);
+        fixed
+    } else {
+        let mut mantissa = mantissa.to_string();
+        trim_fraction_zeros(&mut mantissa);
+        let sign = if exponent < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exponent.unsigned_abs())
     }
-    if v == v.trunc() {
-        return format!("{}", v as i64);
+}
+
+/// `1.500` → `1.5`, `2.000` → `2`; texts without a point stay.
+fn trim_fraction_zeros(s: &mut String) {
+    if s.contains('.') {
+        let kept = s.trim_end_matches('0').trim_end_matches('.').len();
+        s.truncate(kept);
     }
-    format!("{v}")
 }
 
 /// Appends the decimal text of `v` to `out` without allocating.
@@ -138,13 +149,26 @@ mod tests {
 
     #[test]
     fn formats_floats() {
+        // Expected texts are glibc's printf("%.17g").
         assert_eq!(format_f64(3.0), "3");
         assert_eq!(format_f64(1.5), "1.5");
         assert_eq!(format_f64(f64::INFINITY), "inf");
+        assert_eq!(format_f64(f64::NEG_INFINITY), "-inf");
         assert_eq!(format_f64(1.5e-10), "1.5e-10");
         assert_eq!(format_f64(1e17), "1e+17");
-        assert_eq!(format_f64(0.1), "0.1");
+        assert_eq!(format_f64(1e-5), "1.0000000000000001e-05");
+        assert_eq!(format_f64(0.0001), "0.0001");
+        assert_eq!(format_f64(0.1), "0.10000000000000001");
         assert_eq!(format_f64(-2.5), "-2.5");
+        assert_eq!(format_f64(-0.0), "-0");
+        assert_eq!(format_f64(9007199254740993.0), "9007199254740992");
+        assert_eq!(format_f64(99999999999999999.0), "1e+17");
+        assert_eq!(format_f64(1.2345678901234568e16), "12345678901234568");
+        assert_eq!(format_f64(-(2f64.powi(63))), "-9.2233720368547758e+18");
+        assert_eq!(format_f64(1e300), "1.0000000000000001e+300");
+        assert_eq!(format_f64(5e-324), "4.9406564584124654e-324");
+        // A tie at the 17th digit rounds to even.
+        assert_eq!(format_f64(1e15 + 0.25), "1000000000000000.2");
         assert_eq!(crate::strtod::parse_f64(format_f64(1.5e-10).as_bytes()), Some(1.5e-10));
     }
 

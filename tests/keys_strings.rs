@@ -238,6 +238,8 @@ fn getset_getdel_getex() {
     assert_eq!(r.cmd(&["GETEX", "g", "PERSIST"]), Resp::bulk("v"));
     assert_eq!(r.int(&["TTL", "g"]), -1);
     assert_eq!(r.cmd(&["GETEX", "missing", "EX", "10"]), Resp::NullBulk);
+    // The time is judged only for an existing string, as in Redis.
+    assert_eq!(r.cmd(&["GETEX", "missing", "EX", "abc"]), Resp::NullBulk);
     assert_eq!(r.err(&["GETEX", "g", "EX", "0"]), "ERR invalid expire time in 'getex' command");
     assert_eq!(r.err(&["GETEX", "g", "PXAT", "0"]), "ERR invalid expire time in 'getex' command");
     for args in [
@@ -371,6 +373,7 @@ fn wrongtype_errors_need_a_non_string_type() {
         &["GETSET", "list", "x"],
         &["GETDEL", "list"],
         &["GETEX", "list"],
+        &["GETEX", "list", "PXAT", "soon"],
         &["SET", "list", "x", "GET"],
     ] {
         assert_eq!(r.err(args), wrongtype, "{args:?}");

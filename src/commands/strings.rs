@@ -461,15 +461,18 @@ fn getex(e: &mut Engine, c: &mut Call) {
         }
         i += 1;
     }
-    let mut expire_at = None;
-    if let Some((unit, at)) = expire {
-        let Some(at) = absolute_expire(e, c, c.arg(at), unit, "getex") else { return };
-        expire_at = Some(at);
-    }
+    // Redis judges the time only for an existing string key.
     let value = match read_str(e, c, key) {
         Err(()) => return,
         Ok(None) => return c.out.null(),
         Ok(Some(s)) => s.bytes().into_owned(),
+    };
+    let expire_at = match expire {
+        Some((unit, at)) => match absolute_expire(e, c, c.arg(at), unit, "getex") {
+            Some(at) => Some(at),
+            None => return,
+        },
+        None => None,
     };
     let slot = e.lookup(db, key).expect("key just read");
     if let Some(at) = expire_at {

@@ -301,14 +301,24 @@ impl Handler<AofRewriteDone> for AofWriter {
     type Result = ();
 
     fn handle(&mut self, msg: AofRewriteDone, _: &mut Context<Self>) {
+        self.finish_rewrite(&msg);
+        // After AofRewritten, from the same sender: the keyspace sees the
+        // status first, then the child gone.
+        self.keyspace.do_send(msg.exited);
+    }
+}
+
+impl AofWriter {
+    /// Installs the rewritten file (or drops it) and tells the keyspace how it went.
+    fn finish_rewrite(&mut self, msg: &AofRewriteDone) {
         let offset = self.rewrite_offset.take();
-        if msg.cancelled {
+        if msg.exited.cancelled {
             // The supervisor already removed the temp file of a child that failed.
             info!(self.log, "Background AOF rewrite cancelled; the old AOF is kept");
             self.keyspace.do_send(AofRewritten { ok: false, cancelled: true, error: None });
             return;
         }
-        let result = match (msg.ok, offset) {
+        let result = match (msg.exited.ok, offset) {
             (true, Some(offset)) => {
                 self.write_pending();
                 if self.unwritten.is_empty() {

@@ -90,14 +90,14 @@ pub struct AofClose;
 #[rtype(result = "Result<(), String>")]
 pub struct AofFlush;
 
-/// Supervisor → AOF writer: the rewrite child exited.
+/// Supervisor → AOF writer: the rewrite child exited. The writer passes
+/// `exited` on to the keyspace once the new file is installed (or dropped),
+/// so INFO shows the rewrite in progress until the swap is over, as Redis.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct AofRewriteDone {
     pub temp: std::path::PathBuf,
-    pub ok: bool,
-    /// Stopped with SIGUSR1 (appendonly turned off): not a failure.
-    pub cancelled: bool,
+    pub exited: ChildExited,
 }
 
 /// AOF writer → keyspace: records up to `written` are in the file (write
@@ -175,7 +175,7 @@ pub struct Sigchld;
 #[rtype(result = "()")]
 pub struct KillChild;
 
-/// Supervisor → keyspace: a child ended.
+/// Supervisor → keyspace (through the AOF writer for a rewrite): a child ended.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct ChildExited {

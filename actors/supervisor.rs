@@ -55,10 +55,13 @@ impl Supervisor {
                 if !ok {
                     let _ = std::fs::remove_file(&info.temp);
                 }
-                self.writer.do_send(AofRewriteDone { temp: info.temp.clone(), ok, cancelled });
             }
         }
-        self.keyspace.do_send(ChildExited { kind: info.kind, ok, cancelled, cow_bytes, duration_ms });
+        let exited = ChildExited { kind: info.kind, ok, cancelled, cow_bytes, duration_ms };
+        match info.kind {
+            ChildKind::Snapshot => self.keyspace.do_send(exited),
+            ChildKind::AofRewrite => self.writer.do_send(AofRewriteDone { temp: info.temp, exited }),
+        }
     }
 }
 

@@ -299,6 +299,9 @@ fn expire_options_and_ttl_queries() {
     assert_eq!(r.int(&["PEXPIREAT", "k", "4000000000123"]), 1);
     assert_eq!(r.int(&["PEXPIRETIME", "k"]), 4_000_000_000_123);
     assert_eq!(r.int(&["EXPIRETIME", "k"]), 4_000_000_000);
+    // EXPIRETIME rounds to the nearest second, as Redis does.
+    assert_eq!(r.int(&["PEXPIREAT", "k", "4000000000600"]), 1);
+    assert_eq!(r.int(&["EXPIRETIME", "k"]), 4_000_000_001);
 
     for cmd in ["TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME"] {
         assert_eq!(r.int(&[cmd, "missing"]), -2, "{cmd}");

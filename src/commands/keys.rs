@@ -301,7 +301,8 @@ fn pttl(e: &mut Engine, c: &mut Call) {
 }
 
 fn expiretime(e: &mut Engine, c: &mut Call) {
-    ttl_reply(e, c, |at, _| at / 1000);
+    // Rounded to the nearest second, as Redis does.
+    ttl_reply(e, c, |at, _| (at + 500) / 1000);
 }
 
 fn pexpiretime(e: &mut Engine, c: &mut Call) {

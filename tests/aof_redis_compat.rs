@@ -8,77 +8,21 @@
 mod aof_support;
 mod common;
 
-use aof_support::{assert_same, dump, wait_rewrite_done, wait_until, write_every_type};
-use common::{free_port, Server};
+use aof_support::{assert_same, dump, wait_rewrite_done, write_every_type, RedisServer};
+use common::Server;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
-/// A redis-server child with AOF on, killed on drop.
-struct Redis {
-    child: std::process::Child,
-    log: std::path::PathBuf,
-}
-
-impl Redis {
-    /// Whether redis-server is installed; a note when it is not.
-    fn available() -> bool {
-        let ok = Command::new("redis-server").arg("--version").output().is_ok();
-        if !ok {
-            eprintln!("SKIPPED: redis-server is not installed (tests/run.sh installs it)");
-        }
-        ok
-    }
-
-    /// Starts in `dir` and waits until it has loaded its AOF and answers.
-    fn start(dir: &Path) -> (Redis, redis::Connection) {
-        let port = free_port();
-        let log = dir.join("redis.log");
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
-            .args(["--appendonly", "yes", "--appendfilename", "appendonly.aof"])
-            .arg("--dir")
-            .arg(dir)
-            .arg("--logfile")
-            .arg(&log)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start redis-server");
-        let redis = Redis { child, log };
-        let url = format!("redis://127.0.0.1:{port}/");
-        let mut con = None;
-        wait_until(Duration::from_secs(30), "redis-server to load the AOF", || {
-            con = redis::Client::open(url.as_str()).unwrap().get_connection().ok();
-            con.as_mut().is_some_and(|c| redis::cmd("PING").query::<String>(c).is_ok())
-        });
-        (redis, con.unwrap())
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// SHUTDOWN (its AOF is fsynced) and wait for the exit.
-    fn shutdown(mut self, con: &mut redis::Connection) {
-        let _ = redis::cmd("SHUTDOWN").query::<()>(con);
-        let status = aof_support::wait_exit(&mut self.child, Duration::from_secs(30));
-        assert!(status.is_some_and(|s| s.success()), "redis-server shutdown: {status:?}; log:\n{}", self.log());
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Starts redis-server with AOF on in `dir` (it loads `appendonly.aof`).
+fn start_redis(dir: &Path) -> (RedisServer, redis::Connection) {
+    RedisServer::start(dir, &["--appendonly", "yes", "--appendfilename", "appendonly.aof"])
 }
 
 /// Loads forkv's `appendonly.aof` into redis-server and checks it holds `want`.
 fn assert_redis_loads(aof: &Path, want: &aof_support::Dump, dbs: u32) -> String {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(aof, dir.path().join("appendonly.aof")).unwrap();
-    let (redis, mut con) = Redis::start(dir.path());
+    let (redis, mut con) = start_redis(dir.path());
     let info: String = redis::cmd("INFO").arg("persistence").query(&mut con).unwrap();
     assert!(info.contains("aof_enabled:1") && info.contains("loading:0"), "{info}");
     let log = redis.log();
@@ -89,7 +33,7 @@ fn assert_redis_loads(aof: &Path, want: &aof_support::Dump, dbs: u32) -> String 
 
 #[test]
 fn forkv_aof_loads_into_redis_server_with_the_same_data() {
-    if !Redis::available() {
+    if !RedisServer::available() {
         return;
     }
     let mut server = Server::start_with(&["--appendonly", "yes", "--appendfsync", "always", "--save", ""]);
@@ -158,7 +102,7 @@ fn modify_base_keys(con: &mut redis::Connection) {
 
 #[test]
 fn forkv_aof_with_an_rdb_preamble_loads_into_redis_server() {
-    if !Redis::available() {
+    if !RedisServer::available() {
         return;
     }
     let mut server = Server::start_with(&["--appendonly", "yes", "--appendfsync", "always", "--save", ""]);
@@ -184,11 +128,11 @@ fn forkv_aof_with_an_rdb_preamble_loads_into_redis_server() {
 
 #[test]
 fn redis_base_rdb_and_its_commands_load_into_forkv_as_one_preamble_aof() {
-    if !Redis::available() {
+    if !RedisServer::available() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let (redis, mut con) = Redis::start(dir.path());
+    let (redis, mut con) = start_redis(dir.path());
     write_every_type(&mut con, "base");
     let _: String = redis::cmd("BGREWRITEAOF").query(&mut con).unwrap();
     wait_rewrite_done(&mut con);

@@ -1,4 +1,4 @@
-//! Helpers the AOF integration tests share: dumping a server's whole
+//! Helpers the integration tests share (the AOF tests first): dumping a server's whole
 //! dataset key by key, INFO fields, a tiny deterministic RNG, and starting
 //! the binary without waiting for it to answer.
 #![allow(dead_code)]
@@ -199,4 +199,67 @@ pub fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::Exi
     let _ = child.kill();
     let _ = child.wait();
     None
+}
+
+/// A redis-server child (Debian's, for compatibility checks) on a free
+/// loopback port, killed on drop.
+pub struct RedisServer {
+    child: Child,
+    log: std::path::PathBuf,
+    pub port: u16,
+}
+
+impl RedisServer {
+    /// Whether redis-server is installed; a note when it is not.
+    pub fn available() -> bool {
+        let ok = std::process::Command::new("redis-server").arg("--version").output().is_ok();
+        if !ok {
+            eprintln!("SKIPPED: redis-server is not installed (tests/run.sh installs it)");
+        }
+        ok
+    }
+
+    /// Starts in `dir` with snapshots off and `args`, and waits until it
+    /// has loaded its data and answers.
+    pub fn start(dir: &Path, args: &[&str]) -> (RedisServer, redis::Connection) {
+        let port = crate::common::free_port();
+        let log = dir.join("redis.log");
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+            .args(args)
+            .arg("--dir")
+            .arg(dir)
+            .arg("--logfile")
+            .arg(&log)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start redis-server");
+        let redis = RedisServer { child, log, port };
+        let url = format!("redis://127.0.0.1:{port}/");
+        let mut con = None;
+        wait_until(Duration::from_secs(30), "redis-server to load and answer", || {
+            con = redis::Client::open(url.as_str()).unwrap().get_connection().ok();
+            con.as_mut().is_some_and(|c| redis::cmd("PING").query::<String>(c).is_ok())
+        });
+        (redis, con.unwrap())
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SHUTDOWN (its AOF is fsynced) and wait for the exit.
+    pub fn shutdown(mut self, con: &mut redis::Connection) {
+        let _ = redis::cmd("SHUTDOWN").query::<()>(con);
+        let status = wait_exit(&mut self.child, Duration::from_secs(30));
+        assert!(status.is_some_and(|s| s.success()), "redis-server shutdown: {status:?}; log:\n{}", self.log());
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -18,6 +18,15 @@ use helpers::{Raw, Resp};
 const KEYS: &[&str] = &["k1", "k2", "k3", "s1", "s2", "z1", "z2", "h1", "l1", "l2"];
 const MEMBERS: &[&str] = &["a", "b", "c", "1", "2", "-1", "3.5", "10", "", "xyz"];
 const NUMBERS: &[&str] = &[
+    "-0",
+    "00",
+    "1.",
+    ".5",
+    "1e308",
+    "-1e-320",
+    "0x1p-1074",
+    "-100",
+    "100",
     "0",
     "1",
     "-1",
@@ -85,6 +94,8 @@ const WORDS: &[&str] = &[
 /// Deterministic commands (no randomness, no blocking, no server state
 /// such as INFO or clients).
 const COMMANDS: &[&str] = &[
+    "watch",
+    "unwatch",
     "hset",
     "hsetnx",
     "hmset",

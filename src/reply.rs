@@ -8,11 +8,23 @@ use bytes::BytesMut;
 pub struct Reply {
     pub buf: BytesMut,
     pub resp3: bool,
+    /// The error messages written and not yet counted (INFO errorstats).
+    errors: Vec<String>,
 }
 
 impl Reply {
     pub fn new(resp3: bool) -> Self {
-        Reply { buf: BytesMut::with_capacity(256), resp3 }
+        Reply { buf: BytesMut::with_capacity(256), resp3, errors: Vec::new() }
+    }
+
+    /// How many error replies were written and not yet taken.
+    pub fn error_count(&self) -> usize {
+        self.errors.len()
+    }
+
+    /// The error messages written since the last call.
+    pub fn take_errors(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.errors)
     }
 
     fn header(&mut self, prefix: u8, n: i64) {
@@ -40,6 +52,7 @@ impl Reply {
             self.buf.extend_from_slice(&[if b == b'\r' || b == b'\n' { b' ' } else { b }]);
         }
         self.buf.extend_from_slice(b"\r\n");
+        self.errors.push(msg.to_string());
     }
 
     pub fn int(&mut self, n: i64) {

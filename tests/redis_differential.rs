@@ -335,14 +335,22 @@ fn run(seed: u64, commands: usize, forkv: &mut Raw, redis: &mut Raw) {
     }
 }
 
-#[test]
-fn random_commands_get_the_same_replies_as_redis_server() {
+/// forkv and redis-server side by side, persistence off; None (with a
+/// note) when redis-server is not installed. Dropped in order: the servers
+/// before redis-server's directory.
+fn start_pair() -> Option<(Server, RedisServer, tempfile::TempDir)> {
     if !RedisServer::available() {
-        return;
+        return None;
     }
     let server = Server::start();
     let dir = tempfile::tempdir().unwrap();
     let (redis_server, _) = RedisServer::start(dir.path(), &["--appendonly", "no"]);
+    Some((server, redis_server, dir))
+}
+
+#[test]
+fn random_commands_get_the_same_replies_as_redis_server() {
+    let Some((server, redis_server, _dir)) = start_pair() else { return };
     let mut forkv = Raw::connect(server.port);
     let mut redis = Raw::connect(redis_server.port);
     for seed in [1, 2, 3] {
@@ -352,4 +360,60 @@ fn random_commands_get_the_same_replies_as_redis_server() {
     let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
     eprintln!("random seed {seed}");
     run(seed, 8_000, &mut forkv, &mut redis);
+}
+
+/// INFO's text with the timing fields taken out.
+fn info_without_timings(c: &mut Raw, section: &str) -> Vec<String> {
+    let text = c.cmd(&["INFO", section]).text();
+    text.lines().map(|l| l.split(',').filter(|f| !f.starts_with("usec")).collect::<Vec<_>>().join(",")).collect()
+}
+
+#[test]
+fn info_commandstats_and_errorstats_count_as_redis_server_does() {
+    let Some((server, redis_server, _dir)) = start_pair() else { return };
+    let script: &[&[&str]] = &[
+        &["SET", "a", "1"],
+        &["GET", "a"],
+        &["GET"],
+        &["LPUSH", "a", "x"],
+        &["CLIENT", "ID"],
+        &["CLIENT", "NOSUCH"],
+        &["CONFIG", "GET", "maxmemory"],
+        &["NOSUCHCOMMAND"],
+        &["OBJECT", "ENCODING", "a"],
+        &["INCR", "a"],
+        &["SET", "a", "x"],
+        &["INCR", "a"],
+        &["MULTI"],
+        &["SET", "b", "1"],
+        &["GET"],
+        &["EXEC"],
+    ];
+    let mut seen = vec![];
+    for port in [server.port, redis_server.port] {
+        let mut c = Raw::connect(port);
+        assert_eq!(c.cmd(&["CONFIG", "RESETSTAT"]), Resp::ok());
+        for args in script {
+            c.cmd(args);
+        }
+        let mut commandstats = info_without_timings(&mut c, "commandstats");
+        commandstats.sort();
+        let errorstats = info_without_timings(&mut c, "errorstats");
+        let total_errors: Vec<String> =
+            info_without_timings(&mut c, "stats").into_iter().filter(|l| l.contains("error_replies:")).collect();
+        let sections = |c: &mut Raw, arg: &[&str]| -> Vec<String> {
+            c.cmd(arg).text().lines().filter(|l| l.starts_with('#')).map(str::to_string).collect()
+        };
+        let default_sections = sections(&mut c, &["INFO"]);
+        let all_sections = sections(&mut c, &["INFO", "all"]);
+        seen.push((commandstats, errorstats, total_errors, default_sections, all_sections));
+    }
+    let (forkv, redis) = (&seen[0], &seen[1]);
+    assert!(forkv.0.len() > 10 && forkv.2.len() == 2, "{forkv:?}");
+    assert_eq!(forkv.0, redis.0, "INFO commandstats");
+    assert_eq!(forkv.1, redis.1, "INFO errorstats");
+    assert_eq!(forkv.2, redis.2, "error reply totals");
+    assert_eq!(forkv.3, redis.3, "INFO's default sections");
+    // `all` adds Commandstats (Redis also has Latencystats, which forkv does not keep).
+    assert!(forkv.4.contains(&"# Commandstats".to_string()), "{:?}", forkv.4);
 }

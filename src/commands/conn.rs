@@ -1,6 +1,6 @@
 //! Connection commands: PING, ECHO, QUIT, SELECT, HELLO, AUTH, CLIENT, COMMAND, RESET.
 
-use crate::engine::table::{self, cmd, CommandSpec, FAST, LOADING, NO_AUTH, NO_MULTI, PUBSUB_CONTEXT};
+use crate::engine::table::{self, cmd, CommandSpec, CONTAINER, FAST, LOADING, NO_AUTH, NO_MULTI, PUBSUB_CONTEXT};
 use crate::engine::{Call, Client, Engine, Outbound, NOT_INTEGER, SYNTAX};
 use crate::util::parse_i64;
 
@@ -11,8 +11,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("select", 2, FAST | LOADING, (0, 0, 0), select),
     cmd("hello", -1, FAST | LOADING | NO_AUTH, (0, 0, 0), hello),
     cmd("auth", -2, FAST | LOADING | NO_AUTH, (0, 0, 0), auth),
-    cmd("client", -2, LOADING, (0, 0, 0), client),
-    cmd("command", -1, LOADING, (0, 0, 0), command),
+    cmd("client", -2, LOADING | CONTAINER, (0, 0, 0), client),
+    cmd("command", -1, LOADING | CONTAINER, (0, 0, 0), command),
     cmd("reset", 1, FAST | LOADING | NO_AUTH | NO_MULTI | PUBSUB_CONTEXT, (0, 0, 0), reset),
 ];
 

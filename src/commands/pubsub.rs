@@ -1,6 +1,6 @@
 //! Publish/subscribe.
 
-use crate::engine::table::{cmd, CommandSpec, FAST, LOADING, PUBSUB, PUBSUB_CONTEXT};
+use crate::engine::table::{cmd, CommandSpec, CONTAINER, FAST, LOADING, PUBSUB, PUBSUB_CONTEXT};
 use crate::engine::{Call, Engine, Outbound};
 use crate::glob::glob_match;
 use crate::reply::Reply;
@@ -11,7 +11,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("psubscribe", -2, PUBSUB | LOADING | PUBSUB_CONTEXT, (0, 0, 0), psubscribe),
     cmd("punsubscribe", -1, PUBSUB | LOADING | PUBSUB_CONTEXT, (0, 0, 0), punsubscribe),
     cmd("publish", 3, PUBSUB | LOADING | FAST, (0, 0, 0), publish),
-    cmd("pubsub", -2, PUBSUB | LOADING, (0, 0, 0), pubsub),
+    cmd("pubsub", -2, PUBSUB | LOADING | CONTAINER, (0, 0, 0), pubsub),
 ];
 
 fn confirm(c: &mut Call, kind: &[u8], name: Option<&[u8]>) {

@@ -1,7 +1,7 @@
 //! Server commands: INFO, CONFIG, TIME, DEBUG, SHUTDOWN and the persistence
 //! triggers (which the actor layer carries out).
 
-use crate::engine::table::{cmd, CommandSpec, ADMIN, FAST, LOADING, NO_MULTI};
+use crate::engine::table::{cmd, CommandSpec, ADMIN, CONTAINER, FAST, LOADING, NO_MULTI};
 use crate::engine::{Call, Engine, Request, NOT_INTEGER, SYNTAX};
 use crate::memory::{human, rss, total_system_memory, used_memory};
 use crate::strtod::parse_f64;
@@ -12,7 +12,7 @@ pub const REDIS_VERSION: &str = "7.0.15";
 
 pub static COMMANDS: &[CommandSpec] = &[
     cmd("info", -1, LOADING, (0, 0, 0), info),
-    cmd("config", -2, ADMIN | LOADING, (0, 0, 0), config),
+    cmd("config", -2, ADMIN | LOADING | CONTAINER, (0, 0, 0), config),
     cmd("time", 1, FAST | LOADING, (0, 0, 0), time),
     cmd("debug", -2, ADMIN | LOADING, (0, 0, 0), debug),
     cmd("shutdown", -1, ADMIN | LOADING | NO_MULTI, (0, 0, 0), shutdown),
@@ -136,7 +136,7 @@ fn section_stats(e: &Engine, s: &mut String) {
     let st = &e.stats;
     let _ = write!(
         s,
-        "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\nlatest_fork_usec:{}\r\ntotal_forks:{}\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nevicted_clients:0\r\nmigrate_cached_sockets:0\r\ntracking_total_keys:0\r\n",
+        "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\nlatest_fork_usec:{}\r\ntotal_forks:{}\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nevicted_clients:0\r\nmigrate_cached_sockets:0\r\ntracking_total_keys:0\r\nunexpected_error_replies:0\r\ntotal_error_replies:{}\r\n",
         st.total_connections_received,
         st.total_commands_processed,
         st.instantaneous_ops_per_sec(),
@@ -151,6 +151,7 @@ fn section_stats(e: &Engine, s: &mut String) {
         e.pubsub.pattern_count(),
         e.persistence.latest_fork_usec,
         st.total_forks,
+        st.commands.total_error_replies,
     );
 }
 
@@ -188,30 +189,56 @@ fn section_keyspace(e: &Engine, s: &mut String) {
 }
 
 /// The INFO text for the requested sections (default: all but extras).
+/// INFO's sections in Redis's order; the flag marks those `default` leaves
+/// out and `all`/`everything` include.
+const INFO_SECTIONS: &[(&str, bool)] = &[
+    ("server", false),
+    ("clients", false),
+    ("memory", false),
+    ("persistence", false),
+    ("stats", false),
+    ("replication", false),
+    ("cpu", false),
+    ("modules", false),
+    ("commandstats", true),
+    ("errorstats", false),
+    ("cluster", false),
+    ("keyspace", false),
+];
+
 pub fn info_text(e: &mut Engine, sections: &[Vec<u8>]) -> String {
-    let all = sections.is_empty() || sections.iter().any(|s| s == b"all" || s == b"everything" || s == b"default");
-    let want = |name: &str| all || sections.iter().any(|s| s == name.as_bytes());
+    let everything = sections.iter().any(|s| s == b"all" || s == b"everything");
+    let default = sections.is_empty() || sections.iter().any(|s| s == b"default");
     let mut s = String::new();
-    let add = |s: &mut String, name: &str, e: &mut Engine| {
-        if !want(name) {
-            return;
+    for &(name, only_in_all) in INFO_SECTIONS {
+        let wanted = everything || (default && !only_in_all) || sections.iter().any(|s| s == name.as_bytes());
+        if !wanted {
+            continue;
         }
         if !s.is_empty() {
             s.push_str("\r\n");
         }
         match name {
-            "server" => section_server(e, s),
-            "clients" => section_clients(e, s),
-            "memory" => section_memory(e, s),
-            "persistence" => section_persistence(e, s),
-            "stats" => section_stats(e, s),
-            "replication" => section_replication(e, s),
-            "cpu" => section_cpu(s),
-            _ => section_keyspace(e, s),
+            "server" => section_server(e, &mut s),
+            "clients" => section_clients(e, &mut s),
+            "memory" => section_memory(e, &mut s),
+            "persistence" => section_persistence(e, &mut s),
+            "stats" => section_stats(e, &mut s),
+            "replication" => section_replication(e, &mut s),
+            "cpu" => section_cpu(&mut s),
+            "modules" => s.push_str("# Modules\r\n"),
+            "commandstats" => {
+                s.push_str("# Commandstats\r\n");
+                let all = e.commands.all();
+                e.stats.commands.write_commandstats(|id| all[id].name, &mut s);
+            }
+            "errorstats" => {
+                s.push_str("# Errorstats\r\n");
+                e.stats.commands.write_errorstats(&mut s);
+            }
+            "cluster" => s.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
+            _ => section_keyspace(e, &mut s),
         }
-    };
-    for name in ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace"] {
-        add(&mut s, name, e);
     }
     s
 }

@@ -100,6 +100,7 @@ impl Engine {
             }
             None => {
                 self.blocking.remove(id, blocked.db, &blocked.keys);
+                self.count_errors(&mut out);
                 let close = self.drain_pending(&mut client, &mut out);
                 if !out.is_empty() {
                     self.outbox.push((id, Outbound::Data(out.take().freeze())));

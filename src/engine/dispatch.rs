@@ -81,7 +81,31 @@ impl Engine {
         false
     }
 
+    /// One command, then its error replies counted for INFO errorstats.
     fn process(&mut self, client: &mut Client, args: &[&[u8]], out: &mut Reply) -> Flow {
+        let flow = self.check_and_call(client, args, out);
+        self.count_errors(out);
+        flow
+    }
+
+    pub(crate) fn count_errors(&mut self, out: &mut Reply) {
+        if out.error_count() == 0 {
+            return;
+        }
+        for message in out.take_errors() {
+            self.stats.commands.error_replied(&message);
+        }
+    }
+
+    /// Refuses the command (counted as a rejected call) with `message`.
+    fn reject(&mut self, spec: &'static CommandSpec, args: &[&[u8]], out: &mut Reply, message: &str) -> Flow {
+        let id = self.commands.id(spec);
+        self.stats.commands.rejected(id, spec, args);
+        out.error(message);
+        Flow::Continue
+    }
+
+    fn check_and_call(&mut self, client: &mut Client, args: &[&[u8]], out: &mut Reply) -> Flow {
         self.now = crate::util::now_ms();
         let Some(spec) = self.commands.get(args[0]) else {
             let mut shown = String::new();
@@ -102,31 +126,28 @@ impl Engine {
         client.last_cmd.clear();
         client.last_cmd.push_str(spec.name);
         if !spec.arity_ok(args.len()) {
-            out.error(&format!("ERR wrong number of arguments for '{}' command", spec.name));
             client.multi_error |= client.multi.is_some();
-            return Flow::Continue;
+            let message = format!("ERR wrong number of arguments for '{}' command", spec.name);
+            return self.reject(spec, args, out, &message);
         }
         if !client.authenticated && !spec.has(table::NO_AUTH) {
-            out.error("NOAUTH Authentication required.");
             client.multi_error |= client.multi.is_some();
-            return Flow::Continue;
+            return self.reject(spec, args, out, "NOAUTH Authentication required.");
         }
         if client.in_pubsub_mode() && !spec.has(table::PUBSUB_CONTEXT) {
-            out.error(&format!(
+            let message = format!(
                 "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
                 spec.name
-            ));
-            return Flow::Continue;
+            );
+            return self.reject(spec, args, out, &message);
         }
         if self.persistence.loading && !spec.has(table::LOADING) && !client.loader {
-            out.error("LOADING Redis is loading the dataset in memory");
-            return Flow::Continue;
+            return self.reject(spec, args, out, "LOADING Redis is loading the dataset in memory");
         }
         if spec.has(table::DENYOOM) || spec.is_write() {
             if let Some(err) = self.writes_refused() {
-                out.error(&err);
                 client.multi_error |= client.multi.is_some();
-                return Flow::Continue;
+                return self.reject(spec, args, out, &err);
             }
         }
         if let Some(queue) = client.multi.as_mut().filter(|_| !spec.has(table::NO_MULTI)) {
@@ -166,10 +187,19 @@ impl Engine {
     ) -> Option<BlockRequest> {
         let dirty_before = self.dirty;
         let db = client.db;
+        let errors_before = out.error_count();
+        let started = self.clock.raw();
         let mut call = Call::new(args, out, client);
         call.no_block = no_block || call.client.loader;
         (spec.handler)(self, &mut call);
         let Call { records, block, .. } = call;
+        // A command that blocked is counted once, when it finally runs (as Redis).
+        if block.is_none() {
+            let failed = out.error_count() > errors_before;
+            let nanos = self.clock.delta_as_nanos(started, self.clock.raw());
+            let id = self.commands.id(spec);
+            self.stats.commands.called(id, spec, args, nanos, failed);
+        }
         self.stats.total_commands_processed += 1;
         let changed = self.dirty != dirty_before;
         match records {

@@ -1,5 +1,7 @@
 //! Counters shown by INFO stats and persistence.
 
+use super::command_stats::CommandStats;
+
 #[derive(Default, Clone)]
 pub struct Stats {
     pub total_commands_processed: u64,
@@ -13,6 +15,8 @@ pub struct Stats {
     pub total_net_output_bytes: u64,
     pub total_forks: u64,
     pub used_memory_peak: u64,
+    /// INFO commandstats and errorstats.
+    pub commands: CommandStats,
     /// Recent (time ms, commands processed) samples for instantaneous_ops_per_sec.
     ops_samples: Vec<(i64, u64)>,
 }

@@ -21,6 +21,8 @@ pub const NO_MULTI: u32 = 1 << 8;
 pub const BLOCKING: u32 = 1 << 9;
 /// Allowed in RESP2 subscribe mode.
 pub const PUBSUB_CONTEXT: u32 = 1 << 10;
+/// Has subcommands, counted on their own in INFO commandstats (`client|id`).
+pub const CONTAINER: u32 = 1 << 11;
 
 pub struct CommandSpec {
     pub name: &'static str,
@@ -68,13 +70,30 @@ pub const fn cmd(name: &'static str, arity: i32, flags: u32, keys: (i32, i32, i3
 pub struct CommandTable {
     map: hashbrown::HashMap<&'static str, &'static CommandSpec>,
     all: Vec<&'static CommandSpec>,
+    groups: Vec<&'static [CommandSpec]>,
 }
 
 impl CommandTable {
     pub fn new(groups: &[&'static [CommandSpec]]) -> CommandTable {
         let all: Vec<&'static CommandSpec> = groups.iter().flat_map(|g| g.iter()).collect();
         let map = all.iter().map(|c| (c.name, *c)).collect();
-        CommandTable { map, all }
+        CommandTable { map, all, groups: groups.to_vec() }
+    }
+
+    /// The position of `spec` in `all()`, found from its address in its
+    /// group's static array (no hashing: it runs for every command).
+    pub fn id(&self, spec: &'static CommandSpec) -> usize {
+        let address = spec as *const CommandSpec as usize;
+        let mut base = 0;
+        for group in &self.groups {
+            let start = group.as_ptr() as usize;
+            let offset = address.wrapping_sub(start) / std::mem::size_of::<CommandSpec>();
+            if address >= start && offset < group.len() {
+                return base + offset;
+            }
+            base += group.len();
+        }
+        unreachable!("command specs all come from the table's groups")
     }
 
     /// Case-insensitive lookup without allocating for names up to 32 bytes.
@@ -92,5 +111,18 @@ impl CommandTable {
 
     pub fn all(&self) -> &[&'static CommandSpec] {
         &self.all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CommandTable;
+
+    #[test]
+    fn every_command_id_is_its_position() {
+        let table = CommandTable::new(crate::commands::GROUPS);
+        for (position, spec) in table.all().iter().enumerate() {
+            assert_eq!(table.id(spec), position, "{}", spec.name);
+        }
     }
 }

@@ -5,8 +5,7 @@
 //! words, so types collide, errors are common and encodings convert.
 //! Every command is followed by an ECHO so that a command answering twice
 //! (or not at all) is caught where it happens; one seed runs in RESP3.
-//! Skips with a note when
-//! redis-server is not installed.
+//! Skips with a note when redis-server is not installed.
 
 mod aof_support;
 mod common;

@@ -49,6 +49,10 @@ pub struct Config {
     pub pidfile: String,
     pub timeout: u64,
     pub tcp_keepalive: u64,
+    /// Commands taking at least this many microseconds go to the slow log
+    /// (-1: none, 0: all).
+    pub slowlog_log_slower_than: i64,
+    pub slowlog_max_len: u64,
     pub proto_max_bulk_len: u64,
     pub client_query_buffer_limit: u64,
     pub maxmemory: u64,
@@ -93,6 +97,8 @@ impl Default for Config {
             pidfile: String::new(),
             timeout: 0,
             tcp_keepalive: 300,
+            slowlog_log_slower_than: 10_000,
+            slowlog_max_len: 128,
             proto_max_bulk_len: 512 * 1024 * 1024,
             client_query_buffer_limit: 1024 * 1024 * 1024,
             maxmemory: 0,
@@ -136,6 +142,8 @@ const DIRECTIVES: &[(&str, bool)] = &[
     ("pidfile", false),
     ("timeout", true),
     ("tcp-keepalive", true),
+    ("slowlog-log-slower-than", true),
+    ("slowlog-max-len", true),
     ("proto-max-bulk-len", true),
     ("client-query-buffer-limit", true),
     ("maxmemory", true),
@@ -296,6 +304,20 @@ impl Config {
             "pidfile" => self.pidfile = one()?.into(),
             "timeout" => self.timeout = parse_num(one()?)?,
             "tcp-keepalive" => self.tcp_keepalive = parse_num(one()?)?,
+            "slowlog-log-slower-than" => {
+                let n: i64 = parse_num(one()?)?;
+                if n < -1 {
+                    return Err("argument must be between -1 and 9223372036854775807 inclusive".into());
+                }
+                self.slowlog_log_slower_than = n;
+            }
+            "slowlog-max-len" => {
+                let n: i64 = parse_num(one()?)?;
+                if n < 0 {
+                    return Err("argument must be between 0 and 9223372036854775807 inclusive".into());
+                }
+                self.slowlog_max_len = n as u64;
+            }
             "proto-max-bulk-len" => self.proto_max_bulk_len = parse_memory(one()?)?.max(1024 * 1024),
             "client-query-buffer-limit" => self.client_query_buffer_limit = parse_memory(one()?)?.max(1024 * 1024),
             "maxmemory" => self.maxmemory = parse_memory(one()?)?,
@@ -351,6 +373,8 @@ impl Config {
             "pidfile" => self.pidfile.clone(),
             "timeout" => self.timeout.to_string(),
             "tcp-keepalive" => self.tcp_keepalive.to_string(),
+            "slowlog-log-slower-than" => self.slowlog_log_slower_than.to_string(),
+            "slowlog-max-len" => self.slowlog_max_len.to_string(),
             "proto-max-bulk-len" => self.proto_max_bulk_len.to_string(),
             "client-query-buffer-limit" => self.client_query_buffer_limit.to_string(),
             "maxmemory" => self.maxmemory.to_string(),

@@ -101,6 +101,14 @@ impl Reply {
         }
     }
 
+    /// A HELP reply: one simple string per line, as Redis's addReplyHelp.
+    pub fn help(&mut self, lines: &[&str]) {
+        self.array(lines.len());
+        for line in lines {
+            self.simple(line);
+        }
+    }
+
     pub fn array(&mut self, n: usize) {
         self.header(b'*', n as i64);
     }

@@ -428,3 +428,45 @@ fn info_commandstats_and_errorstats_count_as_redis_server_does() {
     // `all` adds Commandstats (Redis also has Latencystats, which forkv does not keep).
     assert!(forkv.4.contains(&"# Commandstats".to_string()), "{:?}", forkv.4);
 }
+
+/// The slow log's arguments and client names, newest first (ids, times,
+/// durations and ports differ between the servers).
+fn slowlog_entries(c: &mut Raw) -> Vec<(Vec<Resp>, Resp)> {
+    let entries = c.cmd(&["SLOWLOG", "GET", "-1"]);
+    entries.items().iter().map(|e| (e.items()[3].items().to_vec(), e.items()[5].clone())).collect()
+}
+
+#[test]
+fn slowlog_keeps_what_redis_server_keeps() {
+    let Some((server, redis_server, _dir)) = start_pair() else { return };
+    let long = "x".repeat(200);
+    let many: Vec<String> = (0..40).map(|i| i.to_string()).collect();
+    let mut rpush = vec!["RPUSH", "list"];
+    rpush.extend(many.iter().map(String::as_str));
+    let mut seen = vec![];
+    for port in [server.port, redis_server.port] {
+        let mut c = Raw::connect(port);
+        assert_eq!(c.cmd(&["SLOWLOG", "RESET"]), Resp::ok());
+        assert_eq!(c.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]), Resp::ok());
+        assert_eq!(c.cmd(&["CLIENT", "SETNAME", "tester"]), Resp::ok());
+        c.cmd(&["SET", "k", &long]);
+        c.cmd(&rpush);
+        c.cmd(&["AUTH", "nobody", "secret"]);
+        c.cmd(&["MULTI"]);
+        c.cmd(&["INCR", "n"]);
+        c.cmd(&["EXEC"]);
+        let entries = slowlog_entries(&mut c);
+        assert_eq!(c.cmd(&["SLOWLOG", "LEN"]), Resp::Int(entries.len() as i64 + 1), "SLOWLOG GET is logged too");
+        assert_eq!(c.cmd(&["CONFIG", "SET", "slowlog-max-len", "2"]), Resp::ok());
+        c.cmd(&["PING"]);
+        assert_eq!(c.cmd(&["SLOWLOG", "LEN"]), Resp::Int(2));
+        assert_eq!(c.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "-1"]), Resp::ok());
+        assert_eq!(c.cmd(&["SLOWLOG", "RESET"]), Resp::ok());
+        c.cmd(&["PING"]);
+        assert_eq!(c.cmd(&["SLOWLOG", "LEN"]), Resp::Int(0), "-1 turns the log off");
+        assert_eq!(c.err(&["SLOWLOG", "GET", "-2"]), "ERR count should be greater than or equal to -1");
+        seen.push(entries);
+    }
+    assert!(seen[0].len() >= 6, "{:?}", seen[0]);
+    assert_eq!(seen[0], seen[1]);
+}

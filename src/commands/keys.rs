@@ -446,19 +446,14 @@ fn copy(e: &mut Engine, c: &mut Call) {
 fn object(e: &mut Engine, c: &mut Call) {
     let sub = c.arg(1).to_ascii_lowercase();
     if sub == b"help" {
-        let lines = [
+        return c.out.help(&[
             "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
             "ENCODING <key>",
             "FREQ <key>",
             "IDLETIME <key>",
             "REFCOUNT <key>",
             "HELP",
-        ];
-        c.out.array(lines.len());
-        for l in lines {
-            c.out.simple(l);
-        }
-        return;
+        ]);
     }
     const KNOWN: &[&str] = &["encoding", "refcount", "idletime", "freq"];
     if c.argc() != 3 || !KNOWN.iter().any(|k| k.as_bytes() == sub.as_slice()) {

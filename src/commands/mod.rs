@@ -10,6 +10,7 @@ pub mod lists;
 pub mod pubsub;
 pub mod server;
 pub mod sets;
+pub mod slowlog;
 pub mod strings;
 pub mod tx;
 pub mod zsets;
@@ -27,4 +28,5 @@ pub static GROUPS: &[&[CommandSpec]] = &[
     tx::COMMANDS,
     pubsub::COMMANDS,
     server::COMMANDS,
+    slowlog::COMMANDS,
 ];

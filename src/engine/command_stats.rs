@@ -53,6 +53,10 @@ const SUBCOMMANDS: &[&str] = &[
     "pubsub|numsub",
     "pubsub|shardchannels",
     "pubsub|shardnumsub",
+    "slowlog|get",
+    "slowlog|help",
+    "slowlog|len",
+    "slowlog|reset",
 ];
 
 #[derive(Default, Clone, Copy)]

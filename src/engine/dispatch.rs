@@ -175,6 +175,18 @@ impl Engine {
         Flow::Continue
     }
 
+    /// Puts the command in the slow log if it took long enough (EXEC
+    /// itself never: the commands it ran are logged one by one).
+    fn log_if_slow(&mut self, spec: &CommandSpec, client: &Client, args: &[&[u8]], micros: u64) {
+        let threshold = self.config.slowlog_log_slower_than;
+        if threshold < 0 || micros < threshold as u64 || spec.name == "exec" {
+            return;
+        }
+        let name = client.name.as_deref().unwrap_or_default();
+        let max_len = self.config.slowlog_max_len as usize;
+        self.slowlog.push(args, micros, self.now / 1000, &client.addr, name, max_len);
+    }
+
     /// Runs one command and records its effect. Returns a block request if
     /// the command parked the client.
     pub fn call(
@@ -193,12 +205,14 @@ impl Engine {
         call.no_block = no_block || call.client.loader;
         (spec.handler)(self, &mut call);
         let Call { records, block, .. } = call;
-        // A command that blocked is counted once, when it finally runs (as Redis).
-        if block.is_none() {
+        // A command that blocked is counted once, when it finally runs; the
+        // AOF's replayed commands are not counted (as Redis).
+        if block.is_none() && !client.loader {
             let failed = out.error_count() > errors_before;
             let nanos = self.clock.delta_as_nanos(started, self.clock.raw());
             let id = self.commands.id(spec);
             self.stats.commands.called(id, spec, args, nanos, failed);
+            self.log_if_slow(spec, client, args, nanos / 1000);
         }
         self.stats.total_commands_processed += 1;
         let changed = self.dirty != dirty_before;

@@ -11,6 +11,7 @@ mod keyspace;
 pub mod persist;
 mod propagate;
 mod pubsub;
+pub mod slowlog;
 pub mod stats;
 pub mod table;
 mod watch;
@@ -86,6 +87,7 @@ pub struct Engine {
     pub loader: Box<Client>,
     /// Clients taken out of `clients` while their commands run.
     pub detached: usize,
+    pub slowlog: slowlog::SlowLog,
     /// Times each command for INFO commandstats: the CPU's counter, a
     /// third of the cost of a clock_gettime pair on this kind of VM.
     pub clock: quanta::Clock,
@@ -118,6 +120,7 @@ impl Engine {
             run_id,
             loader: Box::new(Client { authenticated: true, loader: true, ..Default::default() }),
             detached: 0,
+            slowlog: slowlog::SlowLog::default(),
             clock: quanta::Clock::new(),
         }
     }

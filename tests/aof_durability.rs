@@ -205,6 +205,25 @@ fn always_exits_when_fsync_fails_without_acknowledging_the_write() {
     assert!(server.log().contains("Can't persist AOF for fsync error"), "log:\n{}", server.log());
 }
 
+/// Commands replayed from the AOF at startup are not client commands:
+/// INFO's command counters start from zero after a restart, as in Redis.
+#[test]
+fn replayed_commands_are_not_counted_as_client_commands() {
+    let mut server = aof_server("everysec");
+    let mut con = server.client();
+    for i in 0..300 {
+        redis::cmd("SET").arg(format!("k{i}")).arg(i).query::<()>(&mut con).unwrap();
+    }
+    drop(con);
+    server.restart();
+    let mut con = server.client();
+    assert_eq!(redis::cmd("DBSIZE").query::<i64>(&mut con).unwrap(), 300);
+    let processed: u64 = aof_support::info(&mut con, "stats")["total_commands_processed"].parse().unwrap();
+    assert!(processed < 50, "replayed commands were counted: {processed}");
+    let commandstats: String = redis::cmd("INFO").arg("commandstats").query(&mut con).unwrap();
+    assert!(!commandstats.contains("cmdstat_set:"), "{commandstats}");
+}
+
 fn tail(s: &str, n: usize) -> String {
     let lines: Vec<&str> = s.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")

@@ -205,16 +205,18 @@ impl Engine {
         call.no_block = no_block || call.client.loader;
         (spec.handler)(self, &mut call);
         let Call { records, block, .. } = call;
-        // A command that blocked is counted once, when it finally runs; the
-        // AOF's replayed commands are not counted (as Redis).
-        if block.is_none() && !client.loader {
-            let failed = out.error_count() > errors_before;
-            let nanos = self.clock.delta_as_nanos(started, self.clock.raw());
-            let id = self.commands.id(spec);
-            self.stats.commands.called(id, spec, args, nanos, failed);
-            self.log_if_slow(spec, client, args, nanos / 1000);
+        // The AOF's replayed commands are not counted (Redis runs them
+        // outside call()); one that blocked is timed once, when it finally runs.
+        if !client.loader {
+            self.stats.total_commands_processed += 1;
+            if block.is_none() {
+                let failed = out.error_count() > errors_before;
+                let nanos = self.clock.delta_as_nanos(started, self.clock.raw());
+                let id = self.commands.id(spec);
+                self.stats.commands.called(id, spec, args, nanos, failed);
+                self.log_if_slow(spec, client, args, nanos / 1000);
+            }
         }
-        self.stats.total_commands_processed += 1;
         let changed = self.dirty != dirty_before;
         match records {
             Some(records) => self.aof.encoded(db, &records),

@@ -122,7 +122,7 @@ pub fn assert_same(before: &Dump, after: &Dump, what: &str) {
     }
 }
 
-/// The `INFO persistence` fields as a map.
+/// The fields of an INFO section as a map.
 pub fn info(con: &mut redis::Connection, section: &str) -> BTreeMap<String, String> {
     let text: String = q(con, &["INFO", section]);
     text.lines().filter_map(|l| l.split_once(':')).map(|(k, v)| (k.to_string(), v.trim().to_string())).collect()

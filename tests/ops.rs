@@ -551,3 +551,56 @@ fn ping_answers_loading_until_the_dataset_is_in() {
     let log = p.log_text();
     assert!(log.contains("DB loaded from append only file"), "{log}");
 }
+
+/// MEMORY USAGE answers for every type, grows with the value, samples big
+/// collections unless SAMPLES 0, and refuses bad options as Redis does.
+#[test]
+fn memory_usage_estimates_each_key() {
+    let server = Server::start();
+    let mut con = server.client();
+    let usage = |con: &mut redis::Connection, args: &[&str]| -> Option<i64> {
+        let mut cmd = redis::cmd("MEMORY");
+        cmd.arg("USAGE").arg(args);
+        cmd.query(con).unwrap()
+    };
+    assert_eq!(usage(&mut con, &["missing"]), None);
+    let _: () = query(&mut con, &["SET", "small", "x"]);
+    let big = "y".repeat(10_000);
+    let _: () = query(&mut con, &["SET", "big", &big]);
+    let small = usage(&mut con, &["small"]).unwrap();
+    let large = usage(&mut con, &["big"]).unwrap();
+    assert!(small > 0 && small < 200, "{small}");
+    assert!((10_000..11_000).contains(&large), "{large}");
+    for (key, fill) in [("list", "RPUSH"), ("set", "SADD"), ("hash", "HSET"), ("zset", "ZADD")] {
+        let mut before = 0;
+        for round in 0..3 {
+            let mut cmd = redis::cmd(fill);
+            cmd.arg(key);
+            for i in 0..400 {
+                let member = format!("{key}-{round}-{i}-{}", "m".repeat(40));
+                match fill {
+                    "HSET" => cmd.arg(&member).arg("value"),
+                    "ZADD" => cmd.arg(i).arg(&member),
+                    _ => cmd.arg(&member),
+                };
+            }
+            let _: i64 = cmd.query(&mut con).unwrap();
+            let sampled = usage(&mut con, &[key]).unwrap();
+            let exact = usage(&mut con, &[key, "SAMPLES", "0"]).unwrap();
+            assert!(exact > before + 400 * 40, "{key}: {before} -> {exact}");
+            // Members of one length: sampling lands close to counting all.
+            assert!((sampled - exact).abs() * 10 < exact, "{key}: sampled {sampled}, all {exact}");
+            before = exact;
+        }
+    }
+    let err = |con: &mut redis::Connection, args: &[&str]| -> String {
+        let mut cmd = redis::cmd("MEMORY");
+        cmd.arg(args);
+        cmd.query::<()>(con).unwrap_err().to_string()
+    };
+    assert!(err(&mut con, &["USAGE", "small", "SAMPLES", "-1"]).contains("syntax error"));
+    assert!(err(&mut con, &["USAGE", "small", "SAMPLES", "x"]).contains("not an integer"));
+    assert!(err(&mut con, &["USAGE", "small", "FOO"]).contains("syntax error"));
+    assert!(err(&mut con, &["USAGE"]).contains("wrong number of arguments for 'memory|usage'"));
+    assert!(err(&mut con, &["NOSUCH"]).contains("unknown subcommand 'NOSUCH'. Try MEMORY HELP."));
+}

@@ -7,6 +7,7 @@ pub mod conn;
 pub mod hashes;
 pub mod keys;
 pub mod lists;
+pub mod memory;
 pub mod pubsub;
 pub mod server;
 pub mod sets;
@@ -29,4 +30,5 @@ pub static GROUPS: &[&[CommandSpec]] = &[
     pubsub::COMMANDS,
     server::COMMANDS,
     slowlog::COMMANDS,
+    memory::COMMANDS,
 ];

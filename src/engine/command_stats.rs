@@ -42,6 +42,8 @@ const SUBCOMMANDS: &[&str] = &[
     "config|resetstat",
     "config|rewrite",
     "config|set",
+    "memory|help",
+    "memory|usage",
     "object|encoding",
     "object|freq",
     "object|help",

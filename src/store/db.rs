@@ -47,6 +47,17 @@ impl Db {
         self.dict.key(slot)
     }
 
+    /// MEMORY USAGE of a key: its entry (header, value slot, key bytes),
+    /// its dict bucket, its expiry record if any, and what the value
+    /// allocates (big collections sampled, see `Value::heap_bytes`).
+    pub fn memory_usage(&self, slot: Slot, samples: usize) -> usize {
+        let expiry = if self.expire_at(slot).is_some() { std::mem::size_of::<(Slot, i64)>() } else { 0 };
+        super::entry::entry_bytes(self.key(slot).len())
+            + std::mem::size_of::<usize>()
+            + expiry
+            + self.value(slot).heap_bytes(samples)
+    }
+
     /// The absolute expiry (ms since the epoch), if the key has one.
     pub fn expire_at(&self, slot: Slot) -> Option<i64> {
         match self.dict.expire_slot(slot) {

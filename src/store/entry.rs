@@ -25,6 +25,11 @@ fn layout(key_len: usize) -> Layout {
         .expect("key length fits a layout")
 }
 
+/// Bytes of the allocation holding a key of `key_len` bytes and its value.
+pub(crate) fn entry_bytes(key_len: usize) -> usize {
+    layout(key_len).size()
+}
+
 impl Entry {
     pub(crate) fn new(key: &[u8], value: Value) -> Entry {
         let layout = layout(key.len());

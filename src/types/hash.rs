@@ -55,6 +55,18 @@ impl Hash {
         h
     }
 
+    /// Bytes allocated: the listpack, or the table's slots (an index and an
+    /// entry of hash, field and value each) and the fields and values.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        match &self.repr {
+            Repr::Pack(lp) => lp.heap_bytes(),
+            Repr::Table(t) => {
+                let slot = std::mem::size_of::<usize>() * 2 + std::mem::size_of::<Box<[u8]>>() * 2 + 1;
+                t.capacity() * slot + super::sampled_bytes(t.len(), samples, t.iter().map(|(f, v)| f.len() + v.len()))
+            }
+        }
+    }
+
     pub fn len(&self) -> usize {
         match &self.repr {
             Repr::Pack(lp) => lp.len() / 2,

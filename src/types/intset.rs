@@ -52,6 +52,11 @@ impl IntSet {
         self.len() == 0
     }
 
+    /// Bytes allocated for the elements.
+    pub fn heap_bytes(&self) -> usize {
+        each_width!(self, v => v.capacity()) * self.width()
+    }
+
     /// Bytes per element.
     pub fn width(&self) -> usize {
         match self {

@@ -41,6 +41,12 @@ impl List {
         l
     }
 
+    /// Bytes allocated for the nodes and their entries.
+    pub fn heap_bytes(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Listpack>()
+            + self.nodes.iter().map(Listpack::heap_bytes).sum::<usize>()
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }

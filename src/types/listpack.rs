@@ -118,6 +118,11 @@ impl Listpack {
     }
 
     /// Number of entries.
+    /// Bytes allocated for the encoded entries.
+    pub fn heap_bytes(&self) -> usize {
+        self.buf.capacity()
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }

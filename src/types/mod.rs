@@ -52,6 +52,19 @@ impl Value {
         }
     }
 
+    /// The bytes the value allocates outside its own slot (MEMORY USAGE).
+    /// Element sizes of big collections are averaged over `samples` of them
+    /// (0: all), as Redis samples.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        match self {
+            Value::Str(s) => s.heap_bytes(),
+            Value::List(l) => std::mem::size_of::<List>() + l.heap_bytes(),
+            Value::Hash(h) => std::mem::size_of::<Hash>() + h.heap_bytes(samples),
+            Value::Set(s) => std::mem::size_of::<Set>() + s.heap_bytes(samples),
+            Value::ZSet(z) => std::mem::size_of::<ZSet>() + z.heap_bytes(samples),
+        }
+    }
+
     /// OBJECT ENCODING's answer.
     pub fn encoding(&self) -> &'static str {
         match self {
@@ -144,6 +157,17 @@ pub fn scan_indices(cursor: u64, count: usize, len: usize) -> (u64, std::ops::Ra
     let top = if cursor == 0 { len } else { len.min(usize::try_from(cursor).unwrap_or(usize::MAX)) };
     let bottom = top.saturating_sub(count.max(1));
     (bottom as u64, bottom..top)
+}
+
+/// The bytes of `len` elements whose sizes `sizes` yields: all of them when
+/// `samples` is 0 or covers them, else the average of the first `samples`
+/// times `len`.
+pub(crate) fn sampled_bytes(len: usize, samples: usize, sizes: impl Iterator<Item = usize>) -> usize {
+    if samples == 0 || samples >= len {
+        return sizes.sum();
+    }
+    let seen: usize = sizes.take(samples).sum();
+    seen * len / samples
 }
 
 #[cfg(test)]

@@ -33,6 +33,16 @@ impl Ranked {
         self.scores.len()
     }
 
+    /// Bytes allocated: the chunks' entries, the score map's slots, and each
+    /// member twice (a chunk entry and the map both own a copy).
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        let entries: usize = self.chunks.iter().map(|c| c.capacity() * std::mem::size_of::<Entry>()).sum();
+        let chunks = self.chunks.capacity() * std::mem::size_of::<Vec<Entry>>();
+        let map_slot = std::mem::size_of::<(Box<[u8]>, f64)>() + 1;
+        let members = super::sampled_bytes(self.len(), samples, self.scores.keys().map(|m| m.len()));
+        entries + chunks + self.scores.capacity() * map_slot + 2 * members
+    }
+
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         self.scores.get(member).copied()
     }

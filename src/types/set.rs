@@ -46,6 +46,18 @@ impl Set {
         s
     }
 
+    /// Bytes allocated: the intset, or the table's slots (an index and an
+    /// entry of hash and member each) and the members.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        match &self.repr {
+            Repr::Ints(ints) => ints.heap_bytes(),
+            Repr::Table(t) => {
+                let slot = std::mem::size_of::<usize>() * 2 + std::mem::size_of::<Box<[u8]>>() + 1;
+                t.capacity() * slot + super::sampled_bytes(t.len(), samples, t.iter().map(|m| m.len()))
+            }
+        }
+    }
+
     pub fn len(&self) -> usize {
         match &self.repr {
             Repr::Ints(s) => s.len(),

@@ -82,6 +82,14 @@ impl Str {
         }
     }
 
+    /// Bytes allocated outside the value (integers and short strings are inline).
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Str::Heap(b) => b.len(),
+            _ => 0,
+        }
+    }
+
     /// OBJECT ENCODING as Redis 7 names it.
     pub fn encoding(&self) -> &'static str {
         match self {

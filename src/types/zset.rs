@@ -121,6 +121,14 @@ impl ZSet {
         z
     }
 
+    /// Bytes allocated: the listpack, or the ranked form's.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        match &self.repr {
+            Repr::Pack(lp) => lp.heap_bytes(),
+            Repr::Big(ranked) => ranked.heap_bytes(samples),
+        }
+    }
+
     pub fn len(&self) -> usize {
         match &self.repr {
             Repr::Pack(lp) => lp.len() / 2,

@@ -169,7 +169,14 @@ fn client_id_name_list_kill() {
     assert_eq!(a.err(&["CLIENT", "GETNAME", "x"]), "ERR wrong number of arguments for 'client|getname' command");
     assert_eq!(a.err(&["CLIENT", "KILL"]), "ERR wrong number of arguments for 'client|kill' command");
 
-    let list = b.cmd(&["CLIENT", "LIST"]).text();
+    // The harness's readiness probe (a PING) has closed its socket, but the
+    // server may not have seen it go yet: wait (bounded) for a and b alone.
+    let started = std::time::Instant::now();
+    let mut list = b.cmd(&["CLIENT", "LIST"]).text();
+    while list.lines().count() != 2 && started.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+        list = b.cmd(&["CLIENT", "LIST"]).text();
+    }
     let lines: Vec<&str> = list.lines().collect();
     assert_eq!(lines.len(), 2, "{list}");
     let line_a = lines.iter().find(|l| l.starts_with(&format!("id={id_a} "))).expect("a listed");

@@ -171,12 +171,8 @@ fn client_id_name_list_kill() {
 
     // The harness's readiness probe (a PING) has closed its socket, but the
     // server may not have seen it go yet: wait (bounded) for a and b alone.
-    let started = std::time::Instant::now();
-    let mut list = b.cmd(&["CLIENT", "LIST"]).text();
-    while list.lines().count() != 2 && started.elapsed() < Duration::from_secs(5) {
-        std::thread::sleep(Duration::from_millis(20));
-        list = b.cmd(&["CLIENT", "LIST"]).text();
-    }
+    wait_until(Duration::from_secs(5), || b.cmd(&["CLIENT", "LIST"]).text().lines().count() == 2);
+    let list = b.cmd(&["CLIENT", "LIST"]).text();
     let lines: Vec<&str> = list.lines().collect();
     assert_eq!(lines.len(), 2, "{list}");
     let line_a = lines.iter().find(|l| l.starts_with(&format!("id={id_a} "))).expect("a listed");

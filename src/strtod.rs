@@ -115,7 +115,7 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
             v
         }
         Form::Hex(_) => match read_finite::<Double>(form)? {
-            (v, RangeError::None) => f64::from_bits(v.to_bits() as u64),
+            (v, RangeError::None) => to_f64(v),
             _ => return None,
         },
     };
@@ -134,9 +134,14 @@ pub fn parse_range_f64(s: &[u8]) -> Option<f64> {
     let magnitude = match form {
         Form::Infinity => f64::INFINITY,
         Form::Decimal(text) => text.parse().ok()?,
-        Form::Hex(_) => f64::from_bits(read_finite::<Double>(form)?.0.to_bits() as u64),
+        Form::Hex(_) => to_f64(read_finite::<Double>(form)?.0),
     };
     Some(if negative { -magnitude } else { magnitude })
+}
+
+/// rustc_apfloat's double as Rust's (the same IEEE bits).
+fn to_f64(v: Double) -> f64 {
+    f64::from_bits(v.to_bits() as u64)
 }
 
 /// C's isspace in the "C" locale.

@@ -188,7 +188,6 @@ fn section_keyspace(e: &Engine, s: &mut String) {
     }
 }
 
-/// The INFO text for the requested sections (default: all but extras).
 /// INFO's sections in Redis's order; the flag marks those `default` leaves
 /// out and `all`/`everything` include.
 const INFO_SECTIONS: &[(&str, bool)] = &[
@@ -206,6 +205,7 @@ const INFO_SECTIONS: &[(&str, bool)] = &[
     ("keyspace", false),
 ];
 
+/// The INFO text for the requested sections (default: all but extras).
 pub fn info_text(e: &mut Engine, sections: &[Vec<u8>]) -> String {
     let everything = sections.iter().any(|s| s == b"all" || s == b"everything");
     let default = sections.is_empty() || sections.iter().any(|s| s == b"default");

@@ -161,5 +161,5 @@ fn redis_base_rdb_and_its_commands_load_into_forkv_as_one_preamble_aof() {
     server.spawn();
     let mut con = server.client();
     assert_same(&want, &dump(&mut con, 3), "Redis's preamble AOF loaded by forkv");
-    assert!(server.log().contains("reading the remaining AOF tail"), "log:\n{}", server.log());
+    server.wait_for_log("reading the remaining AOF tail");
 }

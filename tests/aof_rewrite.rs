@@ -79,7 +79,7 @@ fn bgrewriteaof_under_twenty_writers_compacts_and_keeps_every_key() {
     assert!(size_after < size_before / 4, "rewrite did not compact: {size_before} -> {size_after}");
     let report = forkv::aof::reader::check_file(&server.path("appendonly.aof"), false).unwrap();
     assert!(report.preamble.is_some() && report.error.is_none(), "an RDB preamble, then whole commands");
-    assert!(server.log().contains("rewrite finished successfully"), "log:\n{}", server.log());
+    server.wait_for_log("rewrite finished successfully");
 
     let before = dump(&mut con, 3);
     assert!(before.len() > 100 + 20 * 50, "{} keys", before.len());
@@ -230,8 +230,5 @@ fn turning_appendonly_off_cancels_a_running_rewrite() {
     let _: () = redis::cmd("CONFIG").arg("SET").arg("appendonly").arg("yes").query(&mut con).unwrap();
     wait_rewrite_done(&mut con);
     assert_eq!(info_field(&mut con, "aof_last_bgrewrite_status"), "ok");
-    // The log is written by its own thread: the line may trail INFO a little.
-    wait_until(Duration::from_secs(10), "the rewrite's success in the log", || {
-        server.log().contains("Background AOF rewrite finished successfully")
-    });
+    server.wait_for_log("Background AOF rewrite finished successfully");
 }

@@ -67,6 +67,16 @@ impl Server {
         std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
+    /// Waits (up to 10 s) for `needle` in the log: a running server's log
+    /// is written by its own thread and may trail what clients already see.
+    pub fn wait_for_log(&self, needle: &str) {
+        let start = Instant::now();
+        while !self.log().contains(needle) {
+            assert!(start.elapsed() < Duration::from_secs(10), "no {needle:?} in the log:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// The server command for this directory, port and arguments, logging
     /// to the server's log file.
     fn command(&self) -> Command {

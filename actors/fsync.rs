@@ -81,6 +81,7 @@ impl Handler<SyncNow> for Fsync {
             return;
         }
         let Some(FsyncRequest { file, end, exit_on_failure }) = self.pending.take() else { return };
+        let started = Instant::now();
         let result = nix::unistd::fdatasync(&*file).map_err(|e| e.desc().to_string());
         self.last_sync_end = Some(Instant::now());
         if let (Err(e), true) = (&result, exit_on_failure) {
@@ -89,7 +90,8 @@ impl Handler<SyncNow> for Fsync {
             std::process::exit(1);
         }
         if result.is_ok() {
-            self.keyspace.do_send(AofSynced { end });
+            let millis = started.elapsed().as_millis() as u64;
+            self.keyspace.do_send(AofSynced { end, millis });
         }
         self.writer.do_send(FsyncDone { end, result });
     }

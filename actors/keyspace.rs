@@ -542,6 +542,9 @@ impl Handler<AofSynced> for Keyspace {
     type Result = ();
 
     fn handle(&mut self, msg: AofSynced, _: &mut Context<Self>) {
+        if self.engine.config.appendfsync == FsyncPolicy::Always {
+            self.engine.add_latency_sample("aof-fsync-always", msg.millis);
+        }
         self.aof_synced = self.aof_synced.max(msg.end);
         if self.engine.persistence.aof_last_write_ok {
             self.release_held();

@@ -140,11 +140,13 @@ pub struct FsyncRequest {
     pub exit_on_failure: bool,
 }
 
-/// Fsync actor → keyspace: records up to `end` are on disk.
+/// Fsync actor → keyspace: records up to `end` are on disk; the
+/// fdatasync took `millis` (for the latency monitor).
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct AofSynced {
     pub end: u64,
+    pub millis: u64,
 }
 
 /// Fsync actor → AOF writer: the fsync for `end` returned.

@@ -53,6 +53,8 @@ pub struct Config {
     /// (-1: none, 0: all).
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: u64,
+    /// Milliseconds; 0 turns the latency monitor off.
+    pub latency_monitor_threshold: u64,
     pub proto_max_bulk_len: u64,
     pub client_query_buffer_limit: u64,
     pub maxmemory: u64,
@@ -99,6 +101,7 @@ impl Default for Config {
             tcp_keepalive: 300,
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
+            latency_monitor_threshold: 0,
             proto_max_bulk_len: 512 * 1024 * 1024,
             client_query_buffer_limit: 1024 * 1024 * 1024,
             maxmemory: 0,
@@ -144,6 +147,7 @@ const DIRECTIVES: &[(&str, bool)] = &[
     ("tcp-keepalive", true),
     ("slowlog-log-slower-than", true),
     ("slowlog-max-len", true),
+    ("latency-monitor-threshold", true),
     ("proto-max-bulk-len", true),
     ("client-query-buffer-limit", true),
     ("maxmemory", true),
@@ -318,6 +322,13 @@ impl Config {
                 }
                 self.slowlog_max_len = n as u64;
             }
+            "latency-monitor-threshold" => {
+                let n: i64 = parse_num(one()?)?;
+                if n < 0 {
+                    return Err("argument must be between 0 and 9223372036854775807 inclusive".into());
+                }
+                self.latency_monitor_threshold = n as u64;
+            }
             "proto-max-bulk-len" => self.proto_max_bulk_len = parse_memory(one()?)?.max(1024 * 1024),
             "client-query-buffer-limit" => self.client_query_buffer_limit = parse_memory(one()?)?.max(1024 * 1024),
             "maxmemory" => self.maxmemory = parse_memory(one()?)?,
@@ -375,6 +386,7 @@ impl Config {
             "tcp-keepalive" => self.tcp_keepalive.to_string(),
             "slowlog-log-slower-than" => self.slowlog_log_slower_than.to_string(),
             "slowlog-max-len" => self.slowlog_max_len.to_string(),
+            "latency-monitor-threshold" => self.latency_monitor_threshold.to_string(),
             "proto-max-bulk-len" => self.proto_max_bulk_len.to_string(),
             "client-query-buffer-limit" => self.client_query_buffer_limit.to_string(),
             "maxmemory" => self.maxmemory.to_string(),

@@ -20,12 +20,7 @@ pub struct Child {
 /// Private_Dirty of this process, from /proc/self/smaps_rollup: the pages the
 /// child had to copy (or wrote itself), as Redis measures COW.
 pub fn private_dirty_bytes() -> u64 {
-    let Ok(text) = std::fs::read_to_string("/proc/self/smaps_rollup") else { return 0 };
-    text.lines()
-        .filter(|l| l.starts_with("Private_Dirty:"))
-        .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .sum::<u64>()
-        * 1024
+    crate::memory::smaps_rollup_bytes("Private_Dirty:")
 }
 
 /// Signals an operator may send the child: they must end it (default

@@ -16,6 +16,7 @@ pub mod rdb;
 pub mod reply;
 pub mod resp;
 pub mod snapshot;
+pub mod sparkline;
 pub mod store;
 pub mod strtod;
 pub mod types;

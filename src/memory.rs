@@ -24,6 +24,17 @@ pub fn rss() -> u64 {
         .unwrap_or(0)
 }
 
+/// A size field of /proc/self/smaps_rollup (e.g. "Private_Dirty:"),
+/// summed over all mappings by the kernel, in bytes.
+pub fn smaps_rollup_bytes(field: &str) -> u64 {
+    let Ok(text) = std::fs::read_to_string("/proc/self/smaps_rollup") else { return 0 };
+    text.lines()
+        .filter(|l| l.starts_with(field))
+        .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .sum::<u64>()
+        * 1024
+}
+
 /// Total physical memory from /proc/meminfo.
 pub fn total_system_memory() -> u64 {
     std::fs::read_to_string("/proc/meminfo")

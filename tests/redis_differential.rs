@@ -14,6 +14,7 @@ mod helpers;
 use aof_support::{RedisServer, Rng};
 use common::Server;
 use helpers::{Raw, Resp};
+use std::time::Duration;
 
 const KEYS: &[&str] = &["k1", "k2", "k3", "s1", "s2", "z1", "z2", "h1", "l1", "l2"];
 const MEMBERS: &[&str] = &["a", "b", "c", "1", "2", "-1", "3.5", "10", "", "xyz"];
@@ -468,5 +469,67 @@ fn slowlog_keeps_what_redis_server_keeps() {
         seen.push(entries);
     }
     assert!(seen[0].len() >= 6, "{:?}", seen[0]);
+    assert_eq!(seen[0], seen[1]);
+}
+
+/// LATENCY DOCTOR's text with the measured numbers masked.
+fn doctor_masked(c: &mut Raw) -> String {
+    c.cmd(&["LATENCY", "DOCTOR"]).text().chars().map(|ch| if ch.is_ascii_digit() { '#' } else { ch }).collect()
+}
+
+#[test]
+fn latency_monitor_reports_as_redis_server_does() {
+    if !RedisServer::available() {
+        return;
+    }
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (redis_server, _) = RedisServer::start(dir.path(), &["--appendonly", "no", "--enable-debug-command", "yes"]);
+    let mut clients = [Raw::connect(server.port), Raw::connect(redis_server.port)];
+    let mut seen = vec![vec![]; 2];
+    let mut record = |i: usize, what: String| seen[i].push(what);
+    for (i, c) in clients.iter_mut().enumerate() {
+        record(i, c.cmd(&["LATENCY", "DOCTOR"]).text());
+        assert_eq!(c.cmd(&["LATENCY", "LATEST"]), Resp::Array(vec![]));
+        // 25 ms: no ordinary command of this test comes near it.
+        assert_eq!(c.cmd(&["CONFIG", "SET", "latency-monitor-threshold", "25"]), Resp::ok());
+        record(i, c.cmd(&["LATENCY", "DOCTOR"]).text());
+        record(i, format!("{:?}", c.cmd(&["LATENCY", "HELP"])));
+        record(i, c.err(&["LATENCY", "GRAPH", "command"]));
+        record(i, c.err(&["LATENCY", "NOSUCH"]));
+        record(i, c.err(&["LATENCY", "LATEST", "extra"]));
+        record(i, c.err(&["CONFIG", "SET", "latency-monitor-threshold", "-1"]));
+    }
+    // Three slow commands, each in a second of its own.
+    for millis in [40, 80, 160] {
+        for c in clients.iter_mut() {
+            assert_eq!(c.cmd(&["DEBUG", "SLEEP", &format!("0.{millis:03}")]), Resp::ok());
+        }
+        std::thread::sleep(Duration::from_millis(1100));
+    }
+    for (i, c) in clients.iter_mut().enumerate() {
+        let history = c.cmd(&["LATENCY", "HISTORY", "command"]);
+        let latencies: Vec<i64> = history.items().iter().map(|s| s.items()[1].int()).collect();
+        assert_eq!(latencies.len(), 3, "one sample a second: {history:?}");
+        for (got, slept) in latencies.iter().zip([40, 80, 160]) {
+            assert!((slept..slept + 40).contains(got), "slept {slept} ms, sampled {got}");
+        }
+        let latest = c.cmd(&["LATENCY", "LATEST"]);
+        let command = latest.items().iter().find(|e| e.items()[0].text() == "command").expect("command event");
+        assert_eq!(command.items()[2].int(), latencies[2], "LATEST is the last sample");
+        assert_eq!(command.items()[3].int(), latencies[2], "and the worst so far");
+        let graph = c.cmd(&["LATENCY", "GRAPH", "command"]).text();
+        let lines: Vec<&str> = graph.lines().collect();
+        assert!(lines[0].starts_with("command - high "), "{graph}");
+        // Title, rule, four rows of bars, a blank line, then the labels
+        // ("3s", "2s", "1s"…) written downwards.
+        assert_eq!(lines[1], "-".repeat(80));
+        assert_eq!(lines.len(), 9, "{graph}");
+        assert_eq!(lines[8], "sss", "{graph}");
+        record(i, doctor_masked(c));
+        record(i, format!("{:?}", c.cmd(&["LATENCY", "RESET", "COMMAND", "nosuch"])));
+        record(i, format!("{:?}", c.cmd(&["LATENCY", "HISTORY", "command"])));
+    }
+    assert!(seen[0][7].contains("#. command: # latency spikes"), "{}", seen[0][7]);
     assert_eq!(seen[0], seen[1]);
 }

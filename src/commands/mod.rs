@@ -6,6 +6,7 @@
 pub mod conn;
 pub mod hashes;
 pub mod keys;
+pub mod latency;
 pub mod lists;
 pub mod memory;
 pub mod pubsub;
@@ -31,4 +32,5 @@ pub static GROUPS: &[&[CommandSpec]] = &[
     server::COMMANDS,
     slowlog::COMMANDS,
     memory::COMMANDS,
+    latency::COMMANDS,
 ];

@@ -187,6 +187,13 @@ impl Engine {
         self.slowlog.push(args, micros, self.now / 1000, &client.addr, name, max_len);
     }
 
+    /// Feeds the latency monitor (it keeps only what reaches
+    /// `latency-monitor-threshold`).
+    pub fn add_latency_sample(&mut self, event: &'static str, millis: u64) {
+        let threshold = self.config.latency_monitor_threshold;
+        self.latency.add_if_needed(event, millis, threshold, self.now / 1000);
+    }
+
     /// Runs one command and records its effect. Returns a block request if
     /// the command parked the client.
     pub fn call(
@@ -215,6 +222,8 @@ impl Engine {
                 let id = self.commands.id(spec);
                 self.stats.commands.called(id, spec, args, nanos, failed);
                 self.log_if_slow(spec, client, args, nanos / 1000);
+                let event = if spec.has(table::FAST) { "fast-command" } else { "command" };
+                self.add_latency_sample(event, nanos / 1_000_000);
             }
         }
         let changed = self.dirty != dirty_before;

@@ -8,6 +8,7 @@ pub mod client;
 pub mod command_stats;
 mod dispatch;
 mod keyspace;
+pub mod latency;
 pub mod persist;
 mod propagate;
 mod pubsub;
@@ -88,6 +89,7 @@ pub struct Engine {
     /// Clients taken out of `clients` while their commands run.
     pub detached: usize,
     pub slowlog: slowlog::SlowLog,
+    pub latency: latency::LatencyMonitor,
     /// Times each command for INFO commandstats: the CPU's counter, a
     /// third of the cost of a clock_gettime pair on this kind of VM.
     pub clock: quanta::Clock,
@@ -121,6 +123,7 @@ impl Engine {
             loader: Box::new(Client { authenticated: true, loader: true, ..Default::default() }),
             detached: 0,
             slowlog: slowlog::SlowLog::default(),
+            latency: latency::LatencyMonitor::default(),
             clock: quanta::Clock::new(),
         }
     }

@@ -57,6 +57,7 @@ impl Engine {
         let p = &mut self.persistence;
         p.child_pid = Some(child.pid.as_raw());
         p.latest_fork_usec = child.fork_usec;
+        self.add_latency_sample("fork", child.fork_usec / 1000);
         self.stats.total_forks += 1;
         self.child_active = true;
         self.requests.push(Request::ChildStarted(ChildInfo {

@@ -39,7 +39,9 @@ fn render_block(out: &mut String, block: &[(f64, String)], min: f64, range: f64,
                     *c = FILL[h - floor];
                 }
             }
-        } else if labelled && row - rows < LABEL_MARGIN {
+        } else if !labelled {
+            break;
+        } else if row - rows < LABEL_MARGIN {
             any = true;
         } else {
             let at = row - rows - LABEL_MARGIN;

@@ -74,3 +74,95 @@ fn redis_cli_memkeys_finds_the_biggest_keys() {
     assert!(text.contains("Biggest   hash found '\"hash\"'"), "{text}");
     assert!(!text.contains("strings with 0 bytes"), "{text}");
 }
+
+/// Runs redis-cli on a pseudo-terminal, as a person at a terminal runs it,
+/// types `line`, and returns what redis-cli showed until `until` appeared
+/// (or 10 s passed), without terminal control sequences.
+fn interactive_redis_cli(port: u16, line: &str, until: &str) -> String {
+    use std::io::Read;
+    use std::os::fd::AsFd;
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    let pty = nix::pty::openpty(None, None).expect("openpty");
+    let tty = |fd: &std::os::fd::OwnedFd| Stdio::from(fd.as_fd().try_clone_to_owned().unwrap());
+    let mut cli = Command::new("redis-cli")
+        .args(["-p", &port.to_string()])
+        .stdin(tty(&pty.slave))
+        .stdout(tty(&pty.slave))
+        .stderr(tty(&pty.slave))
+        .spawn()
+        .expect("start redis-cli");
+    drop(pty.slave);
+    let mut terminal = std::fs::File::from(pty.master);
+    let mut reader = terminal.try_clone().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        // Ends with an error (EIO) once redis-cli has exited.
+        while let Ok(n @ 1..) = reader.read(&mut buf) {
+            if tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = String::new();
+    let (mut answered, mut typed) = (0, false);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline && !without_escapes(&seen).contains(until) {
+        if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(100)) {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        // linenoise asks where the cursor is and waits for the answer.
+        while answered < seen.matches("\x1b[6n").count() {
+            terminal.write_all(b"\x1b[1;80R").unwrap();
+            answered += 1;
+        }
+        if !typed && seen.contains(&format!("127.0.0.1:{port}> ")) {
+            terminal.write_all(format!("{line}\r").as_bytes()).unwrap();
+            typed = true;
+        }
+    }
+    let _ = terminal.write_all(b"quit\r");
+    let exited = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        cli.try_wait().ok().flatten().is_some()
+    });
+    if !exited {
+        let _ = cli.kill();
+        let _ = cli.wait();
+    }
+    without_escapes(&seen)
+}
+
+/// The text with terminal control sequences (`ESC [ … letter`) taken out.
+fn without_escapes(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(ch) = chars.next() {
+        if ch == '\x1b' {
+            // Skip '[' and the parameters up to the final letter.
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+#[test]
+fn interactive_redis_cli_has_command_help() {
+    if !redis_cli_available() {
+        return;
+    }
+    let server = common::Server::start();
+    let shown = interactive_redis_cli(server.port, "help set", "group: string");
+    // The summary comes from redis-cli's own help, which it uses because
+    // forkv answers COMMAND DOCS with an error (an empty answer left it
+    // with no help at all).
+    assert!(shown.contains("summary: Set the string value of a key"), "redis-cli showed:\n{shown}");
+}

@@ -334,7 +334,7 @@ fn edit_string(e: &mut Engine, c: &mut Call, f: impl FnOnce(&mut Vec<u8>)) -> Op
     };
     f(&mut bytes);
     let len = bytes.len();
-    e.set_value(db, key, Value::Str(Str::raw(&bytes)), true);
+    e.set_value(db, key, Value::Str(Str::edited(&bytes)), true);
     e.dirty += 1;
     Some(len)
 }
@@ -343,7 +343,15 @@ fn append(e: &mut Engine, c: &mut Call) {
     let extra = c.arg(2);
     let current = match read_str(e, c, c.arg(1)) {
         Err(()) => return,
-        Ok(s) => s.map_or(0, |s| s.len()),
+        Ok(s) => s.map(|s| s.len()),
+    };
+    let Some(current) = current else {
+        // A new key holds the argument as SET stores it (Redis: an integer
+        // or a short string keeps its compact encoding).
+        let (db, key) = (c.db(), c.arg(1));
+        e.set_value(db, key, Value::from_bytes(extra), false);
+        e.dirty += 1;
+        return c.out.int(extra.len() as i64);
     };
     if current + extra.len() > MAX_STRING {
         return c.out.error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");

@@ -1,5 +1,7 @@
 //! String values: integers as `i64`, short strings inline in the value itself
-//! (no allocation), longer ones in one heap block.
+//! (no allocation), longer ones in one heap block; strings changed in place
+//! (APPEND, SETRANGE) in a heap block of their own, as Redis keeps them
+//! `raw` whatever their length.
 
 use crate::util::{fmt_i64, itoa_buf, parse_i64};
 use std::borrow::Cow;
@@ -9,8 +11,13 @@ const INLINE_CAP: usize = 22;
 #[derive(Clone, Debug)]
 pub enum Str {
     Int(i64),
-    Inline { len: u8, buf: [u8; INLINE_CAP] },
+    Inline {
+        len: u8,
+        buf: [u8; INLINE_CAP],
+    },
     Heap(Box<[u8]>),
+    /// The result of an in-place edit: OBJECT ENCODING says `raw`.
+    Edited(Box<[u8]>),
 }
 
 impl Str {
@@ -36,6 +43,11 @@ impl Str {
         }
     }
 
+    /// Stores the result of APPEND or SETRANGE.
+    pub fn edited(data: &[u8]) -> Str {
+        Str::Edited(data.into())
+    }
+
     /// The bytes; integers are formatted (the only case that allocates).
     pub fn bytes(&self) -> Cow<'_, [u8]> {
         match self {
@@ -44,7 +56,7 @@ impl Str {
                 Cow::Owned(fmt_i64(*n, &mut b).to_vec())
             }
             Str::Inline { len, buf } => Cow::Borrowed(&buf[..*len as usize]),
-            Str::Heap(b) => Cow::Borrowed(b),
+            Str::Heap(b) | Str::Edited(b) => Cow::Borrowed(b),
         }
     }
 
@@ -56,7 +68,7 @@ impl Str {
                 f(fmt_i64(*n, &mut b))
             }
             Str::Inline { len, buf } => f(&buf[..*len as usize]),
-            Str::Heap(b) => f(b),
+            Str::Heap(b) | Str::Edited(b) => f(b),
         }
     }
 
@@ -67,7 +79,7 @@ impl Str {
                 fmt_i64(*n, &mut b).len()
             }
             Str::Inline { len, .. } => *len as usize,
-            Str::Heap(b) => b.len(),
+            Str::Heap(b) | Str::Edited(b) => b.len(),
         }
     }
 
@@ -85,7 +97,7 @@ impl Str {
     /// Bytes allocated outside the value (integers and short strings are inline).
     pub fn heap_bytes(&self) -> usize {
         match self {
-            Str::Heap(b) => b.len(),
+            Str::Heap(b) | Str::Edited(b) => b.len(),
             _ => 0,
         }
     }
@@ -94,6 +106,7 @@ impl Str {
     pub fn encoding(&self) -> &'static str {
         match self {
             Str::Int(_) => "int",
+            Str::Edited(_) => "raw",
             _ if self.len() <= 44 => "embstr",
             _ => "raw",
         }
@@ -113,5 +126,7 @@ mod tests {
         assert_eq!(&*Str::from_bytes(b"hello").bytes(), b"hello");
         assert_eq!(Str::from_bytes(b"12345").len(), 5);
         assert_eq!(std::mem::size_of::<Str>(), 24);
+        assert_eq!(Str::edited(b"ab").encoding(), "raw", "edited in place, as APPEND leaves it in Redis");
+        assert_eq!(Str::raw(b"ab").encoding(), "embstr");
     }
 }

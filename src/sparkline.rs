@@ -23,9 +23,11 @@ pub fn render(out: &mut String, samples: &[(f64, String)], columns: usize, rows:
 fn render_block(out: &mut String, block: &[(f64, String)], min: f64, range: f64, rows: usize, labelled: bool) {
     let steps = FILL.len() * rows;
     // How high each sample reaches, in character steps.
-    let heights: Vec<usize> =
-        block.iter().map(|(v, _)| ((((v - min) * steps as f64) as i64) as f64 / range) as usize).collect();
-    let heights: Vec<usize> = heights.into_iter().map(|h| h.min(steps - 1)).collect();
+    let heights: Vec<usize> = block
+        .iter()
+        .map(|(v, _)| ((((v - min) * steps as f64) as i64) as f64 / range) as usize)
+        .map(|h| h.min(steps - 1))
+        .collect();
     for row in 0.. {
         let mut line = vec![b' '; block.len()];
         let mut any = false;

@@ -85,7 +85,7 @@ impl LatencyMonitor {
 
     /// LATENCY HISTORY: (time, latency) pairs, oldest first.
     pub fn history(&self, event: &[u8]) -> Vec<(i64, u64)> {
-        self.series(event).map(|s| s.history().map(|x| (x.time, x.millis)).collect()).unwrap_or_default()
+        self.find(event).map(|(_, s)| s.history().map(|x| (x.time, x.millis)).collect()).unwrap_or_default()
     }
 
     /// LATENCY RESET: forgets one event (`Some`, any case) or all; returns
@@ -96,14 +96,15 @@ impl LatencyMonitor {
         before - self.events.len()
     }
 
-    fn series(&self, event: &[u8]) -> Option<&Series> {
-        self.events.iter().find(|(name, _)| name.as_bytes() == event).map(|(_, s)| &**s)
+    /// The event's name and series (names match exactly, as in Redis).
+    fn find(&self, event: &[u8]) -> Option<(&'static str, &Series)> {
+        self.events.iter().find(|(name, _)| name.as_bytes() == event).map(|(name, s)| (*name, &**s))
     }
 
     /// LATENCY GRAPH: a sparkline of the event's samples, each labelled
     /// with how long ago it was; None when the event has none.
     pub fn graph(&self, event: &[u8], now: i64) -> Option<String> {
-        let (name, series) = self.events.iter().find(|(name, _)| name.as_bytes() == event)?;
+        let (name, series) = self.find(event)?;
         let samples: Vec<(f64, String)> =
             series.history().map(|s| (s.millis as f64, ago_label(now - s.time))).collect();
         let values = samples.iter().map(|(v, _)| *v as u64);

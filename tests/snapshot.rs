@@ -833,3 +833,22 @@ fn shutdown_during_bgsave_keeps_the_final_snapshot() {
         assert!(temp_rdbs(server.dir.path()).is_empty(), "{how}: left {:?}", temp_rdbs(server.dir.path()));
     }
 }
+
+#[test]
+fn latency_monitor_records_a_fork_that_reaches_the_threshold() {
+    let server = Server::start_with(&["--save", "", "--appendonly", "no", "--latency-monitor-threshold", "1"]);
+    let mut con = server.client();
+    // A dataset big enough that forking it usually takes a millisecond or more.
+    populate(&mut con, 1_000_000, "key", 16);
+    let saves = info_u64(&mut con, "rdb_saves");
+    bgsave(&mut con);
+    wait_saved(&mut con, saves);
+    let fork_millis = info_u64(&mut con, "latest_fork_usec") / 1000;
+    let history: Vec<(i64, i64)> = redis::cmd("LATENCY").arg("HISTORY").arg("fork").query(&mut con).unwrap();
+    if fork_millis >= 1 {
+        assert_eq!(history.len(), 1, "a {fork_millis} ms fork is a latency event");
+        assert_eq!(history[0].1 as u64, fork_millis);
+    } else {
+        assert!(history.is_empty(), "a fork under 1 ms is not: {history:?}");
+    }
+}

@@ -58,7 +58,11 @@ pub struct Keyspace {
 #[rtype(result = "()")]
 struct LoadStep;
 
-/// Self-message: hand the queued AOF records to the writer.
+/// Self-message, run after the messages already in the mailbox: hands the
+/// queued AOF records to the writer, then sends the replies the AOF has
+/// acknowledged. In that order, because the writer and the connections
+/// share this thread: the writer's write(2) and fsync request then run
+/// before the reply writes, and the next fdatasync overlaps them.
 #[derive(Message)]
 #[rtype(result = "()")]
 struct FlushAof;
@@ -178,6 +182,13 @@ impl Keyspace {
         }
     }
 
+    fn schedule_flush(&mut self, ctx: &mut Context<Self>) {
+        if !self.aof_flush_scheduled {
+            self.aof_flush_scheduled = true;
+            ctx.notify(FlushAof);
+        }
+    }
+
     /// After every message: persistence requests, AOF records, then the
     /// output of the batch and what commands produced for other clients.
     fn after_batch(&mut self, own: Option<(ClientId, BatchOutput)>, ctx: &mut Context<Self>) {
@@ -187,10 +198,9 @@ impl Keyspace {
         }
         let records = self.engine.aof.take();
         self.send_aof(records);
-        if !self.aof_queued.is_empty() && !self.aof_flush_scheduled {
-            // Runs after the messages already in the mailbox: one append for all.
-            self.aof_flush_scheduled = true;
-            ctx.notify(FlushAof);
+        if !self.aof_queued.is_empty() {
+            // One append for all the batches in the mailbox.
+            self.schedule_flush(ctx);
         }
         if let Some((id, out)) = own {
             if !out.data.is_empty() {
@@ -388,6 +398,9 @@ impl Handler<FlushAof> for Keyspace {
     fn handle(&mut self, _: FlushAof, _: &mut Context<Self>) {
         self.aof_flush_scheduled = false;
         self.flush_aof();
+        if self.engine.persistence.aof_last_write_ok {
+            self.release_held();
+        }
     }
 }
 
@@ -520,7 +533,7 @@ impl Handler<ChildExited> for Keyspace {
 impl Handler<AofProgress> for Keyspace {
     type Result = ();
 
-    fn handle(&mut self, msg: AofProgress, _: &mut Context<Self>) {
+    fn handle(&mut self, msg: AofProgress, ctx: &mut Context<Self>) {
         self.aof_written = self.aof_written.max(msg.written);
         self.aof_synced = self.aof_synced.max(msg.synced);
         let p = &mut self.engine.persistence;
@@ -533,7 +546,7 @@ impl Handler<AofProgress> for Keyspace {
                 p.aof_last_write_error = err.clone();
                 self.fail_held(&err);
             }
-            None => self.release_held(),
+            None => self.schedule_flush(ctx),
         }
     }
 }
@@ -541,14 +554,12 @@ impl Handler<AofProgress> for Keyspace {
 impl Handler<AofSynced> for Keyspace {
     type Result = ();
 
-    fn handle(&mut self, msg: AofSynced, _: &mut Context<Self>) {
+    fn handle(&mut self, msg: AofSynced, ctx: &mut Context<Self>) {
         if self.engine.config.appendfsync == FsyncPolicy::Always {
             self.engine.add_latency_sample("aof-fsync-always", msg.millis);
         }
         self.aof_synced = self.aof_synced.max(msg.end);
-        if self.engine.persistence.aof_last_write_ok {
-            self.release_held();
-        }
+        self.schedule_flush(ctx);
     }
 }
 

@@ -329,6 +329,12 @@ fn debug(e: &mut Engine, c: &mut Call) {
                 None => None,
             };
             let db = c.db();
+            // Sized up front, as Redis does: a table that doubled while it
+            // filled would go on rehashing from cron for a minute after a
+            // large populate, dirtying every entry's page under the next
+            // forks. Capped so a huge count cannot demand one giant block.
+            const RESERVE_CAP: usize = 1 << 26;
+            e.dbs[db].reserve((count.max(0) as usize).min(RESERVE_CAP));
             let mut key = Vec::new();
             for i in 0..count.max(0) {
                 key.clear();
@@ -429,4 +435,27 @@ fn role(_: &mut Engine, c: &mut Call) {
     c.out.bulk(b"master");
     c.out.int(0);
     c.out.array(0);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use crate::engine::Engine;
+    use crate::resp::RespDecoder;
+    use bytes::BytesMut;
+    use tokio_util::codec::Decoder;
+
+    #[test]
+    fn debug_populate_sizes_the_table_before_filling_it() {
+        let mut e = Engine::new(Config::default());
+        e.connect(1, "127.0.0.1:1".into(), "127.0.0.1:2".into());
+        let mut buf = BytesMut::from(&b"*3\r\n$5\r\nDEBUG\r\n$8\r\nPOPULATE\r\n$5\r\n50000\r\n"[..]);
+        let batch = RespDecoder::default().decode(&mut buf).unwrap().unwrap();
+        assert_eq!(&e.execute(1, batch).data[..], b"+OK\r\n");
+        assert_eq!(e.dbs[0].dict.len(), 50_000);
+        // Grown by doubling instead, the table would still be moving
+        // buckets from 32768 to 65536 (one per insert), left to cron.
+        assert!(!e.dbs[0].dict.is_rehashing());
+        assert_eq!(e.dbs[0].dict.bucket_count(), 65_536);
+    }
 }

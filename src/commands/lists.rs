@@ -38,7 +38,6 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("blmpop", -5, WRITE | BLOCKING, (0, 0, 0), blmpop),
 ];
 
-const NOT_POSITIVE: &str = "ERR value is out of range, must be positive";
 const NO_SUCH_KEY: &str = "ERR no such key";
 const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
 const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
@@ -190,10 +189,8 @@ fn pop_cmd(e: &mut Engine, c: &mut Call, front: bool) {
         return c.wrong_args(if front { "lpop" } else { "rpop" });
     }
     let count = if c.argc() == 3 {
-        match parse_i64(c.arg(2)).filter(|&n| n >= 0) {
-            Some(n) => Some(n as usize),
-            None => return c.out.error(NOT_POSITIVE),
-        }
+        let Some(n) = c.positive_arg(2) else { return };
+        Some(n)
     } else {
         None
     };

@@ -5,7 +5,7 @@ use crate::engine::table::{cmd, CommandSpec, ADMIN, CONTAINER, FAST, LOADING, NO
 use crate::engine::{Call, Engine, Request, NOT_INTEGER, SYNTAX};
 use crate::memory::{human, rss, total_system_memory, used_memory};
 use crate::strtod::parse_f64;
-use crate::util::{now_us, parse_i64};
+use crate::util::now_us;
 use std::fmt::Write;
 
 pub const REDIS_VERSION: &str = "7.0.15";
@@ -319,14 +319,14 @@ fn debug(e: &mut Engine, c: &mut Call) {
             c.out.ok();
         }
         b"populate" if (3..=5).contains(&c.argc()) => {
-            let Some(count) = c.int_arg(2) else { return };
+            let Some(count) = c.positive_arg(2) else { return };
             let prefix = c.args.get(3).copied().unwrap_or(b"key");
-            let size = match c.args.get(4) {
-                Some(a) => match parse_i64(a) {
-                    Some(n) if n >= 0 => Some(n as usize),
-                    _ => return c.out.error(NOT_INTEGER),
+            let size = match c.argc() {
+                5 => match c.positive_arg(4) {
+                    Some(n) => Some(n),
+                    None => return,
                 },
-                None => None,
+                _ => None,
             };
             let db = c.db();
             // Sized up front, as Redis does: a table that doubled while it
@@ -334,9 +334,9 @@ fn debug(e: &mut Engine, c: &mut Call) {
             // large populate, dirtying every entry's page under the next
             // forks. Capped so a huge count cannot demand one giant block.
             const RESERVE_CAP: usize = 1 << 26;
-            e.dbs[db].reserve((count.max(0) as usize).min(RESERVE_CAP));
+            e.dbs[db].reserve(count.min(RESERVE_CAP));
             let mut key = Vec::new();
-            for i in 0..count.max(0) {
+            for i in 0..count {
                 key.clear();
                 key.extend_from_slice(prefix);
                 key.push(b':');
@@ -445,17 +445,40 @@ mod tests {
     use bytes::BytesMut;
     use tokio_util::codec::Decoder;
 
-    #[test]
-    fn debug_populate_sizes_the_table_before_filling_it() {
+    fn run(e: &mut Engine, args: &[&str]) -> Vec<u8> {
+        let mut req = format!("*{}\r\n", args.len());
+        for a in args {
+            req += &format!("${}\r\n{a}\r\n", a.len());
+        }
+        let batch = RespDecoder::default().decode(&mut BytesMut::from(req.as_bytes())).unwrap().unwrap();
+        e.execute(1, batch).data.to_vec()
+    }
+
+    fn engine() -> Engine {
         let mut e = Engine::new(Config::default());
         e.connect(1, "127.0.0.1:1".into(), "127.0.0.1:2".into());
-        let mut buf = BytesMut::from(&b"*3\r\n$5\r\nDEBUG\r\n$8\r\nPOPULATE\r\n$5\r\n50000\r\n"[..]);
-        let batch = RespDecoder::default().decode(&mut buf).unwrap().unwrap();
-        assert_eq!(&e.execute(1, batch).data[..], b"+OK\r\n");
+        e
+    }
+
+    #[test]
+    fn debug_populate_sizes_the_table_before_filling_it() {
+        let mut e = engine();
+        assert_eq!(run(&mut e, &["DEBUG", "POPULATE", "50000"]), b"+OK\r\n");
         assert_eq!(e.dbs[0].dict.len(), 50_000);
         // Grown by doubling instead, the table would still be moving
         // buckets from 32768 to 65536 (one per insert), left to cron.
         assert!(!e.dbs[0].dict.is_rehashing());
         assert_eq!(e.dbs[0].dict.bucket_count(), 65_536);
+    }
+
+    #[test]
+    fn debug_populate_rejects_what_redis_rejects() {
+        let mut e = engine();
+        let err = b"-ERR value is out of range, must be positive\r\n";
+        for args in [&["-5"][..], &["abc"], &["5", "k", "-1"], &["5", "k", "x"]] {
+            let cmd: Vec<&str> = ["DEBUG", "POPULATE"].iter().chain(args).copied().collect();
+            assert_eq!(run(&mut e, &cmd), err, "{args:?}");
+        }
+        assert_eq!(e.dbs[0].dict.len(), 0);
     }
 }

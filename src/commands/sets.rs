@@ -27,8 +27,6 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("sscan", -3, READONLY, (1, 1, 1), sscan),
 ];
 
-/// "value is out of range, must be positive" (getPositiveLongFromObjectOrReply).
-const NOT_POSITIVE: &str = "ERR value is out of range, must be positive";
 /// Count arguments of SRANDMEMBER and HRANDFIELD exclude i64::MIN.
 const COUNT_RANGE: &str = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 
@@ -168,10 +166,7 @@ fn spop_one(e: &mut Engine, c: &mut Call) {
 }
 
 fn spop_many(e: &mut Engine, c: &mut Call) {
-    let count = match parse_i64(c.arg(2)) {
-        Some(n) if n >= 0 => n as usize,
-        _ => return c.out.error(NOT_POSITIVE),
-    };
+    let Some(count) = c.positive_arg(2) else { return };
     let (db, key) = (c.db(), c.arg(1));
     let Some(slot) = e.lookup(db, key) else { return c.out.set(0) };
     let Value::Set(s) = e.dbs[db].value_mut(slot) else { return c.out.error(WRONGTYPE) };

@@ -478,10 +478,8 @@ fn zpop_generic(e: &mut Engine, c: &mut Call, max: bool) {
         return c.out.error(SYNTAX);
     }
     let count = if c.argc() == 3 {
-        match parse_i64(c.arg(2)) {
-            Some(n) if n >= 0 => Some(n as usize),
-            _ => return c.out.error("ERR value is out of range, must be positive"),
-        }
+        let Some(n) = c.positive_arg(2) else { return };
+        Some(n)
     } else {
         None
     };

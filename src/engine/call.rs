@@ -9,6 +9,8 @@ use crate::util::parse_i64;
 use bytes::BytesMut;
 
 pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+/// Redis's getPositiveLongFromObjectOrReply reply, for non-integers too.
+pub const NOT_POSITIVE: &str = "ERR value is out of range, must be positive";
 pub const NOT_FLOAT: &str = "ERR value is not a valid float";
 pub const SYNTAX: &str = "ERR syntax error";
 
@@ -54,6 +56,15 @@ impl<'a> Call<'a> {
             self.out.error(NOT_INTEGER);
         }
         v
+    }
+
+    /// An integer argument that must not be negative.
+    pub fn positive_arg(&mut self, i: usize) -> Option<usize> {
+        let v = parse_i64(self.args[i]).filter(|&n| n >= 0);
+        if v.is_none() {
+            self.out.error(NOT_POSITIVE);
+        }
+        v.map(|n| n as usize)
     }
 
     pub fn float_arg(&mut self, i: usize) -> Option<f64> {

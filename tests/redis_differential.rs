@@ -344,16 +344,16 @@ fn run(seed: u64, protocol: &str, commands: usize, forkv: &mut Raw, redis: &mut 
     }
 }
 
-/// forkv and redis-server side by side, persistence off; None (with a
-/// note) when redis-server is not installed. Dropped in order: the servers
-/// before redis-server's directory.
+/// forkv and redis-server side by side, persistence off, DEBUG allowed on
+/// both (forkv allows it by default); None when redis-server is not
+/// installed. Dropped in order: the servers before redis-server's directory.
 fn start_pair() -> Option<(Server, RedisServer, tempfile::TempDir)> {
     if !RedisServer::available() {
         return None;
     }
     let server = Server::start();
     let dir = tempfile::tempdir().unwrap();
-    let (redis_server, _) = RedisServer::start(dir.path(), &["--appendonly", "no"]);
+    let (redis_server, _) = RedisServer::start(dir.path(), &["--appendonly", "no", "--enable-debug-command", "yes"]);
     Some((server, redis_server, dir))
 }
 
@@ -476,12 +476,7 @@ fn doctor_masked(c: &mut Raw) -> String {
 
 #[test]
 fn latency_monitor_reports_as_redis_server_does() {
-    if !RedisServer::available() {
-        return;
-    }
-    let server = Server::start();
-    let dir = tempfile::tempdir().unwrap();
-    let (redis_server, _) = RedisServer::start(dir.path(), &["--appendonly", "no", "--enable-debug-command", "yes"]);
+    let Some((server, redis_server, _dir)) = start_pair() else { return };
     let mut clients = [Raw::connect(server.port), Raw::connect(redis_server.port)];
     let mut seen = vec![vec![]; 2];
     let mut record = |i: usize, what: String| seen[i].push(what);
@@ -529,4 +524,27 @@ fn latency_monitor_reports_as_redis_server_does() {
     }
     assert!(seen[0][7].contains("#. command: # latency spikes"), "{}", seen[0][7]);
     assert_eq!(seen[0], seen[1]);
+}
+
+#[test]
+fn debug_populate_answers_as_redis_server_does() {
+    let Some((server, redis_server, _dir)) = start_pair() else { return };
+    let script: &[&[&str]] = &[
+        &["DEBUG", "POPULATE", "-5"],
+        &["DEBUG", "POPULATE", "abc"],
+        &["DEBUG", "POPULATE", "5", "k", "-1"],
+        &["DEBUG", "POPULATE", "5", "k", "x"],
+        &["DEBUG", "POPULATE", "0"],
+        &["DEBUG", "POPULATE", "3000", "k", "4"],
+        &["GET", "k:2999"],
+        &["DEBUG", "POPULATE", "10", "k"],
+        &["DBSIZE"],
+    ];
+    let mut replies = vec![];
+    for port in [server.port, redis_server.port] {
+        let mut c = Raw::connect(port);
+        replies.push(script.iter().map(|args| c.cmd(args)).collect::<Vec<_>>());
+    }
+    assert_eq!(replies[0][0], Resp::err("ERR value is out of range, must be positive"));
+    assert_eq!(replies[0], replies[1]);
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{binary, free_port, Server};
+use common::{binary, free_port, ping_reply, Server};
 use nix::sys::signal::Signal;
 use std::collections::HashMap;
 use std::io::Write;
@@ -97,6 +97,7 @@ impl Proc {
     fn start(args: &[String], env: &[(&str, &str)], dir: &Path, port: u16) -> Proc {
         let log = dir.join("forkv.log");
         let out = std::fs::OpenOptions::new().create(true).append(true).open(&log).unwrap();
+        let before = out.metadata().unwrap().len() as usize;
         let child = Command::new(binary())
             .args(args)
             .envs(env.iter().copied())
@@ -107,9 +108,13 @@ impl Proc {
             .spawn()
             .unwrap();
         let mut p = Proc { child: Some(child), port, log };
-        let ok = wait_until(Duration::from_secs(20), || TcpStream::connect(("127.0.0.1", port)).is_ok());
-        assert!(ok, "no listener; log:\n{}", p.log_text());
-        assert!(p.child.as_mut().unwrap().try_wait().unwrap().is_none());
+        // Its own log line, not only an answer: a parallel test's server
+        // could hold the port this one failed to bind. Loading counts as serving.
+        let ok = wait_until(Duration::from_secs(20), || {
+            p.log_text()[before..].contains("Ready to accept connections") && ping_reply(port).is_some()
+        });
+        assert!(ok, "not serving; log:\n{}", p.log_text());
+        assert!(p.child.as_mut().unwrap().try_wait().unwrap().is_none(), "exited; log:\n{}", p.log_text());
         p
     }
 

@@ -2,10 +2,12 @@
 //! fresh directory and hands out `redis` crate connections to it.
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 pub struct Server {
@@ -15,10 +17,34 @@ pub struct Server {
     child: Option<Child>,
 }
 
-/// A port nobody listens on right now.
+/// A port nobody listens on right now, and never handed out before in this
+/// test binary: its tests run in parallel, and two servers given the same
+/// port would answer each other's clients.
 pub fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    l.local_addr().unwrap().port()
+    static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    loop {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+        let port = l.local_addr().unwrap().port();
+        if GIVEN.lock().unwrap().insert(port) {
+            return port;
+        }
+    }
+}
+
+/// What a server on 127.0.0.1:`port` first answers to PING, if anything.
+pub fn ping_reply(port: u16) -> Option<Vec<u8>> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_millis(500))).ok()?;
+    s.write_all(b"PING\r\n").ok()?;
+    let mut buf = [0u8; 64];
+    let n = s.read(&mut buf).ok()?;
+    Some(buf[..n].to_vec()).filter(|r| r.starts_with(b"+") || r.starts_with(b"-"))
+}
+
+/// Whether PING is served (NOAUTH counts: with requirepass it serves all
+/// the same; LOADING does not).
+pub fn answers_ping(port: u16) -> bool {
+    ping_reply(port).is_some_and(|r| r.starts_with(b"+PONG") || r.starts_with(b"-NOAUTH"))
 }
 
 pub fn binary() -> PathBuf {
@@ -123,17 +149,8 @@ impl Server {
             if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
                 panic!("forkv exited during startup ({status}); log:\n{}", self.log());
             }
-            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
-                let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
-                let mut buf = [0u8; 64];
-                if s.write_all(b"PING\r\n").is_ok() {
-                    if let Ok(n) = s.read(&mut buf) {
-                        // With requirepass the answer is NOAUTH: serving all the same.
-                        if buf[..n].starts_with(b"+PONG") || buf[..n].starts_with(b"-NOAUTH") {
-                            return;
-                        }
-                    }
-                }
+            if answers_ping(self.port) {
+                return;
             }
             std::thread::sleep(Duration::from_millis(20));
         }

@@ -469,6 +469,13 @@ mod tests {
         // buckets from 32768 to 65536 (one per insert), left to cron.
         assert!(!e.dbs[0].dict.is_rehashing());
         assert_eq!(e.dbs[0].dict.bucket_count(), 65_536);
+        // Into a db that holds keys: one rehash to 262144 buckets, moved
+        // along by the inserts themselves, rather than a doubling to 131072
+        // and another to 262144 left to cron.
+        assert_eq!(run(&mut e, &["DEBUG", "POPULATE", "200000"]), b"+OK\r\n");
+        assert_eq!(e.dbs[0].dict.len(), 200_000);
+        assert!(!e.dbs[0].dict.is_rehashing());
+        assert_eq!(e.dbs[0].dict.bucket_count(), 262_144);
     }
 
     #[test]

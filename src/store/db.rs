@@ -95,7 +95,7 @@ impl Db {
         }
     }
 
-    /// Sizes an empty db for `keys` keys.
+    /// Sizes the db for `keys` keys (see `Dict::reserve`).
     pub fn reserve(&mut self, keys: usize) {
         self.dict.reserve(keys);
     }

@@ -186,11 +186,19 @@ impl Dict {
         None
     }
 
-    /// Sizes an empty dict for `n` keys at once (no rehash while it fills).
+    /// Sizes the dict for `n` keys at once, as Redis's dictExpand does: an
+    /// empty dict gets the table outright (no rehash while it fills); one
+    /// holding keys, at most `n`, starts a single rehash to that size instead
+    /// of doubling its way there.
     pub fn reserve(&mut self, n: usize) {
         let size = n.max(INITIAL_SIZE).next_power_of_two();
-        if self.len == 0 && !self.is_rehashing() && self.tables[0].len() < size {
+        if self.is_rehashing() || self.len > n || self.tables[0].len() >= size {
+            return;
+        }
+        if self.len == 0 {
             self.tables[0] = vec![None; size];
+        } else {
+            self.start_rehash(size);
         }
     }
 
@@ -379,9 +387,24 @@ mod tests {
             assert!(!d.is_rehashing());
         }
         assert_eq!(d.bucket_count(), 4096);
-        // A dict that holds keys is not resized by a hint.
-        d.reserve(100_000);
+        // Fewer keys than it holds: no change.
+        d.reserve(2000);
+        assert!(!d.is_rehashing());
         assert_eq!(d.bucket_count(), 4096);
+        // More: one rehash straight to the size, not a chain of doublings.
+        d.reserve(100_000);
+        assert!(d.is_rehashing());
+        assert_eq!(d.bucket_count(), 4096 + 131_072);
+        while d.is_rehashing() {
+            d.maintain(true);
+        }
+        assert_eq!(d.bucket_count(), 131_072);
+        for i in 3000..100_000u32 {
+            d.insert_new(format!("k{i}").as_bytes(), v(i), true);
+            assert!(!d.is_rehashing());
+        }
+        assert_eq!(d.iter().count(), 100_000);
+        assert!(d.find(b"k0").is_some() && d.find(b"k99999").is_some());
     }
 
     #[test]

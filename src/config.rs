@@ -2,6 +2,7 @@
 //! `--directive value` command-line overrides, and CONFIG GET/SET at runtime.
 
 use crate::glob::glob_match;
+use crate::util::format_f64_trimmed;
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +56,10 @@ pub struct Config {
     pub slowlog_max_len: u64,
     /// Milliseconds; 0 turns the latency monitor off.
     pub latency_monitor_threshold: u64,
+    /// Per-command latency histograms (LATENCY HISTOGRAM, INFO latencystats).
+    pub latency_tracking: bool,
+    /// The percentiles INFO latencystats shows.
+    pub latency_tracking_info_percentiles: Vec<f64>,
     pub proto_max_bulk_len: u64,
     pub client_query_buffer_limit: u64,
     pub maxmemory: u64,
@@ -102,6 +107,8 @@ impl Default for Config {
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
             latency_monitor_threshold: 0,
+            latency_tracking: true,
+            latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
             proto_max_bulk_len: 512 * 1024 * 1024,
             client_query_buffer_limit: 1024 * 1024 * 1024,
             maxmemory: 0,
@@ -148,6 +155,8 @@ const DIRECTIVES: &[(&str, bool)] = &[
     ("slowlog-log-slower-than", true),
     ("slowlog-max-len", true),
     ("latency-monitor-threshold", true),
+    ("latency-tracking", true),
+    ("latency-tracking-info-percentiles", true),
     ("proto-max-bulk-len", true),
     ("client-query-buffer-limit", true),
     ("maxmemory", true),
@@ -196,6 +205,18 @@ pub fn parse_memory(v: &str) -> Result<u64, String> {
 
 fn parse_num<T: std::str::FromStr>(v: &str) -> Result<T, String> {
     v.parse().map_err(|_| "argument couldn't be parsed into an integer".to_string())
+}
+
+fn parse_percentiles(v: &str) -> Result<Vec<f64>, String> {
+    v.split_whitespace()
+        .map(|w| match w.parse::<f64>() {
+            Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+            Ok(p) if !p.is_nan() => {
+                Err("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]".into())
+            }
+            _ => Err("Invalid latency-tracking-info-percentiles parameters".into()),
+        })
+        .collect()
 }
 
 fn parse_save(v: &str) -> Result<Vec<(u64, u64)>, String> {
@@ -329,6 +350,8 @@ impl Config {
                 }
                 self.latency_monitor_threshold = n as u64;
             }
+            "latency-tracking" => self.latency_tracking = parse_bool(one()?)?,
+            "latency-tracking-info-percentiles" => self.latency_tracking_info_percentiles = parse_percentiles(&joined)?,
             "proto-max-bulk-len" => self.proto_max_bulk_len = parse_memory(one()?)?.max(1024 * 1024),
             "client-query-buffer-limit" => self.client_query_buffer_limit = parse_memory(one()?)?.max(1024 * 1024),
             "maxmemory" => self.maxmemory = parse_memory(one()?)?,
@@ -387,6 +410,13 @@ impl Config {
             "slowlog-log-slower-than" => self.slowlog_log_slower_than.to_string(),
             "slowlog-max-len" => self.slowlog_max_len.to_string(),
             "latency-monitor-threshold" => self.latency_monitor_threshold.to_string(),
+            "latency-tracking" => yes_no(self.latency_tracking),
+            "latency-tracking-info-percentiles" => self
+                .latency_tracking_info_percentiles
+                .iter()
+                .map(|p| format_f64_trimmed(*p))
+                .collect::<Vec<_>>()
+                .join(" "),
             "proto-max-bulk-len" => self.proto_max_bulk_len.to_string(),
             "client-query-buffer-limit" => self.client_query_buffer_limit.to_string(),
             "maxmemory" => self.maxmemory.to_string(),
@@ -547,7 +577,8 @@ impl Config {
             }
             return self.save.iter().map(|(s, c)| format!("save {s} {c}\n")).collect();
         }
-        if value.is_empty() || value.contains(' ') && name != "bind" {
+        let multi_word = name == "bind" || name == "latency-tracking-info-percentiles";
+        if value.is_empty() || value.contains(' ') && !multi_word {
             format!("{name} \"{value}\"\n")
         } else {
             format!("{name} {value}\n")
@@ -698,6 +729,31 @@ mod tests {
         std::fs::write(&file, "# kept\n").unwrap();
         c.rewrite_file().unwrap();
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "# kept\naof-use-rdb-preamble no\n");
+    }
+
+    #[test]
+    fn latency_tracking_percentiles_read_set_and_rewrite_as_redis() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("forkv.conf");
+        std::fs::write(&file, "latency-tracking-info-percentiles 50 99.99\nlatency-tracking no\n").unwrap();
+        let mut c = Config::from_args(&[file.display().to_string()]).unwrap();
+        assert_eq!(c.latency_tracking_info_percentiles, [50.0, 99.99]);
+        assert!(!c.latency_tracking);
+        c.set_runtime("latency-tracking-info-percentiles", "90 100").unwrap();
+        assert_eq!(c.get("latency-tracking-info-percentiles").unwrap(), "90 100");
+        let err = c.set_runtime("latency-tracking-info-percentiles", "100.5").unwrap_err();
+        assert!(err.ends_with("parameters should sit between [0.0,100.0]"), "{err}");
+        let err = c.set_runtime("latency-tracking-info-percentiles", "1 x").unwrap_err();
+        assert!(err.ends_with("Invalid latency-tracking-info-percentiles parameters"), "{err}");
+        assert_eq!(c.latency_tracking_info_percentiles, [90.0, 100.0], "a refused value changes nothing");
+        c.rewrite_file().unwrap();
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(text, "latency-tracking-info-percentiles 90 100\nlatency-tracking no\n");
+        c.set_runtime("latency-tracking-info-percentiles", "").unwrap();
+        c.rewrite_file().unwrap();
+        assert!(std::fs::read_to_string(&file).unwrap().starts_with("latency-tracking-info-percentiles \"\"\n"));
+        let reread = Config::from_args(&[file.display().to_string()]).unwrap();
+        assert!(reread.latency_tracking_info_percentiles.is_empty());
     }
 
     #[test]

@@ -57,6 +57,14 @@ pub fn format_f64(v: f64) -> String {
     }
 }
 
+/// C's `%f` with trailing zeros cut, as Redis prints percentiles
+/// (`50`, `99.9`, `100`).
+pub fn format_f64_trimmed(v: f64) -> String {
+    let mut fixed = format!("{v:.6}");
+    trim_fraction_zeros(&mut fixed);
+    fixed
+}
+
 /// `1.500` → `1.5`, `2.000` → `2`; texts without a point stay.
 fn trim_fraction_zeros(s: &mut String) {
     if s.contains('.') {
@@ -145,6 +153,16 @@ mod tests {
         assert_eq!(parse_i64(b"+1"), None);
         assert_eq!(parse_i64(b" 1"), None);
         assert_eq!(parse_i64(b""), None);
+    }
+
+    #[test]
+    fn formats_percentiles_as_trimmed_fixed_point() {
+        assert_eq!(format_f64_trimmed(50.0), "50");
+        assert_eq!(format_f64_trimmed(99.9), "99.9");
+        assert_eq!(format_f64_trimmed(100.0), "100");
+        assert_eq!(format_f64_trimmed(0.0), "0");
+        // %f keeps six decimals: beyond them the value rounds.
+        assert_eq!(format_f64_trimmed(99.99999999), "100");
     }
 
     #[test]

@@ -423,8 +423,9 @@ fn info_commandstats_and_errorstats_count_as_redis_server_does() {
     assert_eq!(forkv.1, redis.1, "INFO errorstats");
     assert_eq!(forkv.2, redis.2, "error reply totals");
     assert_eq!(forkv.3, redis.3, "INFO's default sections");
-    // `all` adds Commandstats (Redis also has Latencystats, which forkv does not keep).
-    assert!(forkv.4.contains(&"# Commandstats".to_string()), "{:?}", forkv.4);
+    // `all` adds Commandstats and Latencystats.
+    assert!(forkv.4.contains(&"# Latencystats".to_string()), "{:?}", forkv.4);
+    assert_eq!(forkv.4, redis.4, "INFO all's sections");
 }
 
 /// The slow log's arguments and client names, newest first (ids, times,
@@ -547,4 +548,119 @@ fn debug_populate_answers_as_redis_server_does() {
     }
     assert_eq!(replies[0][0], Resp::err("ERR value is out of range, must be positive"));
     assert_eq!(replies[0], replies[1]);
+}
+
+/// The slot tops Redis reports LATENCY HISTOGRAM buckets under (µs).
+const HISTOGRAM_KEYS: &[i64] = &[
+    1, 2, 4, 8, 16, 33, 66, 132, 264, 528, 1056, 2113, 4227, 8454, 16908, 33816, 67633, 135266, 270532, 541065, 1073741,
+];
+
+/// A LATENCY HISTOGRAM reply (RESP2) as (command, calls), sorted, after
+/// checking each distribution: keys among Redis's slot tops, counts
+/// rising, the last one all the calls. The keys depend on timing.
+fn histograms(reply: &Resp) -> Vec<(String, i64)> {
+    let mut out: Vec<(String, i64)> = reply
+        .items()
+        .chunks(2)
+        .map(|pair| {
+            let name = pair[0].text();
+            let fields = pair[1].items();
+            assert_eq!((fields[0].text().as_str(), fields[2].text().as_str()), ("calls", "histogram_usec"));
+            let calls = fields[1].int();
+            let buckets: Vec<(i64, i64)> = fields[3].items().chunks(2).map(|b| (b[0].int(), b[1].int())).collect();
+            assert!(buckets.iter().all(|(k, _)| HISTOGRAM_KEYS.contains(k)), "{name}: {buckets:?}");
+            assert!(buckets.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 < w[1].1), "{name}: {buckets:?}");
+            assert_eq!(buckets.last().map(|b| b.1), Some(calls), "{name}: {buckets:?}");
+            (name, calls)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// INFO latencystats as (field, value) pairs sorted by field.
+fn latencystats(c: &mut Raw) -> Vec<(String, String)> {
+    let text = c.cmd(&["INFO", "latencystats"]).text();
+    let mut fields: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(field, value)| (field.to_string(), value.to_string()))
+        .collect();
+    fields.sort();
+    fields
+}
+
+/// `p50=1.003,p99=2.007` → the percentile names, each value checked for
+/// Redis's three decimals.
+fn percentile_names(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(|p| {
+            let (name, usec) = p.split_once('=').unwrap_or_else(|| panic!("{value}"));
+            let (whole, decimals) = usec.split_once('.').unwrap_or_else(|| panic!("{value}"));
+            assert!(whole.parse::<u64>().is_ok() && decimals.len() == 3, "{value}");
+            name.to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn latency_histograms_answer_as_redis_server_does() {
+    let Some((server, redis_server, _dir)) = start_pair() else { return };
+    let script: &[&[&str]] = &[
+        &["SET", "a", "1"],
+        &["SET", "a", "2"],
+        &["GET", "a"],
+        &["GET"],
+        &["LPUSH", "l", "x"],
+        &["CONFIG", "GET", "maxmemory"],
+        &["CLIENT", "ID"],
+        &["MULTI"],
+        &["SET", "b", "1"],
+        &["EXEC"],
+        &["DEBUG", "SLEEP", "0.002"],
+    ];
+    let mut seen = vec![];
+    for port in [server.port, redis_server.port] {
+        let mut c = Raw::connect(port);
+        assert_eq!(c.cmd(&["CONFIG", "RESETSTAT"]), Resp::ok());
+        for args in script {
+            c.cmd(args);
+        }
+        let all = histograms(&c.cmd(&["LATENCY", "HISTOGRAM"]));
+        let some = histograms(&c.cmd(&["LATENCY", "HISTOGRAM", "set", "CONFIG|GET", "client", "nosuch"]));
+        let stats = latencystats(&mut c);
+        let names: Vec<String> = stats.iter().map(|(f, _)| f.clone()).collect();
+        let percentiles: Vec<Vec<String>> = stats.iter().map(|(_, v)| percentile_names(v)).collect();
+        let mut defaults: Vec<(String, String)> = c
+            .cmd(&["CONFIG", "GET", "latency-tracking*"])
+            .items()
+            .chunks(2)
+            .map(|p| (p[0].text(), p[1].text()))
+            .collect();
+        defaults.sort();
+        let set = c.cmd(&["CONFIG", "SET", "latency-tracking-info-percentiles", "0 100"]);
+        let custom: Vec<Vec<String>> = latencystats(&mut c).iter().map(|(_, v)| percentile_names(v)).collect();
+        let errors = [
+            c.cmd(&["CONFIG", "SET", "latency-tracking-info-percentiles", "101"]),
+            c.cmd(&["CONFIG", "SET", "latency-tracking-info-percentiles", "50 abc"]),
+            c.cmd(&["CONFIG", "GET", "latency-tracking-info-percentiles"]),
+        ];
+        // Off: INFO shows the bare header and calls are no longer added.
+        c.cmd(&["CONFIG", "SET", "latency-tracking", "no"]);
+        c.cmd(&["SET", "a", "3"]);
+        let off = (c.cmd(&["INFO", "latencystats"]).text(), histograms(&c.cmd(&["LATENCY", "HISTOGRAM", "set"])));
+        seen.push((all, some, names, percentiles, defaults, set, custom, errors, off));
+    }
+    let (forkv, redis) = (&seen[0], &seen[1]);
+    assert!(forkv.0.contains(&("set".into(), 3)) && forkv.0.contains(&("debug".into(), 1)), "{:?}", forkv.0);
+    assert_eq!(forkv.0, redis.0, "LATENCY HISTOGRAM");
+    assert_eq!(forkv.1, redis.1, "LATENCY HISTOGRAM set CONFIG|GET client nosuch");
+    assert_eq!(forkv.2, redis.2, "INFO latencystats fields");
+    assert_eq!(forkv.3, redis.3, "INFO latencystats percentiles");
+    assert_eq!(forkv.4, redis.4, "CONFIG GET latency-tracking*");
+    assert_eq!(forkv.5, redis.5, "CONFIG SET latency-tracking-info-percentiles");
+    assert_eq!(forkv.6, redis.6, "INFO latencystats with custom percentiles");
+    assert_eq!(forkv.7, redis.7, "bad percentiles");
+    assert_eq!(forkv.8, redis.8, "latency-tracking no");
 }

@@ -76,10 +76,44 @@ fn latency(e: &mut Engine, c: &mut Call) {
             };
             c.out.verbatim(&e.latency.doctor(&ctx, now));
         }
-        // forkv keeps no per-command latency histograms: Redis answers the
-        // same empty map when `latency-tracking` is off.
-        (b"histogram", _) => c.out.map(0),
+        (b"histogram", _) => histogram(e, c),
         _ => c.subcommand_error(&["doctor", "graph", "help", "histogram", "history", "latest", "reset"]),
+    }
+}
+
+/// LATENCY HISTOGRAM [command ...]: each named command's latency
+/// distribution (a container's name covers its subcommands, `config|get`
+/// names one), or every command's; names without calls are left out.
+fn histogram(e: &mut Engine, c: &mut Call) {
+    let all = e.commands.all();
+    let tracked: Vec<_> = e.stats.commands.latency_histograms(|id| all[id].name).collect();
+    let wanted: Vec<_> = if c.argc() == 2 {
+        tracked
+    } else {
+        let names: Vec<String> = c.args[2..].iter().map(|a| String::from_utf8_lossy(a).to_ascii_lowercase()).collect();
+        names
+            .iter()
+            .flat_map(|want| {
+                tracked.iter().copied().filter(move |(name, _)| {
+                    name == want
+                        || !want.contains('|') && name.strip_prefix(want.as_str()).is_some_and(|r| r.starts_with('|'))
+                })
+            })
+            .collect()
+    };
+    c.out.map(wanted.len());
+    for (name, h) in wanted {
+        c.out.bulk(name.as_bytes());
+        c.out.map(2);
+        c.out.bulk(b"calls");
+        c.out.int(h.calls() as i64);
+        c.out.bulk(b"histogram_usec");
+        let buckets = h.cumulative_usec();
+        c.out.map(buckets.len());
+        for (usec, calls) in buckets {
+            c.out.int(usec as i64);
+            c.out.int(calls as i64);
+        }
     }
 }
 

@@ -201,6 +201,7 @@ const INFO_SECTIONS: &[(&str, bool)] = &[
     ("modules", false),
     ("commandstats", true),
     ("errorstats", false),
+    ("latencystats", true),
     ("cluster", false),
     ("keyspace", false),
 ];
@@ -235,6 +236,16 @@ pub fn info_text(e: &mut Engine, sections: &[Vec<u8>]) -> String {
             "errorstats" => {
                 s.push_str("# Errorstats\r\n");
                 e.stats.commands.write_errorstats(&mut s);
+            }
+            "latencystats" => {
+                s.push_str("# Latencystats\r\n");
+                if e.config.latency_tracking {
+                    let all = e.commands.all();
+                    for (name, h) in e.stats.commands.latency_histograms(|id| all[id].name) {
+                        let values = h.percentiles_usec(&e.config.latency_tracking_info_percentiles);
+                        let _ = write!(s, "latency_percentiles_usec_{name}:{values}\r\n");
+                    }
+                }
             }
             "cluster" => s.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
             _ => section_keyspace(e, &mut s),

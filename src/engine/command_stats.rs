@@ -3,6 +3,7 @@
 //! auth, MISCONF…) and those that ran but answered an error; and every
 //! error reply counted by its code (`ERR`, `WRONGTYPE`…).
 
+use super::latency_histogram::LatencyHistogram;
 use super::table::{CommandSpec, CONTAINER};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -68,15 +69,24 @@ const SUBCOMMANDS: &[&str] = &[
     "slowlog|reset",
 ];
 
-#[derive(Default, Clone, Copy)]
+#[derive(Default)]
 struct Counters {
     calls: u64,
     nanos: u64,
     rejected: u64,
     failed: u64,
+    /// Made on the first call timed with `latency-tracking` on (24 kB).
+    latency: Option<Box<LatencyHistogram>>,
 }
 
-#[derive(Default, Clone)]
+/// One call's outcome, as `called` records it.
+pub struct Timed {
+    pub nanos: u64,
+    pub failed: bool,
+    pub track_latency: bool,
+}
+
+#[derive(Default)]
 pub struct CommandStats {
     /// By the command's position in the command table.
     by_command: Vec<Counters>,
@@ -87,14 +97,18 @@ pub struct CommandStats {
 }
 
 impl CommandStats {
-    /// The command ran for `nanos`; `failed` if it answered an error. An
-    /// unknown subcommand is not counted (Redis refuses it before any
-    /// command is chosen).
-    pub fn called(&mut self, id: usize, spec: &CommandSpec, args: &[&[u8]], nanos: u64, failed: bool) {
+    /// The command ran for `nanos`; `failed` if it answered an error;
+    /// `track_latency` adds it to its latency histogram. An unknown
+    /// subcommand is not counted (Redis refuses it before any command is
+    /// chosen).
+    pub fn called(&mut self, id: usize, spec: &CommandSpec, args: &[&[u8]], call: Timed) {
         let Some(c) = self.counters(id, spec, args) else { return };
         c.calls += 1;
-        c.nanos += nanos;
-        c.failed += u64::from(failed);
+        c.nanos += call.nanos;
+        c.failed += u64::from(call.failed);
+        if call.track_latency {
+            c.latency.get_or_insert_with(Default::default).record(call.nanos);
+        }
     }
 
     /// The command was refused before it ran.
@@ -115,7 +129,7 @@ impl CommandStats {
             return Some(self.by_subcommand.entry(full).or_default());
         }
         if id >= self.by_command.len() {
-            self.by_command.resize(id + 1, Counters::default());
+            self.by_command.resize_with(id + 1, Counters::default);
         }
         Some(&mut self.by_command[id])
     }
@@ -133,12 +147,11 @@ impl CommandStats {
 
     /// `cmdstat_<name>:calls=…,usec=…,usec_per_call=…,rejected_calls=…,failed_calls=…`
     /// for the commands used, by name; `name_of` names a command id.
-    pub fn write_commandstats<'a>(&self, name_of: impl Fn(usize) -> &'a str, s: &mut String) {
-        let mut used: Vec<(&str, Counters)> = self.by_subcommand.iter().map(|(n, c)| (*n, *c)).collect();
-        used.extend(self.by_command.iter().enumerate().map(|(id, c)| (name_of(id), *c)));
-        used.retain(|(_, c)| c.calls + c.rejected + c.failed > 0);
-        used.sort_by_key(|(name, _)| *name);
-        for (name, c) in used {
+    pub fn write_commandstats<'a>(&'a self, name_of: impl Fn(usize) -> &'a str, s: &mut String) {
+        for (name, c) in self.by_name(name_of) {
+            if c.calls + c.rejected + c.failed == 0 {
+                continue;
+            }
             let usec = c.nanos / 1000;
             let per_call = if c.calls == 0 { 0.0 } else { usec as f64 / c.calls as f64 };
             let _ = write!(
@@ -147,6 +160,23 @@ impl CommandStats {
                 c.calls, c.rejected, c.failed
             );
         }
+    }
+
+    /// Every command and subcommand with its counters, by name.
+    fn by_name<'a>(&'a self, name_of: impl Fn(usize) -> &'a str) -> Vec<(&'a str, &'a Counters)> {
+        let mut all: Vec<(&str, &Counters)> = self.by_subcommand.iter().map(|(n, c)| (*n, c)).collect();
+        all.extend(self.by_command.iter().enumerate().map(|(id, c)| (name_of(id), c)));
+        all.sort_by_key(|(name, _)| *name);
+        all
+    }
+
+    /// The latency histograms by (sub)command name, as LATENCY HISTOGRAM
+    /// and INFO latencystats list them.
+    pub fn latency_histograms<'a>(
+        &'a self,
+        name_of: impl Fn(usize) -> &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a LatencyHistogram)> {
+        self.by_name(name_of).into_iter().filter_map(|(name, c)| Some((name, c.latency.as_deref()?)))
     }
 
     /// `errorstat_<code>:count=…`, by code.
@@ -176,17 +206,21 @@ mod tests {
         table.get(name.as_bytes()).unwrap()
     }
 
+    fn timed(nanos: u64, failed: bool) -> Timed {
+        Timed { nanos, failed, track_latency: true }
+    }
+
     #[test]
     fn counts_calls_rejections_failures_and_subcommands() {
         let table = CommandTable::new(crate::commands::GROUPS);
         let (get, client) = (spec(&table, "get"), spec(&table, "client"));
         let (get_id, client_id) = (table.id(get), table.id(client));
         let mut st = CommandStats::default();
-        st.called(get_id, get, &[b"GET", b"k"], 3_000, false);
-        st.called(get_id, get, &[b"GET", b"k"], 5_000, true);
+        st.called(get_id, get, &[b"GET", b"k"], timed(3_000, false));
+        st.called(get_id, get, &[b"GET", b"k"], timed(5_000, true));
         st.rejected(get_id, get, &[b"GET"]);
-        st.called(client_id, client, &[b"CLIENT", b"ID"], 1_000, false);
-        st.called(client_id, client, &[b"CLIENT", b"NOSUCH"], 1_000, true);
+        st.called(client_id, client, &[b"CLIENT", b"ID"], timed(1_000, false));
+        st.called(client_id, client, &[b"CLIENT", b"NOSUCH"], timed(1_000, true));
         // A container called alone is refused under its own name.
         st.rejected(client_id, client, &[b"CLIENT"]);
         let mut s = String::new();
@@ -197,6 +231,25 @@ mod tests {
              cmdstat_client|id:calls=1,usec=1,usec_per_call=1.00,rejected_calls=0,failed_calls=0\r\n\
              cmdstat_get:calls=2,usec=8,usec_per_call=4.00,rejected_calls=1,failed_calls=1\r\n"
         );
+    }
+
+    #[test]
+    fn latency_histograms_by_subcommand_only_while_tracking() {
+        let table = CommandTable::new(crate::commands::GROUPS);
+        let (get, set, client) = (spec(&table, "get"), spec(&table, "set"), spec(&table, "client"));
+        let mut st = CommandStats::default();
+        st.called(table.id(get), get, &[b"GET", b"k"], timed(3_000, false));
+        st.called(table.id(get), get, &[b"GET", b"k"], timed(5_000, true));
+        st.called(table.id(client), client, &[b"CLIENT", b"ID"], timed(1_000, false));
+        st.called(
+            table.id(set),
+            set,
+            &[b"SET", b"k", b"v"],
+            Timed { nanos: 1_000, failed: false, track_latency: false },
+        );
+        let tracked: Vec<(&str, u64)> =
+            st.latency_histograms(|id| table.all()[id].name).map(|(name, h)| (name, h.calls())).collect();
+        assert_eq!(tracked, [("client|id", 1), ("get", 2)]);
     }
 
     #[test]

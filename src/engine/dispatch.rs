@@ -3,6 +3,7 @@
 //! itself, and what follows it (AOF record, WATCH, waking blocked clients).
 
 use super::client::Blocked;
+use super::command_stats::Timed;
 use super::table::{self, CommandSpec};
 use super::{BlockRequest, Call, Client, ClientId, Engine};
 use crate::reply::Reply;
@@ -220,7 +221,8 @@ impl Engine {
                 let failed = out.error_count() > errors_before;
                 let nanos = self.clock.delta_as_nanos(started, self.clock.raw());
                 let id = self.commands.id(spec);
-                self.stats.commands.called(id, spec, args, nanos, failed);
+                let track_latency = self.config.latency_tracking;
+                self.stats.commands.called(id, spec, args, Timed { nanos, failed, track_latency });
                 self.log_if_slow(spec, client, args, nanos / 1000);
                 let event = if spec.has(table::FAST) { "fast-command" } else { "command" };
                 self.add_latency_sample(event, nanos / 1_000_000);

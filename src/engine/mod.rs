@@ -9,6 +9,7 @@ pub mod command_stats;
 mod dispatch;
 mod keyspace;
 pub mod latency;
+pub mod latency_histogram;
 pub mod persist;
 mod propagate;
 mod pubsub;

@@ -2,7 +2,7 @@
 
 use super::command_stats::CommandStats;
 
-#[derive(Default, Clone)]
+#[derive(Default)]
 pub struct Stats {
     pub total_commands_processed: u64,
     pub total_connections_received: u64,

@@ -542,12 +542,30 @@ fn debug_populate_answers_as_redis_server_does() {
         &["DBSIZE"],
     ];
     let mut replies = vec![];
+    let mut tables = vec![];
     for port in [server.port, redis_server.port] {
         let mut c = Raw::connect(port);
+        let empty = c.cmd(&["DEBUG", "HTSTATS", "1"]);
         replies.push(script.iter().map(|args| c.cmd(args)).collect::<Vec<_>>());
+        let filled = htstats_outline(&mut c);
+        // Into a db that holds keys: one rehash straight to the size.
+        c.cmd(&["DEBUG", "POPULATE", "200000", "k"]);
+        let grown = htstats_outline(&mut c);
+        let errors: Vec<Resp> = ["abc", "16", "-1"].iter().map(|db| c.cmd(&["DEBUG", "HTSTATS", db])).collect();
+        tables.push((empty, filled, grown, errors));
     }
     assert_eq!(replies[0][0], Resp::err("ERR value is out of range, must be positive"));
     assert_eq!(replies[0], replies[1]);
+    assert!(tables[0].2.contains(&" table size: 262144".to_string()), "{:?}", tables[0].2);
+    assert_eq!(tables[0], tables[1], "DEBUG HTSTATS");
+}
+
+/// DEBUG HTSTATS 0 without the lines that depend on the hash function
+/// (slots used, chain lengths).
+fn htstats_outline(c: &mut Raw) -> Vec<String> {
+    let text = c.cmd(&["DEBUG", "HTSTATS", "0"]).text();
+    let kept = ["[", "Hash table", " table size", " number of elements", "No stats"];
+    text.lines().filter(|l| kept.iter().any(|k| l.starts_with(k))).map(str::to_string).collect()
 }
 
 /// The slot tops Redis reports LATENCY HISTOGRAM buckets under (µs).

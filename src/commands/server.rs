@@ -363,11 +363,20 @@ fn debug(e: &mut Engine, c: &mut Call) {
             }
             c.out.ok();
         }
+        b"htstats" if c.argc() == 3 => {
+            let Some(db) = c.int_arg(2) else { return };
+            match usize::try_from(db).ok().filter(|&db| db < e.dbs.len()) {
+                Some(db) => c.out.verbatim(&e.dbs[db].htstats_text()),
+                None => c.out.error("ERR Out of range database"),
+            }
+        }
         b"set-active-expire" if c.argc() == 3 => c.out.ok(),
         b"help" => c.out.bulks(
-            ["DEBUG SLEEP <seconds>", "DEBUG POPULATE <count> [<prefix>] [<size>]"].iter().map(|s| s.as_bytes()),
+            ["DEBUG SLEEP <seconds>", "DEBUG POPULATE <count> [<prefix>] [<size>]", "DEBUG HTSTATS <dbid>"]
+                .iter()
+                .map(|s| s.as_bytes()),
         ),
-        _ => c.subcommand_error(&["sleep", "populate", "set-active-expire", "help"]),
+        _ => c.subcommand_error(&["sleep", "populate", "htstats", "set-active-expire", "help"]),
     }
 }
 

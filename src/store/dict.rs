@@ -46,6 +46,42 @@ fn mask(table: &[Bucket]) -> usize {
     table.len().wrapping_sub(1)
 }
 
+/// Chain lengths DEBUG HTSTATS tells apart (longer ones share the last).
+const STATS_CHAIN_LENGTHS: usize = 50;
+
+/// One table's part of `Dict::stats_text` (Redis's `_dictGetStatsHt`, its
+/// single-precision averages and percentages included).
+fn table_stats(s: &mut String, index: usize, table: &[Bucket]) {
+    use std::fmt::Write;
+    let role = if index == 0 { "main hash table" } else { "rehashing target" };
+    let _ = writeln!(s, "Hash table {index} stats ({role}):");
+    let mut by_length = [0usize; STATS_CHAIN_LENGTHS];
+    let (mut slots, mut elements, mut longest) = (0usize, 0usize, 0usize);
+    for &head in table {
+        let length = chain(head).count();
+        by_length[length.min(STATS_CHAIN_LENGTHS - 1)] += 1;
+        if length > 0 {
+            slots += 1;
+            elements += length;
+            longest = longest.max(length);
+        }
+    }
+    if elements == 0 {
+        s.push_str("No stats available for empty dictionaries\n");
+        return;
+    }
+    let average = elements as f32 / slots as f32;
+    let _ = write!(
+        s,
+        " table size: {}\n number of elements: {elements}\n different slots: {slots}\n max chain length: {longest}\n avg chain length (counted): {average:.2}\n avg chain length (computed): {average:.2}\n Chain length distribution:\n",
+        table.len()
+    );
+    for (length, &count) in by_length[..STATS_CHAIN_LENGTHS - 1].iter().enumerate().filter(|(_, c)| **c > 0) {
+        let percent = count as f32 / table.len() as f32 * 100.0;
+        let _ = writeln!(s, "   {length}: {count} ({percent:.2}%)");
+    }
+}
+
 /// Walks one chain.
 fn chain(head: Bucket) -> impl Iterator<Item = Slot> {
     let mut cur = head;
@@ -94,6 +130,16 @@ impl Dict {
         } else {
             &self.tables[..1]
         }
+    }
+
+    /// DEBUG HTSTATS's text, in Redis's format: for table 0 and, while
+    /// rehashing, table 1, its size, elements, used slots and chain lengths.
+    pub fn stats_text(&self) -> String {
+        let mut s = String::new();
+        for (i, table) in self.live_tables().iter().enumerate() {
+            table_stats(&mut s, i, table);
+        }
+        s
     }
 
     pub fn find(&self, key: &[u8]) -> Option<Slot> {
@@ -405,6 +451,34 @@ mod tests {
         }
         assert_eq!(d.iter().count(), 100_000);
         assert!(d.find(b"k0").is_some() && d.find(b"k99999").is_some());
+    }
+
+    #[test]
+    fn stats_text_reads_like_redis_htstats() {
+        let mut d = Dict::new();
+        assert_eq!(
+            d.stats_text(),
+            "Hash table 0 stats (main hash table):\nNo stats available for empty dictionaries\n"
+        );
+        d.reserve(4);
+        for i in 0..3u32 {
+            d.insert_new(format!("k{i}").as_bytes(), v(i), true);
+        }
+        let text = d.stats_text();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[..3], ["Hash table 0 stats (main hash table):", " table size: 4", " number of elements: 3"]);
+        assert_eq!(lines[5].split(':').next(), Some(" avg chain length (counted)"));
+        assert_eq!(lines[7], " Chain length distribution:");
+        // The distribution covers all four buckets, empty ones included.
+        let buckets: usize = lines[8..]
+            .iter()
+            .map(|l| l.split(": ").nth(1).unwrap().split(' ').next().unwrap().parse::<usize>().unwrap())
+            .sum();
+        assert_eq!(buckets, 4);
+        d.reserve(100);
+        assert!(d
+            .stats_text()
+            .contains("Hash table 1 stats (rehashing target):\nNo stats available for empty dictionaries\n"));
     }
 
     #[test]

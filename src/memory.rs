@@ -14,6 +14,23 @@ pub fn used_memory() -> u64 {
     }
 }
 
+/// jemalloc's full statistics report (MEMORY MALLOC-STATS).
+pub fn malloc_stats() -> String {
+    let mut report = Vec::new();
+    let _ = tikv_jemalloc_ctl::stats_print::stats_print(&mut report, Default::default());
+    String::from_utf8_lossy(&report).into_owned()
+}
+
+/// Has jemalloc hand every arena's unused dirty pages back to the system
+/// (MEMORY PURGE), as Redis does: `arena.<narenas>.purge` means all arenas.
+pub fn purge() -> bool {
+    let Ok(narenas) = tikv_jemalloc_ctl::arenas::narenas::read() else { return false };
+    let name = format!("arena.{narenas}.purge\0");
+    let null = std::ptr::null_mut();
+    // SAFETY: a NUL-terminated name; purge reads and writes nothing.
+    unsafe { tikv_jemalloc_sys::mallctl(name.as_ptr().cast(), null, null.cast(), null, 0) == 0 }
+}
+
 /// Resident set size from /proc/self/statm.
 pub fn rss() -> u64 {
     let page = 4096;

@@ -609,3 +609,26 @@ fn memory_usage_estimates_each_key() {
     assert!(err(&mut con, &["USAGE"]).contains("wrong number of arguments for 'memory|usage'"));
     assert!(err(&mut con, &["NOSUCH"]).contains("unknown subcommand 'NOSUCH'. Try MEMORY HELP."));
 }
+
+/// MEMORY PURGE hands freed memory back to the system at once (jemalloc
+/// would otherwise return it over seconds), and MALLOC-STATS is
+/// jemalloc's own report.
+#[test]
+fn memory_purge_returns_freed_pages_and_malloc_stats_reports() {
+    let server = Server::start();
+    let mut con = server.client();
+    let rss = |con: &mut redis::Connection| -> i64 {
+        let info: String = query(con, &["INFO", "memory"]);
+        info.lines().find_map(|l| l.strip_prefix("used_memory_rss:")).unwrap().trim().parse().unwrap()
+    };
+    let _: () = query(&mut con, &["DEBUG", "POPULATE", "300000", "key", "64"]);
+    let _: () = query(&mut con, &["FLUSHALL"]);
+    let freed = rss(&mut con);
+    let _: () = query(&mut con, &["MEMORY", "PURGE"]);
+    let purged = rss(&mut con);
+    // 300k keys of 64-byte values held about 40 MB.
+    assert!(purged < freed - (10 << 20), "RSS {freed} before MEMORY PURGE, {purged} after");
+    let report: String = query(&mut con, &["MEMORY", "MALLOC-STATS"]);
+    assert!(report.starts_with("___ Begin jemalloc statistics ___"), "{}", &report[..report.len().min(200)]);
+    assert!(report.trim_end().ends_with("--- End jemalloc statistics ---"));
+}

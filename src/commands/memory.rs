@@ -1,9 +1,10 @@
-//! MEMORY USAGE (and HELP): what a key and its value take, estimated from
-//! the entry's layout and the value's allocations, as redis-cli --memkeys
-//! and monitoring tools ask for it.
+//! MEMORY USAGE: what a key and its value take, estimated from the entry's
+//! layout and the value's allocations, as redis-cli --memkeys and
+//! monitoring tools ask for it; MALLOC-STATS and PURGE, handed to jemalloc.
 
 use crate::engine::table::{cmd, CommandSpec, CONTAINER, READONLY};
 use crate::engine::{Call, Engine};
+use crate::memory;
 
 pub static COMMANDS: &[CommandSpec] = &[cmd("memory", -2, READONLY | CONTAINER, (0, 0, 0), memory)];
 
@@ -12,6 +13,10 @@ const DEFAULT_SAMPLES: usize = 5;
 
 const HELP: &[&str] = &[
     "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "MALLOC-STATS",
+    "    Return internal statistics report from the memory allocator.",
+    "PURGE",
+    "    Attempt to purge dirty pages for reclamation by the allocator.",
     "USAGE <key> [SAMPLES <count>]",
     "    Return memory in bytes used by <key> and its value. Nested values are",
     "    sampled up to <count> times (default: 5, 0 means sample all).",
@@ -24,7 +29,10 @@ fn memory(e: &mut Engine, c: &mut Call) {
     match (sub.as_slice(), c.argc()) {
         (b"help", 2) => c.out.help(HELP),
         (b"usage", 3..) => usage(e, c),
-        _ => c.subcommand_error(&["usage", "help"]),
+        (b"malloc-stats", 2) => c.out.verbatim(&memory::malloc_stats()),
+        (b"purge", 2) if memory::purge() => c.out.ok(),
+        (b"purge", 2) => c.out.error("ERR Error purging dirty pages"),
+        _ => c.subcommand_error(&["usage", "malloc-stats", "purge", "help"]),
     }
 }
 

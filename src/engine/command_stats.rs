@@ -51,6 +51,8 @@ const SUBCOMMANDS: &[&str] = &[
     "latency|latest",
     "latency|reset",
     "memory|help",
+    "memory|malloc-stats",
+    "memory|purge",
     "memory|usage",
     "object|encoding",
     "object|freq",

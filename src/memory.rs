@@ -1,17 +1,29 @@
 //! Memory figures for INFO: the allocator's count of live bytes and the
 //! process's resident set, read from jemalloc and /proc like Redis does.
 
+/// jemalloc's byte counts: live allocations, the pages holding them
+/// (active), and what it has resident (active plus metadata and dirty
+/// pages not yet returned).
+pub struct AllocatorStats {
+    pub allocated: u64,
+    pub active: u64,
+    pub resident: u64,
+}
+
+pub fn allocator_stats() -> AllocatorStats {
+    use tikv_jemalloc_ctl::stats;
+    let _ = tikv_jemalloc_ctl::epoch::advance();
+    let read = |r: tikv_jemalloc_ctl::Result<usize>| r.map(|v| v as u64).unwrap_or(0);
+    AllocatorStats {
+        allocated: read(stats::allocated::read()),
+        active: read(stats::active::read()),
+        resident: read(stats::resident::read()),
+    }
+}
+
 /// Bytes allocated by the program (jemalloc's stats.allocated).
 pub fn used_memory() -> u64 {
-    #[cfg(not(target_env = "msvc"))]
-    {
-        let _ = tikv_jemalloc_ctl::epoch::advance();
-        tikv_jemalloc_ctl::stats::allocated::read().map(|v| v as u64).unwrap_or(0)
-    }
-    #[cfg(target_env = "msvc")]
-    {
-        0
-    }
+    allocator_stats().allocated
 }
 
 /// jemalloc's full statistics report (MEMORY MALLOC-STATS).

@@ -442,6 +442,13 @@ fn info_parses_as_redis_py_does_with_exporter_field_names() {
         "used_memory_peak",
         "total_system_memory",
         "maxmemory",
+        "allocator_allocated",
+        "allocator_active",
+        "allocator_resident",
+        "allocator_frag_bytes",
+        "allocator_rss_bytes",
+        "rss_overhead_bytes",
+        "mem_fragmentation_bytes",
         // persistence
         "loading",
         "async_loading",
@@ -497,7 +504,18 @@ fn info_parses_as_redis_py_does_with_exporter_field_names() {
     }
     assert_eq!(info["async_loading"], InfoValue::Int(0));
     assert_eq!(info["loading"], InfoValue::Int(0));
-    assert!(matches!(info["mem_fragmentation_ratio"], InfoValue::Float(_)));
+    for k in ["mem_fragmentation_ratio", "allocator_frag_ratio", "allocator_rss_ratio", "rss_overhead_ratio"] {
+        assert!(matches!(info[k], InfoValue::Float(_)), "{k}: {:?}", info[k]);
+    }
+    // jemalloc's own figures, not the process's: live bytes sit in active
+    // pages, which it holds resident.
+    let int = |k: &str| match info[k] {
+        InfoValue::Int(n) => n,
+        ref other => panic!("{k}: {other:?}"),
+    };
+    assert!(int("allocator_allocated") <= int("allocator_active"));
+    assert!(int("allocator_active") <= int("allocator_resident"));
+    assert!(int("allocator_resident") < int("used_memory_rss"));
     assert!(matches!(info["latest_fork_usec"], InfoValue::Int(n) if n > 0));
     let InfoValue::Dict(db0) = &info["db0"] else { panic!("db0: {:?}", info["db0"]) };
     assert_eq!(db0["keys"], InfoValue::Int(2));

@@ -3,7 +3,7 @@
 
 use crate::engine::table::{cmd, CommandSpec, ADMIN, CONTAINER, FAST, LOADING, NO_MULTI};
 use crate::engine::{Call, Engine, Request, NOT_INTEGER, SYNTAX};
-use crate::memory::{human, rss, total_system_memory, used_memory};
+use crate::memory::{allocator_stats, human, rss, total_system_memory};
 use crate::strtod::parse_f64;
 use crate::util::now_us;
 use std::fmt::Write;
@@ -63,22 +63,37 @@ fn section_clients(e: &Engine, s: &mut String) {
 }
 
 fn section_memory(e: &mut Engine, s: &mut String) {
-    let used = used_memory();
+    let alloc = allocator_stats();
+    let used = alloc.allocated;
     let rss = rss();
     e.stats.used_memory_peak = e.stats.used_memory_peak.max(used);
     let peak = e.stats.used_memory_peak;
-    let frag = if used > 0 { rss as f64 / used as f64 } else { 0.0 };
+    // Redis's ratios and differences between the allocator's and the
+    // process's figures (fragmentation inside jemalloc's pages, pages it
+    // holds but has not returned, memory outside the allocator).
+    let ratio = |a: u64, b: u64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
+    let diff = |a: u64, b: u64| a as i64 - b as i64;
     let _ = write!(
         s,
-        "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:{:.2}%\r\nallocator_allocated:{used}\r\nallocator_resident:{rss}\r\ntotal_system_memory:{}\r\ntotal_system_memory_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:noeviction\r\nmem_fragmentation_ratio:{frag:.2}\r\nmem_allocator:jemalloc\r\n",
+        "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:{:.2}%\r\nallocator_allocated:{used}\r\nallocator_active:{}\r\nallocator_resident:{}\r\ntotal_system_memory:{}\r\ntotal_system_memory_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:noeviction\r\nallocator_frag_ratio:{:.2}\r\nallocator_frag_bytes:{}\r\nallocator_rss_ratio:{:.2}\r\nallocator_rss_bytes:{}\r\nrss_overhead_ratio:{:.2}\r\nrss_overhead_bytes:{}\r\nmem_fragmentation_ratio:{:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_allocator:jemalloc\r\n",
         human(used),
         human(rss),
         human(peak),
         if peak > 0 { used as f64 * 100.0 / peak as f64 } else { 100.0 },
+        alloc.active,
+        alloc.resident,
         total_system_memory(),
         human(total_system_memory()),
         e.config.maxmemory,
         human(e.config.maxmemory),
+        ratio(alloc.active, used),
+        diff(alloc.active, used),
+        ratio(alloc.resident, alloc.active),
+        diff(alloc.resident, alloc.active),
+        ratio(rss, alloc.resident),
+        diff(rss, alloc.resident),
+        ratio(rss, used),
+        diff(rss, used),
     );
 }
 

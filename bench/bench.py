@@ -296,7 +296,9 @@ def main():
     requests = 50_000 if args.quick else 200_000
     tests = args.tests.split(",")
     cpu_at_start = cpu_times()
-    report = [f"# forkv vs redis-server — {datetime.date.today()}", "",
+    # The day the run started names it, even when it ends after midnight.
+    today = datetime.date.today()
+    report = [f"# forkv vs redis-server — {today}", "",
               f"Machine: {os.cpu_count()} cores; redis-benchmark -c 50, medians of {rounds} alternating rounds; "
               f"ratio = forkv / redis (throughput: the median of the rounds' ratios, higher is better; "
               f"sizes and times: lower is better).", "",
@@ -316,11 +318,11 @@ def main():
     report[3:3] = ["", f"CPU steal during the run: {100 * stolen / max(total, 1):.1f}% of the machine's CPU time."]
     os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
     # A second run on the same day gets its own file: results are kept in the repo.
-    path = os.path.join(ROOT, "bench", "results", f"{datetime.date.today()}.md")
+    path = os.path.join(ROOT, "bench", "results", f"{today}.md")
     run = 1
     while os.path.exists(path):
         run += 1
-        path = os.path.join(ROOT, "bench", "results", f"{datetime.date.today()}-{run}.md")
+        path = os.path.join(ROOT, "bench", "results", f"{today}-{run}.md")
     with open(path, "w") as fh:
         fh.write("\n".join(report) + "\n")
     print(f"wrote {path}")

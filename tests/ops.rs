@@ -3,8 +3,10 @@
 //! and -LOADING while the dataset loads.
 
 mod common;
+mod helpers;
 
 use common::{binary, free_port, ping_reply, Server};
+use helpers::info_field;
 use nix::sys::signal::Signal;
 use std::collections::HashMap;
 use std::io::Write;
@@ -637,7 +639,7 @@ fn memory_purge_returns_freed_pages_and_malloc_stats_reports() {
     let mut con = server.client();
     let rss = |con: &mut redis::Connection| -> i64 {
         let info: String = query(con, &["INFO", "memory"]);
-        info.lines().find_map(|l| l.strip_prefix("used_memory_rss:")).unwrap().trim().parse().unwrap()
+        info_field(&info, "used_memory_rss").unwrap().parse().unwrap()
     };
     let _: () = query(&mut con, &["DEBUG", "POPULATE", "300000", "key", "64"]);
     let _: () = query(&mut con, &["FLUSHALL"]);

@@ -35,11 +35,11 @@ impl LatencyHistogram {
     /// the highest value equivalent to the one where the running count first
     /// reaches the percentile's share, rounded half up (0: the lowest).
     pub fn value_at_percentile(&self, percentile: f64) -> u64 {
-        let share = (percentile.min(100.0) / 100.0 * self.calls() as f64 + 0.5) as u64;
+        let share = ((percentile.min(100.0) / 100.0 * self.calls() as f64 + 0.5) as u64).max(1);
         let mut seen = 0;
         for v in self.0.iter_recorded() {
             seen += v.count_at_value();
-            if seen >= share.max(1) {
+            if seen >= share {
                 let value = v.value_iterated_to();
                 return if percentile == 0.0 { self.0.lowest_equivalent(value) } else { value };
             }
@@ -72,11 +72,7 @@ impl LatencyHistogram {
             {
                 calls += v.count_at_value();
             }
-            let top = if level > HIGHEST_NS {
-                self.0.highest_equivalent(level - 1)
-            } else {
-                self.0.highest_equivalent(level)
-            };
+            let top = self.0.highest_equivalent(if level > HIGHEST_NS { level - 1 } else { level });
             if calls > before {
                 buckets.push((top / 1000, calls));
             }

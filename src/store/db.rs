@@ -34,11 +34,13 @@ impl Db {
     /// DEBUG HTSTATS: the key table's stats in Redis's format; keys with a
     /// TTL sit in a vector here, not in a second hash table.
     pub fn htstats_text(&self) -> String {
-        let expires = if self.expires.is_empty() {
-            "Hash table 0 stats (main hash table):\nNo stats available for empty dictionaries\n".to_string()
+        let mut expires = String::new();
+        if self.expires.is_empty() {
+            // What an empty table reports, as Redis's expires dict does.
+            super::dict::table_stats(&mut expires, 0, &[]);
         } else {
-            format!("No hash table: {} keys with a TTL, kept in a vector\n", self.expires.len())
-        };
+            expires = format!("No hash table: {} keys with a TTL, kept in a vector\n", self.expires.len());
+        }
         format!("[Dictionary HT]\n{}[Expires HT]\n{expires}", self.dict.stats_text())
     }
 

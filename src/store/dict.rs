@@ -51,7 +51,7 @@ const STATS_CHAIN_LENGTHS: usize = 50;
 
 /// One table's part of `Dict::stats_text` (Redis's `_dictGetStatsHt`, its
 /// single-precision averages and percentages included).
-fn table_stats(s: &mut String, index: usize, table: &[Bucket]) {
+pub(super) fn table_stats(s: &mut String, index: usize, table: &[Bucket]) {
     use std::fmt::Write;
     let role = if index == 0 { "main hash table" } else { "rehashing target" };
     let _ = writeln!(s, "Hash table {index} stats ({role}):");

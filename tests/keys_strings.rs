@@ -211,6 +211,62 @@ fn append_strlen_getrange_setrange() {
     assert_eq!(r.int(&["TTL", "s"]), 100);
 }
 
+/// APPEND and SETRANGE change a string in place with spare room, as
+/// Redis's sds does: the result is exact, the room beyond 1 MiB stays
+/// under 1 MiB, the TTL stays and WATCH sees the change. (tests/aof_*
+/// write such strings to the AOF and its RDB preamble.)
+#[test]
+fn append_and_setrange_grow_a_string_in_place() {
+    let server = common::Server::start();
+    let mut con = server.client();
+    let chunk: Vec<u8> = (0..100u8).collect();
+    let mut expected = Vec::new();
+    let mut pipe = redis::pipe();
+    for _ in 0..20_000 {
+        pipe.cmd("APPEND").arg("log").arg(&chunk).ignore();
+        expected.extend_from_slice(&chunk);
+    }
+    let _: () = pipe.query(&mut con).unwrap();
+    let got: Vec<u8> = redis::cmd("GET").arg("log").query(&mut con).unwrap();
+    assert!(got == expected, "20000 appends give their concatenation");
+    let usage =
+        |con: &mut redis::Connection| -> usize { redis::cmd("MEMORY").arg("USAGE").arg("log").query(con).unwrap() };
+    let before = usage(&mut con);
+    assert!(
+        before > expected.len() && before < expected.len() + (1 << 20) + 4096,
+        "{before} bytes for a {}-byte string: room to grow into, capped at 1 MiB (as an sds)",
+        expected.len()
+    );
+    // A short APPEND fits in that room: nothing is allocated or copied.
+    let _: usize = redis::cmd("APPEND").arg("log").arg("tail").query(&mut con).unwrap();
+    expected.extend_from_slice(b"tail");
+    assert_eq!(usage(&mut con), before, "the APPEND wrote into the spare room");
+    let encoding: String = redis::cmd("OBJECT").arg("ENCODING").arg("log").query(&mut con).unwrap();
+    assert_eq!(encoding, "raw");
+
+    // In place keeps the TTL; past the end SETRANGE zero-fills.
+    let _: () = redis::cmd("EXPIRE").arg("log").arg(1000).query(&mut con).unwrap();
+    let len: usize = redis::cmd("SETRANGE").arg("log").arg(expected.len() + 3).arg("end").query(&mut con).unwrap();
+    expected.extend_from_slice(b"\0\0\0end");
+    assert_eq!(len, expected.len());
+    let _: usize = redis::cmd("SETRANGE").arg("log").arg(5).arg("HEAD").query(&mut con).unwrap();
+    expected[5..9].copy_from_slice(b"HEAD");
+    let ttl: i64 = redis::cmd("TTL").arg("log").query(&mut con).unwrap();
+    assert!(ttl > 990, "TTL kept: {ttl}");
+
+    // An APPEND by another client between WATCH and EXEC aborts the EXEC.
+    let _: () = redis::cmd("WATCH").arg("log").query(&mut con).unwrap();
+    let mut other = server.client();
+    let _: usize = redis::cmd("APPEND").arg("log").arg("!").query(&mut other).unwrap();
+    expected.push(b'!');
+    let _: () = redis::cmd("MULTI").query(&mut con).unwrap();
+    let _: () = redis::cmd("GET").arg("log").query(&mut con).unwrap();
+    let exec: Option<Vec<Vec<u8>>> = redis::cmd("EXEC").query(&mut con).unwrap();
+    assert_eq!(exec, None, "WATCH saw the APPEND");
+    let got: Vec<u8> = redis::cmd("GET").arg("log").query(&mut con).unwrap();
+    assert!(got == expected, "the SETRANGEs and the other client's APPEND are all in place");
+}
+
 #[test]
 fn getset_getdel_getex() {
     let (_s, mut r) = start();

@@ -3,6 +3,7 @@
 use crate::engine::table::{cmd, CommandSpec, DENYOOM, FAST, READONLY, WRITE};
 use crate::engine::{Call, Engine, NOT_INTEGER, SYNTAX};
 use crate::long_double::LongDouble;
+use crate::types::string::resize_greedy;
 use crate::types::{Str, Value, WRONGTYPE};
 use crate::util::{fmt_i64, itoa_buf, parse_i64};
 
@@ -323,20 +324,22 @@ fn incrbyfloat(e: &mut Engine, c: &mut Call) {
     c.out.bulk(text.as_bytes());
 }
 
-/// Rewrites the string at `key` through `f` (missing keys start empty),
-/// keeping its TTL; replies with the new length.
+/// Changes the string at `key` in place through `f` (a missing key starts
+/// empty), keeping its TTL; replies with nothing, returns the new length.
 fn edit_string(e: &mut Engine, c: &mut Call, f: impl FnOnce(&mut Vec<u8>)) -> Option<usize> {
     let (db, key) = (c.db(), c.arg(1));
-    let mut bytes = match read_str(e, c, key) {
-        Err(()) => return None,
-        Ok(None) => Vec::new(),
-        Ok(Some(s)) => s.bytes().into_owned(),
+    let slot = match e.lookup(db, key) {
+        Some(slot) => slot,
+        None => e.insert_value(db, key, Value::Str(Str::raw(b""))),
     };
-    f(&mut bytes);
-    let len = bytes.len();
-    e.set_value(db, key, Value::Str(Str::edited(&bytes)), true);
+    let Value::Str(s) = e.dbs[db].value_mut(slot) else {
+        c.out.error(WRONGTYPE);
+        return None;
+    };
+    let buf = s.edit();
+    f(buf);
     e.dirty += 1;
-    Some(len)
+    Some(buf.len())
 }
 
 fn append(e: &mut Engine, c: &mut Call) {
@@ -356,7 +359,11 @@ fn append(e: &mut Engine, c: &mut Call) {
     if current + extra.len() > MAX_STRING {
         return c.out.error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
     }
-    if let Some(len) = edit_string(e, c, |b| b.extend_from_slice(extra)) {
+    if let Some(len) = edit_string(e, c, |b| {
+        let end = b.len() + extra.len();
+        resize_greedy(b, end);
+        b[end - extra.len()..].copy_from_slice(extra);
+    }) {
         c.out.int(len as i64);
     }
 }
@@ -418,7 +425,7 @@ fn setrange(e: &mut Engine, c: &mut Call) {
     let offset = offset as usize;
     let done = edit_string(e, c, |b| {
         if b.len() < offset + value.len() {
-            b.resize(offset + value.len(), 0);
+            resize_greedy(b, offset + value.len());
         }
         b[offset..offset + value.len()].copy_from_slice(value);
     });

@@ -1,7 +1,8 @@
 //! String values: integers as `i64`, short strings inline in the value itself
 //! (no allocation), longer ones in one heap block; strings changed in place
-//! (APPEND, SETRANGE) in a heap block of their own, as Redis keeps them
-//! `raw` whatever their length.
+//! (APPEND, SETRANGE) in a growable buffer with spare room, as Redis keeps
+//! them `raw` (an sds with free space) whatever their length, so repeated
+//! appends cost the bytes appended, not the whole string.
 
 use crate::util::{fmt_i64, itoa_buf, parse_i64};
 use std::borrow::Cow;
@@ -16,8 +17,9 @@ pub enum Str {
         buf: [u8; INLINE_CAP],
     },
     Heap(Box<[u8]>),
-    /// The result of an in-place edit: OBJECT ENCODING says `raw`.
-    Edited(Box<[u8]>),
+    /// The result of an in-place edit: OBJECT ENCODING says `raw`. Boxed
+    /// so a value stays 24 bytes.
+    Edited(Box<Vec<u8>>),
 }
 
 impl Str {
@@ -43,9 +45,16 @@ impl Str {
         }
     }
 
-    /// Stores the result of APPEND or SETRANGE.
-    pub fn edited(data: &[u8]) -> Str {
-        Str::Edited(data.into())
+    /// The string as a buffer to change in place, made one first (a copy
+    /// of the current bytes) unless it already is.
+    pub fn edit(&mut self) -> &mut Vec<u8> {
+        if !matches!(self, Str::Edited(_)) {
+            *self = Str::Edited(Box::new(self.bytes().into_owned()));
+        }
+        match self {
+            Str::Edited(buf) => buf,
+            _ => unreachable!("just made an edited string"),
+        }
     }
 
     /// The bytes; integers are formatted (the only case that allocates).
@@ -56,7 +65,8 @@ impl Str {
                 Cow::Owned(fmt_i64(*n, &mut b).to_vec())
             }
             Str::Inline { len, buf } => Cow::Borrowed(&buf[..*len as usize]),
-            Str::Heap(b) | Str::Edited(b) => Cow::Borrowed(b),
+            Str::Heap(b) => Cow::Borrowed(b),
+            Str::Edited(b) => Cow::Borrowed(b),
         }
     }
 
@@ -68,7 +78,8 @@ impl Str {
                 f(fmt_i64(*n, &mut b))
             }
             Str::Inline { len, buf } => f(&buf[..*len as usize]),
-            Str::Heap(b) | Str::Edited(b) => f(b),
+            Str::Heap(b) => f(b),
+            Str::Edited(b) => f(b),
         }
     }
 
@@ -79,7 +90,8 @@ impl Str {
                 fmt_i64(*n, &mut b).len()
             }
             Str::Inline { len, .. } => *len as usize,
-            Str::Heap(b) | Str::Edited(b) => b.len(),
+            Str::Heap(b) => b.len(),
+            Str::Edited(b) => b.len(),
         }
     }
 
@@ -97,7 +109,8 @@ impl Str {
     /// Bytes allocated outside the value (integers and short strings are inline).
     pub fn heap_bytes(&self) -> usize {
         match self {
-            Str::Heap(b) | Str::Edited(b) => b.len(),
+            Str::Heap(b) => b.len(),
+            Str::Edited(b) => std::mem::size_of::<Vec<u8>>() + b.capacity(),
             _ => 0,
         }
     }
@@ -113,6 +126,21 @@ impl Str {
     }
 }
 
+/// Beyond this a growing string gets this much spare room, not its own
+/// size again (Redis's SDS_MAX_PREALLOC).
+const MAX_PREALLOC: usize = 1024 * 1024;
+
+/// Resizes an edited string to `new_len` (new bytes are zero), making room
+/// as Redis's sdsMakeRoomFor does: double the needed size up to 1 MiB,
+/// then 1 MiB more, so appends cost amortized O(appended bytes).
+pub fn resize_greedy(buf: &mut Vec<u8>, new_len: usize) {
+    if new_len > buf.capacity() {
+        let target = if new_len < MAX_PREALLOC { new_len * 2 } else { new_len + MAX_PREALLOC };
+        buf.reserve_exact(target - buf.len());
+    }
+    buf.resize(new_len, 0);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,7 +154,25 @@ mod tests {
         assert_eq!(&*Str::from_bytes(b"hello").bytes(), b"hello");
         assert_eq!(Str::from_bytes(b"12345").len(), 5);
         assert_eq!(std::mem::size_of::<Str>(), 24);
-        assert_eq!(Str::edited(b"ab").encoding(), "raw", "edited in place, as APPEND leaves it in Redis");
+        let mut edited = Str::raw(b"ab");
+        edited.edit().push(b'c');
+        assert_eq!(edited.encoding(), "raw", "edited in place, as APPEND leaves it in Redis");
+        assert_eq!(&*edited.bytes(), b"abc");
+        let mut number = Str::from_bytes(b"12");
+        number.edit().push(b'3');
+        assert_eq!((number.len(), number.as_int()), (3, Some(123)));
+    }
+
+    #[test]
+    fn greedy_growth_leaves_room_like_sds() {
+        let mut buf = vec![1u8; 10];
+        resize_greedy(&mut buf, 100);
+        assert_eq!((buf.len(), buf.capacity()), (100, 200));
+        assert!(buf[10..].iter().all(|&b| b == 0));
+        resize_greedy(&mut buf, 150);
+        assert_eq!(buf.capacity(), 200, "fits in the room left");
+        resize_greedy(&mut buf, 2 * MAX_PREALLOC);
+        assert_eq!(buf.capacity(), 3 * MAX_PREALLOC);
         assert_eq!(Str::raw(b"ab").encoding(), "embstr");
     }
 }

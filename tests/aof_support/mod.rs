@@ -63,11 +63,11 @@ pub fn dump(con: &mut redis::Connection, dbs: u32) -> Dump {
 }
 
 /// Keys `write_every_type` adds to each of dbs 0..3.
-pub const EVERY_TYPE_KEYS: u64 = 15;
+pub const EVERY_TYPE_KEYS: u64 = 17;
 
 /// Writes keys of every type into dbs 0..3, both small (listpack, intset)
 /// and big (hashtable, skiplist, quicklist) ones, strings an RDB stores as
-/// integers, raw or LZF-compressed, and TTLs. `tag` prefixes the names, so
+/// integers, raw or LZF-compressed, strings changed in place, and TTLs. `tag` prefixes the names, so
 /// a second call adds keys instead of overwriting them.
 pub fn write_every_type(con: &mut redis::Connection, tag: &str) {
     for db in 0..3u32 {
@@ -98,6 +98,11 @@ pub fn write_every_type(con: &mut redis::Connection, tag: &str) {
         p.cmd("EXPIRE").arg(k("hash")).arg(200_000).ignore();
         p.cmd("PEXPIREAT").arg(k("bigzset")).arg(4_102_444_800_000i64).ignore();
         p.cmd("PEXPIRE").arg(k("biglist")).arg(70_000_000).ignore();
+        // Strings changed in place (a buffer with spare room).
+        for part in ["12", "34", &"x".repeat(100)] {
+            p.cmd("APPEND").arg(k("appended")).arg(part).ignore();
+        }
+        p.cmd("SETRANGE").arg(k("ranged")).arg(30).arg(tag).ignore();
         p.query::<()>(con).unwrap_or_else(|e| panic!("writing the {tag} keys: {e}"));
     }
     let _: () = q(con, &["SELECT", "0"]);

@@ -392,16 +392,20 @@ fn getrange(e: &mut Engine, c: &mut Call) {
     // One at a time: a bad start must not also report a bad end (one reply).
     let Some(start) = c.int_arg(2) else { return };
     let Some(end) = c.int_arg(3) else { return };
-    if let Ok(found) = read_str(e, c, c.arg(1)) {
-        let bytes = found.map(|s| s.bytes().into_owned()).unwrap_or_default();
-        // Redis answers "" when both indexes are negative and start > end.
-        if start < 0 && end < 0 && start > end {
-            return c.out.bulk(b"");
-        }
-        match clamp_range(start, end, bytes.len()) {
-            Some((s, e)) => c.out.bulk(&bytes[s..=e]),
-            None => c.out.bulk(b""),
-        }
+    let Ok(found) = read_str(e, c, c.arg(1)) else { return };
+    // Redis answers "" when both indexes are negative and start > end.
+    if start < 0 && end < 0 && start > end {
+        return c.out.bulk(b"");
+    }
+    // Only the range is copied, into the reply: GETRANGE on a big string
+    // costs the bytes it returns.
+    let reply = |bytes: &[u8], c: &mut Call| match clamp_range(start, end, bytes.len()) {
+        Some((s, e)) => c.out.bulk(&bytes[s..=e]),
+        None => c.out.bulk(b""),
+    };
+    match found {
+        Some(s) => s.with_bytes(|b| reply(b, c)),
+        None => reply(b"", c),
     }
 }
 

@@ -325,7 +325,8 @@ fn incrbyfloat(e: &mut Engine, c: &mut Call) {
 }
 
 /// Changes the string at `key` in place through `f` (a missing key starts
-/// empty), keeping its TTL; replies with nothing, returns the new length.
+/// empty), keeping its TTL; returns the new length, or None after a
+/// WRONGTYPE reply.
 fn edit_string(e: &mut Engine, c: &mut Call, f: impl FnOnce(&mut Vec<u8>)) -> Option<usize> {
     let (db, key) = (c.db(), c.arg(1));
     let slot = match e.lookup(db, key) {

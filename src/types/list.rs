@@ -41,10 +41,16 @@ impl List {
         l
     }
 
-    /// Bytes allocated for the nodes and their entries.
-    pub fn heap_bytes(&self) -> usize {
-        self.nodes.capacity() * std::mem::size_of::<Listpack>()
-            + self.nodes.iter().map(Listpack::heap_bytes).sum::<usize>()
+    /// Bytes allocated for the nodes and their entries, from the first
+    /// `samples` nodes (0: all), as Redis's MEMORY USAGE samples a
+    /// quicklist's nodes; scaled by entries, not nodes, so a part-filled
+    /// node among the samples does not skew the estimate.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        let table = self.nodes.capacity() * std::mem::size_of::<Listpack>();
+        let taken = if samples == 0 { self.nodes.len() } else { samples.min(self.nodes.len()) };
+        let (bytes, entries) =
+            self.nodes.iter().take(taken).fold((0, 0), |(b, n), lp| (b + lp.heap_bytes(), n + lp.len()));
+        table + (bytes * self.len).checked_div(entries).unwrap_or(bytes)
     }
 
     pub fn len(&self) -> usize {

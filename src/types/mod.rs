@@ -2,6 +2,7 @@
 //! Redis 7.0's listpack and intset) and convert to big ones past the thresholds.
 
 pub mod elem;
+mod fenwick;
 pub mod hash;
 pub mod intset;
 pub mod list;
@@ -58,7 +59,7 @@ impl Value {
     pub fn heap_bytes(&self, samples: usize) -> usize {
         match self {
             Value::Str(s) => s.heap_bytes(),
-            Value::List(l) => std::mem::size_of::<List>() + l.heap_bytes(),
+            Value::List(l) => std::mem::size_of::<List>() + l.heap_bytes(samples),
             Value::Hash(h) => std::mem::size_of::<Hash>() + h.heap_bytes(samples),
             Value::Set(s) => std::mem::size_of::<Set>() + s.heap_bytes(samples),
             Value::ZSet(z) => std::mem::size_of::<ZSet>() + z.heap_bytes(samples),

@@ -4,15 +4,18 @@
 //!
 //! Complexity (n entries, C = n / chunk size chunks): score lookup O(1);
 //! insert/delete O(log C + chunk) plus O(C) when a chunk splits or drains;
-//! rank and positioning by rank or bound O(C) (summing chunk lengths, a tight
-//! loop over C integers) + O(log chunk); iteration O(1) per entry.
+//! rank and positioning by rank or bound O(log C + log chunk), through a
+//! Fenwick tree over the chunk lengths (Redis's skiplist: O(log n));
+//! iteration O(1) per entry.
 
+use super::fenwick::Fenwick;
 use foldhash::fast::RandomState;
 use hashbrown::HashMap;
 
-const MAX_CHUNK: usize = 256;
+/// Small in unit tests, so a few dozen entries already span many chunks.
+const MAX_CHUNK: usize = if cfg!(test) { 8 } else { 256 };
 /// A chunk that shrinks below this merges with its successor when they fit.
-const MIN_CHUNK: usize = 64;
+const MIN_CHUNK: usize = MAX_CHUNK / 4;
 
 /// Whether (score, member) `a` sorts before `b`. Scores compare as floats,
 /// so -0 and 0 tie and fall back to the member, as in Redis.
@@ -25,6 +28,8 @@ type Entry = (f64, Box<[u8]>);
 #[derive(Clone, Debug, Default)]
 pub struct Ranked {
     chunks: Vec<Vec<Entry>>,
+    /// The chunks' lengths, kept in step with every change to them.
+    lengths: Fenwick,
     scores: HashMap<Box<[u8]>, f64, RandomState>,
 }
 
@@ -36,7 +41,8 @@ impl Ranked {
     /// Bytes allocated: the chunks' entries, the score map's slots, and each
     /// member twice (a chunk entry and the map both own a copy).
     pub fn heap_bytes(&self, samples: usize) -> usize {
-        let entries: usize = self.chunks.iter().map(|c| c.capacity() * std::mem::size_of::<Entry>()).sum();
+        let chunk_bytes = self.chunks.iter().map(|c| c.capacity() * std::mem::size_of::<Entry>());
+        let entries = super::sampled_bytes(self.chunks.len(), samples, chunk_bytes);
         let chunks = self.chunks.capacity() * std::mem::size_of::<Vec<Entry>>();
         let map_slot = std::mem::size_of::<(Box<[u8]>, f64)>() + 1;
         let members = super::sampled_bytes(self.len(), samples, self.scores.keys().map(|m| m.len()));
@@ -54,7 +60,7 @@ impl Ranked {
             let (s, m) = c.last().expect("chunks are never empty");
             pred(*s, m)
         });
-        let before: usize = self.chunks[..ci].iter().map(Vec::len).sum();
+        let before = self.lengths.prefix(ci);
         match self.chunks.get(ci) {
             Some(c) => before + c.partition_point(|(s, m)| pred(*s, m)),
             None => before,
@@ -62,14 +68,15 @@ impl Ranked {
     }
 
     /// The chunk and in-chunk index of `rank` (< len).
-    fn locate(&self, mut rank: usize) -> (usize, usize) {
-        for (ci, c) in self.chunks.iter().enumerate() {
-            if rank < c.len() {
-                return (ci, rank);
-            }
-            rank -= c.len();
-        }
-        panic!("rank out of range");
+    fn locate(&self, rank: usize) -> (usize, usize) {
+        assert!(rank < self.len(), "rank out of range");
+        self.lengths.find(rank)
+    }
+
+    /// After chunks were added, dropped or merged: O(C), like the move of
+    /// the chunk list that such a change costs anyway.
+    fn recount(&mut self) {
+        self.lengths.rebuild(self.chunks.iter().map(Vec::len));
     }
 
     /// Where (score, member) sorts: the first chunk whose last entry is not
@@ -90,13 +97,16 @@ impl Ranked {
         self.scores.insert(member.into(), score);
         if self.chunks.is_empty() {
             self.chunks.push(vec![(score, member.into())]);
-            return;
+            return self.recount();
         }
         let (ci, i) = self.slot(score, member);
         self.chunks[ci].insert(i, (score, member.into()));
         if self.chunks[ci].len() > MAX_CHUNK {
             let tail = self.chunks[ci].split_off(MAX_CHUNK / 2);
             self.chunks.insert(ci + 1, tail);
+            self.recount();
+        } else {
+            self.lengths.add(ci, 1);
         }
     }
 
@@ -105,6 +115,7 @@ impl Ranked {
         let score = self.scores.remove(member)?;
         let (ci, i) = self.slot(score, member);
         self.chunks[ci].remove(i);
+        self.lengths.add(ci, -1);
         self.tidy(ci);
         Some(score)
     }
@@ -115,9 +126,11 @@ impl Ranked {
         let len = self.chunks[ci].len();
         if len == 0 {
             self.chunks.remove(ci);
+            self.recount();
         } else if len < MIN_CHUNK && ci + 1 < self.chunks.len() && len + self.chunks[ci + 1].len() <= MAX_CHUNK {
             let next = self.chunks.remove(ci + 1);
             self.chunks[ci].extend(next);
+            self.recount();
         }
     }
 
@@ -148,9 +161,8 @@ impl Ranked {
         if lo >= hi {
             return out;
         }
-        let (mut ci, i) = self.locate(lo);
-        let mut left = hi - lo;
-        let mut from = i;
+        let (first, i) = self.locate(lo);
+        let (mut ci, mut left, mut from) = (first, hi - lo, i);
         while left > 0 {
             let c = &mut self.chunks[ci];
             let take = left.min(c.len() - from);
@@ -158,11 +170,18 @@ impl Ranked {
                 self.scores.remove(&m);
                 out.push((m.into_vec(), s));
             }
+            self.lengths.add(ci, -(take as isize));
             left -= take;
             from = 0;
             ci += 1;
         }
-        self.chunks.retain(|c| !c.is_empty());
+        // Only the chunks just touched can have drained.
+        let drained = self.chunks[first..ci].iter().filter(|c| c.is_empty()).count();
+        if drained > 0 {
+            let kept: Vec<Vec<Entry>> = self.chunks.drain(first..ci).filter(|c| !c.is_empty()).collect();
+            self.chunks.splice(first..first, kept);
+            self.recount();
+        }
         out
     }
 }

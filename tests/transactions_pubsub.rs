@@ -158,6 +158,42 @@ fn watch_fails_exec_when_another_client_writes() {
     assert_eq!(r.cmd(&["EXEC"]), Resp::NullArray);
 }
 
+/// Commands that read some keys and write another (the *STORE commands,
+/// COPY) change only their destination: a WATCH on a source
+/// still lets EXEC run, one on the destination stops it — as in Redis.
+#[test]
+fn writing_a_destination_leaves_watches_on_the_sources_alone() {
+    let s = common::Server::start();
+    let mut r = Raw::connect(s.port);
+    let mut other = Raw::connect(s.port);
+    let setup: &[&[&str]] = &[&["SET", "str", "ab"], &["SADD", "set", "m"], &["ZADD", "zset", "1", "m"]];
+    for cmd in setup {
+        other.cmd(cmd);
+    }
+    let writes: &[(&[&str], &str, &str)] = &[
+        (&["SUNIONSTORE", "dest", "set", "set"], "set", "dest"),
+        (&["SINTERSTORE", "dest", "set"], "set", "dest"),
+        (&["SDIFFSTORE", "dest", "set", "none"], "set", "dest"),
+        (&["ZUNIONSTORE", "dest", "1", "zset"], "zset", "dest"),
+        (&["ZRANGESTORE", "dest", "zset", "0", "-1"], "zset", "dest"),
+        (&["COPY", "str", "dest", "REPLACE"], "str", "dest"),
+    ];
+    for (write, source, dest) in writes {
+        for (watched, runs) in [(source, true), (dest, false)] {
+            r.cmd(&["WATCH", watched]);
+            other.cmd(write);
+            r.cmd(&["MULTI"]);
+            r.cmd(&["PING"]);
+            let exec = r.cmd(&["EXEC"]);
+            let ran = exec != Resp::NullArray;
+            assert_eq!(ran, runs, "WATCH {watched}, then {write:?} from another client: EXEC gave {exec:?}");
+        }
+    }
+    // Key positions as Redis reports them.
+    let keys = r.cmd(&["COMMAND", "GETKEYS", "SUNIONSTORE", "d", "a", "b"]);
+    assert_eq!(keys, Resp::Array(["d", "a", "b"].map(Resp::bulk).to_vec()));
+}
+
 #[test]
 fn watched_key_expiring_fails_exec_without_a_deletion() {
     // hz 1: the active cycle rarely runs, so the expired key stays in place.

@@ -1,6 +1,6 @@
 //! Generic key commands: existence, deletion, renaming, expiry, iteration.
 
-use crate::engine::table::{cmd, CommandSpec, CONTAINER, FAST, READONLY, WRITE};
+use crate::engine::table::{cmd, CommandSpec, CONTAINER, FAST, MARKS_OWN_WRITES, READONLY, WRITE};
 use crate::engine::{Call, Engine, NOT_INTEGER, SYNTAX};
 use crate::glob::glob_match;
 use crate::util::{fmt_i64, itoa_buf, parse_i64};
@@ -30,7 +30,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("flushall", -1, WRITE, (0, 0, 0), flushall),
     cmd("swapdb", 3, WRITE | FAST, (0, 0, 0), swapdb),
     cmd("move", 3, WRITE | FAST, (1, 1, 1), move_cmd),
-    cmd("copy", -3, WRITE, (1, 2, 1), copy),
+    cmd("copy", -3, WRITE | MARKS_OWN_WRITES, (1, 2, 1), copy),
     cmd("object", -2, READONLY | CONTAINER, (0, 0, 0), object),
 ];
 

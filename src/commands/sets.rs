@@ -1,7 +1,7 @@
 //! Set commands.
 
 use super::keys::{parse_cursor, parse_scan_options, reply_scan};
-use crate::engine::table::{cmd, CommandSpec, DENYOOM, FAST, READONLY, WRITE};
+use crate::engine::table::{cmd, CommandSpec, DENYOOM, FAST, MARKS_OWN_WRITES, READONLY, WRITE};
 use crate::engine::{Call, Engine, NOT_INTEGER, SYNTAX};
 use crate::glob::glob_match;
 use crate::types::{Elem, Limits, Set, Value, WRONGTYPE};
@@ -21,9 +21,9 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("sintercard", -3, READONLY, (0, 0, 0), sintercard),
     cmd("sunion", -2, READONLY, (1, -1, 1), sunion),
     cmd("sdiff", -2, READONLY, (1, -1, 1), sdiff),
-    cmd("sinterstore", -3, WRITE | DENYOOM, (1, 1, 1), sinterstore),
-    cmd("sunionstore", -3, WRITE | DENYOOM, (1, 1, 1), sunionstore),
-    cmd("sdiffstore", -3, WRITE | DENYOOM, (1, 1, 1), sdiffstore),
+    cmd("sinterstore", -3, WRITE | DENYOOM | MARKS_OWN_WRITES, (1, -1, 1), sinterstore),
+    cmd("sunionstore", -3, WRITE | DENYOOM | MARKS_OWN_WRITES, (1, -1, 1), sunionstore),
+    cmd("sdiffstore", -3, WRITE | DENYOOM | MARKS_OWN_WRITES, (1, -1, 1), sdiffstore),
     cmd("sscan", -3, READONLY, (1, 1, 1), sscan),
 ];
 
@@ -358,14 +358,13 @@ fn set_op_store(e: &mut Engine, c: &mut Call, op: Op) {
     let result = combine(&sets, op, &limits);
     let (db, dst) = (c.db(), c.arg(1));
     let n = result.len();
-    if n == 0 {
-        if e.delete_key(db, dst) {
-            e.dirty += 1;
-        }
-    } else {
+    if n > 0 {
         e.set_value(db, dst, Value::Set(Box::new(result)), false);
-        e.dirty += 1;
+    } else if !e.delete_key(db, dst) {
+        return c.out.int(0);
     }
+    e.dirty += 1;
+    e.signal_modified(db, dst);
     c.out.int(n as i64);
 }
 

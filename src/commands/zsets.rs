@@ -1,7 +1,7 @@
 //! Sorted set commands, with Redis 7.0's options, reply shapes and errors.
 
 use crate::commands::keys::{parse_cursor, parse_scan_options, reply_scan};
-use crate::engine::table::{cmd, CommandSpec, BLOCKING, DENYOOM, FAST, READONLY, WRITE};
+use crate::engine::table::{cmd, CommandSpec, BLOCKING, DENYOOM, FAST, MARKS_OWN_WRITES, READONLY, WRITE};
 use crate::engine::{Call, Engine, NOT_FLOAT, SYNTAX};
 use crate::glob::glob_match;
 use crate::strtod::parse_f64;
@@ -23,7 +23,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("zrank", 3, READONLY | FAST, (1, 1, 1), zrank),
     cmd("zrevrank", 3, READONLY | FAST, (1, 1, 1), zrevrank),
     cmd("zrange", -4, READONLY, (1, 1, 1), zrange),
-    cmd("zrangestore", -5, WRITE | DENYOOM, (1, 1, 1), zrangestore),
+    cmd("zrangestore", -5, WRITE | DENYOOM | MARKS_OWN_WRITES, (1, 2, 1), zrangestore),
     cmd("zrangebyscore", -4, READONLY, (1, 1, 1), zrangebyscore),
     cmd("zrevrangebyscore", -4, READONLY, (1, 1, 1), zrevrangebyscore),
     cmd("zrangebylex", -4, READONLY, (1, 1, 1), zrangebylex),
@@ -38,9 +38,9 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("bzpopmax", -3, WRITE | FAST | BLOCKING, (1, -2, 1), bzpopmax),
     cmd("zmpop", -4, WRITE, (0, 0, 0), zmpop),
     cmd("bzmpop", -5, WRITE | BLOCKING, (0, 0, 0), bzmpop),
-    cmd("zunionstore", -4, WRITE | DENYOOM, (1, 1, 1), zunionstore),
-    cmd("zinterstore", -4, WRITE | DENYOOM, (1, 1, 1), zinterstore),
-    cmd("zdiffstore", -4, WRITE | DENYOOM, (1, 1, 1), zdiffstore),
+    cmd("zunionstore", -4, WRITE | DENYOOM | MARKS_OWN_WRITES, (1, 1, 1), zunionstore),
+    cmd("zinterstore", -4, WRITE | DENYOOM | MARKS_OWN_WRITES, (1, 1, 1), zinterstore),
+    cmd("zdiffstore", -4, WRITE | DENYOOM | MARKS_OWN_WRITES, (1, 1, 1), zdiffstore),
     cmd("zunion", -3, READONLY, (0, 0, 0), zunion),
     cmd("zinter", -3, READONLY, (0, 0, 0), zinter),
     cmd("zdiff", -3, READONLY, (0, 0, 0), zdiff),
@@ -131,6 +131,7 @@ fn store_result(e: &mut Engine, c: &mut Call, dst: &[u8], items: Vec<Entry>) {
     if items.is_empty() {
         if e.delete_key(db, dst) {
             e.dirty += 1;
+            e.signal_modified(db, dst);
         }
         return c.out.int(0);
     }
@@ -139,6 +140,7 @@ fn store_result(e: &mut Engine, c: &mut Call, dst: &[u8], items: Vec<Entry>) {
     let n = z.len();
     e.set_value(db, dst, Value::ZSet(Box::new(z)), false);
     e.dirty += 1;
+    e.signal_modified(db, dst);
     c.out.int(n as i64);
 }
 

@@ -234,7 +234,7 @@ impl Engine {
             None if changed => self.aof.command(db, args),
             None => {}
         }
-        if changed && spec.is_write() {
+        if changed && spec.is_write() && !spec.has(table::MARKS_OWN_WRITES) {
             for i in spec.key_indexes(args.len()) {
                 self.signal_modified(db, args[i]);
             }

@@ -23,6 +23,10 @@ pub const BLOCKING: u32 = 1 << 9;
 pub const PUBSUB_CONTEXT: u32 = 1 << 10;
 /// Has subcommands, counted on their own in INFO commandstats (`client|id`).
 pub const CONTAINER: u32 = 1 << 11;
+/// Marks the keys it writes itself: its other keys are only read (the
+/// sources of BITOP, SUNIONSTORE, COPY…), and a WATCH on a source must not
+/// see a change, as in Redis, whose key specs tell the two apart.
+pub const MARKS_OWN_WRITES: u32 = 1 << 12;
 
 pub struct CommandSpec {
     pub name: &'static str,

@@ -55,6 +55,8 @@ const NUMBERS: &[&str] = &[
     " 1",
     "nan",
     "0x10",
+    "7",
+    "63",
 ];
 const WORDS: &[&str] = &[
     "NX",
@@ -91,6 +93,26 @@ const WORDS: &[&str] = &[
     "TYPE",
     "REPLACE",
     "DB",
+    "BIT",
+    "BYTE",
+    "AND",
+    "OR",
+    "XOR",
+    "NOT",
+    "SET",
+    "INCRBY",
+    "OVERFLOW",
+    "WRAP",
+    "SAT",
+    "FAIL",
+    "u1",
+    "u8",
+    "u63",
+    "i5",
+    "i8",
+    "i64",
+    "#1",
+    "#3",
 ];
 /// Deterministic commands (no randomness, no blocking, no server state
 /// such as INFO or clients).
@@ -180,6 +202,13 @@ const COMMANDS: &[&str] = &[
     "getset",
     "getdel",
     "getex",
+    "setbit",
+    "getbit",
+    "bitcount",
+    "bitpos",
+    "bitop",
+    "bitfield",
+    "bitfield_ro",
     "zadd",
     "zincrby",
     "zrem",
@@ -252,6 +281,43 @@ fn bulk_insert(rng: &mut Rng) -> Vec<String> {
     args
 }
 
+/// A bitmap command of the right shape with random parts: random
+/// arguments alone rarely make a well-formed SETBIT or BITFIELD.
+fn bitmap_command(rng: &mut Rng) -> Vec<String> {
+    const OFFSETS: &[&str] = &["0", "1", "7", "8", "13", "63", "100", "#1", "#3", "-1", "x"];
+    const VALUES: &[&str] = &["0", "1", "-1", "3", "100", "255", "-128", "9223372036854775807", "-9223372036854775808"];
+    const INDEXES: &[&str] = &["0", "-1", "1", "-2", "3", "7", "100", "-100", "x"];
+    let mut args: Vec<&str> = vec![];
+    match rng.below(5) {
+        0 => args.extend(["setbit", pick(rng, KEYS), pick(rng, OFFSETS), pick(rng, &["0", "1", "1", "2"])]),
+        1 => args.extend(["getbit", pick(rng, KEYS), pick(rng, OFFSETS)]),
+        2 => {
+            args.extend([pick(rng, &["bitcount", "bitpos"]), pick(rng, KEYS)]);
+            if args[0] == "bitpos" {
+                args.push(pick(rng, &["0", "1", "1", "2"]));
+            }
+            let range = [pick(rng, INDEXES), pick(rng, INDEXES), pick(rng, &["BIT", "BYTE", "bit", "x"])];
+            args.extend(&range[..rng.below(4) as usize]);
+        }
+        3 => {
+            args.extend(["bitop", pick(rng, &["AND", "OR", "XOR", "NOT", "nand"]), pick(rng, KEYS)]);
+            args.extend((0..1 + rng.below(3)).map(|_| pick(rng, KEYS)));
+        }
+        _ => {
+            args.extend([pick(rng, &["bitfield", "bitfield", "bitfield_ro"]), pick(rng, KEYS)]);
+            for _ in 0..1 + rng.below(4) {
+                let kind = pick(rng, &["u1", "u8", "u63", "i5", "i8", "i64", "u64"]);
+                match pick(rng, &["GET", "SET", "INCRBY", "OVERFLOW"]) {
+                    "OVERFLOW" => args.extend(["OVERFLOW", pick(rng, &["WRAP", "SAT", "FAIL", "x"])]),
+                    "GET" => args.extend(["GET", kind, pick(rng, OFFSETS)]),
+                    sub => args.extend([sub, kind, pick(rng, OFFSETS), pick(rng, VALUES)]),
+                }
+            }
+        }
+    }
+    args.into_iter().map(String::from).collect()
+}
+
 fn random_command(rng: &mut Rng) -> Vec<String> {
     match rng.below(100) {
         0..=3 => return vec!["object".into(), "encoding".into(), pick(rng, KEYS).into()],
@@ -260,6 +326,7 @@ fn random_command(rng: &mut Rng) -> Vec<String> {
         6 => return vec!["swapdb".into(), pick(rng, &["0", "1", "x"]).into(), pick(rng, &["0", "1", "-1"]).into()],
         7 => return vec!["move".into(), pick(rng, KEYS).into(), pick(rng, &["0", "1", "x"]).into()],
         8..=9 => return bulk_insert(rng),
+        10..=13 => return bitmap_command(rng),
         _ => {}
     }
     let command = pick(rng, COMMANDS);

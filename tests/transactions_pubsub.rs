@@ -158,8 +158,8 @@ fn watch_fails_exec_when_another_client_writes() {
     assert_eq!(r.cmd(&["EXEC"]), Resp::NullArray);
 }
 
-/// Commands that read some keys and write another (the *STORE commands,
-/// COPY) change only their destination: a WATCH on a source
+/// Commands that read some keys and write another (BITOP, the *STORE
+/// commands, COPY) change only their destination: a WATCH on a source
 /// still lets EXEC run, one on the destination stops it — as in Redis.
 #[test]
 fn writing_a_destination_leaves_watches_on_the_sources_alone() {
@@ -171,6 +171,7 @@ fn writing_a_destination_leaves_watches_on_the_sources_alone() {
         other.cmd(cmd);
     }
     let writes: &[(&[&str], &str, &str)] = &[
+        (&["BITOP", "OR", "dest", "str", "str"], "str", "dest"),
         (&["SUNIONSTORE", "dest", "set", "set"], "set", "dest"),
         (&["SINTERSTORE", "dest", "set"], "set", "dest"),
         (&["SDIFFSTORE", "dest", "set", "none"], "set", "dest"),
@@ -192,6 +193,8 @@ fn writing_a_destination_leaves_watches_on_the_sources_alone() {
     // Key positions as Redis reports them.
     let keys = r.cmd(&["COMMAND", "GETKEYS", "SUNIONSTORE", "d", "a", "b"]);
     assert_eq!(keys, Resp::Array(["d", "a", "b"].map(Resp::bulk).to_vec()));
+    let keys = r.cmd(&["COMMAND", "GETKEYS", "BITOP", "AND", "d", "a"]);
+    assert_eq!(keys, Resp::Array(["d", "a"].map(Resp::bulk).to_vec()));
 }
 
 #[test]

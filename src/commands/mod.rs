@@ -3,6 +3,7 @@
 //! one place (their handler), through `Call::propagate_as` when the command
 //! text alone would not replay deterministically.
 
+pub mod bitmaps;
 pub mod conn;
 pub mod hashes;
 pub mod keys;
@@ -23,6 +24,7 @@ pub static GROUPS: &[&[CommandSpec]] = &[
     conn::COMMANDS,
     keys::COMMANDS,
     strings::COMMANDS,
+    bitmaps::COMMANDS,
     lists::COMMANDS,
     hashes::COMMANDS,
     sets::COMMANDS,

@@ -35,7 +35,7 @@ pub static COMMANDS: &[CommandSpec] = &[
 const MAX_STRING: usize = 512 * 1024 * 1024;
 
 /// The string stored at `key`: Ok(None) if missing, Err after a WRONGTYPE reply.
-fn read_str<'e>(e: &'e mut Engine, c: &mut Call, key: &[u8]) -> Result<Option<&'e Str>, ()> {
+pub(crate) fn read_str<'e>(e: &'e mut Engine, c: &mut Call, key: &[u8]) -> Result<Option<&'e Str>, ()> {
     match e.value(c.db(), key) {
         None => Ok(None),
         Some(Value::Str(s)) => Ok(Some(s)),
@@ -324,10 +324,10 @@ fn incrbyfloat(e: &mut Engine, c: &mut Call) {
     c.out.bulk(text.as_bytes());
 }
 
-/// Changes the string at `key` in place through `f` (a missing key starts
-/// empty), keeping its TTL; returns the new length, or None after a
-/// WRONGTYPE reply.
-fn edit_string(e: &mut Engine, c: &mut Call, f: impl FnOnce(&mut Vec<u8>)) -> Option<usize> {
+/// The string at the key in argument 1 as a buffer to change in place, a
+/// missing key created empty, its TTL kept; None after a WRONGTYPE reply.
+/// The caller bumps `dirty` if it changes something.
+pub(crate) fn string_buffer<'e>(e: &'e mut Engine, c: &mut Call) -> Option<&'e mut Vec<u8>> {
     let (db, key) = (c.db(), c.arg(1));
     let slot = match e.lookup(db, key) {
         Some(slot) => slot,
@@ -337,10 +337,18 @@ fn edit_string(e: &mut Engine, c: &mut Call, f: impl FnOnce(&mut Vec<u8>)) -> Op
         c.out.error(WRONGTYPE);
         return None;
     };
-    let buf = s.edit();
+    Some(s.edit())
+}
+
+/// Changes the string at `key` in place through `f` (a missing key starts
+/// empty), keeping its TTL; returns the new length, or None after a
+/// WRONGTYPE reply.
+fn edit_string(e: &mut Engine, c: &mut Call, f: impl FnOnce(&mut Vec<u8>)) -> Option<usize> {
+    let buf = string_buffer(e, c)?;
     f(buf);
+    let len = buf.len();
     e.dirty += 1;
-    Some(buf.len())
+    Some(len)
 }
 
 fn append(e: &mut Engine, c: &mut Call) {

@@ -6,13 +6,7 @@
 mod common;
 mod helpers;
 
-use helpers::{info_field, Raw, Resp};
-
-fn start() -> (common::Server, Raw) {
-    let server = common::Server::start();
-    let raw = Raw::connect(server.port);
-    (server, raw)
-}
+use helpers::{info_field, start_raw, Raw, Resp};
 
 const SYNTAX: &str = "ERR syntax error";
 const NOT_INT: &str = "ERR value is not an integer or out of range";
@@ -40,7 +34,7 @@ fn changes_since_save(r: &mut Raw) -> i64 {
 
 #[test]
 fn setbit_returns_the_old_bit_and_grows_with_zeros() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     assert_eq!(r.int(&["SETBIT", "k", "7", "1"]), 0);
     assert_eq!(r.int(&["SETBIT", "k", "7", "1"]), 1);
     assert_eq!(bytes(&mut r, "k"), [0x01]);
@@ -71,7 +65,7 @@ fn setbit_returns_the_old_bit_and_grows_with_zeros() {
 
 #[test]
 fn setbit_and_getbit_errors_in_redis_order() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     r.cmd(&["LPUSH", "list", "x"]);
     for offset in ["-1", "abc", "1.5", "#1", "", "4294967296", "9223372036854775808"] {
         assert_eq!(r.err(&["SETBIT", "k", offset, "1"]), BAD_OFFSET, "{offset:?}");
@@ -94,7 +88,7 @@ fn setbit_and_getbit_errors_in_redis_order() {
 
 #[test]
 fn offsets_are_limited_by_proto_max_bulk_len() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     assert_eq!(r.cmd(&["CONFIG", "SET", "proto-max-bulk-len", "1mb"]), Resp::ok());
     assert_eq!(r.int(&["SETBIT", "big", "8388607", "1"]), 0);
     assert_eq!(r.int(&["STRLEN", "big"]), 1 << 20);
@@ -106,7 +100,7 @@ fn offsets_are_limited_by_proto_max_bulk_len() {
 
 #[test]
 fn getbit_reads_past_the_end_and_integers_as_text() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     assert_eq!(r.int(&["GETBIT", "missing", "0"]), 0);
     r.cmd(&["SET", "s", "`"]); // 0x60
     let bits: Vec<i64> = (0..10).map(|i| r.int(&["GETBIT", "s", &i.to_string()])).collect();
@@ -121,7 +115,7 @@ fn getbit_reads_past_the_end_and_integers_as_text() {
 
 #[test]
 fn bitcount_whole_and_ranges_in_bytes_and_bits() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     r.cmd(&["SET", "s", "foobar"]);
     for (args, want) in [
         (&[][..], 26),
@@ -163,7 +157,7 @@ fn bitcount_whole_and_ranges_in_bytes_and_bits() {
 
 #[test]
 fn bitcount_errors_in_redis_order() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     r.cmd(&["SET", "s", "foobar"]);
     r.cmd(&["LPUSH", "list", "x"]);
     assert_eq!(r.err(&["BITCOUNT", "s", "0"]), SYNTAX);
@@ -181,7 +175,7 @@ fn bitcount_errors_in_redis_order() {
 
 #[test]
 fn bitpos_finds_bits_and_pads_only_without_an_end() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     // Three 0xFF bytes.
     r.cmd(&["BITFIELD", "ones", "SET", "u8", "0", "255", "SET", "u8", "8", "255", "SET", "u8", "16", "255"]);
     for (args, want) in [
@@ -247,7 +241,7 @@ fn bitpos_finds_bits_and_pads_only_without_an_end() {
 
 #[test]
 fn bitpos_errors_in_redis_order() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     r.cmd(&["SET", "s", "abc"]);
     r.cmd(&["LPUSH", "list", "x"]);
     assert_eq!(r.err(&["BITPOS", "s", "2"]), "ERR The bit argument must be 1 or 0.");
@@ -265,7 +259,7 @@ fn bitpos_errors_in_redis_order() {
 
 #[test]
 fn bitop_pads_shorter_sources_and_treats_missing_keys_as_empty() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     r.cmd(&["SET", "a", "\u{7f}\u{7f}\u{7f}"]);
     r.cmd(&["SET", "b", "\u{f}"]);
     assert_eq!(r.int(&["BITOP", "AND", "d", "a", "b"]), 3);
@@ -296,7 +290,7 @@ fn bitop_pads_shorter_sources_and_treats_missing_keys_as_empty() {
 
 #[test]
 fn bitop_with_nothing_to_store_deletes_the_destination() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     r.cmd(&["SET", "d", "x"]);
     r.cmd(&["SET", "e", ""]);
     assert_eq!(r.int(&["BITOP", "OR", "d", "missing", "e"]), 0);
@@ -318,7 +312,7 @@ fn bitop_with_nothing_to_store_deletes_the_destination() {
 
 #[test]
 fn bitop_errors_in_redis_order() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     r.cmd(&["SET", "s", "abc"]);
     r.cmd(&["LPUSH", "list", "x"]);
     assert_eq!(r.err(&["BITOP", "NAND", "d", "s"]), SYNTAX);
@@ -333,7 +327,7 @@ fn bitop_errors_in_redis_order() {
 
 #[test]
 fn bitfield_get_set_incrby_signed_and_unsigned() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     assert_eq!(r.cmd(&["BITFIELD", "missing", "GET", "u8", "0", "GET", "i64", "100"]), ints(&[0, 0]));
     assert_eq!(r.int(&["EXISTS", "missing"]), 0);
     assert_eq!(r.cmd(&["BITFIELD", "missing"]), ints(&[]));
@@ -365,7 +359,7 @@ fn bitfield_get_set_incrby_signed_and_unsigned() {
 
 #[test]
 fn bitfield_overflow_modes() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     let run = |r: &mut Raw, args: &[&str]| {
         let mut cmd = vec!["BITFIELD", "k"];
         cmd.extend_from_slice(args);
@@ -416,7 +410,7 @@ fn bitfield_overflow_modes() {
 
 #[test]
 fn bitfield_errors_in_redis_order() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     r.cmd(&["LPUSH", "list", "x"]);
     for (args, want) in [
         (&["GET", "u8"][..], SYNTAX),
@@ -461,7 +455,7 @@ fn bitfield_errors_in_redis_order() {
 
 #[test]
 fn bitfield_ro_only_gets() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     r.cmd(&["BITFIELD", "k", "SET", "u8", "0", "200"]);
     r.cmd(&["LPUSH", "list", "x"]);
     assert_eq!(
@@ -484,7 +478,7 @@ fn bitfield_ro_only_gets() {
 
 #[test]
 fn failed_writes_still_create_or_pad_the_string() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     let fail = ["BITFIELD", "k", "OVERFLOW", "FAIL", "INCRBY", "u8", "100", "300"];
     assert_eq!(r.cmd(&fail), Resp::Array(vec![Resp::NullBulk]));
     assert_eq!(bytes(&mut r, "k"), vec![0u8; 14]);
@@ -492,7 +486,7 @@ fn failed_writes_still_create_or_pad_the_string() {
 
 #[test]
 fn only_real_changes_count_and_touch_watched_keys() {
-    let (server, mut r) = start();
+    let (server, mut r) = start_raw();
     r.cmd(&["SET", "k", "\u{1}"]);
     let before = changes_since_save(&mut r);
     // Writes that leave the string as it was are no change.

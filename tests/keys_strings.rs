@@ -4,7 +4,7 @@
 mod common;
 mod helpers;
 
-use helpers::{info_field, wait_until, Raw, Resp};
+use helpers::{info_field, start_raw, wait_until, Raw, Resp};
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -12,18 +12,12 @@ fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64
 }
 
-fn start() -> (common::Server, Raw) {
-    let server = common::Server::start();
-    let raw = Raw::connect(server.port);
-    (server, raw)
-}
-
 const SYNTAX: &str = "ERR syntax error";
 const NOT_INT: &str = "ERR value is not an integer or out of range";
 
 #[test]
 fn set_options() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     assert_eq!(r.cmd(&["SET", "k", "v"]), Resp::ok());
     assert_eq!(r.cmd(&["GET", "k"]), Resp::bulk("v"));
     assert_eq!(r.cmd(&["GET", "missing"]), Resp::NullBulk);
@@ -89,7 +83,7 @@ fn set_options() {
 
 #[test]
 fn setnx_setex_psetex_mset_msetnx_mget() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     assert_eq!(r.int(&["SETNX", "a", "1"]), 1);
     assert_eq!(r.int(&["SETNX", "a", "2"]), 0);
     assert_eq!(r.cmd(&["SETEX", "b", "100", "v"]), Resp::ok());
@@ -114,7 +108,7 @@ fn setnx_setex_psetex_mset_msetnx_mget() {
 
 #[test]
 fn incr_family_and_incrbyfloat() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     assert_eq!(r.int(&["INCR", "n"]), 1);
     assert_eq!(r.int(&["INCRBY", "n", "10"]), 11);
     assert_eq!(r.int(&["DECR", "n"]), 10);
@@ -159,7 +153,7 @@ fn incr_family_and_incrbyfloat() {
 
 #[test]
 fn append_strlen_getrange_setrange() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     assert_eq!(r.int(&["APPEND", "a", "hello"]), 5);
     assert_eq!(r.int(&["APPEND", "a", " world"]), 11);
     assert_eq!(r.int(&["STRLEN", "a"]), 11);
@@ -269,7 +263,7 @@ fn append_and_setrange_grow_a_string_in_place() {
 
 #[test]
 fn getset_getdel_getex() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     assert_eq!(r.cmd(&["GETSET", "k", "1"]), Resp::NullBulk);
     r.cmd(&["EXPIRE", "k", "100"]);
     assert_eq!(r.cmd(&["GETSET", "k", "2"]), Resp::bulk("1"));
@@ -311,7 +305,7 @@ fn getset_getdel_getex() {
 
 #[test]
 fn expire_options_and_ttl_queries() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     r.cmd(&["SET", "k", "v"]);
     assert_eq!(r.int(&["EXPIRE", "k", "100", "XX"]), 0);
     assert_eq!(r.int(&["EXPIRE", "k", "100", "GT"]), 0, "GT treats no TTL as infinite");
@@ -381,7 +375,7 @@ fn expire_options_and_ttl_queries() {
 
 #[test]
 fn del_exists_touch_unlink_type_keys_randomkey() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     r.cmd(&["MSET", "a", "1", "b", "2", "c", "3"]);
     assert_eq!(r.int(&["EXISTS", "a", "a", "missing"]), 2);
     assert_eq!(r.int(&["TOUCH", "a", "missing"]), 1);
@@ -412,7 +406,7 @@ fn del_exists_touch_unlink_type_keys_randomkey() {
 
 #[test]
 fn wrongtype_errors_need_a_non_string_type() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     // No non-string write command may exist yet; only run when one does.
     match r.cmd(&["RPUSH", "list", "a"]) {
         Resp::Int(1) => {}
@@ -446,7 +440,7 @@ fn wrongtype_errors_need_a_non_string_type() {
 
 #[test]
 fn arity_and_unknown_command_errors() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     assert_eq!(r.err(&["GET"]), "ERR wrong number of arguments for 'get' command");
     assert_eq!(r.err(&["GET", "a", "b"]), "ERR wrong number of arguments for 'get' command");
     assert_eq!(r.err(&["get"]), "ERR wrong number of arguments for 'get' command");
@@ -459,7 +453,7 @@ fn arity_and_unknown_command_errors() {
 
 #[test]
 fn scan_returns_every_key_with_match_count_type() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     let n = 1000;
     let mut pipeline = Vec::new();
     for i in 0..n {
@@ -521,7 +515,7 @@ fn scan_returns_every_key_with_match_count_type() {
 
 #[test]
 fn rename_renamenx_keep_ttl() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     r.cmd(&["SET", "a", "1", "EX", "100"]);
     assert_eq!(r.cmd(&["RENAME", "a", "b"]), Resp::ok());
     assert_eq!(r.int(&["EXISTS", "a"]), 0);
@@ -546,7 +540,7 @@ fn rename_renamenx_keep_ttl() {
 
 #[test]
 fn copy_move_swapdb_flush_across_dbs() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     r.cmd(&["SET", "a", "1", "EX", "100"]);
     r.cmd(&["SET", "c", "2"]);
     assert_eq!(r.int(&["COPY", "a", "c"]), 0);
@@ -613,7 +607,7 @@ fn copy_move_swapdb_flush_across_dbs() {
 
 #[test]
 fn object_encoding_and_errors() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     r.cmd(&["SET", "int", "123"]);
     r.cmd(&["SET", "neg", "-1"]);
     r.cmd(&["SET", "big", "12345678901234567890"]);
@@ -636,7 +630,7 @@ fn object_encoding_and_errors() {
 
 #[test]
 fn active_expiry_removes_unread_keys() {
-    let (_s, mut r) = start();
+    let (_s, mut r) = start_raw();
     let mut pipeline = Vec::new();
     for i in 0..1000 {
         pipeline.extend(helpers::encode(&[b"SET", format!("t:{i}").as_bytes(), b"v", b"PX", b"100"]));

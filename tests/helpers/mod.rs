@@ -202,6 +202,13 @@ pub fn closed_within(s: &mut TcpStream, limit: Duration) -> bool {
 }
 
 /// Polls `f` until it returns true or `limit` passes.
+/// A server with persistence off and a raw client connected to it.
+pub fn start_raw() -> (crate::common::Server, Raw) {
+    let server = crate::common::Server::start();
+    let raw = Raw::connect(server.port);
+    (server, raw)
+}
+
 pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < limit {

@@ -21,6 +21,15 @@ pub fn allocator_stats() -> AllocatorStats {
     }
 }
 
+/// The bytes jemalloc really hands out for a request of `bytes` (its size
+/// class), so a buffer can use all of it, as Redis's sds uses the usable
+/// size of its allocation.
+pub fn size_class(bytes: usize) -> usize {
+    // SAFETY: nallocx only computes a size; it allocates nothing.
+    let class = unsafe { tikv_jemalloc_sys::nallocx(bytes, 0) };
+    class.max(bytes)
+}
+
 /// Bytes allocated by the program (jemalloc's stats.allocated).
 pub fn used_memory() -> u64 {
     allocator_stats().allocated

@@ -235,6 +235,11 @@ fn append_and_setrange_grow_a_string_in_place() {
     let _: usize = redis::cmd("APPEND").arg("log").arg("tail").query(&mut con).unwrap();
     expected.extend_from_slice(b"tail");
     assert_eq!(usage(&mut con), before, "the APPEND wrote into the spare room");
+    // A string SETRANGE creates is made to measure, as in Redis: no room
+    // doubled before anything appends to it.
+    let _: usize = redis::cmd("SETRANGE").arg("fresh").arg(99_999).arg("x").query(&mut con).unwrap();
+    let fresh: usize = redis::cmd("MEMORY").arg("USAGE").arg("fresh").query(&mut con).unwrap();
+    assert!(fresh < 110_000, "{fresh} bytes for a new 100000-byte string");
     let encoding: String = redis::cmd("OBJECT").arg("ENCODING").arg("log").query(&mut con).unwrap();
     assert_eq!(encoding, "raw");
 

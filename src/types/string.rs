@@ -132,11 +132,18 @@ const MAX_PREALLOC: usize = 1024 * 1024;
 
 /// Resizes an edited string to `new_len` (new bytes are zero), making room
 /// as Redis's sdsMakeRoomFor does: double the needed size up to 1 MiB,
-/// then 1 MiB more, so appends cost amortized O(appended bytes).
+/// then 1 MiB more, so appends cost amortized O(appended bytes). A buffer
+/// never allocated yet (a key SETRANGE or SETBIT creates) gets the exact
+/// size, as Redis creates such a string. Either way the whole allocation
+/// (jemalloc's size class) counts as room.
 pub fn resize_greedy(buf: &mut Vec<u8>, new_len: usize) {
     if new_len > buf.capacity() {
-        let target = if new_len < MAX_PREALLOC { new_len * 2 } else { new_len + MAX_PREALLOC };
-        buf.reserve_exact(target - buf.len());
+        let target = match new_len {
+            _ if buf.capacity() == 0 => new_len,
+            n if n < MAX_PREALLOC => n * 2,
+            n => n + MAX_PREALLOC,
+        };
+        buf.reserve_exact(crate::memory::size_class(target) - buf.len());
     }
     buf.resize(new_len, 0);
 }
@@ -165,14 +172,18 @@ mod tests {
 
     #[test]
     fn greedy_growth_leaves_room_like_sds() {
+        use crate::memory::size_class;
+        let mut fresh = Vec::new();
+        resize_greedy(&mut fresh, 1000);
+        assert_eq!(fresh.capacity(), size_class(1000), "a new string is made to measure");
         let mut buf = vec![1u8; 10];
         resize_greedy(&mut buf, 100);
-        assert_eq!((buf.len(), buf.capacity()), (100, 200));
+        assert_eq!((buf.len(), buf.capacity()), (100, size_class(200)));
         assert!(buf[10..].iter().all(|&b| b == 0));
         resize_greedy(&mut buf, 150);
-        assert_eq!(buf.capacity(), 200, "fits in the room left");
+        assert_eq!(buf.capacity(), size_class(200), "fits in the room left");
         resize_greedy(&mut buf, 2 * MAX_PREALLOC);
-        assert_eq!(buf.capacity(), 3 * MAX_PREALLOC);
+        assert_eq!(buf.capacity(), size_class(3 * MAX_PREALLOC));
         assert_eq!(Str::raw(b"ab").encoding(), "embstr");
     }
 }

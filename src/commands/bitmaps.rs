@@ -250,14 +250,7 @@ fn bit_offset(e: &Engine, c: &mut Call, i: usize, field_bits: Option<u32>) -> Op
 
 /// BITCOUNT's and BITPOS's unit word: true for BIT.
 fn unit_in_bits(c: &mut Call, i: usize) -> Option<bool> {
-    if c.is(i, "bit") {
-        Some(true)
-    } else if c.is(i, "byte") {
-        Some(false)
-    } else {
-        c.out.error(SYNTAX);
-        None
-    }
+    c.either(i, "bit", "byte")
 }
 
 /// The string at the key, created or zero-padded so that bit `last_bit`

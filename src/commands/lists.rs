@@ -399,14 +399,7 @@ fn lpos(e: &mut Engine, c: &mut Call) {
 
 /// LEFT → true (head), RIGHT → false; a syntax error reply otherwise.
 fn side_arg(c: &mut Call, i: usize) -> Option<bool> {
-    if c.is(i, "LEFT") {
-        Some(true)
-    } else if c.is(i, "RIGHT") {
-        Some(false)
-    } else {
-        c.out.error(SYNTAX);
-        None
-    }
+    c.either(i, "LEFT", "RIGHT")
 }
 
 /// Moves one element from the non-empty list `src` to `dst` and replies

@@ -128,17 +128,17 @@ fn owned(items: &[Scored<'_>]) -> Vec<Entry> {
 /// none) and replies with the new cardinality, as the *STORE commands do.
 fn store_result(e: &mut Engine, c: &mut Call, dst: &[u8], items: Vec<Entry>) {
     let db = c.db();
-    if items.is_empty() {
-        if e.delete_key(db, dst) {
-            e.dirty += 1;
-            e.signal_modified(db, dst);
-        }
+    let n = if !items.is_empty() {
+        let limits = Limits::from_config(&e.config);
+        let z = ZSet::from_pairs(items, &limits);
+        let n = z.len();
+        e.set_value(db, dst, Value::ZSet(Box::new(z)), false);
+        n
+    } else if e.delete_key(db, dst) {
+        0
+    } else {
         return c.out.int(0);
-    }
-    let limits = Limits::from_config(&e.config);
-    let z = ZSet::from_pairs(items, &limits);
-    let n = z.len();
-    e.set_value(db, dst, Value::ZSet(Box::new(z)), false);
+    };
     e.dirty += 1;
     e.signal_modified(db, dst);
     c.out.int(n as i64);

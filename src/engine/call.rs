@@ -89,6 +89,19 @@ impl<'a> Call<'a> {
         self.args.get(i).is_some_and(|a| a.eq_ignore_ascii_case(word.as_bytes()))
     }
 
+    /// Argument `i` as one of two words (LEFT|RIGHT, BIT|BYTE): true for
+    /// `yes`, false for `no`; None after a syntax error reply.
+    pub fn either(&mut self, i: usize, yes: &str, no: &str) -> Option<bool> {
+        if self.is(i, yes) {
+            Some(true)
+        } else if self.is(i, no) {
+            Some(false)
+        } else {
+            self.out.error(SYNTAX);
+            None
+        }
+    }
+
     /// Records `parts` in the AOF instead of the command itself; call several
     /// times for several records, or with nothing to record for none.
     pub fn propagate_as(&mut self, parts: &[&[u8]]) {

@@ -749,3 +749,43 @@ fn latency_histograms_answer_as_redis_server_does() {
     assert_eq!(forkv.7, redis.7, "bad percentiles");
     assert_eq!(forkv.8, redis.8, "latency-tracking no");
 }
+
+#[test]
+fn command_getkeys_finds_the_keys_redis_server_finds() {
+    let Some((server, redis_server, _dir)) = start_pair() else { return };
+    let mut forkv = Raw::connect(server.port);
+    let mut redis = Raw::connect(redis_server.port);
+    let lines = [
+        "ZUNIONSTORE d 2 a b WEIGHTS 1 2",
+        "ZINTERSTORE d 1 a",
+        "ZDIFFSTORE d 3 a b",
+        "ZDIFFSTORE d 0 a",
+        "ZDIFFSTORE d x a",
+        "ZUNION 2 a b",
+        "ZINTER -1 a",
+        "ZDIFF 1 a",
+        "ZINTERCARD 2 a b LIMIT 3",
+        "SINTERCARD 1 a",
+        "LMPOP 2 a b LEFT",
+        "BLMPOP 0 2 a b RIGHT COUNT 2",
+        "ZMPOP 1 a MIN",
+        "BZMPOP 1 3 a b MAX",
+        "OBJECT ENCODING k",
+        "OBJECT FREQ k x",
+        "OBJECT HELP",
+        "OBJECT NOSUCH k",
+        "MEMORY USAGE k SAMPLES 0",
+        "MEMORY USAGE",
+        "MEMORY STATS",
+        "SET a b",
+        "MSET a 1 b 2",
+        "GET a b",
+        "PING x",
+        "NOSUCH a",
+        "GET",
+    ];
+    for line in lines {
+        let args: Vec<&str> = ["COMMAND", "GETKEYS"].into_iter().chain(line.split(' ')).collect();
+        assert_eq!(forkv.cmd(&args), redis.cmd(&args), "COMMAND GETKEYS {line}");
+    }
+}

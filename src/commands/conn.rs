@@ -1,5 +1,6 @@
 //! Connection commands: PING, ECHO, QUIT, SELECT, HELLO, AUTH, CLIENT, COMMAND, RESET.
 
+use crate::engine::key_finders::{NO_KEYS, UNKNOWN_COMMAND, WRONG_ARITY};
 use crate::engine::table::{self, cmd, CommandSpec, CONTAINER, FAST, LOADING, NO_AUTH, NO_MULTI, PUBSUB_CONTEXT};
 use crate::engine::{Call, Client, Engine, Outbound, NOT_INTEGER, SYNTAX};
 use crate::util::parse_i64;
@@ -376,19 +377,17 @@ fn command(e: &mut Engine, c: &mut Call) {
             let names: Vec<&str> = e.commands.all().iter().map(|s| s.name).collect();
             c.out.bulks(names.iter().map(|n| n.as_bytes()));
         }
-        b"getkeys" if c.argc() >= 3 => {
+        b"getkeys" if c.argc() >= 4 => {
             let args: Vec<&[u8]> = c.args[2..].to_vec();
-            match e.commands.get(args[0]) {
-                Some(spec) if spec.arity_ok(args.len()) => {
-                    let keys: Vec<&[u8]> = spec.key_indexes(args.len()).map(|i| args[i]).collect();
-                    if keys.is_empty() {
-                        c.out.error("ERR The command has no key arguments");
-                    } else {
-                        c.out.bulks(keys.into_iter());
-                    }
-                }
-                Some(_) => c.out.error("ERR Invalid number of arguments specified for command"),
-                None => c.out.error("ERR Invalid command specified"),
+            let keys = match e.commands.get(args[0]) {
+                None => Err(UNKNOWN_COMMAND),
+                Some(spec) if !spec.has_keys() => Err(NO_KEYS),
+                Some(spec) if !spec.arity_ok(args.len()) => Err(WRONG_ARITY),
+                Some(spec) => spec.key_positions(&args),
+            };
+            match keys {
+                Ok(keys) => c.out.bulks(keys.into_iter().map(|i| args[i])),
+                Err(message) => c.out.error(message),
             }
         }
         // No DOCS: forkv has no command documentation to give, and

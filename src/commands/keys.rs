@@ -1,5 +1,6 @@
 //! Generic key commands: existence, deletion, renaming, expiry, iteration.
 
+use crate::engine::key_finders::object_key;
 use crate::engine::table::{cmd, CommandSpec, CONTAINER, FAST, MARKS_OWN_WRITES, READONLY, WRITE};
 use crate::engine::{Call, Engine, NOT_INTEGER, SYNTAX};
 use crate::glob::glob_match;
@@ -31,7 +32,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("swapdb", 3, WRITE | FAST, (0, 0, 0), swapdb),
     cmd("move", 3, WRITE | FAST, (1, 1, 1), move_cmd),
     cmd("copy", -3, WRITE | MARKS_OWN_WRITES, (1, 2, 1), copy),
-    cmd("object", -2, READONLY | CONTAINER, (0, 0, 0), object),
+    cmd("object", -2, READONLY | CONTAINER, (0, 0, 0), object).keys_by(object_key),
 ];
 
 fn del(e: &mut Engine, c: &mut Call) {

@@ -6,6 +6,7 @@
 //! client was faster) or, with `no_block` set, at the deadline. Served blocking
 //! pops are logged to the AOF as the plain pops they amount to.
 
+use crate::engine::key_finders::{counted_first, counted_second};
 use crate::engine::table::{cmd, CommandSpec, BLOCKING, DENYOOM, FAST, READONLY, WRITE};
 use crate::engine::{Call, Engine, SYNTAX};
 use crate::strtod::parse_f64;
@@ -30,12 +31,12 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("lmove", 5, WRITE | DENYOOM, (1, 2, 1), lmove),
     cmd("rpoplpush", 3, WRITE | DENYOOM, (1, 2, 1), rpoplpush),
     // Movable keys: LMPOP/BLMPOP signal the key they pop from themselves.
-    cmd("lmpop", -4, WRITE, (0, 0, 0), lmpop),
+    cmd("lmpop", -4, WRITE, (0, 0, 0), lmpop).keys_by(counted_first),
     cmd("blpop", -3, WRITE | BLOCKING, (1, -2, 1), blpop),
     cmd("brpop", -3, WRITE | BLOCKING, (1, -2, 1), brpop),
     cmd("blmove", 6, WRITE | DENYOOM | BLOCKING, (1, 2, 1), blmove),
     cmd("brpoplpush", 4, WRITE | DENYOOM | BLOCKING, (1, 2, 1), brpoplpush),
-    cmd("blmpop", -5, WRITE | BLOCKING, (0, 0, 0), blmpop),
+    cmd("blmpop", -5, WRITE | BLOCKING, (0, 0, 0), blmpop).keys_by(counted_second),
 ];
 
 const NO_SUCH_KEY: &str = "ERR no such key";

@@ -2,11 +2,13 @@
 //! layout and the value's allocations, as redis-cli --memkeys and
 //! monitoring tools ask for it; MALLOC-STATS and PURGE, handed to jemalloc.
 
+use crate::engine::key_finders::memory_usage_key;
 use crate::engine::table::{cmd, CommandSpec, CONTAINER, READONLY};
 use crate::engine::{Call, Engine};
 use crate::memory;
 
-pub static COMMANDS: &[CommandSpec] = &[cmd("memory", -2, READONLY | CONTAINER, (0, 0, 0), memory)];
+pub static COMMANDS: &[CommandSpec] =
+    &[cmd("memory", -2, READONLY | CONTAINER, (0, 0, 0), memory).keys_by(memory_usage_key)];
 
 /// Elements of a big collection MEMORY USAGE measures by default.
 const DEFAULT_SAMPLES: usize = 5;

@@ -1,6 +1,7 @@
 //! Set commands.
 
 use super::keys::{parse_cursor, parse_scan_options, reply_scan};
+use crate::engine::key_finders::counted_first;
 use crate::engine::table::{cmd, CommandSpec, DENYOOM, FAST, MARKS_OWN_WRITES, READONLY, WRITE};
 use crate::engine::{Call, Engine, NOT_INTEGER, SYNTAX};
 use crate::glob::glob_match;
@@ -18,7 +19,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("srandmember", -2, READONLY, (1, 1, 1), srandmember),
     cmd("smove", 4, WRITE | FAST, (1, 2, 1), smove),
     cmd("sinter", -2, READONLY, (1, -1, 1), sinter),
-    cmd("sintercard", -3, READONLY, (0, 0, 0), sintercard),
+    cmd("sintercard", -3, READONLY, (0, 0, 0), sintercard).keys_by(counted_first),
     cmd("sunion", -2, READONLY, (1, -1, 1), sunion),
     cmd("sdiff", -2, READONLY, (1, -1, 1), sdiff),
     cmd("sinterstore", -3, WRITE | DENYOOM | MARKS_OWN_WRITES, (1, -1, 1), sinterstore),

@@ -1,6 +1,7 @@
 //! Sorted set commands, with Redis 7.0's options, reply shapes and errors.
 
 use crate::commands::keys::{parse_cursor, parse_scan_options, reply_scan};
+use crate::engine::key_finders::{counted_first, counted_second, store_then_counted};
 use crate::engine::table::{cmd, CommandSpec, BLOCKING, DENYOOM, FAST, MARKS_OWN_WRITES, READONLY, WRITE};
 use crate::engine::{Call, Engine, NOT_FLOAT, SYNTAX};
 use crate::glob::glob_match;
@@ -36,15 +37,15 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("zpopmax", -2, WRITE | FAST, (1, 1, 1), zpopmax),
     cmd("bzpopmin", -3, WRITE | FAST | BLOCKING, (1, -2, 1), bzpopmin),
     cmd("bzpopmax", -3, WRITE | FAST | BLOCKING, (1, -2, 1), bzpopmax),
-    cmd("zmpop", -4, WRITE, (0, 0, 0), zmpop),
-    cmd("bzmpop", -5, WRITE | BLOCKING, (0, 0, 0), bzmpop),
-    cmd("zunionstore", -4, WRITE | DENYOOM | MARKS_OWN_WRITES, (1, 1, 1), zunionstore),
-    cmd("zinterstore", -4, WRITE | DENYOOM | MARKS_OWN_WRITES, (1, 1, 1), zinterstore),
-    cmd("zdiffstore", -4, WRITE | DENYOOM | MARKS_OWN_WRITES, (1, 1, 1), zdiffstore),
-    cmd("zunion", -3, READONLY, (0, 0, 0), zunion),
-    cmd("zinter", -3, READONLY, (0, 0, 0), zinter),
-    cmd("zdiff", -3, READONLY, (0, 0, 0), zdiff),
-    cmd("zintercard", -3, READONLY, (0, 0, 0), zintercard),
+    cmd("zmpop", -4, WRITE, (0, 0, 0), zmpop).keys_by(counted_first),
+    cmd("bzmpop", -5, WRITE | BLOCKING, (0, 0, 0), bzmpop).keys_by(counted_second),
+    cmd("zunionstore", -4, WRITE | DENYOOM | MARKS_OWN_WRITES, (1, 1, 1), zunionstore).keys_by(store_then_counted),
+    cmd("zinterstore", -4, WRITE | DENYOOM | MARKS_OWN_WRITES, (1, 1, 1), zinterstore).keys_by(store_then_counted),
+    cmd("zdiffstore", -4, WRITE | DENYOOM | MARKS_OWN_WRITES, (1, 1, 1), zdiffstore).keys_by(store_then_counted),
+    cmd("zunion", -3, READONLY, (0, 0, 0), zunion).keys_by(counted_first),
+    cmd("zinter", -3, READONLY, (0, 0, 0), zinter).keys_by(counted_first),
+    cmd("zdiff", -3, READONLY, (0, 0, 0), zdiff).keys_by(counted_first),
+    cmd("zintercard", -3, READONLY, (0, 0, 0), zintercard).keys_by(counted_first),
     cmd("zscan", -3, READONLY, (1, 1, 1), zscan),
     cmd("zrandmember", -2, READONLY, (1, 1, 1), zrandmember),
 ];

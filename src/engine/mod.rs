@@ -7,6 +7,7 @@ mod call;
 pub mod client;
 pub mod command_stats;
 mod dispatch;
+pub mod key_finders;
 mod keyspace;
 pub mod latency;
 pub mod latency_histogram;

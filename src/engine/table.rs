@@ -1,6 +1,7 @@
 //! The command table: names, arity, flags and key positions, as in Redis's
 //! command table, each pointing at its handler.
 
+use super::key_finders::{KeyFinder, NO_KEYS};
 use super::{Call, Engine};
 
 pub type Handler = fn(&mut Engine, &mut Call);
@@ -38,6 +39,9 @@ pub struct CommandSpec {
     pub first_key: i32,
     pub last_key: i32,
     pub step: i32,
+    /// Finds keys the triple cannot describe (COMMAND GETKEYS only: such
+    /// commands mark what they write themselves).
+    pub find_keys: Option<KeyFinder>,
     pub handler: Handler,
 }
 
@@ -63,11 +67,37 @@ impl CommandSpec {
         let last = if first == 0 { 0 } else { (last.max(0) as usize).min(argc.saturating_sub(1)) };
         (first..=last).step_by(step).filter(move |&i| i > 0 && i < argc)
     }
+
+    pub fn has_keys(&self) -> bool {
+        self.first_key > 0 || self.find_keys.is_some()
+    }
+
+    /// Every key position in `args` (the command name first), as COMMAND
+    /// GETKEYS reports them, or its error when they name none.
+    pub fn key_positions(&self, args: &[&[u8]]) -> Result<Vec<usize>, &'static str> {
+        match self.find_keys {
+            Some(find) => find(args),
+            None => {
+                let keys: Vec<usize> = self.key_indexes(args.len()).collect();
+                if keys.is_empty() {
+                    Err(NO_KEYS)
+                } else {
+                    Ok(keys)
+                }
+            }
+        }
+    }
+
+    /// This row with a key finder for COMMAND GETKEYS.
+    pub const fn keys_by(mut self, find: KeyFinder) -> CommandSpec {
+        self.find_keys = Some(find);
+        self
+    }
 }
 
 /// Shorthand for table rows.
 pub const fn cmd(name: &'static str, arity: i32, flags: u32, keys: (i32, i32, i32), handler: Handler) -> CommandSpec {
-    CommandSpec { name, arity, flags, first_key: keys.0, last_key: keys.1, step: keys.2, handler }
+    CommandSpec { name, arity, flags, first_key: keys.0, last_key: keys.1, step: keys.2, find_keys: None, handler }
 }
 
 /// Name → spec, built once from every command group's table.

@@ -1,0 +1,116 @@
+//! Key finders for commands whose keys the first/last/step triple cannot
+//! describe — a count argument followed by that many keys (ZUNION, LMPOP…)
+//! or a key behind a subcommand (OBJECT ENCODING, MEMORY USAGE) — as
+//! Redis's getkeys procs find them for COMMAND GETKEYS.
+
+/// Finds the key positions in a whole argument vector (the command name
+/// first), or says why there are none with COMMAND GETKEYS's error.
+pub type KeyFinder = fn(&[&[u8]]) -> Result<Vec<usize>, &'static str>;
+
+pub const INVALID_ARGUMENTS: &str = "ERR Invalid arguments specified for command";
+pub const NO_KEYS: &str = "ERR The command has no key arguments";
+pub const WRONG_ARITY: &str = "ERR Invalid number of arguments specified for command";
+pub const UNKNOWN_COMMAND: &str = "ERR Invalid command specified";
+
+/// C's atoi, which Redis's getkeys procs use: leading digits, else 0.
+fn atoi(arg: &[u8]) -> i64 {
+    let (sign, digits) = match arg.split_first() {
+        Some((b'-', rest)) => (-1, rest),
+        Some((b'+', rest)) => (1, rest),
+        _ => (1, arg),
+    };
+    let n = digits.iter().take_while(|b| b.is_ascii_digit()).take(18).fold(0i64, |n, b| n * 10 + i64::from(b - b'0'));
+    sign * n
+}
+
+/// `count_at` holds how many keys follow from `first_at`; `store_at`, if
+/// any, is a destination key before them.
+fn counted(
+    args: &[&[u8]],
+    store_at: Option<usize>,
+    count_at: usize,
+    first_at: usize,
+) -> Result<Vec<usize>, &'static str> {
+    let count = args.get(count_at).map_or(0, |a| atoi(a));
+    let room = args.len().saturating_sub(first_at) as i64;
+    if count < 1 || count > room {
+        return Err(INVALID_ARGUMENTS);
+    }
+    Ok(store_at.into_iter().chain(first_at..first_at + count as usize).collect())
+}
+
+/// `dest numkeys key…` (ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE).
+pub fn store_then_counted(args: &[&[u8]]) -> Result<Vec<usize>, &'static str> {
+    counted(args, Some(1), 2, 3)
+}
+
+/// `numkeys key…` (ZUNION, ZINTER, ZDIFF, ZINTERCARD, SINTERCARD, LMPOP, ZMPOP).
+pub fn counted_first(args: &[&[u8]]) -> Result<Vec<usize>, &'static str> {
+    counted(args, None, 1, 2)
+}
+
+/// `arg numkeys key…` (BLMPOP and BZMPOP after their timeout, EVAL after its script).
+pub fn counted_second(args: &[&[u8]]) -> Result<Vec<usize>, &'static str> {
+    counted(args, None, 2, 3)
+}
+
+/// The key of a container command's subcommand: `keyed` subcommands take
+/// it at position 2 and have `arity` (Redis's rule: negative is a minimum),
+/// `keyless` ones have none.
+fn subcommand_key(args: &[&[u8]], keyed: &[&str], arity: i32, keyless: &[&str]) -> Result<Vec<usize>, &'static str> {
+    let sub = String::from_utf8_lossy(args.get(1).copied().unwrap_or_default()).to_ascii_lowercase();
+    if keyless.contains(&sub.as_str()) {
+        return Err(NO_KEYS);
+    }
+    if !keyed.contains(&sub.as_str()) {
+        return Err(UNKNOWN_COMMAND);
+    }
+    let argc = args.len() as i32;
+    if (arity >= 0 && argc != arity) || argc < arity.abs() {
+        return Err(WRONG_ARITY);
+    }
+    Ok(vec![2])
+}
+
+/// OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key.
+pub fn object_key(args: &[&[u8]]) -> Result<Vec<usize>, &'static str> {
+    subcommand_key(args, &["encoding", "freq", "idletime", "refcount"], 3, &["help"])
+}
+
+/// MEMORY USAGE key [SAMPLES n].
+pub fn memory_usage_key(args: &[&[u8]]) -> Result<Vec<usize>, &'static str> {
+    subcommand_key(args, &["usage"], -3, &["doctor", "help", "malloc-stats", "purge", "stats"])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<&[u8]> {
+        line.split(' ').map(str::as_bytes).collect()
+    }
+
+    #[test]
+    fn counted_keys_follow_their_count_and_must_all_be_there() {
+        assert_eq!(store_then_counted(&args("zunionstore d 2 a b WEIGHTS 1 2")), Ok(vec![1, 3, 4]));
+        assert_eq!(store_then_counted(&args("zunionstore d 3 a b")), Err(INVALID_ARGUMENTS));
+        assert_eq!(store_then_counted(&args("zunionstore d 0 a")), Err(INVALID_ARGUMENTS));
+        assert_eq!(store_then_counted(&args("zunionstore d x a")), Err(INVALID_ARGUMENTS));
+        assert_eq!(counted_first(&args("lmpop 2 a b LEFT")), Ok(vec![2, 3]));
+        assert_eq!(counted_second(&args("blmpop 0 1 a LEFT")), Ok(vec![3]));
+        // atoi reads the leading digits, as Redis's procs do.
+        assert_eq!(counted_first(&args("zdiff 1x a")), Ok(vec![2]));
+        assert_eq!(counted_first(&args("zdiff -1 a")), Err(INVALID_ARGUMENTS));
+    }
+
+    #[test]
+    fn subcommand_keys_only_for_the_keyed_subcommands() {
+        assert_eq!(object_key(&args("object ENCODING k")), Ok(vec![2]));
+        assert_eq!(object_key(&args("object encoding k extra")), Err(WRONG_ARITY));
+        assert_eq!(object_key(&args("object help")), Err(NO_KEYS));
+        assert_eq!(object_key(&args("object nosuch k")), Err(UNKNOWN_COMMAND));
+        assert_eq!(memory_usage_key(&args("memory usage k SAMPLES 5")), Ok(vec![2]));
+        assert_eq!(memory_usage_key(&args("memory stats")), Err(NO_KEYS));
+        assert_eq!(memory_usage_key(&args("memory usage")), Err(WRONG_ARITY));
+    }
+}

@@ -789,3 +789,53 @@ fn command_getkeys_finds_the_keys_redis_server_finds() {
         assert_eq!(forkv.cmd(&args), redis.cmd(&args), "COMMAND GETKEYS {line}");
     }
 }
+
+/// A MONITOR line with its time and the client's port masked.
+fn monitor_line_masked(reply: Resp) -> String {
+    let line = reply.text();
+    let (time, rest) = line.split_once(' ').expect("time first");
+    assert!(time.split_once('.').is_some_and(|(s, us)| s.parse::<u64>().is_ok() && us.len() == 6), "{line}");
+    let (db_addr, args) = rest.split_once("] ").expect("[db addr]");
+    let (db, addr) = db_addr.trim_start_matches('[').split_once(' ').expect("db and addr");
+    assert!(addr.starts_with("127.0.0.1:"), "{line}");
+    format!("[{db}] {args}")
+}
+
+#[test]
+fn monitor_shows_what_redis_server_shows() {
+    let Some((server, redis_server, _dir)) = start_pair() else { return };
+    let mut seen = Vec::new();
+    for port in [server.port, redis_server.port] {
+        let mut monitor = Raw::connect(port);
+        assert_eq!(monitor.cmd(&["MONITOR"]), Resp::ok());
+        let mut c = Raw::connect(port);
+        c.cmd(&["SET", "k", "a b"]);
+        c.cmd(&["MULTI"]);
+        c.cmd(&["INCR", "n"]);
+        c.cmd(&["MONITOR"]);
+        // MONITOR inside EXEC is refused: EXEC's client wants one reply per command.
+        let exec = c.cmd(&["EXEC"]);
+        assert_eq!(exec.items()[1], Resp::err("ERR MONITOR isn't allowed for DENY BLOCKING client"));
+        c.cmd(&["AUTH", "secret"]);
+        c.cmd(&["HELLO", "2", "AUTH", "default", "secret"]);
+        c.cmd(&["CONFIG", "GET", "maxmemory"]);
+        c.cmd(&["SELECT", "2"]);
+        c.cmd(&["SET", "y", "q\"\\\n\t\x01"]);
+        c.cmd(&["NOSUCH"]);
+        c.cmd(&["GET"]);
+        c.cmd(&["ECHO", "last"]);
+        let mut lines = Vec::new();
+        while lines.last().is_none_or(|l: &String| !l.ends_with("\"last\"")) {
+            assert!(lines.len() < 20, "{lines:?}");
+            lines.push(monitor_line_masked(monitor.read()));
+        }
+        // MONITOR again is ignored without a reply; RESET ends monitoring.
+        monitor.send(&["MONITOR"]);
+        assert_eq!(monitor.cmd(&["RESET"]), Resp::Simple("RESET".into()));
+        c.cmd(&["PING"]);
+        assert_eq!(monitor.cmd(&["ECHO", "after"]), Resp::bulk("after"));
+        seen.push(lines);
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert!(seen[0].contains(&r#"[0] "AUTH" "(redacted)""#.to_string()), "{:?}", seen[0]);
+}

@@ -1,7 +1,9 @@
-//! Connection commands: PING, ECHO, QUIT, SELECT, HELLO, AUTH, CLIENT, COMMAND, RESET.
+//! Connection commands: PING, ECHO, QUIT, SELECT, HELLO, AUTH, CLIENT, COMMAND, RESET, MONITOR.
 
 use crate::engine::key_finders::{NO_KEYS, UNKNOWN_COMMAND, WRONG_ARITY};
-use crate::engine::table::{self, cmd, CommandSpec, CONTAINER, FAST, LOADING, NO_AUTH, NO_MULTI, PUBSUB_CONTEXT};
+use crate::engine::table::{
+    self, cmd, CommandSpec, ADMIN, CONTAINER, FAST, LOADING, NO_AUTH, NO_MULTI, PUBSUB_CONTEXT,
+};
 use crate::engine::{Call, Client, Engine, Outbound, NOT_INTEGER, SYNTAX};
 use crate::util::parse_i64;
 
@@ -15,6 +17,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("client", -2, LOADING | CONTAINER, (0, 0, 0), client),
     cmd("command", -1, LOADING | CONTAINER, (0, 0, 0), command),
     cmd("reset", 1, FAST | LOADING | NO_AUTH | NO_MULTI | PUBSUB_CONTEXT, (0, 0, 0), reset),
+    cmd("monitor", 1, ADMIN | LOADING, (0, 0, 0), monitor),
 ];
 
 fn ping(_: &mut Engine, c: &mut Call) {
@@ -161,6 +164,9 @@ fn client_line(e: &Engine, cl: &Client) -> String {
     }
     if cl.subscriptions() > 0 {
         flags.push('P');
+    }
+    if cl.monitor {
+        flags.push('O');
     }
     if flags.is_empty() {
         flags.push('N');
@@ -397,6 +403,20 @@ fn command(e: &mut Engine, c: &mut Call) {
     }
 }
 
+/// From now on the client is sent every command run (see engine/monitor.rs).
+fn monitor(e: &mut Engine, c: &mut Call) {
+    // Inside EXEC the client expects one reply per command.
+    if c.no_block {
+        return c.out.error("ERR MONITOR isn't allowed for DENY BLOCKING client");
+    }
+    // Already monitoring: Redis ignores it, without a reply.
+    if !c.client.monitor {
+        c.client.monitor = true;
+        e.monitors.add(c.client.id);
+        c.out.ok();
+    }
+}
+
 fn reset(e: &mut Engine, c: &mut Call) {
     let id = c.client.id;
     e.watches.unwatch_all(id, &c.client.watched);
@@ -404,6 +424,8 @@ fn reset(e: &mut Engine, c: &mut Call) {
     c.client.multi = None;
     c.client.multi_error = false;
     e.pubsub.remove_client(c.client);
+    e.monitors.remove(id);
+    c.client.monitor = false;
     c.client.channels.clear();
     c.client.patterns.clear();
     c.client.db = 0;

@@ -65,6 +65,7 @@ fn exec(e: &mut Engine, c: &mut Call) {
             }
         }
         e.call(spec, c.client, &args, c.out, true);
+        e.feed_monitors(spec, c.client, &args);
     }
     e.aof.end_multi();
 }

@@ -31,6 +31,8 @@ pub struct Client {
     /// Commands of the batch that arrived after the blocking command.
     pub pending: std::collections::VecDeque<Batch>,
     pub closing: bool,
+    /// Sees every command run (MONITOR).
+    pub monitor: bool,
     /// The AOF loader's pseudo client.
     pub loader: bool,
 }

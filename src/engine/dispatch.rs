@@ -156,7 +156,9 @@ impl Engine {
             out.simple("QUEUED");
             return Flow::Continue;
         }
-        if let Some(req) = self.call(spec, client, args, out, false) {
+        let block = self.call(spec, client, args, out, false);
+        self.feed_monitors(spec, client, args);
+        if let Some(req) = block {
             let db = client.db;
             self.blocking.add(client.id, db, &req.keys);
             client.blocked = Some(Blocked {

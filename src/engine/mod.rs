@@ -11,6 +11,7 @@ pub mod key_finders;
 mod keyspace;
 pub mod latency;
 pub mod latency_histogram;
+mod monitor;
 pub mod persist;
 mod propagate;
 mod pubsub;
@@ -79,6 +80,7 @@ pub struct Engine {
     pub pubsub: PubSub,
     pub watches: Watches,
     pub outbox: Vec<(ClientId, Outbound)>,
+    pub monitors: monitor::Monitors,
     pub aof: Propagator,
     pub requests: Vec<Request>,
     pub commands: CommandTable,
@@ -117,6 +119,7 @@ impl Engine {
             pubsub: PubSub::default(),
             watches: Watches::default(),
             outbox: Vec::new(),
+            monitors: monitor::Monitors::default(),
             aof: Propagator::default(),
             requests: Vec::new(),
             commands: CommandTable::new(crate::commands::GROUPS),
@@ -145,6 +148,7 @@ impl Engine {
     pub fn disconnect(&mut self, id: ClientId) {
         if let Some(client) = self.clients.remove(&id) {
             self.pubsub.remove_client(&client);
+            self.monitors.remove(id);
             self.watches.unwatch_all(id, &client.watched);
             if let Some(b) = &client.blocked {
                 self.blocking.remove(id, b.db, &b.keys);

@@ -373,6 +373,15 @@ fn ttl_absttl_replace_and_busykey() {
     }
     assert_eq!(r.cmd(&["LRANGE", "l-copy", "0", "-1"]), Resp::bulks(&["a", "b", "c"]));
     assert_eq!(r.cmd(&["ZRANGE", "z-copy", "0", "-1"]), Resp::bulks(&["a", "b"]));
+    // Long strings are LZF-compressed as rdbcompression says.
+    let long = "ab".repeat(100);
+    r.cmd(&["SET", "long", &long]);
+    assert_eq!(raw_dump(&mut r, "long")[..2], [0, 0xC3]);
+    assert_eq!(r.cmd(&["CONFIG", "SET", "rdbcompression", "no"]), Resp::ok());
+    let plain = raw_dump(&mut r, "long");
+    assert_eq!(plain[..3], [0, 0x40, 200]);
+    assert_eq!(restore(&mut r, "long2", 0, &plain, &[]), Resp::ok());
+    assert_eq!(r.cmd(&["GET", "long2"]), Resp::bulk(&long));
     // A wrong type on the same name is replaced as any other value.
     let list = raw_dump(&mut r, "l");
     assert_eq!(restore(&mut r, "h", 0, &list, &["REPLACE"]), Resp::ok());
@@ -422,7 +431,11 @@ fn watch_blocked_clients_and_change_counts() {
     r.cmd(&["RPUSH", "l", "x", "y"]);
     let list = raw_dump(&mut r, "l");
     r.send(&["BLPOP", "target", "5"]);
-    std::thread::sleep(Duration::from_millis(100));
+    let blocked = helpers::wait_until(Duration::from_secs(5), || {
+        let info = other.cmd(&["INFO", "clients"]).text();
+        helpers::info_field(&info, "blocked_clients").as_deref() == Some("1")
+    });
+    assert!(blocked, "BLPOP did not block");
     assert_eq!(restore(&mut other, "target", 0, &list, &[]), Resp::ok());
     assert_eq!(r.read(), Resp::bulks(&["target", "x"]));
     assert_eq!(other.cmd(&["LRANGE", "target", "0", "-1"]), Resp::bulks(&["y"]));

@@ -386,4 +386,25 @@ mod tests {
         assert!(w.push_member(b"m", f64::NAN).is_err());
         assert!(w.finish().is_err());
     }
+
+    #[test]
+    fn a_payload_is_one_value_without_file_structure() {
+        let mut w = RdbWriter::payload(Vec::new());
+        assert!(w.write_header(0, 0, false).is_err());
+        assert!(w.select_db(0, 1, 0).is_err());
+        assert!(w.write_aux(b"k", b"v").is_err());
+        w.begin_list(b"ignored", Some(5), 2).unwrap();
+        w.push_element(b"a").unwrap();
+        w.push_element(b"b").unwrap();
+        assert!(w.write_string(b"k", None, b"second").is_err());
+        let out = w.finish_payload().unwrap();
+        // Type, count, two strings; no key, no expiry; then the footer.
+        assert_eq!(out[..6], [ty::LIST, 2, 1, b'a', 1, b'b']);
+        assert_eq!(out[6..8], [10, 0]);
+        assert_eq!(out.len(), 16);
+        assert_eq!(out[8..], CRC64.checksum(&out[..8]).to_le_bytes());
+        assert!(RdbWriter::payload(Vec::new()).finish_payload().is_err());
+        assert!(RdbWriter::payload(Vec::new()).finish().is_err());
+        assert!(RdbWriter::new(Vec::new()).finish_payload().is_err());
+    }
 }

@@ -102,6 +102,15 @@ fn write_entry<W: Write>(
     }
 }
 
+/// DUMP's serialization of a value: the RDB encoding a file gives it after
+/// its key, then the RDB version and a CRC-64.
+pub fn dump_payload(value: &Value, compression: bool) -> std::io::Result<Vec<u8>> {
+    let mut rdb = RdbWriter::payload(Vec::new());
+    rdb.set_compression(compression);
+    write_entry(&mut rdb, b"", None, value)?;
+    rdb.finish_payload()
+}
+
 /// Builds a keyspace value from a dump entry, in the compact encodings the
 /// limits allow.
 pub fn value_from_rdb(value: RdbValue, limits: &Limits) -> Value {

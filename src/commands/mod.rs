@@ -5,6 +5,7 @@
 
 pub mod bitmaps;
 pub mod conn;
+pub mod dump;
 pub mod hashes;
 pub mod keys;
 pub mod latency;
@@ -35,4 +36,5 @@ pub static GROUPS: &[&[CommandSpec]] = &[
     slowlog::COMMANDS,
     memory::COMMANDS,
     latency::COMMANDS,
+    dump::COMMANDS,
 ];

@@ -8,10 +8,12 @@
 mod check;
 mod compress;
 mod encodings;
+mod payload;
 mod read;
 mod write;
 
 pub use check::{check_rdb, check_stream, CheckReport, DbReport};
+pub use payload::{read_payload, seal_payload, verify_payload, write_payload};
 pub use read::RdbReader;
 pub use write::RdbWriter;
 

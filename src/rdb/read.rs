@@ -198,6 +198,39 @@ impl<R: Read> RdbReader<R> {
         })
     }
 
+    /// A reader of one DUMP payload's value (no header: it starts at the
+    /// type byte), for [`read_payload_value`](Self::read_payload_value).
+    pub fn payload(inner: R, version: u32) -> Self {
+        RdbReader {
+            src: Source { inner, offset: 0, digest: CRC64.digest() },
+            version,
+            aux: Vec::new(),
+            db: 0,
+            last_type: None,
+            checksum: None,
+            empty_keys_skipped: 0,
+            functions_skipped: 0,
+            resize_hint: None,
+            done: true,
+        }
+    }
+
+    /// The value a DUMP payload holds: its type byte, then the value as a
+    /// file stores it after the key. An empty collection is an error here,
+    /// as in Redis's RESTORE.
+    pub fn read_payload_value(&mut self) -> Result<RdbValue, RdbError> {
+        let t = self.src.u8()?;
+        if !loadable(t) {
+            return Err(unsupported(t, 0));
+        }
+        let value = self.value(t, 0)?;
+        if is_empty(&value) {
+            return Err(RdbError::new(self.src.offset, "empty collection"));
+        }
+        self.last_type = Some(t);
+        Ok(value)
+    }
+
     pub fn version(&self) -> u32 {
         self.version
     }

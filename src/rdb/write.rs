@@ -34,6 +34,8 @@ pub struct RdbWriter<W: Write> {
     lzf: Lzf,
     /// Collection being streamed and how many elements it still expects.
     open: Option<(Kind, u64)>,
+    /// Writing a DUMP payload: one value, with neither key nor expiry.
+    payload: bool,
 }
 
 fn invalid(msg: &str) -> io::Error {
@@ -58,7 +60,23 @@ fn canonical_int(s: &[u8]) -> Option<i64> {
 impl<W: Write> RdbWriter<W> {
     /// A writer with LZF compression enabled (Redis' `rdbcompression yes`).
     pub fn new(out: W) -> Self {
-        RdbWriter { out, digest: CRC64.digest(), written: 0, compression: true, lzf: Lzf::default(), open: None }
+        RdbWriter {
+            out,
+            digest: CRC64.digest(),
+            written: 0,
+            compression: true,
+            lzf: Lzf::default(),
+            open: None,
+            payload: false,
+        }
+    }
+
+    /// A writer of one DUMP payload (Redis' createDumpPayload): the value's
+    /// type byte and encoding, written by the same calls as a file's key
+    /// (which then write neither key nor expiry), ended by
+    /// [`finish_payload`](Self::finish_payload) instead of `finish`.
+    pub fn payload(out: W) -> Self {
+        RdbWriter { payload: true, ..RdbWriter::new(out) }
     }
 
     /// Enables or disables LZF compression of long strings.
@@ -135,6 +153,7 @@ impl<W: Write> RdbWriter<W> {
     /// Writes the magic, version and the aux fields Redis 7.0 emits;
     /// `aof_base` marks the RDB preamble of an AOF (its `aof-base` field).
     pub fn write_header(&mut self, ctime_secs: i64, used_mem: u64, aof_base: bool) -> io::Result<()> {
+        self.check_file()?;
         self.raw(format!("REDIS{RDB_VERSION:04}").as_bytes())?;
         self.write_aux(b"redis-ver", b"7.0.15")?;
         self.write_aux(b"redis-bits", b"64")?;
@@ -145,6 +164,7 @@ impl<W: Write> RdbWriter<W> {
 
     /// Writes one AUX field (e.g. replication ids).
     pub fn write_aux(&mut self, key: &[u8], value: &[u8]) -> io::Result<()> {
+        self.check_file()?;
         self.check_closed()?;
         self.raw(&[opcode::AUX])?;
         self.string(key)?;
@@ -153,12 +173,21 @@ impl<W: Write> RdbWriter<W> {
 
     /// Starts database `db`; the sizes are hash table hints for the loader.
     pub fn select_db(&mut self, db: usize, db_size: u64, expires_size: u64) -> io::Result<()> {
+        self.check_file()?;
         self.check_closed()?;
         self.raw(&[opcode::SELECTDB])?;
         self.len(db as u64)?;
         self.raw(&[opcode::RESIZEDB])?;
         self.len(db_size)?;
         self.len(expires_size)
+    }
+
+    /// Headers, aux fields and dbs belong to files, not payloads.
+    fn check_file(&self) -> io::Result<()> {
+        if self.payload {
+            return Err(invalid("a payload has no file structure"));
+        }
+        Ok(())
     }
 
     fn check_closed(&self) -> io::Result<()> {
@@ -171,6 +200,12 @@ impl<W: Write> RdbWriter<W> {
     fn key_header(&mut self, key: &[u8], expire_ms: Option<i64>, t: u8) -> io::Result<()> {
         self.check_closed()?;
         self.open = None;
+        if self.payload {
+            if self.written > 0 {
+                return Err(invalid("a payload holds one value"));
+            }
+            return self.raw(&[t]);
+        }
         if let Some(ms) = expire_ms {
             self.raw(&[opcode::EXPIRETIME_MS])?;
             self.raw(&ms.to_le_bytes())?;
@@ -274,10 +309,27 @@ impl<W: Write> RdbWriter<W> {
         }
     }
 
+    /// Ends a payload: the 2-byte RDB version and the CRC-64 of everything
+    /// before it, both little-endian. Returns the sink.
+    pub fn finish_payload(mut self) -> io::Result<W> {
+        self.check_closed()?;
+        if !self.payload || self.written == 0 {
+            return Err(invalid("not a payload with a value"));
+        }
+        self.raw(&(RDB_VERSION as u16).to_le_bytes())?;
+        let crc = self.digest.finalize();
+        self.out.write_all(&crc.to_le_bytes())?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
     /// Writes EOF and the checksum, flushes, and returns the sink and the
     /// total file size.
     pub fn finish(mut self) -> io::Result<(W, u64)> {
         self.check_closed()?;
+        if self.payload {
+            return Err(invalid("a payload ends with finish_payload"));
+        }
         self.raw(&[opcode::EOF])?;
         let crc = self.digest.finalize();
         self.out.write_all(&crc.to_le_bytes())?;
@@ -333,5 +385,26 @@ mod tests {
         w.begin_zset(b"z", None, 1).unwrap();
         assert!(w.push_member(b"m", f64::NAN).is_err());
         assert!(w.finish().is_err());
+    }
+
+    #[test]
+    fn a_payload_is_one_value_without_file_structure() {
+        let mut w = RdbWriter::payload(Vec::new());
+        assert!(w.write_header(0, 0, false).is_err());
+        assert!(w.select_db(0, 1, 0).is_err());
+        assert!(w.write_aux(b"k", b"v").is_err());
+        w.begin_list(b"ignored", Some(5), 2).unwrap();
+        w.push_element(b"a").unwrap();
+        w.push_element(b"b").unwrap();
+        assert!(w.write_string(b"k", None, b"second").is_err());
+        let out = w.finish_payload().unwrap();
+        // Type, count, two strings; no key, no expiry; then the footer.
+        assert_eq!(out[..6], [ty::LIST, 2, 1, b'a', 1, b'b']);
+        assert_eq!(out[6..8], [10, 0]);
+        assert_eq!(out.len(), 16);
+        assert_eq!(out[8..], CRC64.checksum(&out[..8]).to_le_bytes());
+        assert!(RdbWriter::payload(Vec::new()).finish_payload().is_err());
+        assert!(RdbWriter::payload(Vec::new()).finish().is_err());
+        assert!(RdbWriter::new(Vec::new()).finish_payload().is_err());
     }
 }

@@ -15,6 +15,7 @@ pub mod memory;
 pub mod rdb;
 pub mod reply;
 pub mod resp;
+pub mod scripting;
 pub mod snapshot;
 pub mod sparkline;
 pub mod store;

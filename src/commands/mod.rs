@@ -11,6 +11,7 @@ pub mod latency;
 pub mod lists;
 pub mod memory;
 pub mod pubsub;
+pub mod scripting;
 pub mod server;
 pub mod sets;
 pub mod slowlog;
@@ -35,4 +36,5 @@ pub static GROUPS: &[&[CommandSpec]] = &[
     slowlog::COMMANDS,
     memory::COMMANDS,
     latency::COMMANDS,
+    scripting::COMMANDS,
 ];

@@ -23,7 +23,7 @@ pub use call::{BlockRequest, Call, NOT_FLOAT, NOT_INTEGER, SYNTAX};
 pub use client::{Client, ClientId, OwnedCommand};
 pub use dispatch::BatchOutput;
 pub use keyspace::Lookup;
-pub use propagate::Propagator;
+pub use propagate::{Propagator, ScriptUnit};
 pub use pubsub::PubSub;
 pub use stats::{PersistenceInfo, Stats};
 pub use watch::Watches;
@@ -94,6 +94,8 @@ pub struct Engine {
     /// Times each command for INFO commandstats: the CPU's counter, a
     /// third of the cost of a clock_gettime pair on this kind of VM.
     pub clock: quanta::Clock,
+    /// Lua scripts by SHA1 (EVAL, SCRIPT LOAD).
+    pub scripts: crate::scripting::ScriptCache,
 }
 
 impl Engine {
@@ -126,6 +128,7 @@ impl Engine {
             slowlog: slowlog::SlowLog::default(),
             latency: latency::LatencyMonitor::default(),
             clock: quanta::Clock::new(),
+            scripts: Default::default(),
         }
     }
 

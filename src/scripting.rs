@@ -80,17 +80,81 @@ pub fn shebang(body: &[u8]) -> Result<(ScriptFlags, usize), String> {
 /// Commands Redis flags `noscript`: refused from redis.call. Container
 /// commands are listed as `name|subcommand`, or `name|*` for all but HELP.
 const NOSCRIPT_COMMANDS: &[&str] = &[
-    "auth", "bgrewriteaof", "bgsave", "blmove", "blpop", "brpop", "brpoplpush", "bzpopmax", "bzpopmin",
-    "debug", "discard", "eval", "eval_ro", "evalsha", "evalsha_ro", "exec", "failover", "fcall", "fcall_ro",
-    "hello", "monitor", "multi", "psubscribe", "psync", "punsubscribe", "quit", "replconf", "replicaof",
-    "reset", "role", "save", "shutdown", "slaveof", "ssubscribe", "subscribe", "sunsubscribe", "sync",
-    "unsubscribe", "unwatch", "wait", "watch", "acl|*", "function|*", "module|*", "script|debug",
-    "script|exists", "script|flush", "script|kill", "script|load", "client|caching", "client|getname",
-    "client|getredir", "client|id", "client|info", "client|kill", "client|list", "client|no-evict",
-    "client|pause", "client|reply", "client|setname", "client|tracking", "client|trackinginfo",
-    "client|unblock", "client|unpause", "cluster|reset", "config|get", "config|resetstat", "config|rewrite",
-    "config|set", "latency|doctor", "latency|graph", "latency|histogram", "latency|history",
-    "latency|latest", "latency|reset",
+    "auth",
+    "bgrewriteaof",
+    "bgsave",
+    "blmove",
+    "blpop",
+    "brpop",
+    "brpoplpush",
+    "bzpopmax",
+    "bzpopmin",
+    "debug",
+    "discard",
+    "eval",
+    "eval_ro",
+    "evalsha",
+    "evalsha_ro",
+    "exec",
+    "failover",
+    "fcall",
+    "fcall_ro",
+    "hello",
+    "monitor",
+    "multi",
+    "psubscribe",
+    "psync",
+    "punsubscribe",
+    "quit",
+    "replconf",
+    "replicaof",
+    "reset",
+    "role",
+    "save",
+    "shutdown",
+    "slaveof",
+    "ssubscribe",
+    "subscribe",
+    "sunsubscribe",
+    "sync",
+    "unsubscribe",
+    "unwatch",
+    "wait",
+    "watch",
+    "acl|*",
+    "function|*",
+    "module|*",
+    "script|debug",
+    "script|exists",
+    "script|flush",
+    "script|kill",
+    "script|load",
+    "client|caching",
+    "client|getname",
+    "client|getredir",
+    "client|id",
+    "client|info",
+    "client|kill",
+    "client|list",
+    "client|no-evict",
+    "client|pause",
+    "client|reply",
+    "client|setname",
+    "client|tracking",
+    "client|trackinginfo",
+    "client|unblock",
+    "client|unpause",
+    "cluster|reset",
+    "config|get",
+    "config|resetstat",
+    "config|rewrite",
+    "config|set",
+    "latency|doctor",
+    "latency|graph",
+    "latency|histogram",
+    "latency|history",
+    "latency|latest",
+    "latency|reset",
 ];
 
 /// Commands Redis flags `may-replicate`: refused from read-only scripts like writes.
@@ -284,10 +348,7 @@ fn new_state() -> mlua::Result<LuaState> {
     // it in a local and removes the global before any script runs; no C
     // module loading is available (no package library).
     let lua = unsafe {
-        Lua::unsafe_new_with(
-            StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG,
-            mlua::LuaOptions::default(),
-        )
+        Lua::unsafe_new_with(StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG, mlua::LuaOptions::default())
     };
     let globals = lua.globals();
     let ctx = lua.create_table()?;
@@ -548,7 +609,9 @@ pub fn run(
             };
             let field = |name: &str| match t.get::<Value>(name) {
                 Ok(Value::String(s)) => Some(text_of(&s)),
-                Ok(v @ (Value::Integer(_) | Value::Number(_))) => Some(format!("{}", lua_number(&v).unwrap_or(0.0) as i64)),
+                Ok(v @ (Value::Integer(_) | Value::Number(_))) => {
+                    Some(format!("{}", lua_number(&v).unwrap_or(0.0) as i64))
+                }
                 _ => None,
             };
             if let (Some(source), Some(line)) = (field("source"), field("line")) {
@@ -575,11 +638,7 @@ pub fn run(
 /// An error reply that INFO errorstats does not count again (the command
 /// inside the script that produced it was counted already).
 fn uncounted_error(out: &mut Reply, text: &str) {
-    out.buf.extend_from_slice(b"-");
-    for &b in text.as_bytes() {
-        out.buf.extend_from_slice(&[if b == b'\r' || b == b'\n' { b' ' } else { b }]);
-    }
-    out.buf.extend_from_slice(b"\r\n");
+    out.error_counted_before(text);
 }
 
 fn log_call(lua: &Lua, state: &RefCell<RunState>, argv: MultiValue) -> mlua::Result<(Value, bool)> {

@@ -16,6 +16,7 @@ pub mod rdb;
 pub mod reply;
 pub mod resp;
 pub mod scripting;
+mod scripting_libs;
 pub mod snapshot;
 pub mod sparkline;
 pub mod store;

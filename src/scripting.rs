@@ -197,6 +197,10 @@ G.debug = nil
 G.print = nil
 G.dofile = nil
 G.loadfile = nil
+-- Removed by Redis 7.0's sandboxing fixes.
+G.getfenv = nil
+G.setfenv = nil
+G.newproxy = nil
 local type, error, tostring, rawget, select, setmetatable, xpcall, rawpcall =
       type, error, tostring, rawget, select, setmetatable, xpcall, pcall
 local internal = dbg.getinfo(1, 'S').source
@@ -300,7 +304,7 @@ end
 
 -- Library tables and globals are read-only, as in Redis 7.0.
 local function readonly() error('Attempt to modify a readonly table', 2) end
-for _, name in ipairs({'string', 'table', 'math', 'coroutine', 'redis'}) do
+for _, name in ipairs({'string', 'table', 'math', 'coroutine', 'redis', 'bit', 'cjson'}) do
   local real = rawget(G, name)
   if real then
     G[name] = setmetatable({}, {__index = real, __newindex = readonly, __metatable = false})
@@ -366,6 +370,7 @@ fn new_state() -> mlua::Result<LuaState> {
         Ok((Value::String(lua.create_string(hex)?), false))
     })?;
     ctx.raw_set("sha1hex", sha)?;
+    crate::scripting_libs::register(&lua, &globals)?;
     lua.set_named_registry_value(CTX_KEY, &ctx)?;
     let err = lua.create_function(|lua, s: mlua::LuaString| error_table(lua, &s.as_bytes()))?;
     // SAFETY: the shims only move values on the stack and call ctx's functions.
@@ -405,15 +410,56 @@ unsafe fn invoke(state: *mut mlua::ffi::lua_State, name: &std::ffi::CStr, raise:
     ffi::lua_remove(state, -2);
     ffi::lua_insert(state, 1);
     ffi::lua_call(state, n, 2);
+    finish(state, raise, results)
+}
+
+/// After a callback left (value, failed) on the stack: raises the value
+/// (a string error gets the caller's position, as luaL_error adds it) or
+/// returns it.
+///
+/// # Safety
+/// As `invoke`, with the two values on top of the stack.
+unsafe fn finish(state: *mut mlua::ffi::lua_State, raise: bool, results: i32) -> i32 {
+    use mlua::ffi;
     let failed = ffi::lua_toboolean(state, -1) != 0;
     ffi::lua_pop(state, 1);
     if failed && raise {
+        if ffi::lua_type(state, -1) == ffi::LUA_TSTRING {
+            ffi::luaL_where(state, 1);
+            ffi::lua_insert(state, -2);
+            ffi::lua_concat(state, 2);
+        }
         ffi::lua_error(state);
     }
     if failed {
         1
     } else {
         results
+    }
+}
+
+/// A C closure around the Rust function in its first upvalue, which
+/// returns (value, failed): library functions (bit, cjson) whose errors are
+/// raised as Lua strings with the script's position.
+unsafe extern "C-unwind" fn raising_closure(state: *mut mlua::ffi::lua_State) -> i32 {
+    use mlua::ffi;
+    let n = ffi::lua_gettop(state);
+    if ffi::lua_checkstack(state, 3) == 0 {
+        return 0;
+    }
+    ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
+    ffi::lua_insert(state, 1);
+    ffi::lua_call(state, n, 2);
+    finish(state, true, 1)
+}
+
+/// Wraps `f` (returning (value, failed)) as a C function that raises.
+pub(crate) fn raising(lua: &Lua, f: Function) -> mlua::Result<Function> {
+    // SAFETY: the closure takes the function from the stack as its upvalue.
+    unsafe {
+        lua.exec_raw::<Function>(f, |state| {
+            mlua::ffi::lua_pushcclosure(state, raising_closure, 1);
+        })
     }
 }
 

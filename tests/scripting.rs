@@ -494,6 +494,29 @@ fn replies_match_redis_server() {
         "return redis.call('del', 'str', 'list', 'h', 'set', 'z', 'fl', 'n')",
         "return",
         "return 'unterminated",
+        // Globals Redis 7.0 removed, and the libraries it adds.
+        "return getfenv",
+        "return setfenv",
+        "return newproxy",
+        "return print",
+        "return dofile",
+        "return os",
+        "return cjson.encode({1, 'a/b\\t\"q', {x = true}, 0.1, {}, 1e20, -0.5, 123456789012345, cjson.null})",
+        "return cjson.encode({k = {1, 2, 3}})",
+        "return cjson.encode('\\1\\31')",
+        "local t = cjson.decode('{\"a\":[1,2,{\"b\":null}],\"c\":\"x\"}') \
+         return {t.a[1], t.a[2], t.c, tostring(t.a[3].b == cjson.null)}",
+        "return cjson.encode(cjson.decode('[1,2.5,\"x\",true,false,{}]'))",
+        "return cjson.encode({[1] = 1, [20] = 2})",
+        "return cjson.encode(function() end)",
+        "return cjson.encode({[true] = 1})",
+        "return cjson.encode(0/0)",
+        "cjson.x = 1",
+        "return {bit.band(0xff, 0x0f), bit.bor(1, 2, 4), bit.bxor(5, 3), bit.lshift(1, 31), bit.rshift(-1, 28)}",
+        "return {bit.arshift(-16, 2), bit.tohex(255), bit.tohex(-1, -4), bit.bnot(0), bit.tobit(4294967297)}",
+        "return {bit.rol(1, 33), bit.ror(1, 1), bit.bswap(1), bit.tohex(65535, 2)}",
+        "return bit.band('x')",
+        "return bit.bor()",
     ];
     let compare = |ours: &mut Raw, theirs: &mut Raw, resp3: bool| {
         for script in scripts {
@@ -510,4 +533,25 @@ fn replies_match_redis_server() {
     ours.cmd(&["HELLO", "3"]);
     theirs.cmd(&["HELLO", "3"]);
     compare(&mut ours, &mut theirs, true);
+}
+
+/// AOFs of Redis before 7 may hold EVAL itself: it replays, its writes
+/// applied once.
+#[test]
+fn an_aof_holding_eval_replays() {
+    let mut server = Server::start_with(&["--appendonly", "yes", "--save", ""]);
+    server.stop();
+    let mut aof = Vec::new();
+    for cmd in [
+        &["SELECT", "0"][..],
+        &["EVAL", "redis.call('set', KEYS[1], ARGV[1]); return redis.call('incr', KEYS[2])", "2", "k", "n", "v"],
+        &["EVAL", "return redis.call('incr', KEYS[1])", "1", "n"],
+    ] {
+        aof.extend_from_slice(&helpers::encode(&cmd.iter().map(|s| s.as_bytes()).collect::<Vec<_>>()));
+    }
+    std::fs::write(server.path("appendonly.aof"), &aof).unwrap();
+    server.spawn();
+    let mut r = Raw::connect(server.port);
+    assert_eq!(r.cmd(&["GET", "k"]), Resp::bulk("v"));
+    assert_eq!(r.cmd(&["GET", "n"]), Resp::bulk("2"));
 }

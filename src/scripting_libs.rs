@@ -212,6 +212,10 @@ fn tobit(n: f64) -> i32 {
     (r.rem_euclid(4294967296.0) as u64 as u32) as i32
 }
 
+type Unary = (&'static str, fn(i32) -> i32);
+type Binary = (&'static str, fn(i32, i32) -> i32);
+type Shift = (&'static str, fn(i32, u32) -> i32);
+
 fn register_bit(lua: &Lua, globals: &Table) -> mlua::Result<()> {
     fn arg(name: &str, argv: &MultiValue, i: usize) -> Result<i32, String> {
         match argv.get(i).and_then(number_of) {
@@ -231,15 +235,14 @@ fn register_bit(lua: &Lua, globals: &Table) -> mlua::Result<()> {
         }
     }
     let bit = lua.create_table()?;
-    let unary: &[(&str, fn(i32) -> i32)] = &[("tobit", |x| x), ("bnot", |x| !x), ("bswap", |x| x.swap_bytes())];
+    let unary: &[Unary] = &[("tobit", |x| x), ("bnot", |x| !x), ("bswap", |x| x.swap_bytes())];
     for &(name, f) in unary {
         let func = lua.create_function(move |lua, argv: MultiValue| {
             done(lua, arg(name, &argv, 0).map(|x| Value::Number(f(x) as f64)))
         })?;
         bit.raw_set(name, raising(lua, func)?)?;
     }
-    let folds: &[(&str, fn(i32, i32) -> i32)] =
-        &[("band", |a, b| a & b), ("bor", |a, b| a | b), ("bxor", |a, b| a ^ b)];
+    let folds: &[Binary] = &[("band", |a, b| a & b), ("bor", |a, b| a | b), ("bxor", |a, b| a ^ b)];
     for &(name, f) in folds {
         let func = lua.create_function(move |lua, argv: MultiValue| {
             let fold = || -> Result<Value, String> {
@@ -253,7 +256,7 @@ fn register_bit(lua: &Lua, globals: &Table) -> mlua::Result<()> {
         })?;
         bit.raw_set(name, raising(lua, func)?)?;
     }
-    let shifts: &[(&str, fn(i32, u32) -> i32)] = &[
+    let shifts: &[Shift] = &[
         ("lshift", |x, n| ((x as u32) << n) as i32),
         ("rshift", |x, n| ((x as u32) >> n) as i32),
         ("arshift", |x, n| x >> n),

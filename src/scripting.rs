@@ -29,6 +29,8 @@ pub struct ScriptFlags {
 pub struct Script {
     pub body: Vec<u8>,
     pub flags: ScriptFlags,
+    /// Where the Lua code starts, after any shebang line.
+    pub code_start: usize,
 }
 
 /// The scripts known by SHA1 (lowercase hex), as SCRIPT LOAD and EVAL leave them.
@@ -540,7 +542,7 @@ pub fn create_function(e: &mut Engine, body: &[u8]) -> Result<String, String> {
     }
     let (flags, start) = shebang(body).map_err(|m| format!("ERR {m}"))?;
     with_state(|st| ensure_compiled(st, &sha, body, start))??;
-    e.scripts.scripts.insert(sha.clone(), Script { body: body.to_vec(), flags });
+    e.scripts.scripts.insert(sha.clone(), Script { body: body.to_vec(), flags, code_start: start });
     Ok(sha)
 }
 
@@ -585,13 +587,9 @@ pub fn run(
         }
     }
     let read_only = read_only_cmd || (!flags.compat && flags.no_writes);
-    let (body, start) = {
-        let s = &e.scripts.scripts[sha];
-        let start = shebang(&s.body).map(|(_, n)| n).unwrap_or(0);
-        (s.body.clone(), start)
-    };
+    let script = &e.scripts.scripts[sha];
     let prepared = with_state(|st| -> Result<(Lua, Table, Table, Function, Function), String> {
-        let f = ensure_compiled(st, sha, &body, start)?;
+        let f = ensure_compiled(st, sha, &script.body, script.code_start)?;
         st.runs += 1;
         if st.runs % 50 == 0 {
             let _ = st.lua.gc_step();

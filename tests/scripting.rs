@@ -240,6 +240,9 @@ fn evalsha_and_the_script_cache() {
     assert_eq!(r.err(&["SCRIPT", "KILL"]), "NOTBUSY No scripts in execution right now.");
     assert_eq!(r.err(&["SCRIPT"]), "ERR wrong number of arguments for 'script' command");
     assert_eq!(r.err(&["SCRIPT", "foo"]), "ERR unknown subcommand 'foo'. Try SCRIPT HELP.");
+    let cmdstats = r.cmd(&["INFO", "commandstats"]).text();
+    assert!(cmdstats.contains("cmdstat_script|load:calls=5,"), "{cmdstats}");
+    assert!(cmdstats.contains("cmdstat_script|flush:calls=5,"), "{cmdstats}");
     // The interpreter is made anew after a flush, and works.
     assert_eq!(eval(&mut r, "return redis.call('ping')", &[], &[]), Resp::Simple("PONG".into()));
 }

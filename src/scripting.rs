@@ -553,6 +553,8 @@ struct RunState {
     /// A write ran: later writes are not refused for persistence errors.
     wrote: bool,
     logs: Vec<String>,
+    /// The lowest redis.log level written (the `loglevel` setting).
+    log_level: i64,
 }
 
 /// Runs the script `sha` (known to the cache) with `keys` and `args`,
@@ -613,7 +615,13 @@ pub fn run(
 
     let mut client =
         Client { db: caller.db, authenticated: true, loader: caller.loader, id: caller.id, ..Default::default() };
-    let state = RefCell::new(RunState { resp3: false, read_only, wrote: false, logs: Vec::new() });
+    let log_level = match e.config.loglevel.as_str() {
+        "debug" => 0,
+        "verbose" => 1,
+        "notice" => 2,
+        _ => 3,
+    };
+    let state = RefCell::new(RunState { resp3: false, read_only, wrote: false, logs: Vec::new(), log_level });
     let unit = e.aof.begin_script();
     let result = lua.scope(|scope| {
         let call = scope.create_function_mut(|lua, argv: MultiValue| script_call(e, &mut client, &state, lua, argv))?;
@@ -640,6 +648,8 @@ pub fn run(
     });
     e.aof.end_script(unit);
     let state = state.into_inner();
+    // The server log has one channel for the engine: script lines go
+    // through it, whatever their level.
     for line in state.logs {
         e.requests.push(crate::engine::Request::Warn(line));
     }
@@ -703,7 +713,7 @@ fn log_call(lua: &Lua, state: &RefCell<RunState>, argv: MultiValue) -> mlua::Res
     if !(0..=3).contains(&level) {
         return fail(b"Invalid debug level.");
     }
-    if level == 3 {
+    if level >= state.borrow().log_level {
         let mut line = String::new();
         for (i, v) in argv.iter().skip(1).enumerate() {
             let text = match v {

@@ -238,6 +238,9 @@ fn evalsha_and_the_script_cache() {
     assert_eq!(r.err(&["SCRIPT", "FLUSH", "foo"]), "ERR SCRIPT FLUSH only support SYNC|ASYNC option");
     assert_eq!(r.err(&["SCRIPT", "FLUSH", "sync", "async"]), "ERR SCRIPT FLUSH only support SYNC|ASYNC option");
     assert_eq!(r.err(&["SCRIPT", "KILL"]), "NOTBUSY No scripts in execution right now.");
+    assert_eq!(r.cmd(&["SCRIPT", "DEBUG", "NO"]), Resp::ok());
+    assert_eq!(r.err(&["SCRIPT", "DEBUG", "maybe"]), "ERR Use SCRIPT DEBUG YES/SYNC/NO");
+    assert!(r.err(&["SCRIPT", "DEBUG", "YES"]).starts_with("ERR SCRIPT DEBUG is not supported"));
     assert_eq!(r.err(&["SCRIPT"]), "ERR wrong number of arguments for 'script' command");
     assert_eq!(r.err(&["SCRIPT", "foo"]), "ERR unknown subcommand 'foo'. Try SCRIPT HELP.");
     let cmdstats = r.cmd(&["INFO", "commandstats"]).text();
@@ -557,4 +560,14 @@ fn an_aof_holding_eval_replays() {
     let mut r = Raw::connect(server.port);
     assert_eq!(r.cmd(&["GET", "k"]), Resp::bulk("v"));
     assert_eq!(r.cmd(&["GET", "n"]), Resp::bulk("2"));
+}
+
+#[test]
+fn redis_log_writes_to_the_server_log_by_level() {
+    let server = Server::start();
+    let mut r = Raw::connect(server.port);
+    assert_eq!(eval(&mut r, "redis.log(redis.LOG_DEBUG, 'quiet', 'line')", &[], &[]), Resp::NullBulk);
+    assert_eq!(eval(&mut r, "redis.log(redis.LOG_WARNING, 'loud', 42)", &[], &[]), Resp::NullBulk);
+    server.wait_for_log("loud 42");
+    assert!(!server.log().contains("quiet line"));
 }

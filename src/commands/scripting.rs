@@ -107,6 +107,15 @@ fn script(e: &mut Engine, c: &mut Call) {
         // Scripts run to completion on the keyspace thread: none is ever
         // running when another command is read.
         c.out.error("NOTBUSY No scripts in execution right now.");
+    } else if argc == 3 && c.is(1, "debug") {
+        // The Lua debugger is not provided: debugging stays off.
+        if c.is(2, "no") {
+            c.out.ok();
+        } else if c.is(2, "yes") || c.is(2, "sync") {
+            c.out.error("ERR SCRIPT DEBUG is not supported: scripts always run without the debugger");
+        } else {
+            c.out.error("ERR Use SCRIPT DEBUG YES/SYNC/NO");
+        }
     } else {
         c.subcommand_error(&["help", "flush", "exists", "load", "kill", "debug"]);
     }

@@ -23,7 +23,7 @@ pub use call::{BlockRequest, Call, NOT_FLOAT, NOT_INTEGER, SYNTAX};
 pub use client::{Client, ClientId, OwnedCommand};
 pub use dispatch::BatchOutput;
 pub use keyspace::Lookup;
-pub use propagate::{Propagator, ScriptUnit};
+pub use propagate::Propagator;
 pub use pubsub::PubSub;
 pub use stats::{PersistenceInfo, Stats};
 pub use watch::Watches;

@@ -15,6 +15,8 @@ pub mod memory;
 pub mod rdb;
 pub mod reply;
 pub mod resp;
+pub mod scripting;
+mod scripting_libs;
 pub mod snapshot;
 pub mod sparkline;
 pub mod store;

@@ -55,6 +55,16 @@ impl Reply {
         self.errors.push(msg.to_string());
     }
 
+    /// An error that marks the command failed but is not counted again in
+    /// INFO errorstats (a script's error raised by a command it ran, which
+    /// was counted when that command replied). Kept as an empty message.
+    pub fn error_counted_before(&mut self, msg: &str) {
+        self.error(msg);
+        if let Some(last) = self.errors.last_mut() {
+            last.clear();
+        }
+    }
+
     pub fn int(&mut self, n: i64) {
         self.header(b':', n);
     }

@@ -12,6 +12,7 @@ pub mod latency;
 pub mod lists;
 pub mod memory;
 pub mod pubsub;
+pub mod scripting;
 pub mod server;
 pub mod sets;
 pub mod slowlog;
@@ -37,4 +38,5 @@ pub static GROUPS: &[&[CommandSpec]] = &[
     memory::COMMANDS,
     latency::COMMANDS,
     dump::COMMANDS,
+    scripting::COMMANDS,
 ];

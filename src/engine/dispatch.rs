@@ -93,7 +93,7 @@ impl Engine {
         if out.error_count() == 0 {
             return;
         }
-        for message in out.take_errors() {
+        for message in out.take_errors().into_iter().filter(|m| !m.is_empty()) {
             self.stats.commands.error_replied(&message);
         }
     }

@@ -97,6 +97,8 @@ pub struct Engine {
     /// Times each command for INFO commandstats: the CPU's counter, a
     /// third of the cost of a clock_gettime pair on this kind of VM.
     pub clock: quanta::Clock,
+    /// Lua scripts by SHA1 (EVAL, SCRIPT LOAD).
+    pub scripts: crate::scripting::ScriptCache,
 }
 
 impl Engine {
@@ -130,6 +132,7 @@ impl Engine {
             slowlog: slowlog::SlowLog::default(),
             latency: latency::LatencyMonitor::default(),
             clock: quanta::Clock::new(),
+            scripts: Default::default(),
         }
     }
 

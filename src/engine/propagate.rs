@@ -13,6 +13,36 @@ pub struct Propagator {
     selected_db: Option<usize>,
     multi_open: bool,
     multi_written: bool,
+    /// Records appended so far (a script wraps its own in MULTI/EXEC when
+    /// it wrote more than one).
+    records: u64,
+}
+
+/// Where a script's records start (see `begin_script`).
+pub struct ScriptUnit {
+    start: usize,
+    records: u64,
+    nested: bool,
+}
+
+/// How many command records an encoded buffer holds (each a RESP array of
+/// bulk strings).
+fn count_records(mut buf: &[u8]) -> u64 {
+    let mut n = 0;
+    let number = |b: &[u8]| -> Option<(usize, usize)> {
+        let end = b.windows(2).position(|w| w == b"\r\n")?;
+        let v = std::str::from_utf8(&b[1..end]).ok()?.parse().ok()?;
+        Some((v, end + 2))
+    };
+    while let Some((args, used)) = number(buf) {
+        buf = &buf[used..];
+        for _ in 0..args {
+            let Some((len, used)) = number(buf) else { return n + 1 };
+            buf = &buf[(used + len + 2).min(buf.len())..];
+        }
+        n += 1;
+    }
+    n
 }
 
 impl Propagator {
@@ -37,6 +67,7 @@ impl Propagator {
         if self.enabled {
             self.before_write(db);
             encode_command(&mut self.pending, parts);
+            self.records += 1;
         }
     }
 
@@ -45,6 +76,7 @@ impl Propagator {
         if self.enabled && !records.is_empty() {
             self.before_write(db);
             self.pending.extend_from_slice(records);
+            self.records += count_records(records);
         }
     }
 
@@ -59,6 +91,23 @@ impl Propagator {
         }
         self.multi_open = false;
         self.multi_written = false;
+    }
+
+    /// A script starts: what it writes is wrapped in MULTI/EXEC by
+    /// `end_script` if it is more than one command (Redis 7 propagates a
+    /// script's effects). Inside a transaction the EXEC's MULTI covers it.
+    pub fn begin_script(&mut self) -> ScriptUnit {
+        ScriptUnit { start: self.pending.len(), records: self.records, nested: self.multi_open }
+    }
+
+    pub fn end_script(&mut self, unit: ScriptUnit) {
+        if unit.nested || self.records - unit.records < 2 || unit.start > self.pending.len() {
+            return;
+        }
+        let tail = self.pending.split_off(unit.start);
+        encode_command(&mut self.pending, &[b"MULTI"]);
+        self.pending.extend_from_slice(&tail);
+        encode_command(&mut self.pending, &[b"EXEC"]);
     }
 
     /// The records since the last call; the next record re-selects its db,
@@ -88,6 +137,54 @@ mod tests {
         let text = String::from_utf8(p.take().to_vec()).unwrap();
         let words: Vec<&str> = text.split("\r\n").filter(|w| !w.starts_with(['*', '$']) && !w.is_empty()).collect();
         assert_eq!(words, ["SELECT", "0", "SET", "a", "1", "MULTI", "INCR", "a", "SELECT", "2", "DEL", "b", "EXEC"]);
+    }
+
+    fn words(p: &mut Propagator) -> Vec<String> {
+        let text = String::from_utf8(p.take().to_vec()).unwrap();
+        text.split("\r\n").filter(|w| !w.starts_with(['*', '$']) && !w.is_empty()).map(String::from).collect()
+    }
+
+    #[test]
+    fn scripts_wrap_more_than_one_write() {
+        let mut p = Propagator { enabled: true, ..Default::default() };
+        p.command(0, &[b"SET", b"a", b"1"]);
+        let unit = p.begin_script();
+        p.end_script(unit);
+        let unit = p.begin_script();
+        p.command(0, &[b"INCR", b"a"]);
+        p.end_script(unit);
+        let unit = p.begin_script();
+        p.command(1, &[b"DEL", b"b"]);
+        let mut two = BytesMut::new();
+        encode_command(&mut two, &[b"SREM", b"s", b"x"]);
+        encode_command(&mut two, &[b"SREM", b"s", b"y"]);
+        p.encoded(1, &two);
+        p.end_script(unit);
+        assert_eq!(
+            words(&mut p),
+            [
+                "SELECT", "0", "SET", "a", "1", "INCR", "a", "MULTI", "SELECT", "1", "DEL", "b", "SREM", "s", "x",
+                "SREM", "s", "y", "EXEC"
+            ]
+        );
+        // Inside EXEC the transaction's own MULTI covers the script.
+        p.begin_multi();
+        let unit = p.begin_script();
+        p.command(1, &[b"DEL", b"b"]);
+        p.command(1, &[b"DEL", b"c"]);
+        p.end_script(unit);
+        p.end_multi();
+        assert_eq!(words(&mut p), ["MULTI", "DEL", "b", "DEL", "c", "EXEC"]);
+    }
+
+    #[test]
+    fn counts_encoded_records() {
+        let mut buf = BytesMut::new();
+        assert_eq!(count_records(&buf), 0);
+        encode_command(&mut buf, &[b"SET", b"k\r\n", b""]);
+        assert_eq!(count_records(&buf), 1);
+        encode_command(&mut buf, &[b"DEL", b"k"]);
+        assert_eq!(count_records(&buf), 2);
     }
 
     #[test]

@@ -1,0 +1,1068 @@
+//! Lua scripting (EVAL and friends), as Redis 7.0 does it: one Lua 5.1
+//! interpreter, made on first use on the keyspace thread, where scripts are
+//! compiled once and kept by the SHA1 of their body; `redis.call` runs
+//! commands through the engine's `call`, so they reply, count and propagate
+//! as if a client had sent them.
+//!
+//! The interpreter lives in a thread-local: the `Engine` must stay `Send` to
+//! be moved onto its thread, and a Lua state is not. The engine keeps the
+//! script bodies (`ScriptCache`), from which a missing compiled function is
+//! rebuilt on demand.
+
+use crate::engine::table::{self, CommandSpec};
+use crate::engine::{Client, Engine};
+use crate::reply::Reply;
+use mlua::{Function, Lua, MultiValue, Table, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+pub const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
+
+/// Script flags declared in a `#!lua flags=...` first line.
+#[derive(Clone, Copy, Default, Debug, PartialEq)]
+pub struct ScriptFlags {
+    /// No shebang: Redis's backwards compatible EVAL mode.
+    pub compat: bool,
+    pub no_writes: bool,
+}
+
+pub struct Script {
+    pub body: Vec<u8>,
+    pub flags: ScriptFlags,
+    /// Where the Lua code starts, after any shebang line.
+    pub code_start: usize,
+}
+
+/// The scripts known by SHA1 (lowercase hex), as SCRIPT LOAD and EVAL leave them.
+#[derive(Default)]
+pub struct ScriptCache {
+    pub scripts: HashMap<String, Script>,
+}
+
+/// Redis's sha1hex: the lowercase hex SHA1 of `data`.
+pub fn sha1hex(data: &[u8]) -> String {
+    sha1_smol::Sha1::from(data).digest().to_string()
+}
+
+/// Parses the optional shebang line: the flags, and where the Lua code
+/// starts (the newline is kept, so line numbers stay the user's).
+pub fn shebang(body: &[u8]) -> Result<(ScriptFlags, usize), String> {
+    if !body.starts_with(b"#!") {
+        return Ok((ScriptFlags { compat: true, no_writes: false }, 0));
+    }
+    let Some(end) = body.iter().position(|&b| b == b'\n') else {
+        return Err("Invalid script shebang".into());
+    };
+    let line = String::from_utf8_lossy(&body[..end]);
+    let parts: Vec<&str> = line.split_ascii_whitespace().collect();
+    if parts.is_empty() {
+        return Err("Invalid engine in script shebang".into());
+    }
+    if parts[0] != "#!lua" {
+        return Err(format!("Unexpected engine in script shebang: {}", parts[0]));
+    }
+    let mut flags = ScriptFlags::default();
+    for part in &parts[1..] {
+        let Some(list) = part.strip_prefix("flags=") else {
+            return Err(format!("Unknown lua shebang option: {part}"));
+        };
+        for flag in list.split(',') {
+            match flag {
+                "no-writes" => flags.no_writes = true,
+                "allow-oom" | "allow-stale" | "no-cluster" | "allow-cross-slot-keys" => {}
+                // An empty list (`flags=`) declares no flags, as in Redis.
+                "" if list.is_empty() => {}
+                other => return Err(format!("Unexpected flag in script shebang: {other}")),
+            }
+        }
+    }
+    Ok((flags, end))
+}
+
+/// Commands Redis flags `noscript`: refused from redis.call. Container
+/// commands are listed as `name|subcommand`, or `name|*` for all but HELP.
+const NOSCRIPT_COMMANDS: &[&str] = &[
+    "auth",
+    "bgrewriteaof",
+    "bgsave",
+    "blmove",
+    "blpop",
+    "brpop",
+    "brpoplpush",
+    "bzpopmax",
+    "bzpopmin",
+    "debug",
+    "discard",
+    "eval",
+    "eval_ro",
+    "evalsha",
+    "evalsha_ro",
+    "exec",
+    "failover",
+    "fcall",
+    "fcall_ro",
+    "hello",
+    "monitor",
+    "multi",
+    "psubscribe",
+    "psync",
+    "punsubscribe",
+    "quit",
+    "replconf",
+    "replicaof",
+    "reset",
+    "role",
+    "save",
+    "shutdown",
+    "slaveof",
+    "ssubscribe",
+    "subscribe",
+    "sunsubscribe",
+    "sync",
+    "unsubscribe",
+    "unwatch",
+    "wait",
+    "watch",
+    "acl|*",
+    "function|*",
+    "module|*",
+    "script|debug",
+    "script|exists",
+    "script|flush",
+    "script|kill",
+    "script|load",
+    "client|caching",
+    "client|getname",
+    "client|getredir",
+    "client|id",
+    "client|info",
+    "client|kill",
+    "client|list",
+    "client|no-evict",
+    "client|pause",
+    "client|reply",
+    "client|setname",
+    "client|tracking",
+    "client|trackinginfo",
+    "client|unblock",
+    "client|unpause",
+    "cluster|reset",
+    "config|get",
+    "config|resetstat",
+    "config|rewrite",
+    "config|set",
+    "latency|doctor",
+    "latency|graph",
+    "latency|histogram",
+    "latency|history",
+    "latency|latest",
+    "latency|reset",
+];
+
+/// Commands Redis flags `may-replicate`: refused from read-only scripts like writes.
+const MAY_REPLICATE: &[&str] = &["publish", "spublish", "pfcount", "eval", "evalsha", "fcall"];
+
+fn denied_in_scripts(spec: &CommandSpec, args: &[&[u8]]) -> bool {
+    if spec.has(table::CONTAINER) && args.len() > 1 {
+        let sub = String::from_utf8_lossy(args[1]).to_ascii_lowercase();
+        let all = format!("{}|*", spec.name);
+        let one = format!("{}|{}", spec.name, sub);
+        return NOSCRIPT_COMMANDS.iter().any(|&n| n == one || (n == all && sub != "help"));
+    }
+    NOSCRIPT_COMMANDS.contains(&spec.name)
+}
+
+/// The interpreter and the handles the engine uses to drive it.
+struct LuaState {
+    lua: Lua,
+    /// The real globals (KEYS and ARGV are set here); scripts see them
+    /// through a read-only proxy.
+    globals: Table,
+    /// Holds the functions bound to the running script (call, setresp, log).
+    ctx: Table,
+    /// `xpcall(f, __redis__err__handler)`.
+    runner: Function,
+    runs: u64,
+}
+
+thread_local! {
+    static LUA: RefCell<Option<LuaState>> = const { RefCell::new(None) };
+}
+
+/// Set up once per interpreter: Redis's error handler, the `redis` table,
+/// pcall that unwraps error tables, and the read-only globals.
+const PRELUDE: &str = r#"
+local error_table, c_call, c_pcall, c_setresp, c_log, c_sha1hex = ...
+local G = _G
+local dbg = debug
+G.debug = nil
+G.print = nil
+G.dofile = nil
+G.loadfile = nil
+-- Removed by Redis 7.0's sandboxing fixes.
+G.getfenv = nil
+G.setfenv = nil
+G.newproxy = nil
+local type, error, tostring, rawget, select, setmetatable, xpcall, rawpcall =
+      type, error, tostring, rawget, select, setmetatable, xpcall, pcall
+local internal = dbg.getinfo(1, 'S').source
+
+-- The error a script ends with, as a table with the script's source and
+-- line, reported from the first frame that is the script's own code.
+function __redis__err__handler(err)
+  local level = 2
+  local i = dbg.getinfo(level, 'nSl')
+  while i and (i.what == 'C' or i.source == internal) do
+    level = level + 1
+    i = dbg.getinfo(level, 'nSl')
+  end
+  if type(err) ~= 'table' then
+    err = {err = 'ERR ' .. tostring(err)}
+  end
+  if i then
+    err['source'] = i.source
+    err['line'] = i.currentline
+  end
+  return err
+end
+local handler = __redis__err__handler
+
+local redis = {}
+redis.call = c_call
+redis.pcall = c_pcall
+redis.setresp = c_setresp
+redis.log = c_log
+redis.sha1hex = c_sha1hex
+redis.error_reply = function(...)
+  local e = ...
+  if select('#', ...) ~= 1 or type(e) ~= 'string' then
+    return error_table('wrong number or type of arguments')
+  end
+  if e:sub(1, 1) ~= '-' then e = '-' .. e end
+  return error_table(e)
+end
+redis.status_reply = function(...)
+  local s = ...
+  if select('#', ...) ~= 1 or type(s) ~= 'string' then
+    return error_table('wrong number or type of arguments')
+  end
+  return {ok = s}
+end
+redis.set_repl = function(...)
+  if select('#', ...) ~= 1 then error(error_table('redis.set_repl() requires two arguments.')) end
+  local flags = ...
+  if type(flags) ~= 'number' or flags < 0 or flags > 3 or flags % 1 ~= 0 then
+    error(error_table('Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.'))
+  end
+end
+redis.replicate_commands = function() return true end
+redis.breakpoint = function() return false end
+redis.debug = function() end
+redis.REPL_NONE = 0
+redis.REPL_AOF = 1
+redis.REPL_SLAVE = 2
+redis.REPL_REPLICA = 2
+redis.REPL_ALL = 3
+redis.LOG_DEBUG = 0
+redis.LOG_VERBOSE = 1
+redis.LOG_NOTICE = 2
+redis.LOG_WARNING = 3
+redis.REDIS_VERSION = '7.0.15'
+redis.REDIS_VERSION_NUM = 0x0007000f
+G.redis = redis
+
+-- Redis 7 raises errors as tables; pcall hands back their text.
+local function unwrap(ok, ...)
+  if ok then return ok, ... end
+  local e = ...
+  if type(e) == 'table' then
+    local m = e.err
+    if type(m) == 'string' or type(m) == 'number' then e = m end
+  end
+  return false, e
+end
+G.pcall = function(...) return unwrap(rawpcall(...)) end
+
+-- Source text only: precompiled chunks could crash the interpreter.
+local rawloadstring, concat = loadstring, table.concat
+local function text_only(s, name)
+  if type(s) == 'string' and s:sub(1, 1) == '\27' then
+    return nil, 'binary chunks are not supported'
+  end
+  return rawloadstring(s, name)
+end
+G.loadstring = text_only
+G.load = function(f, name)
+  if type(f) ~= 'function' then return text_only(f, name) end
+  local parts = {}
+  while true do
+    local piece = f()
+    if piece == nil or piece == '' then break end
+    if type(piece) ~= 'string' then return nil, 'reader function must return a string' end
+    parts[#parts + 1] = piece
+  end
+  return text_only(concat(parts), name)
+end
+
+-- Library tables and globals are read-only, as in Redis 7.0.
+local function readonly() error('Attempt to modify a readonly table', 2) end
+for _, name in ipairs({'string', 'table', 'math', 'coroutine', 'redis', 'bit', 'cjson'}) do
+  local real = rawget(G, name)
+  if real then
+    G[name] = setmetatable({}, {__index = real, __newindex = readonly, __metatable = false})
+  end
+end
+local P = setmetatable({}, {
+  __index = function(_, k)
+    local v = rawget(G, k)
+    if v == nil then
+      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+    end
+    return v
+  end,
+  __newindex = readonly,
+  __metatable = false,
+})
+G._G = P
+local function run(f) return xpcall(f, handler) end
+return P, run
+"#;
+
+/// Redis's luaPushErrorBuff: `-CODE msg` or `msg` → `{err = "CODE msg"}`.
+fn error_table(lua: &Lua, buf: &[u8]) -> mlua::Result<Table> {
+    let (code, msg): (&[u8], &[u8]) = if let Some(rest) = buf.strip_prefix(b"-") {
+        match rest.iter().position(|&b| b == b' ') {
+            Some(sp) => (&rest[..sp], &rest[sp + 1..]),
+            None => (b"ERR", rest),
+        }
+    } else {
+        (b"ERR", buf)
+    };
+    let start = msg.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(msg.len());
+    let end = msg.iter().rposition(|&b| b != b'\r' && b != b'\n').map_or(start, |p| p + 1);
+    let mut text = code.to_vec();
+    text.push(b' ');
+    text.extend_from_slice(&msg[start..end.max(start)]);
+    let t = lua.create_table()?;
+    t.raw_set("err", lua.create_string(&text)?)?;
+    Ok(t)
+}
+
+fn new_state() -> mlua::Result<LuaState> {
+    use mlua::StdLib;
+    // SAFETY: the debug library is needed for the error handler, which keeps
+    // it in a local and removes the global before any script runs; no C
+    // module loading is available (no package library).
+    let lua = unsafe {
+        Lua::unsafe_new_with(StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG, mlua::LuaOptions::default())
+    };
+    let globals = lua.globals();
+    let ctx = lua.create_table()?;
+    let sha = lua.create_function(|lua, argv: MultiValue| {
+        if argv.len() != 1 {
+            return Ok((Value::Table(error_table(lua, b"wrong number of arguments")?), true));
+        }
+        let hex = match &argv[0] {
+            Value::String(s) => sha1hex(&s.as_bytes()),
+            v @ (Value::Integer(_) | Value::Number(_)) => {
+                sha1hex(&lua.coerce_string(v.clone())?.map(|s| s.as_bytes().to_vec()).unwrap_or_default())
+            }
+            _ => sha1hex(b""),
+        };
+        Ok((Value::String(lua.create_string(hex)?), false))
+    })?;
+    ctx.raw_set("sha1hex", sha)?;
+    crate::scripting_libs::register(&lua, &globals)?;
+    lua.set_named_registry_value(CTX_KEY, &ctx)?;
+    let err = lua.create_function(|lua, s: mlua::LuaString| error_table(lua, &s.as_bytes()))?;
+    // SAFETY: the shims only move values on the stack and call ctx's functions.
+    let shims = unsafe {
+        (
+            lua.create_c_function(redis_call)?,
+            lua.create_c_function(redis_pcall)?,
+            lua.create_c_function(redis_setresp)?,
+            lua.create_c_function(redis_log)?,
+            lua.create_c_function(redis_sha1hex)?,
+        )
+    };
+    let (proxy, runner): (Table, Function) =
+        lua.load(PRELUDE).set_name("=forkv").call((err, shims.0, shims.1, shims.2, shims.3, shims.4))?;
+    lua.set_globals(proxy)?;
+    Ok(LuaState { lua, globals, ctx, runner, runs: 0 })
+}
+
+/// The registry key of the table holding the running script's callbacks.
+const CTX_KEY: &str = "forkv_script_ctx";
+
+/// redis.call and friends are C functions, as in Redis, so that an error
+/// they raise (a table, for redis.call) is reported at the script's line
+/// even from a tail call: each calls the Rust callback `ctx[name]`, which
+/// returns (value, failed), and raises the value when it failed.
+///
+/// # Safety
+/// Called by Lua with a valid state, as a C function.
+unsafe fn invoke(state: *mut mlua::ffi::lua_State, name: &std::ffi::CStr, raise: bool, results: i32) -> i32 {
+    use mlua::ffi;
+    let n = ffi::lua_gettop(state);
+    if ffi::lua_checkstack(state, 3) == 0 {
+        return 0;
+    }
+    ffi::lua_getfield(state, ffi::LUA_REGISTRYINDEX, c"forkv_script_ctx".as_ptr());
+    ffi::lua_getfield(state, -1, name.as_ptr());
+    ffi::lua_remove(state, -2);
+    ffi::lua_insert(state, 1);
+    ffi::lua_call(state, n, 2);
+    finish(state, raise, results)
+}
+
+/// After a callback left (value, failed) on the stack: raises the value
+/// (a string error gets the caller's position, as luaL_error adds it) or
+/// returns it.
+///
+/// # Safety
+/// As `invoke`, with the two values on top of the stack.
+unsafe fn finish(state: *mut mlua::ffi::lua_State, raise: bool, results: i32) -> i32 {
+    use mlua::ffi;
+    let failed = ffi::lua_toboolean(state, -1) != 0;
+    ffi::lua_pop(state, 1);
+    if failed && raise {
+        if ffi::lua_type(state, -1) == ffi::LUA_TSTRING {
+            ffi::luaL_where(state, 1);
+            ffi::lua_insert(state, -2);
+            ffi::lua_concat(state, 2);
+        }
+        ffi::lua_error(state);
+    }
+    if failed {
+        1
+    } else {
+        results
+    }
+}
+
+/// A C closure around the Rust function in its first upvalue, which
+/// returns (value, failed): library functions (bit, cjson) whose errors are
+/// raised as Lua strings with the script's position.
+unsafe extern "C-unwind" fn raising_closure(state: *mut mlua::ffi::lua_State) -> i32 {
+    use mlua::ffi;
+    let n = ffi::lua_gettop(state);
+    if ffi::lua_checkstack(state, 3) == 0 {
+        return 0;
+    }
+    ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
+    ffi::lua_insert(state, 1);
+    ffi::lua_call(state, n, 2);
+    finish(state, true, 1)
+}
+
+/// Wraps `f` (returning (value, failed)) as a C function that raises.
+pub(crate) fn raising(lua: &Lua, f: Function) -> mlua::Result<Function> {
+    // SAFETY: the closure takes the function from the stack as its upvalue.
+    unsafe {
+        lua.exec_raw::<Function>(f, |state| {
+            mlua::ffi::lua_pushcclosure(state, raising_closure, 1);
+        })
+    }
+}
+
+unsafe extern "C-unwind" fn redis_call(state: *mut mlua::ffi::lua_State) -> i32 {
+    invoke(state, c"call", true, 1)
+}
+
+unsafe extern "C-unwind" fn redis_pcall(state: *mut mlua::ffi::lua_State) -> i32 {
+    invoke(state, c"call", false, 1)
+}
+
+unsafe extern "C-unwind" fn redis_setresp(state: *mut mlua::ffi::lua_State) -> i32 {
+    invoke(state, c"setresp", true, 0)
+}
+
+unsafe extern "C-unwind" fn redis_log(state: *mut mlua::ffi::lua_State) -> i32 {
+    invoke(state, c"log", true, 0)
+}
+
+unsafe extern "C-unwind" fn redis_sha1hex(state: *mut mlua::ffi::lua_State) -> i32 {
+    invoke(state, c"sha1hex", true, 1)
+}
+
+/// Lua numbers as command arguments: `%.17g`, as Redis formats them.
+fn number_arg(v: &Value) -> Vec<u8> {
+    let n = match v {
+        Value::Integer(i) => *i as f64,
+        Value::Number(n) => *n,
+        _ => 0.0,
+    };
+    let mut buf = [0u8; 64];
+    // SAFETY: the format takes one double; snprintf writes at most buf.len() bytes.
+    let len = unsafe { libc::snprintf(buf.as_mut_ptr() as *mut libc::c_char, buf.len(), c"%.17g".as_ptr(), n) };
+    buf[..(len.max(0) as usize).min(buf.len() - 1)].to_vec()
+}
+
+/// Drops the interpreter (SCRIPT FLUSH): the next script starts a new one.
+pub fn reset_interpreter() {
+    LUA.with(|l| l.borrow_mut().take());
+}
+
+/// Compiles `body` (its Lua part after any shebang) as function `f_<sha>`
+/// in the registry unless it is there; Err is the reply text.
+fn ensure_compiled(st: &LuaState, sha: &str, body: &[u8], code_start: usize) -> Result<Function, String> {
+    let name = format!("f_{sha}");
+    if let Ok(f) = st.lua.named_registry_value::<Function>(&name) {
+        return Ok(f);
+    }
+    let chunk = st.lua.load(&body[code_start..]).set_name("@user_script").set_mode(mlua::chunk::ChunkMode::Text);
+    match chunk.into_function() {
+        Ok(f) => {
+            st.lua.set_named_registry_value(&name, &f).map_err(|e| format!("ERR {e}"))?;
+            Ok(f)
+        }
+        Err(mlua::Error::SyntaxError { message, .. }) => {
+            Err(format!("ERR Error compiling script (new function): {message}"))
+        }
+        Err(e) => Err(format!("ERR Error compiling script (new function): {e}")),
+    }
+}
+
+fn with_state<R>(f: impl FnOnce(&mut LuaState) -> R) -> Result<R, String> {
+    LUA.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(new_state().map_err(|e| format!("ERR Lua interpreter: {e}"))?);
+        }
+        Ok(f(slot.as_mut().expect("made above")))
+    })
+}
+
+/// SCRIPT LOAD / EVAL's first run: the script's SHA once it compiled.
+pub fn create_function(e: &mut Engine, body: &[u8]) -> Result<String, String> {
+    let sha = sha1hex(body);
+    if e.scripts.scripts.contains_key(&sha) {
+        // Compiled lazily if the interpreter was made anew.
+        return Ok(sha);
+    }
+    let (flags, start) = shebang(body).map_err(|m| format!("ERR {m}"))?;
+    with_state(|st| ensure_compiled(st, &sha, body, start))??;
+    e.scripts.scripts.insert(sha.clone(), Script { body: body.to_vec(), flags, code_start: start });
+    Ok(sha)
+}
+
+/// What a running script's callbacks share.
+struct RunState {
+    resp3: bool,
+    read_only: bool,
+    /// A write ran: later writes are not refused for persistence errors.
+    wrote: bool,
+    logs: Vec<String>,
+    /// The lowest redis.log level written (the `loglevel` setting).
+    log_level: i64,
+}
+
+/// Runs the script `sha` (known to the cache) with `keys` and `args`,
+/// writing its reply to `out`.
+pub fn run(
+    e: &mut Engine,
+    caller: &mut Client,
+    out: &mut Reply,
+    sha: &str,
+    keys: &[&[u8]],
+    args: &[&[u8]],
+    read_only_cmd: bool,
+) {
+    let Some(script) = e.scripts.scripts.get(sha) else {
+        return out.error(NOSCRIPT);
+    };
+    let flags = script.flags;
+    if !flags.compat && !flags.no_writes {
+        if let Some(err) = e.writes_refused() {
+            let why = if err.contains("AOF") {
+                format!(
+                    "MISCONF Redis is configured to persist data to AOF, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts. AOF error: {}",
+                    e.persistence.aof_last_write_error
+                )
+            } else {
+                "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts.".to_string()
+            };
+            return out.error(&why);
+        }
+        if read_only_cmd {
+            return out.error("ERR Can not execute a script with write flag using *_ro command.");
+        }
+    }
+    let read_only = read_only_cmd || (!flags.compat && flags.no_writes);
+    let script = &e.scripts.scripts[sha];
+    let prepared = with_state(|st| -> Result<(Lua, Table, Table, Function, Function), String> {
+        let f = ensure_compiled(st, sha, &script.body, script.code_start)?;
+        st.runs += 1;
+        if st.runs % 50 == 0 {
+            let _ = st.lua.gc_step();
+        }
+        Ok((st.lua.clone(), st.globals.clone(), st.ctx.clone(), st.runner.clone(), f))
+    });
+    let (lua, globals, ctx, runner, function) = match prepared.and_then(|r| r) {
+        Ok(v) => v,
+        Err(msg) => return out.error(&msg),
+    };
+    let set_array = |name: &str, items: &[&[u8]]| -> mlua::Result<()> {
+        let t = lua.create_table_with_capacity(items.len(), 0)?;
+        for (i, item) in items.iter().enumerate() {
+            t.raw_seti(i + 1, lua.create_string(item)?)?;
+        }
+        globals.raw_set(name, t)
+    };
+    if let Err(err) = set_array("KEYS", keys).and_then(|_| set_array("ARGV", args)) {
+        return out.error(&format!("ERR {err}"));
+    }
+
+    let mut client =
+        Client { db: caller.db, authenticated: true, loader: caller.loader, id: caller.id, ..Default::default() };
+    let log_level = match e.config.loglevel.as_str() {
+        "debug" => 0,
+        "verbose" => 1,
+        "notice" => 2,
+        _ => 3,
+    };
+    let state = RefCell::new(RunState { resp3: false, read_only, wrote: false, logs: Vec::new(), log_level });
+    let unit = e.aof.begin_script();
+    let result = lua.scope(|scope| {
+        let call = scope.create_function_mut(|lua, argv: MultiValue| script_call(e, &mut client, &state, lua, argv))?;
+        let setresp = scope.create_function(|lua, argv: MultiValue| {
+            let n = match argv.front() {
+                Some(v) if argv.len() == 1 => lua.coerce_number(v.clone()).ok().flatten().unwrap_or(0.0),
+                _ => return Ok((Value::Table(error_table(lua, b"redis.setresp() requires one argument.")?), true)),
+            };
+            if n as i64 != 2 && n as i64 != 3 {
+                return Ok((Value::Table(error_table(lua, b"RESP version must be 2 or 3.")?), true));
+            }
+            state.borrow_mut().resp3 = n as i64 == 3;
+            Ok((Value::Nil, false))
+        })?;
+        let log = scope.create_function(|lua, argv: MultiValue| log_call(lua, &state, argv))?;
+        ctx.raw_set("call", call)?;
+        ctx.raw_set("setresp", setresp)?;
+        ctx.raw_set("log", log)?;
+        let r = runner.call::<(bool, Value)>(function);
+        ctx.raw_set("call", Value::Nil)?;
+        ctx.raw_set("setresp", Value::Nil)?;
+        ctx.raw_set("log", Value::Nil)?;
+        r
+    });
+    e.aof.end_script(unit);
+    let state = state.into_inner();
+    // The server log has one channel for the engine: script lines go
+    // through it, whatever their level.
+    for line in state.logs {
+        e.requests.push(crate::engine::Request::Warn(line));
+    }
+    match result {
+        Ok((true, value)) => lua_to_reply(&value, out, state.resp3, 0),
+        Ok((false, Value::Table(t))) => {
+            let msg = t.get::<Option<mlua::LuaString>>("err").ok().flatten();
+            let mut text = match msg {
+                Some(m) => String::from_utf8_lossy(&m.as_bytes()).into_owned(),
+                None => "ERR unknown error".into(),
+            };
+            let field = |name: &str| match t.get::<Value>(name) {
+                Ok(Value::String(s)) => Some(text_of(&s)),
+                Ok(v @ (Value::Integer(_) | Value::Number(_))) => {
+                    Some(format!("{}", lua_number(&v).unwrap_or(0.0) as i64))
+                }
+                _ => None,
+            };
+            if let (Some(source), Some(line)) = (field("source"), field("line")) {
+                text.push_str(&format!(" script: {sha}, on {source}:{line}."));
+            }
+            if matches!(t.raw_get::<Value>("ignore_error_stats_update"), Ok(Value::Boolean(true))) {
+                uncounted_error(out, &text);
+            } else {
+                out.error(&text);
+            }
+        }
+        Ok((false, other)) => {
+            let msg = match &other {
+                Value::String(s) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
+                _ => "execution failure".into(),
+            };
+            let msg: String = msg.chars().take(100).collect();
+            out.error(&format!("ERR Error running script f_{sha}, {msg}"));
+        }
+        Err(err) => out.error(&format!("ERR Error running script f_{sha}, {err}")),
+    }
+}
+
+/// An error reply that INFO errorstats does not count again (the command
+/// inside the script that produced it was counted already).
+fn uncounted_error(out: &mut Reply, text: &str) {
+    out.error_counted_before(text);
+}
+
+fn log_call(lua: &Lua, state: &RefCell<RunState>, argv: MultiValue) -> mlua::Result<(Value, bool)> {
+    let fail = |m: &[u8]| -> mlua::Result<(Value, bool)> { Ok((Value::Table(error_table(lua, m)?), true)) };
+    if argv.len() < 2 {
+        return fail(b"redis.log() requires two arguments or more.");
+    }
+    let level = match &argv[0] {
+        Value::Integer(i) => *i as f64,
+        Value::Number(n) => *n,
+        Value::String(s) => match crate::strtod::parse_f64(&s.as_bytes()) {
+            Some(n) => n,
+            None => return fail(b"First argument must be a number (log level)."),
+        },
+        _ => return fail(b"First argument must be a number (log level)."),
+    };
+    let level = level as i64;
+    if !(0..=3).contains(&level) {
+        return fail(b"Invalid debug level.");
+    }
+    if level >= state.borrow().log_level {
+        let mut line = String::new();
+        for (i, v) in argv.iter().skip(1).enumerate() {
+            let text = match v {
+                Value::String(s) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
+                Value::Integer(_) | Value::Number(_) => {
+                    lua.coerce_string(v.clone())?.map(|s| s.to_string_lossy()).unwrap_or_default()
+                }
+                _ => continue,
+            };
+            if i != 0 {
+                line.push(' ');
+            }
+            line.push_str(&text);
+        }
+        state.borrow_mut().logs.push(line);
+    }
+    Ok((Value::Nil, false))
+}
+
+/// redis.call / redis.pcall: (reply as Lua value, whether it is an error
+/// that redis.call raises).
+fn script_call(
+    e: &mut Engine,
+    client: &mut Client,
+    state: &RefCell<RunState>,
+    lua: &Lua,
+    argv: MultiValue,
+) -> mlua::Result<(Value, bool)> {
+    if argv.is_empty() {
+        let t = error_table(lua, b"Please specify at least one argument for this redis lib call")?;
+        return Ok((Value::Table(t), true));
+    }
+    let mut owned: Vec<Vec<u8>> = Vec::with_capacity(argv.len());
+    for v in argv.iter() {
+        match v {
+            Value::String(s) => owned.push(s.as_bytes().to_vec()),
+            Value::Integer(_) | Value::Number(_) => owned.push(number_arg(v)),
+            _ => {
+                let t = error_table(lua, b"Lua redis lib command arguments must be strings or integers")?;
+                return Ok((Value::Table(t), true));
+            }
+        }
+    }
+    let args: Vec<&[u8]> = owned.iter().map(|a| a.as_slice()).collect();
+    let resp3 = state.borrow().resp3;
+    let mut out = Reply::new(resp3);
+    client.resp3 = resp3;
+    if let Err(msg) = check_script_command(e, state, &args) {
+        if let Some(spec) = e.commands.get(args[0]) {
+            let id = e.commands.id(spec);
+            e.stats.commands.rejected(id, spec, &args);
+        }
+        e.stats.commands.error_replied(&msg);
+        let mut buf = b"-".to_vec();
+        buf.extend_from_slice(msg.as_bytes());
+        let t = error_table(lua, &buf)?;
+        t.raw_set("ignore_error_stats_update", true)?;
+        return Ok((Value::Table(t), true));
+    }
+    let spec = e.commands.get(args[0]).expect("checked");
+    client.last_cmd.clear();
+    e.call(spec, client, &args, &mut out, true);
+    e.count_errors(&mut out);
+    let bytes = out.take();
+    let mut pos = 0;
+    let value = resp_to_lua(lua, &bytes, &mut pos)?;
+    Ok((value, bytes.first() == Some(&b'-')))
+}
+
+/// Redis's scriptCall checks, in its order; Err is the error text (with
+/// its code).
+fn check_script_command(e: &Engine, state: &RefCell<RunState>, args: &[&[u8]]) -> Result<(), String> {
+    let Some(spec) = e.commands.get(args[0]) else {
+        return Err("ERR Unknown Redis command called from script".into());
+    };
+    if !spec.arity_ok(args.len()) {
+        return Err("ERR Wrong number of args calling Redis command from script".into());
+    }
+    if denied_in_scripts(spec, args) {
+        return Err("ERR This Redis command is not allowed from script".into());
+    }
+    let mut st = state.borrow_mut();
+    if st.read_only && (spec.is_write() || MAY_REPLICATE.contains(&spec.name)) {
+        return Err("ERR Write commands are not allowed from read-only scripts.".into());
+    }
+    if spec.is_write() {
+        if !st.wrote {
+            if let Some(err) = e.writes_refused() {
+                return Err(err);
+            }
+        }
+        st.wrote = true;
+    }
+    Ok(())
+}
+
+fn line_end(bytes: &[u8], from: usize) -> usize {
+    bytes[from..].windows(2).position(|w| w == b"\r\n").map_or(bytes.len(), |p| from + p)
+}
+
+/// One RESP reply (as the engine wrote it) → the Lua value redis.call
+/// returns, by Redis's rules.
+fn resp_to_lua(lua: &Lua, bytes: &[u8], pos: &mut usize) -> mlua::Result<Value> {
+    if *pos >= bytes.len() {
+        return Ok(Value::Nil);
+    }
+    let kind = bytes[*pos];
+    let end = line_end(bytes, *pos + 1);
+    let line = &bytes[*pos + 1..end];
+    *pos = (end + 2).min(bytes.len());
+    let num = || std::str::from_utf8(line).ok().and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+    let wrap = |field: &str, v: Value| -> mlua::Result<Value> {
+        let t = lua.create_table()?;
+        t.raw_set(field, v)?;
+        Ok(Value::Table(t))
+    };
+    Ok(match kind {
+        b':' => Value::Number(num() as f64),
+        b'+' => wrap("ok", Value::String(lua.create_string(line)?))?,
+        b'-' => {
+            let mut buf = b"-".to_vec();
+            buf.extend_from_slice(line);
+            let t = error_table(lua, &buf)?;
+            t.raw_set("ignore_error_stats_update", true)?;
+            Value::Table(t)
+        }
+        b'$' | b'=' => {
+            let n = num();
+            if n < 0 {
+                return Ok(Value::Boolean(false));
+            }
+            let start = *pos;
+            let stop = (start + n as usize).min(bytes.len());
+            *pos = (stop + 2).min(bytes.len());
+            let data = &bytes[start..stop];
+            if kind == b'=' && data.len() >= 4 {
+                let v = lua.create_table()?;
+                v.raw_set("string", lua.create_string(&data[4..])?)?;
+                v.raw_set("format", lua.create_string(&data[..3])?)?;
+                wrap("verbatim_string", Value::Table(v))?
+            } else {
+                Value::String(lua.create_string(data)?)
+            }
+        }
+        b'*' | b'~' | b'%' | b'>' | b'|' => {
+            let n = num();
+            if n < 0 {
+                return Ok(Value::Boolean(false));
+            }
+            let n = n as usize;
+            let t = lua.create_table()?;
+            match kind {
+                b'%' => {
+                    for _ in 0..n {
+                        let k = resp_to_lua(lua, bytes, pos)?;
+                        let v = resp_to_lua(lua, bytes, pos)?;
+                        if !k.is_nil() {
+                            t.raw_set(k, v)?;
+                        }
+                    }
+                    wrap("map", Value::Table(t))?
+                }
+                b'~' => {
+                    for _ in 0..n {
+                        let k = resp_to_lua(lua, bytes, pos)?;
+                        if !k.is_nil() {
+                            t.raw_set(k, true)?;
+                        }
+                    }
+                    wrap("set", Value::Table(t))?
+                }
+                b'|' => {
+                    for _ in 0..2 * n {
+                        resp_to_lua(lua, bytes, pos)?;
+                    }
+                    return resp_to_lua(lua, bytes, pos);
+                }
+                _ => {
+                    for i in 0..n {
+                        let v = resp_to_lua(lua, bytes, pos)?;
+                        t.raw_set(i + 1, v)?;
+                    }
+                    Value::Table(t)
+                }
+            }
+        }
+        b'_' => Value::Nil,
+        b'#' => Value::Boolean(line == b"t"),
+        b',' => {
+            let d = crate::strtod::parse_f64(line).unwrap_or(0.0);
+            wrap("double", Value::Number(d))?
+        }
+        b'(' => wrap("big_number", Value::String(lua.create_string(line)?))?,
+        _ => Value::Nil,
+    })
+}
+
+fn text_of(s: &mlua::LuaString) -> String {
+    String::from_utf8_lossy(&s.as_bytes()).into_owned()
+}
+
+fn lua_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Integer(i) => Some(*i as f64),
+        Value::Number(n) => Some(*n),
+        _ => None,
+    }
+}
+
+/// A script's return value → the client's reply, by Redis's rules.
+fn lua_to_reply(v: &Value, out: &mut Reply, script_resp3: bool, depth: usize) {
+    if depth > 1000 {
+        return out.error("ERR reached lua stack limit");
+    }
+    match v {
+        Value::String(s) => out.bulk(&s.as_bytes()),
+        Value::Boolean(b) => {
+            if script_resp3 {
+                out.bool(*b)
+            } else if *b {
+                out.int(1)
+            } else {
+                out.null()
+            }
+        }
+        Value::Integer(_) | Value::Number(_) => {
+            let n = lua_number(v).unwrap_or(0.0);
+            out.int(n as i64)
+        }
+        Value::Table(t) => table_to_reply(t, out, script_resp3, depth),
+        _ => out.null(),
+    }
+}
+
+fn table_to_reply(t: &Table, out: &mut Reply, script_resp3: bool, depth: usize) {
+    if let Ok(Value::String(err)) = t.raw_get::<Value>("err") {
+        let text = text_of(&err);
+        if matches!(t.raw_get::<Value>("ignore_error_stats_update"), Ok(Value::Boolean(true))) {
+            uncounted_error(out, &text);
+        } else {
+            out.error(&text);
+        }
+        return;
+    }
+    if let Ok(Value::String(ok)) = t.raw_get::<Value>("ok") {
+        return out.simple(&text_of(&ok).replace(['\r', '\n'], " "));
+    }
+    if let Ok(v @ (Value::Number(_) | Value::Integer(_))) = t.raw_get::<Value>("double") {
+        return out.double(lua_number(&v).unwrap_or(0.0));
+    }
+    if let Ok(Value::String(big)) = t.raw_get::<Value>("big_number") {
+        let text = text_of(&big).replace(['\r', '\n'], " ");
+        if out.resp3 {
+            out.buf.extend_from_slice(b"(");
+            out.buf.extend_from_slice(text.as_bytes());
+            out.buf.extend_from_slice(b"\r\n");
+        } else {
+            out.bulk(text.as_bytes());
+        }
+        return;
+    }
+    if let Ok(Value::Table(vt)) = t.raw_get::<Value>("verbatim_string") {
+        if let (Ok(Value::String(format)), Ok(Value::String(s))) =
+            (vt.raw_get::<Value>("format"), vt.raw_get::<Value>("string"))
+        {
+            let data = s.as_bytes();
+            if out.resp3 {
+                let format = format.as_bytes();
+                let mut f = [b' '; 3];
+                for (d, s) in f.iter_mut().zip(format.iter()) {
+                    *d = *s;
+                }
+                out.buf.extend_from_slice(format!("={}\r\n", data.len() + 4).as_bytes());
+                out.buf.extend_from_slice(&f);
+                out.buf.extend_from_slice(b":");
+                out.buf.extend_from_slice(&data);
+                out.buf.extend_from_slice(b"\r\n");
+            } else {
+                out.bulk(&data);
+            }
+            return;
+        }
+    }
+    if let Ok(Value::Table(map)) = t.raw_get::<Value>("map") {
+        let pairs: Vec<(Value, Value)> = map.pairs::<Value, Value>().filter_map(Result::ok).collect();
+        out.map(pairs.len());
+        for (k, v) in &pairs {
+            lua_to_reply(k, out, script_resp3, depth + 1);
+            lua_to_reply(v, out, script_resp3, depth + 1);
+        }
+        return;
+    }
+    if let Ok(Value::Table(set)) = t.raw_get::<Value>("set") {
+        let keys: Vec<Value> = set.pairs::<Value, Value>().filter_map(Result::ok).map(|(k, _)| k).collect();
+        out.set(keys.len());
+        for k in &keys {
+            lua_to_reply(k, out, script_resp3, depth + 1);
+        }
+        return;
+    }
+    let mut items = Vec::new();
+    loop {
+        match t.raw_get::<Value>(items.len() + 1) {
+            Ok(Value::Nil) | Err(_) => break,
+            Ok(v) => items.push(v),
+        }
+    }
+    out.array(items.len());
+    for item in &items {
+        lua_to_reply(item, out, script_resp3, depth + 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha1_of_a_script_is_redis_one() {
+        assert_eq!(sha1hex(b"return 1"), "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
+    }
+
+    #[test]
+    fn shebang_flags_and_errors() {
+        assert_eq!(shebang(b"return 1").unwrap(), (ScriptFlags { compat: true, no_writes: false }, 0));
+        assert_eq!(shebang(b"#!lua\nreturn 1").unwrap(), (ScriptFlags::default(), 5));
+        let (flags, start) = shebang(b"#!lua flags=no-writes,allow-oom\nreturn 1").unwrap();
+        assert!(flags.no_writes && !flags.compat);
+        assert_eq!(start, 31);
+        assert_eq!(shebang(b"#!lua").unwrap_err(), "Invalid script shebang");
+        assert_eq!(shebang(b"#!py\nx").unwrap_err(), "Unexpected engine in script shebang: #!py");
+        assert_eq!(shebang(b"#!lua x=y\n").unwrap_err(), "Unknown lua shebang option: x=y");
+        assert_eq!(shebang(b"#!lua flags=bad\n").unwrap_err(), "Unexpected flag in script shebang: bad");
+    }
+
+    #[test]
+    fn numbers_are_formatted_with_17_digits() {
+        assert_eq!(number_arg(&Value::Integer(42)), b"42");
+        assert_eq!(number_arg(&Value::Number(1.5)), b"1.5");
+        assert_eq!(number_arg(&Value::Number(0.1)), b"0.10000000000000001");
+        assert_eq!(number_arg(&Value::Number(1e20)), b"1e+20");
+    }
+
+    #[test]
+    fn error_tables_follow_redis_format() {
+        let lua = Lua::new();
+        let text = |b: &[u8]| error_table(&lua, b).unwrap().get::<String>("err").unwrap();
+        assert_eq!(text(b"-WRONGTYPE Operation"), "WRONGTYPE Operation");
+        assert_eq!(text(b"-x"), "ERR x");
+        assert_eq!(text(b"plain message\r\n"), "ERR plain message");
+    }
+}

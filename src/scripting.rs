@@ -613,8 +613,14 @@ pub fn run(
         return out.error(&format!("ERR {err}"));
     }
 
-    let mut client =
-        Client { db: caller.db, authenticated: true, loader: caller.loader, id: caller.id, ..Default::default() };
+    let mut client = Client {
+        db: caller.db,
+        addr: "lua".into(),
+        authenticated: true,
+        loader: caller.loader,
+        id: caller.id,
+        ..Default::default()
+    };
     let log_level = match e.config.loglevel.as_str() {
         "debug" => 0,
         "verbose" => 1,
@@ -776,6 +782,7 @@ fn script_call(
     let spec = e.commands.get(args[0]).expect("checked");
     client.last_cmd.clear();
     e.call(spec, client, &args, &mut out, true);
+    e.feed_monitors(spec, client, &args);
     e.count_errors(&mut out);
     let bytes = out.take();
     let mut pos = 0;

@@ -770,6 +770,9 @@ fn command_getkeys_finds_the_keys_redis_server_finds() {
         "BLMPOP 0 2 a b RIGHT COUNT 2",
         "ZMPOP 1 a MIN",
         "BZMPOP 1 3 a b MAX",
+        "EVAL s 1 k a",
+        "EVAL s 0",
+        "EVALSHA_RO s 5 k",
         "OBJECT ENCODING k",
         "OBJECT FREQ k x",
         "OBJECT HELP",
@@ -797,8 +800,9 @@ fn monitor_line_masked(reply: Resp) -> String {
     assert!(time.split_once('.').is_some_and(|(s, us)| s.parse::<u64>().is_ok() && us.len() == 6), "{line}");
     let (db_addr, args) = rest.split_once("] ").expect("[db addr]");
     let (db, addr) = db_addr.trim_start_matches('[').split_once(' ').expect("db and addr");
-    assert!(addr.starts_with("127.0.0.1:"), "{line}");
-    format!("[{db}] {args}")
+    assert!(addr.starts_with("127.0.0.1:") || addr == "lua", "{line}");
+    let from = if addr == "lua" { " lua" } else { "" };
+    format!("[{db}{from}] {args}")
 }
 
 #[test]
@@ -823,10 +827,13 @@ fn monitor_shows_what_redis_server_shows() {
         c.cmd(&["SET", "y", "q\"\\\n\t\x01"]);
         c.cmd(&["NOSUCH"]);
         c.cmd(&["GET"]);
+        // A script shows first, then what it runs, from "lua".
+        c.cmd(&["EVAL", "redis.call('SET', KEYS[1], ARGV[1]) return redis.call('GET', KEYS[1])", "1", "sk", "v"]);
+        c.cmd(&["EVALSHA", "nosuch", "0"]);
         c.cmd(&["ECHO", "last"]);
         let mut lines = Vec::new();
         while lines.last().is_none_or(|l: &String| !l.ends_with("\"last\"")) {
-            assert!(lines.len() < 20, "{lines:?}");
+            assert!(lines.len() < 30, "{lines:?}");
             lines.push(monitor_line_masked(monitor.read()));
         }
         // MONITOR again is ignored without a reply; RESET ends monitoring.
@@ -838,4 +845,5 @@ fn monitor_shows_what_redis_server_shows() {
     }
     assert_eq!(seen[0], seen[1]);
     assert!(seen[0].contains(&r#"[0] "AUTH" "(redacted)""#.to_string()), "{:?}", seen[0]);
+    assert!(seen[0].contains(&r#"[2 lua] "SET" "sk" "v""#.to_string()), "{:?}", seen[0]);
 }

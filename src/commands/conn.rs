@@ -287,39 +287,26 @@ fn client_kill(e: &mut Engine, c: &mut Call) {
     }
 }
 
+/// COMMAND INFO's names for the table's flags, in Redis's order.
+const FLAG_NAMES: &[(u32, &str)] = &[
+    (table::WRITE, "write"),
+    (table::READONLY, "readonly"),
+    (table::DENYOOM, "denyoom"),
+    (table::ADMIN, "admin"),
+    (table::PUBSUB, "pubsub"),
+    (table::LOADING, "loading"),
+    (table::FAST, "fast"),
+    (table::NO_AUTH, "no_auth"),
+    (table::BLOCKING, "blocking"),
+    (table::SKIP_MONITOR, "skip_monitor"),
+];
+
 /// Redis-style COMMAND INFO entry: name, arity, flags, first, last, step.
 fn command_info(c: &mut Call, spec: &CommandSpec) {
     c.out.array(10);
     c.out.bulk(spec.name.as_bytes());
     c.out.int(spec.arity as i64);
-    let mut flags = Vec::new();
-    if spec.is_write() {
-        flags.push("write");
-    }
-    if spec.has(table::READONLY) {
-        flags.push("readonly");
-    }
-    if spec.has(table::DENYOOM) {
-        flags.push("denyoom");
-    }
-    if spec.has(table::ADMIN) {
-        flags.push("admin");
-    }
-    if spec.has(table::PUBSUB) {
-        flags.push("pubsub");
-    }
-    if spec.has(table::LOADING) {
-        flags.push("loading");
-    }
-    if spec.has(table::FAST) {
-        flags.push("fast");
-    }
-    if spec.has(table::NO_AUTH) {
-        flags.push("no_auth");
-    }
-    if spec.has(table::BLOCKING) {
-        flags.push("blocking");
-    }
+    let flags: Vec<&str> = FLAG_NAMES.iter().filter(|(flag, _)| spec.has(*flag)).map(|&(_, name)| name).collect();
     c.out.set(flags.len());
     for f in flags {
         c.out.simple(f);

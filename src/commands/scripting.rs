@@ -3,15 +3,16 @@
 //! `crate::scripting`. A script's writes reach the AOF as the commands it
 //! ran (wrapped in MULTI/EXEC when more than one), never as the script.
 
-use crate::engine::table::{cmd, CommandSpec, CONTAINER, READONLY};
+use crate::engine::key_finders::script_keys;
+use crate::engine::table::{cmd, CommandSpec, CONTAINER, READONLY, SKIP_MONITOR};
 use crate::engine::{Call, Engine};
 use crate::scripting::{self, NOSCRIPT};
 
 pub static COMMANDS: &[CommandSpec] = &[
-    cmd("eval", -3, 0, (0, 0, 0), eval),
-    cmd("evalsha", -3, 0, (0, 0, 0), evalsha),
-    cmd("eval_ro", -3, READONLY, (0, 0, 0), eval_ro),
-    cmd("evalsha_ro", -3, READONLY, (0, 0, 0), evalsha_ro),
+    cmd("eval", -3, SKIP_MONITOR, (0, 0, 0), eval).keys_by(script_keys),
+    cmd("evalsha", -3, SKIP_MONITOR, (0, 0, 0), evalsha).keys_by(script_keys),
+    cmd("eval_ro", -3, READONLY | SKIP_MONITOR, (0, 0, 0), eval_ro).keys_by(script_keys),
+    cmd("evalsha_ro", -3, READONLY | SKIP_MONITOR, (0, 0, 0), evalsha_ro).keys_by(script_keys),
     cmd("script", -2, CONTAINER, (0, 0, 0), script),
 ];
 
@@ -32,6 +33,8 @@ fn evalsha_ro(e: &mut Engine, c: &mut Call) {
 }
 
 fn eval_generic(e: &mut Engine, c: &mut Call, by_sha: bool, read_only: bool) {
+    // Before the script runs, so that the commands it runs follow it.
+    e.show_to_monitors(c.client, c.args);
     // The script's own commands record themselves.
     c.propagate_nothing();
     if by_sha && c.arg(1).len() != 40 {

@@ -72,6 +72,11 @@ fn subcommand_key(args: &[&[u8]], keyed: &[&str], arity: i32, keyless: &[&str]) 
     Ok(vec![2])
 }
 
+/// `script numkeys key…` (EVAL and friends), where no keys is fine.
+pub fn script_keys(args: &[&[u8]]) -> Result<Vec<usize>, &'static str> {
+    Ok(counted(args, None, 2, 3).unwrap_or_default())
+}
+
 /// OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key.
 pub fn object_key(args: &[&[u8]]) -> Result<Vec<usize>, &'static str> {
     subcommand_key(args, &["encoding", "freq", "idletime", "refcount"], 3, &["help"])
@@ -101,6 +106,8 @@ mod tests {
         // atoi reads the leading digits, as Redis's procs do.
         assert_eq!(counted_first(&args("zdiff 1x a")), Ok(vec![2]));
         assert_eq!(counted_first(&args("zdiff -1 a")), Err(INVALID_ARGUMENTS));
+        assert_eq!(script_keys(&args("eval s 1 k a")), Ok(vec![3]));
+        assert_eq!(script_keys(&args("eval s 0")), Ok(vec![]));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! Redis's replicationFeedMonitors writes it. Administrative commands are
 //! not shown, nor what the AOF loader replays; passwords are redacted.
 
-use super::table::{CommandSpec, ADMIN};
+use super::table::{CommandSpec, ADMIN, SKIP_MONITOR};
 use super::{Client, ClientId, Engine, Outbound};
 use bytes::Bytes;
 use std::io::Write;
@@ -26,7 +26,14 @@ impl Monitors {
 impl Engine {
     /// Shows a command that just ran to the monitoring clients.
     pub(crate) fn feed_monitors(&mut self, spec: &CommandSpec, client: &Client, args: &[&[u8]]) {
-        if self.monitors.clients.is_empty() || spec.has(ADMIN) || client.loader {
+        if !spec.has(ADMIN | SKIP_MONITOR) {
+            self.show_to_monitors(client, args);
+        }
+    }
+
+    /// Shows a command to the monitoring clients, whatever it is.
+    pub(crate) fn show_to_monitors(&mut self, client: &Client, args: &[&[u8]]) {
+        if self.monitors.clients.is_empty() || client.loader {
             return;
         }
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();

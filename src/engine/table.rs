@@ -28,6 +28,9 @@ pub const CONTAINER: u32 = 1 << 11;
 /// sources of BITOP, SUNIONSTORE, COPY…), and a WATCH on a source must not
 /// see a change, as in Redis, whose key specs tell the two apart.
 pub const MARKS_OWN_WRITES: u32 = 1 << 12;
+/// Shows itself to MONITOR before it runs, rather than after (EVAL: the
+/// commands its script runs then follow it).
+pub const SKIP_MONITOR: u32 = 1 << 13;
 
 pub struct CommandSpec {
     pub name: &'static str,

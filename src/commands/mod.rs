@@ -6,6 +6,7 @@
 pub mod bitmaps;
 pub mod conn;
 pub mod hashes;
+pub mod hyperloglog;
 pub mod keys;
 pub mod latency;
 pub mod lists;
@@ -25,6 +26,7 @@ pub static GROUPS: &[&[CommandSpec]] = &[
     keys::COMMANDS,
     strings::COMMANDS,
     bitmaps::COMMANDS,
+    hyperloglog::COMMANDS,
     lists::COMMANDS,
     hashes::COMMANDS,
     sets::COMMANDS,

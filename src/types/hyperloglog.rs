@@ -33,7 +33,7 @@ const ZERO_MAX_LEN: usize = 64;
 /// MurmurHash64A's seed in Redis.
 const SEED: u64 = 0xadc8_3b19;
 /// 0.5 / ln(2), the estimator's constant for an unbounded register count.
-const ALPHA_INF: f64 = 0.721_347_520_444_481_703_680;
+const ALPHA_INF: f64 = 0.721_347_520_444_481_7;
 
 /// A sketch whose sparse opcodes do not cover the registers exactly (or
 /// with an unknown encoding).
@@ -44,10 +44,7 @@ pub struct Corrupt;
 /// a known encoding, and the exact length for a dense one. A string that
 /// fails it is answered with WRONGTYPE.
 pub fn is_hll(b: &[u8]) -> bool {
-    b.len() >= HEADER
-        && &b[..4] == b"HYLL"
-        && b[ENCODING] <= SPARSE
-        && (b[ENCODING] != DENSE || b.len() == DENSE_SIZE)
+    b.len() >= HEADER && &b[..4] == b"HYLL" && b[ENCODING] <= SPARSE && (b[ENCODING] != DENSE || b.len() == DENSE_SIZE)
 }
 
 pub fn is_dense(b: &[u8]) -> bool {
@@ -231,17 +228,17 @@ fn ops(b: &[u8]) -> impl Iterator<Item = (usize, Op)> + '_ {
 }
 
 /// Calls `f(first, len, value)` for every run of non-zero registers of a
-/// sparse sketch; Corrupt unless the runs cover the registers exactly. A
-/// run past the last register stops the walk, as in Redis.
+/// sparse sketch; Corrupt unless the opcodes cover the registers exactly,
+/// none of them past the last (Redis 7.0.15 as Debian ships it, with the
+/// fix for CVE-2025-32023, is that strict).
 fn sparse_runs(b: &[u8], mut f: impl FnMut(usize, usize, u8)) -> Result<(), Corrupt> {
     let mut covered = 0;
     for (first, op) in ops(b) {
         covered = first + op.span();
+        if covered > REGISTERS {
+            return Err(Corrupt);
+        }
         if let Op::Val(v, len) = op {
-            if covered > REGISTERS {
-                covered = first;
-                break;
-            }
             f(first, len, v);
         }
     }
@@ -291,8 +288,11 @@ fn sparse_set(b: &mut Vec<u8>, index: usize, count: u8, max_bytes: usize) -> Res
         p += op.size();
         first += op.span();
     }
-    // Not covered, or by an XZERO cut off by the end of the string.
-    let Some(op) = found.filter(|op| p + op.size() <= b.len()) else { return Err(Corrupt) };
+    let Some(op) = found else { return Err(Corrupt) };
+    // An XZERO cut off by the end: Redis reads its second byte from the
+    // string's terminator, and the last byte of its replacement falls
+    // past the end.
+    let cut = p + op.size() > b.len();
     let last = first + op.span() - 1;
 
     // Step 2: the easy cases in place, else the opcode's replacement.
@@ -324,7 +324,13 @@ fn sparse_set(b: &mut Vec<u8>, index: usize, count: u8, max_bytes: usize) -> Res
         if seq.len() > op.size() && b.len() + seq.len() - op.size() > max_bytes {
             return promote(b, index, count);
         }
+        if cut {
+            b.push(0);
+        }
         b.splice(p..p + op.size(), seq);
+        if cut {
+            b.pop();
+        }
     }
 
     // Step 4: adjacent VALs of one value merged, up to 5 opcodes from the
@@ -587,6 +593,12 @@ mod tests {
     }
 
     #[test]
+    fn the_constant_is_redis_one() {
+        // Redis's HLL_ALPHA_INF literal, as a C compiler rounds it.
+        assert_eq!(ALPHA_INF, "0.721347520444481703680".parse::<f64>().unwrap());
+    }
+
+    #[test]
     fn a_new_sketch_is_one_xzero() {
         let b = new_sparse();
         assert_eq!(b, b"HYLL\x01\0\0\0\0\0\0\0\0\0\0\0\x7f\xff");
@@ -700,9 +712,21 @@ mod tests {
         let mut empty = new_sparse();
         empty.truncate(HEADER);
         assert_eq!(add(&mut empty, b"x", 3000), Err(Corrupt));
+        // An XZERO without its second byte covers 0x3f00 + 1 registers,
+        // the missing byte read as 0; a register in them is set as Redis
+        // sets it, the replacement's last byte lost past the end.
         let mut cut = new_sparse();
         cut.pop();
-        assert_eq!(add(&mut cut, b"x", 3000), Err(Corrupt));
+        let (index, run) = pattern(b"a");
+        assert!(index < 0x3f01 && index > ZERO_MAX_LEN);
+        assert_eq!(add(&mut cut, b"a", 3000), Ok(true));
+        let mut want = new_sparse();
+        want.truncate(HEADER);
+        want.extend_from_slice(&xzero(index));
+        want.push(val(run, 1));
+        want.push(xzero(0x3f00 - index)[0]);
+        invalidate(&mut want);
+        assert_eq!(cut, want);
         // Every byte value in every position: no panic.
         for pos in HEADER..good.len() {
             for byte in 0..=255u8 {

@@ -69,6 +69,8 @@ pub struct Config {
     pub set_max_intset_entries: u64,
     pub zset_max_listpack_entries: u64,
     pub zset_max_listpack_value: u64,
+    /// A sparse HyperLogLog longer than this turns dense.
+    pub hll_sparse_max_bytes: u64,
     pub daemonize: bool,
     /// I/O arbiters for connections; 1 runs them on the keyspace's arbiter.
     pub io_threads: usize,
@@ -118,6 +120,7 @@ impl Default for Config {
             set_max_intset_entries: 512,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
+            hll_sparse_max_bytes: 3000,
             daemonize: false,
             io_threads: 1,
             config_file: None,
@@ -171,6 +174,7 @@ const DIRECTIVES: &[(&str, bool)] = &[
     ("zset-max-ziplist-entries", true),
     ("zset-max-listpack-value", true),
     ("zset-max-ziplist-value", true),
+    ("hll-sparse-max-bytes", true),
     ("daemonize", false),
     ("io-threads", false),
 ];
@@ -365,6 +369,13 @@ impl Config {
                 self.zset_max_listpack_entries = parse_num(one()?)?
             }
             "zset-max-listpack-value" | "zset-max-ziplist-value" => self.zset_max_listpack_value = parse_num(one()?)?,
+            "hll-sparse-max-bytes" => {
+                let n = parse_memory(one()?)?;
+                if n > i64::MAX as u64 {
+                    return Err("argument must be between 0 and 9223372036854775807 inclusive".into());
+                }
+                self.hll_sparse_max_bytes = n;
+            }
             "daemonize" => self.daemonize = parse_bool(one()?)?,
             "io-threads" => {
                 let n: usize = parse_num(one()?)?;
@@ -426,6 +437,7 @@ impl Config {
             "set-max-intset-entries" => self.set_max_intset_entries.to_string(),
             "zset-max-listpack-entries" | "zset-max-ziplist-entries" => self.zset_max_listpack_entries.to_string(),
             "zset-max-listpack-value" | "zset-max-ziplist-value" => self.zset_max_listpack_value.to_string(),
+            "hll-sparse-max-bytes" => self.hll_sparse_max_bytes.to_string(),
             "daemonize" => yes_no(self.daemonize),
             "io-threads" => self.io_threads.to_string(),
             _ => return None,

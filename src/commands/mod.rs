@@ -7,6 +7,7 @@ pub mod bitmaps;
 pub mod conn;
 pub mod dump;
 pub mod hashes;
+pub mod hyperloglog;
 pub mod keys;
 pub mod latency;
 pub mod lists;
@@ -27,6 +28,7 @@ pub static GROUPS: &[&[CommandSpec]] = &[
     keys::COMMANDS,
     strings::COMMANDS,
     bitmaps::COMMANDS,
+    hyperloglog::COMMANDS,
     lists::COMMANDS,
     hashes::COMMANDS,
     sets::COMMANDS,

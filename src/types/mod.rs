@@ -4,6 +4,7 @@
 pub mod elem;
 mod fenwick;
 pub mod hash;
+pub mod hyperloglog;
 pub mod intset;
 pub mod list;
 pub mod listpack;

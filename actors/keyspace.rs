@@ -13,6 +13,7 @@ use bytes::BytesMut;
 use forkv::config::FsyncPolicy;
 use forkv::engine::{BatchOutput, ClientId, Engine, Outbound, Request};
 use forkv::load::{LoadOutcome, Loader};
+use forkv::reply::count_values;
 use slog::{error, info, warn, Logger};
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
@@ -23,7 +24,6 @@ struct Held {
     end: u64,
     id: ClientId,
     msg: Deliver,
-    replies: usize,
 }
 
 pub struct Keyspace {
@@ -129,14 +129,14 @@ impl Keyspace {
     /// file for a long time; output that added no records of its own (reads,
     /// refused writes) goes out at once unless the same client has output
     /// held, which keeps each client's replies in order.
-    fn deliver(&mut self, id: ClientId, msg: Deliver, replies: usize) {
+    fn deliver(&mut self, id: ClientId, msg: Deliver) {
         let caught_up = self.held.is_empty() && self.aof_sent <= self.acknowledged();
         let aof_failing = self.engine.aof.enabled && !self.engine.persistence.aof_last_write_ok;
         let independent = aof_failing && self.aof_sent == self.batch_start && !self.held.iter().any(|h| h.id == id);
         if caught_up || independent {
             self.send_now(id, msg);
         } else {
-            self.held.push_back(Held { end: self.aof_sent, id, msg, replies });
+            self.held.push_back(Held { end: self.aof_sent, id, msg });
         }
     }
 
@@ -154,7 +154,8 @@ impl Keyspace {
         let err = format!("-MISCONF Errors writing to the AOF file: {reason}\r\n");
         for h in std::mem::take(&mut self.held) {
             let msg = match h.msg {
-                Deliver::Data(_) if h.end > ack => Deliver::Data(err.repeat(h.replies.max(1)).into()),
+                // One error per reply, so the client stays in step.
+                Deliver::Data(data) if h.end > ack => Deliver::Data(err.repeat(count_values(&data).max(1)).into()),
                 other => other,
             };
             self.send_now(h.id, msg);
@@ -204,16 +205,16 @@ impl Keyspace {
         }
         if let Some((id, out)) = own {
             if !out.data.is_empty() {
-                self.deliver(id, Deliver::Data(out.data.freeze()), out.replies);
+                self.deliver(id, Deliver::Data(out.data.freeze()));
             }
             if out.close {
-                self.deliver(id, Deliver::Close, 0);
+                self.deliver(id, Deliver::Close);
             }
         }
         for (id, out) in std::mem::take(&mut self.engine.outbox) {
             match out {
-                Outbound::Data(bytes) => self.deliver(id, Deliver::Data(bytes), 1),
-                Outbound::Close => self.deliver(id, Deliver::Close, 0),
+                Outbound::Data(bytes) => self.deliver(id, Deliver::Data(bytes)),
+                Outbound::Close => self.deliver(id, Deliver::Close),
             }
         }
     }
@@ -472,8 +473,8 @@ impl Handler<ProtocolError> for Keyspace {
     fn handle(&mut self, msg: ProtocolError, _: &mut Context<Self>) {
         let text = format!("-ERR {}\r\n", msg.message.replace(['\r', '\n'], " "));
         self.batch_start = self.aof_sent;
-        self.deliver(msg.id, Deliver::Data(text.into()), 1);
-        self.deliver(msg.id, Deliver::Close, 0);
+        self.deliver(msg.id, Deliver::Data(text.into()));
+        self.deliver(msg.id, Deliver::Close);
         self.engine.disconnect(msg.id);
     }
 }

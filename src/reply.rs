@@ -186,9 +186,47 @@ impl Reply {
     }
 }
 
+/// How many top-level values an encoded reply buffer holds: the number of
+/// replies it answers (a failed AOF write answers each with an error).
+/// Attributes (`|`) only annotate the value after them.
+pub fn count_values(buf: &[u8]) -> usize {
+    let mut pos = 0;
+    let mut count = 0;
+    while pos < buf.len() {
+        let Some(next) = skip_value(buf, pos) else { break };
+        if buf[pos] != b'|' {
+            count += 1;
+        }
+        pos = next;
+    }
+    count
+}
+
+/// The position after the value (or attribute) starting at `pos`.
+fn skip_value(buf: &[u8], pos: usize) -> Option<usize> {
+    let line_end = pos + buf.get(pos..)?.windows(2).position(|w| w == b"\r\n")?;
+    let after_line = line_end + 2;
+    let n = || std::str::from_utf8(&buf[pos + 1..line_end]).ok()?.parse::<i64>().ok();
+    match buf[pos] {
+        b'$' | b'=' | b'!' => match n()? {
+            len if len < 0 => Some(after_line),
+            len => Some(after_line + len as usize + 2),
+        },
+        b'*' | b'~' | b'>' | b'%' | b'|' => {
+            let per_entry = if matches!(buf[pos], b'%' | b'|') { 2 } else { 1 };
+            let mut at = after_line;
+            for _ in 0..n()?.max(0) * per_entry {
+                at = skip_value(buf, at)?;
+            }
+            Some(at)
+        }
+        _ => Some(after_line),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Reply;
+    use super::{count_values, Reply};
 
     #[test]
     fn encodes_resp2_and_resp3() {
@@ -213,5 +251,24 @@ mod tests {
         let mut r = Reply::new(false);
         r.error("ERR bad\r\nthing");
         assert_eq!(&r.buf[..], b"-ERR bad  thing\r\n");
+    }
+
+    #[test]
+    fn count_values_counts_top_level_replies() {
+        let mut r = Reply::new(true);
+        r.ok();
+        r.array(2);
+        r.bulk(b"a\r\nb");
+        r.array(1);
+        r.int(1);
+        r.null();
+        r.error("ERR x");
+        r.bulk(b"");
+        assert_eq!(count_values(&r.buf), 5);
+        assert_eq!(count_values(b"%1\r\n+k\r\n*2\r\n:1\r\n:2\r\n$-1\r\n*-1\r\n"), 3);
+        assert_eq!(count_values(b"|1\r\n+a\r\n+b\r\n:1\r\n>3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nm\r\n"), 2);
+        assert_eq!(count_values(b""), 0);
+        // A cut buffer counts what is complete.
+        assert_eq!(count_values(b"+OK\r\n*2\r\n:1\r\n"), 1);
     }
 }

@@ -122,3 +122,37 @@ fn full_disk_refuses_writes_keeps_reads_and_recovers_everysec() {
 fn full_disk_refuses_writes_keeps_reads_and_recovers_always() {
     disk_full("always");
 }
+
+/// A reply held for the AOF becomes one error per reply when the write
+/// fails, however many commands it ran inside (a script's calls, EXEC's
+/// commands): the client's next command still gets its own reply.
+#[test]
+fn a_failed_write_answers_a_script_with_one_error() {
+    let Some(fs) = Tmpfs::mount("1m") else { return };
+    let dir = fs.path().to_str().unwrap().to_string();
+    let server = Server::start_with(&["--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--dir", &dir]);
+    let mut con = server.client();
+    let value = "v".repeat(16 * 1024);
+    let script = "redis.call('SET', KEYS[1], ARGV[1]) redis.call('SET', KEYS[2], ARGV[1]) redis.call('SET', KEYS[3], ARGV[1]) return 1";
+    let mut refused = 0;
+    for i in 0..200 {
+        let reply = redis::cmd("EVAL")
+            .arg(script)
+            .arg(3)
+            .arg(format!("a{i}"))
+            .arg(format!("b{i}"))
+            .arg(format!("c{i}"))
+            .arg(&value)
+            .query::<i64>(&mut con);
+        if let Err(e) = reply {
+            assert!(e.to_string().contains("MISCONF"), "unexpected error: {e}");
+            refused += 1;
+        }
+        let echo: String = redis::cmd("ECHO").arg(i).query(&mut con).expect("ECHO gets its own reply");
+        assert_eq!(echo, i.to_string());
+        if refused >= 3 {
+            return;
+        }
+    }
+    panic!("the disk never filled up");
+}

@@ -20,8 +20,6 @@ enum Flow {
 pub struct BatchOutput {
     pub data: BytesMut,
     pub close: bool,
-    /// Commands answered, so a failed AOF write can answer each with an error.
-    pub replies: usize,
 }
 
 impl Engine {
@@ -29,18 +27,16 @@ impl Engine {
     /// client blocks; commands behind a blocking one wait for it.
     pub fn execute(&mut self, id: ClientId, batch: Batch) -> BatchOutput {
         let Some(mut client) = self.clients.remove(&id) else {
-            return BatchOutput { data: BytesMut::new(), close: true, replies: 0 };
+            return BatchOutput { data: BytesMut::new(), close: true };
         };
         self.detached += 1;
         let mut out = Reply::new(client.resp3);
         client.pending.push_back(batch);
-        let before = self.stats.total_commands_processed;
         let close = if client.blocked.is_some() { false } else { self.drain_pending(&mut client, &mut out) };
         client.last_active_ms = self.now;
         self.detached -= 1;
         self.clients.insert(id, client);
-        let replies = self.stats.total_commands_processed.saturating_sub(before) as usize;
-        BatchOutput { data: out.take(), close, replies }
+        BatchOutput { data: out.take(), close }
     }
 
     /// Runs a command read back from the AOF, as the loader client (never

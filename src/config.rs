@@ -115,7 +115,7 @@ impl Default for Config {
             client_query_buffer_limit: 1024 * 1024 * 1024,
             maxmemory: 0,
             list_max_listpack_size: -2,
-            hash_max_listpack_entries: 128,
+            hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             set_max_intset_entries: 512,
             zset_max_listpack_entries: 128,

@@ -115,13 +115,10 @@ fn payloads_move_between_redis_server_and_forkv() {
     if !RedisServer::available() {
         return;
     }
-    // Redis 7.0 keeps hashes of up to 512 fields in a listpack, forkv up to
-    // 128 so far: both are given the same limit.
-    let limit = ["--hash-max-listpack-entries", "128"];
     let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (_redis, mut redis) = RedisServer::start(dirs.0.path(), &["--appendonly", "no", limit[0], limit[1]]);
-    let (_redis2, mut redis2) = RedisServer::start(dirs.1.path(), &["--appendonly", "no", limit[0], limit[1]]);
-    let server = common::Server::start_with(&["--save", "", "--appendonly", "no", limit[0], limit[1]]);
+    let (_redis, mut redis) = RedisServer::start(dirs.0.path(), &["--appendonly", "no"]);
+    let (_redis2, mut redis2) = RedisServer::start(dirs.1.path(), &["--appendonly", "no"]);
+    let server = common::Server::start_with(&["--save", "", "--appendonly", "no"]);
     let mut forkv = server.client();
     fill(&mut redis);
     let original = dump(&mut redis, DBS);

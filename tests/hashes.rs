@@ -180,16 +180,17 @@ fn hash_commands_refuse_other_types() {
 fn listpack_converts_to_hashtable_at_the_thresholds() {
     let server = Server::start();
     let con = &mut server.client();
-    for i in 0..128 {
+    // Redis 7.0's default: 512 fields.
+    for i in 0..512 {
         q::<i64>(con, &["HSET", "h", &format!("f{i}"), "v"]);
     }
     assert_eq!(encoding(con, "h"), "listpack");
     q::<i64>(con, &["HSET", "h", "f0", "w"]);
     assert_eq!(encoding(con, "h"), "listpack", "overwriting does not grow it");
-    q::<i64>(con, &["HSET", "h", "f128", "v"]);
+    q::<i64>(con, &["HSET", "h", "f512", "v"]);
     assert_eq!(encoding(con, "h"), "hashtable");
-    assert_eq!(q::<i64>(con, &["HLEN", "h"]), 129);
-    q::<i64>(con, &["HDEL", "h", "f128", "f127"]);
+    assert_eq!(q::<i64>(con, &["HLEN", "h"]), 513);
+    q::<i64>(con, &["HDEL", "h", "f512", "f511"]);
     assert_eq!(encoding(con, "h"), "hashtable", "never converts back");
 
     let v64 = "x".repeat(64);

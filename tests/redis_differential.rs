@@ -850,3 +850,31 @@ fn monitor_shows_what_redis_server_shows() {
     assert!(seen[0].contains(&r#"[0] "AUTH" "(redacted)""#.to_string()), "{:?}", seen[0]);
     assert!(seen[0].contains(&r#"[2 lua] "SET" "sk" "v""#.to_string()), "{:?}", seen[0]);
 }
+
+#[test]
+fn encoding_limits_default_to_redis_servers() {
+    let Some((server, redis_server, _dir)) = start_pair() else { return };
+    let mut forkv = Raw::connect(server.port);
+    let mut redis = Raw::connect(redis_server.port);
+    for name in [
+        "hash-max-listpack-entries",
+        "hash-max-listpack-value",
+        "set-max-intset-entries",
+        "zset-max-listpack-entries",
+        "zset-max-listpack-value",
+        "list-max-listpack-size",
+        "hll-sparse-max-bytes",
+    ] {
+        assert_eq!(forkv.cmd(&["CONFIG", "GET", name]), redis.cmd(&["CONFIG", "GET", name]), "{name}");
+    }
+    // And the encodings follow: a hash converts past 512 fields on both.
+    for fields in [512, 513] {
+        for c in [&mut forkv, &mut redis] {
+            c.cmd(&["DEL", "h"]);
+            for i in 0..fields {
+                c.cmd(&["HSET", "h", &format!("f{i}"), "v"]);
+            }
+        }
+        assert_eq!(forkv.cmd(&["OBJECT", "ENCODING", "h"]), redis.cmd(&["OBJECT", "ENCODING", "h"]), "{fields} fields");
+    }
+}

@@ -83,13 +83,22 @@ impl Reply {
 
     /// A score or other double: a bulk string in RESP2, `,` in RESP3.
     pub fn double(&mut self, v: f64) {
-        let text = format_f64(v);
+        self.typed_text(b',', format_f64(v).as_bytes());
+    }
+
+    /// A big number: a bulk string in RESP2, `(` in RESP3.
+    pub fn big_number(&mut self, digits: &[u8]) {
+        self.typed_text(b'(', digits);
+    }
+
+    /// A RESP3 line of type `prefix`, or in RESP2 the same text as a bulk string.
+    fn typed_text(&mut self, prefix: u8, text: &[u8]) {
         if self.resp3 {
-            self.buf.extend_from_slice(b",");
-            self.buf.extend_from_slice(text.as_bytes());
+            self.buf.extend_from_slice(&[prefix]);
+            self.buf.extend_from_slice(text);
             self.buf.extend_from_slice(b"\r\n");
         } else {
-            self.bulk(text.as_bytes());
+            self.bulk(text);
         }
     }
 

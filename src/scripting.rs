@@ -973,14 +973,7 @@ fn table_to_reply(t: &Table, out: &mut Reply, script_resp3: bool, depth: usize) 
     }
     if let Ok(Value::String(big)) = t.raw_get::<Value>("big_number") {
         let text = text_of(&big).replace(['\r', '\n'], " ");
-        if out.resp3 {
-            out.buf.extend_from_slice(b"(");
-            out.buf.extend_from_slice(text.as_bytes());
-            out.buf.extend_from_slice(b"\r\n");
-        } else {
-            out.bulk(text.as_bytes());
-        }
-        return;
+        return out.big_number(text.as_bytes());
     }
     if let Ok(Value::Table(vt)) = t.raw_get::<Value>("verbatim_string") {
         if let (Ok(Value::String(format)), Ok(Value::String(s))) =

@@ -6,7 +6,7 @@
 mod common;
 mod helpers;
 
-use helpers::{info_field, start_raw, Raw, Resp};
+use helpers::{changes_since_save, start_raw, Raw, Resp};
 
 const SYNTAX: &str = "ERR syntax error";
 const NOT_INT: &str = "ERR value is not an integer or out of range";
@@ -25,11 +25,6 @@ fn bytes(r: &mut Raw, key: &str) -> Vec<u8> {
         Resp::Bulk(b) => b,
         other => panic!("GET {key}: {other:?}"),
     }
-}
-
-fn changes_since_save(r: &mut Raw) -> i64 {
-    let info = r.cmd(&["INFO", "persistence"]).text();
-    info_field(&info, "rdb_changes_since_last_save").expect("field").parse().unwrap()
 }
 
 #[test]

@@ -11,7 +11,7 @@ mod helpers;
 
 use aof_support::RedisServer;
 use common::Server;
-use helpers::{info_field, start_raw, Raw, Resp};
+use helpers::{changes_since_save, info_field, start_raw, Raw, Resp};
 
 fn eval(r: &mut Raw, script: &str, keys: &[&str], args: &[&str]) -> Resp {
     let n = keys.len().to_string();
@@ -36,11 +36,6 @@ fn sha1(script: &str) -> String {
 
 fn ints(values: &[i64]) -> Resp {
     Resp::Array(values.iter().map(|&v| Resp::Int(v)).collect())
-}
-
-fn changes_since_save(r: &mut Raw) -> i64 {
-    let info = r.cmd(&["INFO", "persistence"]).text();
-    info_field(&info, "rdb_changes_since_last_save").expect("field").parse().unwrap()
 }
 
 #[test]

@@ -184,7 +184,18 @@ impl<R: Read> RdbReader<R> {
         if !(1..=RDB_VERSION).contains(&version) {
             return Err(RdbError::new(5, format!("unsupported RDB version {version}")));
         }
-        Ok(RdbReader {
+        Ok(Self::at(src, version, false))
+    }
+
+    /// A reader of one DUMP payload's value (no header: it starts at the
+    /// type byte), for [`read_payload_value`](Self::read_payload_value).
+    pub fn payload(inner: R, version: u32) -> Self {
+        Self::at(Source { inner, offset: 0, digest: CRC64.digest() }, version, true)
+    }
+
+    /// A reader positioned in `src`, nothing read into its state yet.
+    fn at(src: Source<R>, version: u32, done: bool) -> Self {
+        RdbReader {
             src,
             version,
             aux: Vec::new(),
@@ -194,24 +205,7 @@ impl<R: Read> RdbReader<R> {
             empty_keys_skipped: 0,
             functions_skipped: 0,
             resize_hint: None,
-            done: false,
-        })
-    }
-
-    /// A reader of one DUMP payload's value (no header: it starts at the
-    /// type byte), for [`read_payload_value`](Self::read_payload_value).
-    pub fn payload(inner: R, version: u32) -> Self {
-        RdbReader {
-            src: Source { inner, offset: 0, digest: CRC64.digest() },
-            version,
-            aux: Vec::new(),
-            db: 0,
-            last_type: None,
-            checksum: None,
-            empty_keys_skipped: 0,
-            functions_skipped: 0,
-            resize_hint: None,
-            done: true,
+            done,
         }
     }
 

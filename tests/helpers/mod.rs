@@ -224,3 +224,9 @@ pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
 pub fn info_field(info: &str, field: &str) -> Option<String> {
     info.lines().find_map(|l| l.strip_prefix(field).and_then(|r| r.strip_prefix(':')).map(|v| v.trim().to_string()))
 }
+
+/// INFO's `rdb_changes_since_last_save`: what the server counts as changes.
+pub fn changes_since_save(r: &mut Raw) -> i64 {
+    let info = r.cmd(&["INFO", "persistence"]).text();
+    info_field(&info, "rdb_changes_since_last_save").expect("field").parse().unwrap()
+}

@@ -29,12 +29,14 @@ pub struct Call<'a> {
     /// Replacement AOF records, when the command's own text would not replay
     /// to the same state (EXPIRE → PEXPIREAT, SPOP → SREM, …).
     pub(crate) records: Option<BytesMut>,
+    /// How many records `records` holds.
+    pub(crate) record_count: u64,
     pub(crate) block: Option<BlockRequest>,
 }
 
 impl<'a> Call<'a> {
     pub fn new(args: &'a [&'a [u8]], out: &'a mut Reply, client: &'a mut Client) -> Call<'a> {
-        Call { args, out, client, no_block: false, records: None, block: None }
+        Call { args, out, client, no_block: false, records: None, record_count: 0, block: None }
     }
 
     pub fn db(&self) -> usize {
@@ -108,6 +110,7 @@ impl<'a> Call<'a> {
         let buf = self.records.get_or_insert_with(BytesMut::new);
         if !parts.is_empty() {
             crate::aof::record::encode_command(buf, parts);
+            self.record_count += 1;
         }
     }
 

@@ -210,7 +210,7 @@ impl Engine {
         let mut call = Call::new(args, out, client);
         call.no_block = no_block || call.client.loader;
         (spec.handler)(self, &mut call);
-        let Call { records, block, .. } = call;
+        let Call { records, record_count, block, .. } = call;
         // The AOF's replayed commands are not counted (Redis runs them
         // outside call()); one that blocked is timed once, when it finally runs.
         if !client.loader {
@@ -228,7 +228,7 @@ impl Engine {
         }
         let changed = self.dirty != dirty_before;
         match records {
-            Some(records) => self.aof.encoded(db, &records),
+            Some(records) => self.aof.encoded(db, &records, record_count),
             None if changed => self.aof.command(db, args),
             None => {}
         }

@@ -767,19 +767,22 @@ fn script_call(
     let resp3 = state.borrow().resp3;
     let mut out = Reply::new(resp3);
     client.resp3 = resp3;
-    if let Err(msg) = check_script_command(e, state, &args) {
-        if let Some(spec) = e.commands.get(args[0]) {
-            let id = e.commands.id(spec);
-            e.stats.commands.rejected(id, spec, &args);
+    let found = e.commands.get(args[0]);
+    let spec = match check_script_command(e, state, found, &args) {
+        Ok(spec) => spec,
+        Err(msg) => {
+            if let Some(spec) = found {
+                let id = e.commands.id(spec);
+                e.stats.commands.rejected(id, spec, &args);
+            }
+            e.stats.commands.error_replied(&msg);
+            let mut buf = b"-".to_vec();
+            buf.extend_from_slice(msg.as_bytes());
+            let t = error_table(lua, &buf)?;
+            t.raw_set("ignore_error_stats_update", true)?;
+            return Ok((Value::Table(t), true));
         }
-        e.stats.commands.error_replied(&msg);
-        let mut buf = b"-".to_vec();
-        buf.extend_from_slice(msg.as_bytes());
-        let t = error_table(lua, &buf)?;
-        t.raw_set("ignore_error_stats_update", true)?;
-        return Ok((Value::Table(t), true));
-    }
-    let spec = e.commands.get(args[0]).expect("checked");
+    };
     client.last_cmd.clear();
     e.call(spec, client, &args, &mut out, true);
     e.feed_monitors(spec, client, &args);
@@ -790,10 +793,15 @@ fn script_call(
     Ok((value, bytes.first() == Some(&b'-')))
 }
 
-/// Redis's scriptCall checks, in its order; Err is the error text (with
-/// its code).
-fn check_script_command(e: &Engine, state: &RefCell<RunState>, args: &[&[u8]]) -> Result<(), String> {
-    let Some(spec) = e.commands.get(args[0]) else {
+/// Redis's scriptCall checks, in its order, on the command `found` for
+/// `args`: the spec to call, or the error text (with its code).
+fn check_script_command(
+    e: &Engine,
+    state: &RefCell<RunState>,
+    found: Option<&'static CommandSpec>,
+    args: &[&[u8]],
+) -> Result<&'static CommandSpec, String> {
+    let Some(spec) = found else {
         return Err("ERR Unknown Redis command called from script".into());
     };
     if !spec.arity_ok(args.len()) {
@@ -814,7 +822,7 @@ fn check_script_command(e: &Engine, state: &RefCell<RunState>, args: &[&[u8]]) -
         }
         st.wrote = true;
     }
-    Ok(())
+    Ok(spec)
 }
 
 fn line_end(bytes: &[u8], from: usize) -> usize {

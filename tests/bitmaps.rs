@@ -16,23 +16,12 @@ const BAD_BIT: &str = "ERR bit is not an integer or out of range";
 const BAD_TYPE: &str =
     "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
 
-fn ints(values: &[i64]) -> Resp {
-    Resp::Array(values.iter().map(|&v| Resp::Int(v)).collect())
-}
-
-fn bytes(r: &mut Raw, key: &str) -> Vec<u8> {
-    match r.cmd(&["GET", key]) {
-        Resp::Bulk(b) => b,
-        other => panic!("GET {key}: {other:?}"),
-    }
-}
-
 #[test]
 fn setbit_returns_the_old_bit_and_grows_with_zeros() {
     let (_s, mut r) = start_raw();
     assert_eq!(r.int(&["SETBIT", "k", "7", "1"]), 0);
     assert_eq!(r.int(&["SETBIT", "k", "7", "1"]), 1);
-    assert_eq!(bytes(&mut r, "k"), [0x01]);
+    assert_eq!(r.bulk(&["GET", "k"]), [0x01]);
     assert_eq!(r.cmd(&["OBJECT", "ENCODING", "k"]), Resp::bulk("raw"));
     // Growth zero-fills up to the byte holding the bit.
     assert_eq!(r.int(&["SETBIT", "k", "100", "1"]), 0);
@@ -40,12 +29,12 @@ fn setbit_returns_the_old_bit_and_grows_with_zeros() {
     let mut want = vec![0u8; 13];
     want[0] = 0x01;
     want[12] = 0x08;
-    assert_eq!(bytes(&mut r, "k"), want);
+    assert_eq!(r.bulk(&["GET", "k"]), want);
     assert_eq!(r.int(&["SETBIT", "k", "7", "0"]), 1);
-    assert_eq!(bytes(&mut r, "k")[0], 0);
+    assert_eq!(r.bulk(&["GET", "k"])[0], 0);
     // A new key set to 0 is still created, one byte long.
     assert_eq!(r.int(&["SETBIT", "zero", "3", "0"]), 0);
-    assert_eq!(bytes(&mut r, "zero"), [0]);
+    assert_eq!(r.bulk(&["GET", "zero"]), [0]);
     // The TTL stays.
     r.cmd(&["EXPIRE", "k", "100"]);
     r.cmd(&["SETBIT", "k", "200", "1"]);
@@ -90,7 +79,7 @@ fn offsets_are_limited_by_proto_max_bulk_len() {
     assert_eq!(r.err(&["SETBIT", "big", "8388608", "1"]), BAD_OFFSET);
     assert_eq!(r.int(&["GETBIT", "big", "8388607"]), 1);
     assert_eq!(r.err(&["BITFIELD", "big", "GET", "u8", "#1048576"]), BAD_OFFSET);
-    assert_eq!(r.cmd(&["BITFIELD", "big", "GET", "u8", "#1048575"]), ints(&[1]));
+    assert_eq!(r.cmd(&["BITFIELD", "big", "GET", "u8", "#1048575"]), Resp::ints(&[1]));
 }
 
 #[test]
@@ -258,19 +247,19 @@ fn bitop_pads_shorter_sources_and_treats_missing_keys_as_empty() {
     r.cmd(&["SET", "a", "\u{7f}\u{7f}\u{7f}"]);
     r.cmd(&["SET", "b", "\u{f}"]);
     assert_eq!(r.int(&["BITOP", "AND", "d", "a", "b"]), 3);
-    assert_eq!(bytes(&mut r, "d"), [0x0F, 0, 0]);
+    assert_eq!(r.bulk(&["GET", "d"]), [0x0F, 0, 0]);
     assert_eq!(r.cmd(&["OBJECT", "ENCODING", "d"]), Resp::bulk("raw"));
     assert_eq!(r.int(&["BITOP", "OR", "d", "b", "a"]), 3);
-    assert_eq!(bytes(&mut r, "d"), [0x7F, 0x7F, 0x7F]);
+    assert_eq!(r.bulk(&["GET", "d"]), [0x7F, 0x7F, 0x7F]);
     assert_eq!(r.int(&["BITOP", "xor", "d", "a", "b", "b", "b"]), 3);
-    assert_eq!(bytes(&mut r, "d"), [0x70, 0x7F, 0x7F]);
+    assert_eq!(r.bulk(&["GET", "d"]), [0x70, 0x7F, 0x7F]);
     assert_eq!(r.int(&["BITOP", "Not", "d", "b"]), 1);
-    assert_eq!(bytes(&mut r, "d"), [0xF0]);
+    assert_eq!(r.bulk(&["GET", "d"]), [0xF0]);
     // A missing source is empty: AND gives zeros, OR ignores it.
     assert_eq!(r.int(&["BITOP", "AND", "d", "a", "missing"]), 3);
-    assert_eq!(bytes(&mut r, "d"), [0, 0, 0]);
+    assert_eq!(r.bulk(&["GET", "d"]), [0, 0, 0]);
     assert_eq!(r.int(&["BITOP", "OR", "d", "missing", "b"]), 1);
-    assert_eq!(bytes(&mut r, "d"), [0x0F]);
+    assert_eq!(r.bulk(&["GET", "d"]), [0x0F]);
     // Integers are their text; the destination may be a source.
     r.cmd(&["SET", "n", "12"]);
     assert_eq!(r.int(&["BITOP", "XOR", "n", "n", "b"]), 2);
@@ -323,32 +312,32 @@ fn bitop_errors_in_redis_order() {
 #[test]
 fn bitfield_get_set_incrby_signed_and_unsigned() {
     let (_s, mut r) = start_raw();
-    assert_eq!(r.cmd(&["BITFIELD", "missing", "GET", "u8", "0", "GET", "i64", "100"]), ints(&[0, 0]));
+    assert_eq!(r.cmd(&["BITFIELD", "missing", "GET", "u8", "0", "GET", "i64", "100"]), Resp::ints(&[0, 0]));
     assert_eq!(r.int(&["EXISTS", "missing"]), 0);
-    assert_eq!(r.cmd(&["BITFIELD", "missing"]), ints(&[]));
+    assert_eq!(r.cmd(&["BITFIELD", "missing"]), Resp::ints(&[]));
     // SET answers the old value, INCRBY the new one.
-    assert_eq!(r.cmd(&["BITFIELD", "k", "SET", "u8", "0", "255", "GET", "u8", "0"]), ints(&[0, 255]));
-    assert_eq!(r.cmd(&["BITFIELD", "k", "SET", "i8", "0", "-2", "GET", "u8", "0"]), ints(&[-1, 254]));
-    assert_eq!(r.cmd(&["BITFIELD", "k", "INCRBY", "u2", "100", "1", "INCRBY", "i5", "3", "-1"]), ints(&[1, -3]));
+    assert_eq!(r.cmd(&["BITFIELD", "k", "SET", "u8", "0", "255", "GET", "u8", "0"]), Resp::ints(&[0, 255]));
+    assert_eq!(r.cmd(&["BITFIELD", "k", "SET", "i8", "0", "-2", "GET", "u8", "0"]), Resp::ints(&[-1, 254]));
+    assert_eq!(r.cmd(&["BITFIELD", "k", "INCRBY", "u2", "100", "1", "INCRBY", "i5", "3", "-1"]), Resp::ints(&[1, -3]));
     assert_eq!(r.int(&["STRLEN", "k"]), 13);
     // Redis's own example: u5 = 23 at offset 7 (`#N` is N fields of the width).
-    assert_eq!(r.cmd(&["BITFIELD", "x", "SET", "u5", "7", "23", "GET", "u1", "#7"]), ints(&[0, 1]));
-    assert_eq!(bytes(&mut r, "x"), [0b0000_0001, 0b0111_0000]);
-    assert_eq!(r.cmd(&["BITFIELD", "x", "SET", "u8", "#1", "1", "GET", "u8", "#1"]), ints(&[0x70, 1]));
+    assert_eq!(r.cmd(&["BITFIELD", "x", "SET", "u5", "7", "23", "GET", "u1", "#7"]), Resp::ints(&[0, 1]));
+    assert_eq!(r.bulk(&["GET", "x"]), [0b0000_0001, 0b0111_0000]);
+    assert_eq!(r.cmd(&["BITFIELD", "x", "SET", "u8", "#1", "1", "GET", "u8", "#1"]), Resp::ints(&[0x70, 1]));
     // Wide fields at odd offsets.
     let set = ["BITFIELD", "w", "SET", "i64", "3", "-9223372036854775808", "GET", "u63", "4", "GET", "i64", "3"];
-    assert_eq!(r.cmd(&set), ints(&[0, 0, i64::MIN]));
+    assert_eq!(r.cmd(&set), Resp::ints(&[0, 0, i64::MIN]));
     assert_eq!(
         r.cmd(&["BITFIELD", "w", "GET", "u1", "3", "GET", "u2", "66", "GET", "u63", "1"]),
-        ints(&[1, 0, 1 << 60])
+        Resp::ints(&[1, 0, 1 << 60])
     );
     // Integers are their text: "1" is 0x31.
     r.cmd(&["SET", "n", "1"]);
-    assert_eq!(r.cmd(&["BITFIELD", "n", "GET", "u8", "0", "INCRBY", "u8", "0", "1"]), ints(&[0x31, 0x32]));
+    assert_eq!(r.cmd(&["BITFIELD", "n", "GET", "u8", "0", "INCRBY", "u8", "0", "1"]), Resp::ints(&[0x31, 0x32]));
     assert_eq!(r.cmd(&["GET", "n"]), Resp::bulk("2"));
     // Keeps the TTL; subcommand names are case-insensitive, types are not.
     r.cmd(&["EXPIRE", "n", "100"]);
-    assert_eq!(r.cmd(&["bitfield", "n", "set", "u8", "0", "51"]), ints(&[0x32]));
+    assert_eq!(r.cmd(&["bitfield", "n", "set", "u8", "0", "51"]), Resp::ints(&[0x32]));
     assert_eq!(r.int(&["TTL", "n"]), 100);
 }
 
@@ -360,10 +349,14 @@ fn bitfield_overflow_modes() {
         cmd.extend_from_slice(args);
         r.cmd(&cmd)
     };
-    assert_eq!(run(&mut r, &["SET", "u8", "0", "250", "INCRBY", "u8", "0", "10"]), ints(&[0, 4]), "WRAP by default");
+    assert_eq!(
+        run(&mut r, &["SET", "u8", "0", "250", "INCRBY", "u8", "0", "10"]),
+        Resp::ints(&[0, 4]),
+        "WRAP by default"
+    );
     assert_eq!(
         run(&mut r, &["OVERFLOW", "SAT", "INCRBY", "u8", "0", "300", "INCRBY", "u8", "0", "-300"]),
-        ints(&[255, 0])
+        Resp::ints(&[255, 0])
     );
     let fail = run(&mut r, &["OVERFLOW", "FAIL", "INCRBY", "u8", "0", "256", "INCRBY", "u8", "0", "255"]);
     assert_eq!(fail, Resp::Array(vec![Resp::NullBulk, Resp::Int(255)]));
@@ -372,35 +365,35 @@ fn bitfield_overflow_modes() {
         "INCRBY", "i8", "0", "1", "OVERFLOW", "SAT", "INCRBY", "i8", "0", "1", "OVERFLOW", "WRAP", "INCRBY", "i8", "0",
         "1",
     ];
-    assert_eq!(run(&mut r, &mixed), ints(&[0, 1, 2]));
+    assert_eq!(run(&mut r, &mixed), Resp::ints(&[0, 1, 2]));
     run(&mut r, &["SET", "i8", "0", "127"]);
-    assert_eq!(run(&mut r, &["INCRBY", "i8", "0", "1"]), ints(&[-128]));
-    assert_eq!(run(&mut r, &["OVERFLOW", "sat", "INCRBY", "i8", "0", "-1"]), ints(&[-128]));
+    assert_eq!(run(&mut r, &["INCRBY", "i8", "0", "1"]), Resp::ints(&[-128]));
+    assert_eq!(run(&mut r, &["OVERFLOW", "sat", "INCRBY", "i8", "0", "-1"]), Resp::ints(&[-128]));
     assert_eq!(run(&mut r, &["OVERFLOW", "fail", "INCRBY", "i8", "0", "-1"]), Resp::Array(vec![Resp::NullBulk]));
     // SET overflows too: WRAP keeps the low bits, SAT the limit, FAIL nothing.
-    assert_eq!(run(&mut r, &["SET", "u8", "0", "257", "GET", "u8", "0"]), ints(&[128, 1]));
-    assert_eq!(run(&mut r, &["OVERFLOW", "SAT", "SET", "i8", "0", "-1000", "GET", "i8", "0"]), ints(&[1, -128]));
+    assert_eq!(run(&mut r, &["SET", "u8", "0", "257", "GET", "u8", "0"]), Resp::ints(&[128, 1]));
+    assert_eq!(run(&mut r, &["OVERFLOW", "SAT", "SET", "i8", "0", "-1000", "GET", "i8", "0"]), Resp::ints(&[1, -128]));
     assert_eq!(
         run(&mut r, &["OVERFLOW", "FAIL", "SET", "u8", "0", "-1", "GET", "u8", "0"]),
         Resp::Array(vec![Resp::NullBulk, Resp::Int(128)])
     );
     // Redis's C arithmetic: a negative SET of an unsigned field saturates
     // to the maximum, and i64::MIN into an i8 as well.
-    assert_eq!(run(&mut r, &["OVERFLOW", "SAT", "SET", "u8", "0", "-1", "GET", "u8", "0"]), ints(&[128, 255]));
+    assert_eq!(run(&mut r, &["OVERFLOW", "SAT", "SET", "u8", "0", "-1", "GET", "u8", "0"]), Resp::ints(&[128, 255]));
     assert_eq!(
         run(&mut r, &["OVERFLOW", "SAT", "SET", "i8", "0", "-9223372036854775808", "GET", "i8", "0"]),
-        ints(&[-1, 127])
+        Resp::ints(&[-1, 127])
     );
     // The 64-bit edges.
     let set_max = ["BITFIELD", "k64", "SET", "i64", "0", "9223372036854775807", "INCRBY", "i64", "0", "1"];
-    assert_eq!(r.cmd(&set_max), ints(&[0, i64::MIN]));
-    assert_eq!(r.cmd(&["BITFIELD", "k64", "OVERFLOW", "SAT", "INCRBY", "i64", "0", "-1"]), ints(&[i64::MIN]));
+    assert_eq!(r.cmd(&set_max), Resp::ints(&[0, i64::MIN]));
+    assert_eq!(r.cmd(&["BITFIELD", "k64", "OVERFLOW", "SAT", "INCRBY", "i64", "0", "-1"]), Resp::ints(&[i64::MIN]));
     let fail = ["BITFIELD", "k64", "OVERFLOW", "FAIL", "INCRBY", "i64", "0", "-1"];
     assert_eq!(r.cmd(&fail), Resp::Array(vec![Resp::NullBulk]));
     let set_max = ["BITFIELD", "k63", "SET", "u63", "0", "9223372036854775807", "INCRBY", "u63", "0", "1"];
-    assert_eq!(r.cmd(&set_max), ints(&[0, 0]));
+    assert_eq!(r.cmd(&set_max), Resp::ints(&[0, 0]));
     let sat = ["BITFIELD", "k63", "OVERFLOW", "SAT", "INCRBY", "u63", "0", "-9223372036854775808"];
-    assert_eq!(r.cmd(&sat), ints(&[0]));
+    assert_eq!(r.cmd(&sat), Resp::ints(&[0]));
 }
 
 #[test]
@@ -444,7 +437,7 @@ fn bitfield_errors_in_redis_order() {
     assert_eq!(r.err(&["BITFIELD", "list", "GET", "u8", "0"]), WRONGTYPE);
     assert_eq!(r.err(&["BITFIELD", "list", "SET", "u8", "0", "1"]), WRONGTYPE);
     // A huge `#N` wraps as Redis's C multiplication does.
-    assert_eq!(r.cmd(&["BITFIELD", "k", "GET", "u8", "#2305843009213693952"]), ints(&[0]));
+    assert_eq!(r.cmd(&["BITFIELD", "k", "GET", "u8", "#2305843009213693952"]), Resp::ints(&[0]));
     assert_eq!(r.err(&["BITFIELD"]), "ERR wrong number of arguments for 'bitfield' command");
 }
 
@@ -455,10 +448,10 @@ fn bitfield_ro_only_gets() {
     r.cmd(&["LPUSH", "list", "x"]);
     assert_eq!(
         r.cmd(&["BITFIELD_RO", "k", "GET", "u8", "0", "GET", "i8", "0", "GET", "u1", "#0"]),
-        ints(&[200, -56, 1])
+        Resp::ints(&[200, -56, 1])
     );
-    assert_eq!(r.cmd(&["BITFIELD_RO", "missing", "GET", "u8", "#3"]), ints(&[0]));
-    assert_eq!(r.cmd(&["BITFIELD_RO", "k"]), ints(&[]));
+    assert_eq!(r.cmd(&["BITFIELD_RO", "missing", "GET", "u8", "#3"]), Resp::ints(&[0]));
+    assert_eq!(r.cmd(&["BITFIELD_RO", "k"]), Resp::ints(&[]));
     let ro_only = "ERR BITFIELD_RO only supports the GET subcommand";
     assert_eq!(r.err(&["BITFIELD_RO", "k", "SET", "u8", "0", "1"]), ro_only);
     assert_eq!(r.err(&["BITFIELD_RO", "k", "GET", "u8", "0", "INCRBY", "u8", "0", "1"]), ro_only);
@@ -476,7 +469,7 @@ fn failed_writes_still_create_or_pad_the_string() {
     let (_s, mut r) = start_raw();
     let fail = ["BITFIELD", "k", "OVERFLOW", "FAIL", "INCRBY", "u8", "100", "300"];
     assert_eq!(r.cmd(&fail), Resp::Array(vec![Resp::NullBulk]));
-    assert_eq!(bytes(&mut r, "k"), vec![0u8; 14]);
+    assert_eq!(r.bulk(&["GET", "k"]), vec![0u8; 14]);
 }
 
 #[test]

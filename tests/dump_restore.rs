@@ -283,18 +283,11 @@ fn restore(r: &mut Raw, key: &str, ttl: i64, payload: &[u8], options: &[&str]) -
     r.cmd_bytes(&args)
 }
 
-fn raw_dump(r: &mut Raw, key: &str) -> Vec<u8> {
-    match r.cmd(&["DUMP", key]) {
-        Resp::Bulk(b) => b,
-        other => panic!("DUMP {key}: {other:?}"),
-    }
-}
-
 #[test]
 fn ttl_absttl_replace_and_busykey() {
     let (_s, mut r) = helpers::start_raw();
     r.cmd(&["SET", "foo", "bar"]);
-    let p = raw_dump(&mut r, "foo");
+    let p = r.bulk(&["DUMP", "foo"]);
     assert_eq!(r.cmd(&["DUMP", "nope"]), Resp::NullBulk);
     // The key is checked first, then the TTL, then the payload.
     assert_eq!(restore(&mut r, "foo", 0, &p, &[]), Resp::err(BUSYKEY));
@@ -362,25 +355,25 @@ fn ttl_absttl_replace_and_busykey() {
     r.cmd(&["SADD", "s", "1", "2"]);
     r.cmd(&["ZADD", "z", "2", "b", "1", "a"]);
     for key in ["l", "h", "s", "z"] {
-        let payload = raw_dump(&mut r, key);
+        let payload = r.bulk(&["DUMP", key]);
         let copy = format!("{key}-copy");
         assert_eq!(restore(&mut r, &copy, 0, &payload, &[]), Resp::ok());
         assert_eq!(r.cmd(&["TYPE", &copy]), r.cmd(&["TYPE", key]));
-        assert_eq!(raw_dump(&mut r, &copy), payload);
+        assert_eq!(r.bulk(&["DUMP", &copy]), payload);
     }
     assert_eq!(r.cmd(&["LRANGE", "l-copy", "0", "-1"]), Resp::bulks(&["a", "b", "c"]));
     assert_eq!(r.cmd(&["ZRANGE", "z-copy", "0", "-1"]), Resp::bulks(&["a", "b"]));
     // Long strings are LZF-compressed as rdbcompression says.
     let long = "ab".repeat(100);
     r.cmd(&["SET", "long", &long]);
-    assert_eq!(raw_dump(&mut r, "long")[..2], [0, 0xC3]);
+    assert_eq!(r.bulk(&["DUMP", "long"])[..2], [0, 0xC3]);
     assert_eq!(r.cmd(&["CONFIG", "SET", "rdbcompression", "no"]), Resp::ok());
-    let plain = raw_dump(&mut r, "long");
+    let plain = r.bulk(&["DUMP", "long"]);
     assert_eq!(plain[..3], [0, 0x40, 200]);
     assert_eq!(restore(&mut r, "long2", 0, &plain, &[]), Resp::ok());
     assert_eq!(r.cmd(&["GET", "long2"]), Resp::bulk(&long));
     // A wrong type on the same name is replaced as any other value.
-    let list = raw_dump(&mut r, "l");
+    let list = r.bulk(&["DUMP", "l"]);
     assert_eq!(restore(&mut r, "h", 0, &list, &["REPLACE"]), Resp::ok());
     assert_eq!(r.cmd(&["TYPE", "h"]), Resp::Simple("list".into()));
 }
@@ -395,7 +388,7 @@ fn watch_blocked_clients_and_change_counts() {
     let (server, mut r) = helpers::start_raw();
     let mut other = Raw::connect(server.port);
     r.cmd(&["SET", "src", "v"]);
-    let p = raw_dump(&mut r, "src");
+    let p = r.bulk(&["DUMP", "src"]);
 
     let before = changes_since_save(&mut r);
     assert_eq!(restore(&mut other, "a", 0, &p, &[]), Resp::ok());
@@ -426,7 +419,7 @@ fn watch_blocked_clients_and_change_counts() {
 
     // A client blocked on a list is served by the list RESTORE creates.
     r.cmd(&["RPUSH", "l", "x", "y"]);
-    let list = raw_dump(&mut r, "l");
+    let list = r.bulk(&["DUMP", "l"]);
     r.send(&["BLPOP", "target", "5"]);
     let blocked = helpers::wait_until(Duration::from_secs(5), || {
         let info = other.cmd(&["INFO", "clients"]).text();
@@ -498,9 +491,9 @@ fn corrupted_payloads_get_an_error_and_never_bring_the_server_down() {
         match restore(&mut r, "fuzz", 0, &payload, &["REPLACE"]) {
             Resp::Simple(s) if s == "OK" => {
                 ok += 1;
-                let again = raw_dump(&mut r, "fuzz");
+                let again = r.bulk(&["DUMP", "fuzz"]);
                 assert_eq!(restore(&mut r, "fuzz2", 0, &again, &["REPLACE"]), Resp::ok(), "round {round}");
-                assert_eq!(raw_dump(&mut r, "fuzz2"), again, "round {round}");
+                assert_eq!(r.bulk(&["DUMP", "fuzz2"]), again, "round {round}");
             }
             Resp::Error(e) if e == BAD_FORMAT => bad_format += 1,
             Resp::Error(e) if e == BAD_PAYLOAD => bad_footer += 1,
@@ -561,7 +554,7 @@ fn restored_keys_survive_a_restart_through_the_aof() {
             other => panic!("{other:?}"),
         };
         for (i, key) in keys.iter().enumerate() {
-            let p = raw_dump(&mut r, key);
+            let p = r.bulk(&["DUMP", key]);
             let pttl = r.int(&["PTTL", key]);
             r.cmd(&["DEL", key]);
             let ttl = if pttl > 0 {
@@ -576,7 +569,7 @@ fn restored_keys_survive_a_restart_through_the_aof() {
         }
     }
     r.cmd(&["SELECT", "0"]);
-    let p = raw_dump(&mut r, "t:str");
+    let p = r.bulk(&["DUMP", "t:str"]);
     let at = now_ms() + 80_000_000;
     assert_eq!(restore(&mut r, "abs", at, &p, &["ABSTTL"]), Resp::ok());
     r.cmd(&["SET", "replaced", "old"]);

@@ -34,10 +34,6 @@ fn sha1(script: &str) -> String {
     forkv::scripting::sha1hex(script.as_bytes())
 }
 
-fn ints(values: &[i64]) -> Resp {
-    Resp::Array(values.iter().map(|&v| Resp::Int(v)).collect())
-}
-
 #[test]
 fn lua_values_convert_to_replies_as_in_redis() {
     let (_s, mut r) = start_raw();
@@ -60,7 +56,7 @@ fn lua_values_convert_to_replies_as_in_redis() {
             Resp::Int(5)
         ])
     );
-    assert_eq!(eval(&mut r, "return {1, 2, nil, 4}", &[], &[]), ints(&[1, 2]));
+    assert_eq!(eval(&mut r, "return {1, 2, nil, 4}", &[], &[]), Resp::ints(&[1, 2]));
     assert_eq!(eval(&mut r, "return {}", &[], &[]), Resp::Array(vec![]));
     // {ok=...} and {err=...}, alone or inside arrays.
     assert_eq!(eval(&mut r, "return {ok='FINE'}", &[], &[]), Resp::Simple("FINE".into()));
@@ -186,7 +182,7 @@ fn script_errors_have_redis_texts() {
     assert_eq!(r.err(&["EVAL", "return 1", "x"]), "ERR value is not an integer or out of range");
     assert_eq!(r.err(&["EVAL", "return 1"]), "ERR wrong number of arguments for 'eval' command");
     // A script that failed to compile is not cached.
-    assert_eq!(r.cmd(&["SCRIPT", "EXISTS", &sha1("return 1")]), ints(&[0]));
+    assert_eq!(r.cmd(&["SCRIPT", "EXISTS", &sha1("return 1")]), Resp::ints(&[0]));
     // The globals stay protected, and no global leaks to the next script.
     let script = "return _G.undefined_thing";
     let msg = "ERR user_script:1: Script attempted to access nonexistent global variable 'undefined_thing'";
@@ -212,7 +208,7 @@ fn evalsha_and_the_script_cache() {
     assert_eq!(r.cmd(&["EVALSHA", sha, "0"]), Resp::Int(1));
     assert_eq!(r.cmd(&["EVALSHA", &sha.to_uppercase(), "0"]), Resp::Int(1));
     assert_eq!(r.cmd(&["EVALSHA_RO", sha, "0"]), Resp::Int(1));
-    assert_eq!(r.cmd(&["SCRIPT", "EXISTS", sha, "ffff", &sha.to_uppercase()]), ints(&[1, 0, 1]));
+    assert_eq!(r.cmd(&["SCRIPT", "EXISTS", sha, "ffff", &sha.to_uppercase()]), Resp::ints(&[1, 0, 1]));
     // EVAL caches the script under its SHA1.
     let body = "return KEYS[1] .. ARGV[1]";
     assert_eq!(eval(&mut r, body, &["a"], &["b"]), Resp::bulk("ab"));
@@ -227,7 +223,7 @@ fn evalsha_and_the_script_cache() {
         let mut args = vec!["SCRIPT", "FLUSH"];
         args.extend_from_slice(mode);
         assert_eq!(r.cmd(&args), Resp::ok());
-        assert_eq!(r.cmd(&["SCRIPT", "EXISTS", sha, &body_sha]), ints(&[0, 0]));
+        assert_eq!(r.cmd(&["SCRIPT", "EXISTS", sha, &body_sha]), Resp::ints(&[0, 0]));
         assert_eq!(r.err(&["EVALSHA", sha, "0"]), NOSCRIPT);
     }
     assert_eq!(r.err(&["SCRIPT", "FLUSH", "foo"]), "ERR SCRIPT FLUSH only support SYNC|ASYNC option");
@@ -317,7 +313,7 @@ fn eval_inside_multi_is_queued_and_watch_sees_its_writes() {
     assert_eq!(r.cmd(&["MULTI"]), Resp::ok());
     assert_eq!(eval(&mut r, "return redis.call('incr', 'n')", &[], &[]), Resp::Simple("QUEUED".into()));
     assert_eq!(r.cmd(&["INCR", "n"]), Resp::Simple("QUEUED".into()));
-    assert_eq!(r.cmd(&["EXEC"]), ints(&[1, 2]));
+    assert_eq!(r.cmd(&["EXEC"]), Resp::ints(&[1, 2]));
     // A script's write to a watched key makes EXEC fail.
     let mut other = Raw::connect(_s.port);
     assert_eq!(r.cmd(&["WATCH", "n"]), Resp::ok());

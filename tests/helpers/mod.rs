@@ -45,6 +45,10 @@ impl Resp {
         Resp::Array(items.iter().map(|s| Resp::bulk(s)).collect())
     }
 
+    pub fn ints(values: &[i64]) -> Resp {
+        Resp::Array(values.iter().map(|&v| Resp::Int(v)).collect())
+    }
+
     /// The bytes of a bulk (or the text of a simple string / verbatim).
     pub fn text(&self) -> String {
         match self {
@@ -177,6 +181,14 @@ impl Raw {
 
     pub fn int(&mut self, args: &[&str]) -> i64 {
         self.cmd(args).int()
+    }
+
+    /// The bytes of a bulk reply (panics on anything else).
+    pub fn bulk(&mut self, args: &[&str]) -> Vec<u8> {
+        match self.cmd(args) {
+            Resp::Bulk(b) => b,
+            other => panic!("{args:?}: expected a bulk, got {other:?}"),
+        }
     }
 
     /// True once the server closed the connection (EOF within `limit`).

@@ -63,6 +63,14 @@ pub struct Config {
     pub proto_max_bulk_len: u64,
     pub client_query_buffer_limit: u64,
     pub maxmemory: u64,
+    pub maxmemory_policy: crate::eviction::Policy,
+    /// Keys sampled per db for each eviction (LRU, LFU and TTL policies).
+    pub maxmemory_samples: u32,
+    /// How long one eviction pass may run (see `eviction::time_limit_us`).
+    pub maxmemory_eviction_tenacity: u32,
+    pub lfu_log_factor: u32,
+    /// Minutes after which an LFU counter loses one.
+    pub lfu_decay_time: u32,
     pub list_max_listpack_size: i64,
     pub hash_max_listpack_entries: u64,
     pub hash_max_listpack_value: u64,
@@ -114,6 +122,11 @@ impl Default for Config {
             proto_max_bulk_len: 512 * 1024 * 1024,
             client_query_buffer_limit: 1024 * 1024 * 1024,
             maxmemory: 0,
+            maxmemory_policy: crate::eviction::Policy::NoEviction,
+            maxmemory_samples: 5,
+            maxmemory_eviction_tenacity: 10,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
             list_max_listpack_size: -2,
             hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
@@ -163,6 +176,11 @@ const DIRECTIVES: &[(&str, bool)] = &[
     ("proto-max-bulk-len", true),
     ("client-query-buffer-limit", true),
     ("maxmemory", true),
+    ("maxmemory-policy", true),
+    ("maxmemory-samples", true),
+    ("maxmemory-eviction-tenacity", true),
+    ("lfu-log-factor", true),
+    ("lfu-decay-time", true),
     ("list-max-listpack-size", true),
     ("list-max-ziplist-size", true),
     ("hash-max-listpack-entries", true),
@@ -209,6 +227,15 @@ pub fn parse_memory(v: &str) -> Result<u64, String> {
 
 fn parse_num<T: std::str::FromStr>(v: &str) -> Result<T, String> {
     v.parse().map_err(|_| "argument couldn't be parsed into an integer".to_string())
+}
+
+/// An integer directive with Redis's bounds and its error text.
+fn parse_ranged(v: &str, min: i64, max: i64) -> Result<i64, String> {
+    let n: i64 = parse_num(v)?;
+    if !(min..=max).contains(&n) {
+        return Err(format!("argument must be between {min} and {max} inclusive"));
+    }
+    Ok(n)
 }
 
 fn parse_percentiles(v: &str) -> Result<Vec<f64>, String> {
@@ -359,6 +386,16 @@ impl Config {
             "proto-max-bulk-len" => self.proto_max_bulk_len = parse_memory(one()?)?.max(1024 * 1024),
             "client-query-buffer-limit" => self.client_query_buffer_limit = parse_memory(one()?)?.max(1024 * 1024),
             "maxmemory" => self.maxmemory = parse_memory(one()?)?,
+            "maxmemory-policy" => {
+                self.maxmemory_policy = crate::eviction::Policy::parse(one()?).ok_or_else(|| {
+                    let names: Vec<&str> = crate::eviction::Policy::ALL.iter().map(|p| p.name()).collect();
+                    format!("argument(s) must be one of the following: {}", names.join(", "))
+                })?
+            }
+            "maxmemory-samples" => self.maxmemory_samples = parse_ranged(one()?, 1, i32::MAX as i64)? as u32,
+            "maxmemory-eviction-tenacity" => self.maxmemory_eviction_tenacity = parse_ranged(one()?, 0, 100)? as u32,
+            "lfu-log-factor" => self.lfu_log_factor = parse_ranged(one()?, 0, i32::MAX as i64)? as u32,
+            "lfu-decay-time" => self.lfu_decay_time = parse_ranged(one()?, 0, i32::MAX as i64)? as u32,
             "list-max-listpack-size" | "list-max-ziplist-size" => self.list_max_listpack_size = parse_num(one()?)?,
             "hash-max-listpack-entries" | "hash-max-ziplist-entries" => {
                 self.hash_max_listpack_entries = parse_num(one()?)?
@@ -377,13 +414,7 @@ impl Config {
                 self.hll_sparse_max_bytes = n;
             }
             "daemonize" => self.daemonize = parse_bool(one()?)?,
-            "io-threads" => {
-                let n: usize = parse_num(one()?)?;
-                if !(1..=128).contains(&n) {
-                    return Err("argument must be between 1 and 128 inclusive".into());
-                }
-                self.io_threads = n;
-            }
+            "io-threads" => self.io_threads = parse_ranged(one()?, 1, 128)? as usize,
             _ => return Err(format!("Bad directive or wrong number of arguments: '{name}'")),
         }
         Ok(())
@@ -431,6 +462,11 @@ impl Config {
             "proto-max-bulk-len" => self.proto_max_bulk_len.to_string(),
             "client-query-buffer-limit" => self.client_query_buffer_limit.to_string(),
             "maxmemory" => self.maxmemory.to_string(),
+            "maxmemory-policy" => self.maxmemory_policy.name().into(),
+            "maxmemory-samples" => self.maxmemory_samples.to_string(),
+            "maxmemory-eviction-tenacity" => self.maxmemory_eviction_tenacity.to_string(),
+            "lfu-log-factor" => self.lfu_log_factor.to_string(),
+            "lfu-decay-time" => self.lfu_decay_time.to_string(),
             "list-max-listpack-size" | "list-max-ziplist-size" => self.list_max_listpack_size.to_string(),
             "hash-max-listpack-entries" | "hash-max-ziplist-entries" => self.hash_max_listpack_entries.to_string(),
             "hash-max-listpack-value" | "hash-max-ziplist-value" => self.hash_max_listpack_value.to_string(),

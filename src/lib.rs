@@ -6,6 +6,7 @@ pub mod aof;
 pub mod commands;
 pub mod config;
 pub mod engine;
+pub mod eviction;
 pub mod fork;
 pub mod glob;
 pub mod load;

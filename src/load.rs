@@ -227,7 +227,8 @@ impl Loader {
                 // As Redis: the commands after a preamble may still act on
                 // keys that have expired since, so only a snapshot drops them.
                 let skip_expired_at = (!preamble).then_some(engine.now);
-                match crate::snapshot::load_entry(&mut engine.dbs, entry, &limits, skip_expired_at) {
+                let access = engine.new_access_stamp();
+                match crate::snapshot::load_entry(&mut engine.dbs, entry, &limits, skip_expired_at, access) {
                     Ok(_) => None,
                     Err(e) => Some(LoadOutcome::Failed(format!("Can't load {}: {e}", self.path.display()))),
                 }

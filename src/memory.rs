@@ -6,6 +6,9 @@
 /// pages not yet returned).
 pub struct AllocatorStats {
     pub allocated: u64,
+    /// Freed blocks the threads' caches hold for reuse: counted in
+    /// `allocated`, but no longer the program's.
+    pub thread_cached: u64,
     pub active: u64,
     pub resident: u64,
 }
@@ -16,6 +19,7 @@ pub fn allocator_stats() -> AllocatorStats {
     let read = |r: tikv_jemalloc_ctl::Result<usize>| r.map(|v| v as u64).unwrap_or(0);
     AllocatorStats {
         allocated: read(stats::allocated::read()),
+        thread_cached: all_arenas_tcache_bytes().unwrap_or(0) as u64,
         active: read(stats::active::read()),
         resident: read(stats::resident::read()),
     }
@@ -30,9 +34,64 @@ pub fn size_class(bytes: usize) -> usize {
     class.max(bytes)
 }
 
-/// Bytes allocated by the program (jemalloc's stats.allocated).
+/// `stats.arenas.<all>.tcache_bytes`, which the ctl crate does not name.
+fn all_arenas_tcache_bytes() -> Option<usize> {
+    const NAME: &[u8] = b"stats.arenas.4096.tcache_bytes\0";
+    let mut value: usize = 0;
+    let mut len = std::mem::size_of::<usize>();
+    // SAFETY: a NUL-terminated name whose value is a size_t, read into one.
+    let rc = unsafe {
+        tikv_jemalloc_sys::mallctl(
+            NAME.as_ptr().cast(),
+            (&mut value as *mut usize).cast(),
+            &mut len,
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    (rc == 0).then_some(value)
+}
+
+/// Bytes the program holds (Redis's used_memory): what jemalloc counts as
+/// allocated, less the freed blocks parked in thread caches.
 pub fn used_memory() -> u64 {
-    allocator_stats().allocated
+    let stats = allocator_stats();
+    stats.allocated.saturating_sub(stats.thread_cached)
+}
+
+/// Used memory as `maxmemory` checks it before every command, cheaply:
+/// this thread's own allocation counters (two loads, exact for what the
+/// keyspace thread allocates and frees) plus what the other threads held at
+/// the last `recalibrate` (the allocator's global count, too costly per
+/// command: it merges every arena's statistics).
+#[derive(Default)]
+pub struct UsedMemory {
+    elsewhere: i64,
+}
+
+thread_local! {
+    static THREAD_COUNTERS: Option<(ThreadLocal<u64>, ThreadLocal<u64>)> =
+        tikv_jemalloc_ctl::thread::allocatedp::read().ok().zip(tikv_jemalloc_ctl::thread::deallocatedp::read().ok());
+}
+
+use tikv_jemalloc_ctl::thread::ThreadLocal;
+
+/// Bytes this thread allocated minus bytes it freed.
+fn thread_net_bytes() -> i64 {
+    THREAD_COUNTERS.with(|c| c.map_or(0, |(a, d)| a.get() as i64 - d.get() as i64))
+}
+
+impl UsedMemory {
+    /// Reads the allocator's global count and returns it.
+    pub fn recalibrate(&mut self) -> u64 {
+        let total = used_memory();
+        self.elsewhere = total as i64 - thread_net_bytes();
+        total
+    }
+
+    pub fn now(&self) -> u64 {
+        (self.elsewhere + thread_net_bytes()).max(0) as u64
+    }
 }
 
 /// jemalloc's full statistics report (MEMORY MALLOC-STATS).

@@ -24,6 +24,8 @@ pub struct ScriptFlags {
     /// No shebang: Redis's backwards compatible EVAL mode.
     pub compat: bool,
     pub no_writes: bool,
+    /// May write even when used memory is over `maxmemory`.
+    pub allow_oom: bool,
 }
 
 pub struct Script {
@@ -48,7 +50,7 @@ pub fn sha1hex(data: &[u8]) -> String {
 /// starts (the newline is kept, so line numbers stay the user's).
 pub fn shebang(body: &[u8]) -> Result<(ScriptFlags, usize), String> {
     if !body.starts_with(b"#!") {
-        return Ok((ScriptFlags { compat: true, no_writes: false }, 0));
+        return Ok((ScriptFlags { compat: true, ..Default::default() }, 0));
     }
     let Some(end) = body.iter().position(|&b| b == b'\n') else {
         return Err("Invalid script shebang".into());
@@ -69,7 +71,8 @@ pub fn shebang(body: &[u8]) -> Result<(ScriptFlags, usize), String> {
         for flag in list.split(',') {
             match flag {
                 "no-writes" => flags.no_writes = true,
-                "allow-oom" | "allow-stale" | "no-cluster" | "allow-cross-slot-keys" => {}
+                "allow-oom" => flags.allow_oom = true,
+                "allow-stale" | "no-cluster" | "allow-cross-slot-keys" => {}
                 // An empty list (`flags=`) declares no flags, as in Redis.
                 "" if list.is_empty() => {}
                 other => return Err(format!("Unexpected flag in script shebang: {other}")),
@@ -550,11 +553,29 @@ pub fn create_function(e: &mut Engine, body: &[u8]) -> Result<String, String> {
 struct RunState {
     resp3: bool,
     read_only: bool,
-    /// A write ran: later writes are not refused for persistence errors.
+    /// A write ran: later writes are not refused for persistence errors
+    /// or memory.
     wrote: bool,
+    /// Over `maxmemory` when the script started, and it declared no
+    /// `allow-oom`: its first command that may grow memory is refused.
+    deny_oom: bool,
     logs: Vec<String>,
     /// The lowest redis.log level written (the `loglevel` setting).
     log_level: i64,
+}
+
+/// Whether EVAL*/EVALSHA* `args` run a script that declared flags but
+/// neither `no-writes` nor `allow-oom`: Redis counts such a call as one that
+/// may grow memory, refused while over `maxmemory`.
+pub fn may_grow_memory(e: &Engine, args: &[&[u8]]) -> bool {
+    let Some(&script) = args.get(1) else { return false };
+    let flags = if args[0].len() > 4 && args[0][..7.min(args[0].len())].eq_ignore_ascii_case(b"evalsha") {
+        let sha = String::from_utf8_lossy(script).to_ascii_lowercase();
+        e.scripts.scripts.get(&sha).map(|s| s.flags)
+    } else {
+        shebang(script).ok().map(|(flags, _)| flags)
+    };
+    flags.is_some_and(|f| !f.compat && !f.no_writes && !f.allow_oom)
 }
 
 /// Runs the script `sha` (known to the cache) with `keys` and `args`,
@@ -586,6 +607,10 @@ pub fn run(
         }
         if read_only_cmd {
             return out.error("ERR Can not execute a script with write flag using *_ro command.");
+        }
+        if e.eviction.out_of_memory && !flags.allow_oom {
+            return out
+                .error("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'");
         }
     }
     let read_only = read_only_cmd || (!flags.compat && flags.no_writes);
@@ -627,7 +652,8 @@ pub fn run(
         "notice" => 2,
         _ => 3,
     };
-    let state = RefCell::new(RunState { resp3: false, read_only, wrote: false, logs: Vec::new(), log_level });
+    let deny_oom = e.eviction.out_of_memory && !flags.allow_oom;
+    let state = RefCell::new(RunState { resp3: false, read_only, wrote: false, deny_oom, logs: Vec::new(), log_level });
     let unit = e.aof.begin_script();
     let result = lua.scope(|scope| {
         let call = scope.create_function_mut(|lua, argv: MultiValue| script_call(e, &mut client, &state, lua, argv))?;
@@ -814,14 +840,15 @@ fn check_script_command(
     if st.read_only && (spec.is_write() || MAY_REPLICATE.contains(&spec.name)) {
         return Err("ERR Write commands are not allowed from read-only scripts.".into());
     }
-    if spec.is_write() {
-        if !st.wrote {
-            if let Some(err) = e.writes_refused() {
-                return Err(err);
-            }
+    if spec.is_write() && !st.wrote {
+        if let Some(err) = e.writes_refused() {
+            return Err(err);
         }
-        st.wrote = true;
     }
+    if st.deny_oom && !st.wrote && spec.has(table::DENYOOM) {
+        return Err(crate::engine::maxmemory::OOM_ERROR.into());
+    }
+    st.wrote |= spec.is_write();
     Ok(spec)
 }
 
@@ -1046,7 +1073,7 @@ mod tests {
 
     #[test]
     fn shebang_flags_and_errors() {
-        assert_eq!(shebang(b"return 1").unwrap(), (ScriptFlags { compat: true, no_writes: false }, 0));
+        assert_eq!(shebang(b"return 1").unwrap(), (ScriptFlags { compat: true, ..Default::default() }, 0));
         assert_eq!(shebang(b"#!lua\nreturn 1").unwrap(), (ScriptFlags::default(), 5));
         let (flags, start) = shebang(b"#!lua flags=no-writes,allow-oom\nreturn 1").unwrap();
         assert!(flags.no_writes && !flags.compat);

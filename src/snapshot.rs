@@ -132,6 +132,7 @@ pub fn load_entry(
     entry: RdbEntry,
     limits: &Limits,
     skip_expired_at: Option<i64>,
+    access: u32,
 ) -> Result<bool, String> {
     let count = dbs.len();
     let Some(db) = dbs.get_mut(entry.db) else {
@@ -143,7 +144,7 @@ pub fn load_entry(
     if entry.expire_ms.zip(skip_expired_at).is_some_and(|(at, now)| at <= now) {
         return Ok(false);
     }
-    let slot = db.set(&entry.key, value_from_rdb(entry.value, limits), false, true);
+    let slot = db.set(&entry.key, value_from_rdb(entry.value, limits), false, true, access);
     if let Some(at) = entry.expire_ms {
         db.set_expire(slot, at);
     }
@@ -159,14 +160,14 @@ mod tests {
     fn saves_and_loads_every_type() {
         let limits = Limits::default();
         let mut dbs: Vec<Db> = (0..3).map(|_| Db::default()).collect();
-        dbs[0].set(b"s", Value::from_bytes(b"hello"), false, true);
-        let slot = dbs[0].set(b"n", Value::from_bytes(b"42"), false, true);
+        dbs[0].set(b"s", Value::from_bytes(b"hello"), false, true, 0);
+        let slot = dbs[0].set(b"n", Value::from_bytes(b"42"), false, true, 0);
         dbs[0].set_expire(slot, 9_000_000_000_000);
-        dbs[2].set(b"l", value_from_rdb(RdbValue::List(vec![b"a".to_vec(), b"b".to_vec()]), &limits), false, true);
-        dbs[2].set(b"h", value_from_rdb(RdbValue::Hash(vec![(b"f".to_vec(), b"v".to_vec())]), &limits), false, true);
-        dbs[2].set(b"z", value_from_rdb(RdbValue::ZSet(vec![(b"m".to_vec(), 1.5)]), &limits), false, true);
-        dbs[2].set(b"st", value_from_rdb(RdbValue::Set(vec![b"1".to_vec(), b"x".to_vec()]), &limits), false, true);
-        let slot = dbs[1].set(b"old", Value::from_bytes(b"x"), false, true);
+        dbs[2].set(b"l", value_from_rdb(RdbValue::List(vec![b"a".to_vec(), b"b".to_vec()]), &limits), false, true, 0);
+        dbs[2].set(b"h", value_from_rdb(RdbValue::Hash(vec![(b"f".to_vec(), b"v".to_vec())]), &limits), false, true, 0);
+        dbs[2].set(b"z", value_from_rdb(RdbValue::ZSet(vec![(b"m".to_vec(), 1.5)]), &limits), false, true, 0);
+        dbs[2].set(b"st", value_from_rdb(RdbValue::Set(vec![b"1".to_vec(), b"x".to_vec()]), &limits), false, true, 0);
+        let slot = dbs[1].set(b"old", Value::from_bytes(b"x"), false, true, 0);
         dbs[1].set_expire(slot, 5);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("dump.rdb");
@@ -176,7 +177,7 @@ mod tests {
         let mut loaded: Vec<Db> = (0..3).map(|_| Db::default()).collect();
         let mut reader = RdbReader::new(File::open(&path).unwrap()).unwrap();
         while let Some(entry) = reader.next_entry().unwrap() {
-            load_entry(&mut loaded, entry, &limits, Some(1000)).unwrap();
+            load_entry(&mut loaded, entry, &limits, Some(1000), 0).unwrap();
         }
         assert_eq!(loaded[0].len(), 2);
         assert_eq!(loaded[1].len(), 0);
@@ -192,9 +193,9 @@ mod tests {
         let entry =
             || RdbEntry { db: 0, key: b"k".to_vec(), value: RdbValue::String(b"v".to_vec()), expire_ms: Some(5) };
         let mut dbs = vec![Db::default()];
-        assert!(!load_entry(&mut dbs, entry(), &limits, Some(1000)).unwrap());
+        assert!(!load_entry(&mut dbs, entry(), &limits, Some(1000), 0).unwrap());
         assert!(dbs[0].is_empty());
-        assert!(load_entry(&mut dbs, entry(), &limits, None).unwrap());
+        assert!(load_entry(&mut dbs, entry(), &limits, None, 0).unwrap());
         assert_eq!(dbs[0].expire_at(dbs[0].find(b"k").unwrap()), Some(5));
     }
 
@@ -202,7 +203,7 @@ mod tests {
     fn a_key_of_a_db_out_of_range_is_refused() {
         let entry = RdbEntry { db: 3, key: b"k".to_vec(), value: RdbValue::String(b"v".to_vec()), expire_ms: None };
         let mut dbs = vec![Db::default(), Db::default()];
-        let err = load_entry(&mut dbs, entry, &Limits::default(), None).unwrap_err();
+        let err = load_entry(&mut dbs, entry, &Limits::default(), None, 0).unwrap_err();
         assert!(err.contains("more than 2 databases") && err.contains("db 3"), "{err}");
         assert!(dbs.iter().all(|db| db.is_empty()));
     }

@@ -118,10 +118,10 @@ mod tests {
     #[test]
     fn writes_keys_with_ttls_and_skips_expired() {
         let mut dbs: Vec<Db> = (0..2).map(|_| Db::default()).collect();
-        dbs[0].set(b"a", Value::from_bytes(b"1"), false, true);
-        let slot = dbs[0].set(b"t", Value::from_bytes(b"x"), false, true);
+        dbs[0].set(b"a", Value::from_bytes(b"1"), false, true, 0);
+        let slot = dbs[0].set(b"t", Value::from_bytes(b"x"), false, true, 0);
         dbs[0].set_expire(slot, 10_000);
-        let slot = dbs[1].set(b"gone", Value::from_bytes(b"x"), false, true);
+        let slot = dbs[1].set(b"gone", Value::from_bytes(b"x"), false, true, 0);
         dbs[1].set_expire(slot, 10);
         let mut out = Vec::new();
         let keys = write_dataset(&mut out, &dbs, 100).unwrap();

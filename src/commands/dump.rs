@@ -53,8 +53,8 @@ fn load_payload(payload: &[u8], limits: &Limits) -> Option<Value> {
 }
 
 /// RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ
-/// frequency], with Redis's checks in Redis's order. IDLETIME and FREQ are
-/// validated and otherwise ignored: forkv keeps no access times or counts.
+/// frequency], with Redis's checks in Redis's order. IDLETIME or FREQ set
+/// the key's access stamp, as the eviction policy reads it.
 fn restore(e: &mut Engine, c: &mut Call) {
     let (mut replace, mut absttl) = (false, false);
     let (mut idle, mut freq) = (None, None);
@@ -126,7 +126,7 @@ fn restore(e: &mut Engine, c: &mut Call) {
             c.propagate_as(&parts);
         }
     }
-    let _ = (idle, freq);
+    e.restore_access(db, slot, idle, freq);
     e.dirty += 1;
     c.out.ok();
 }

@@ -10,7 +10,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("del", -2, WRITE, (1, -1, 1), del),
     cmd("unlink", -2, WRITE | FAST, (1, -1, 1), del),
     cmd("exists", -2, READONLY | FAST, (1, -1, 1), exists),
-    cmd("touch", -2, READONLY | FAST, (1, -1, 1), exists),
+    cmd("touch", -2, READONLY | FAST, (1, -1, 1), touch),
     cmd("type", 2, READONLY | FAST, (1, 1, 1), type_cmd),
     cmd("rename", 3, WRITE, (1, 2, 1), rename),
     cmd("renamenx", 3, WRITE | FAST, (1, 2, 1), renamenx),
@@ -49,12 +49,20 @@ fn del(e: &mut Engine, c: &mut Call) {
 
 fn exists(e: &mut Engine, c: &mut Call) {
     let db = c.db();
+    let n = c.args[1..].iter().filter(|k| e.peek_read(db, k).is_some()).count();
+    c.out.int(n as i64);
+}
+
+/// EXISTS that counts as an access to each key.
+fn touch(e: &mut Engine, c: &mut Call) {
+    let db = c.db();
     let n = c.args[1..].iter().filter(|k| e.lookup_read(db, k).is_some()).count();
     c.out.int(n as i64);
 }
 
 fn type_cmd(e: &mut Engine, c: &mut Call) {
-    let name = e.value(c.db(), c.arg(1)).map_or("none", |v| v.type_name());
+    let db = c.db();
+    let name = e.peek_read(db, c.arg(1)).map_or("none", |slot| e.dbs[db].value(slot).type_name());
     c.out.simple(name);
 }
 
@@ -460,16 +468,26 @@ fn object(e: &mut Engine, c: &mut Call) {
     if c.argc() != 3 || !KNOWN.iter().any(|k| k.as_bytes() == sub.as_slice()) {
         return c.subcommand_error(&["help", "encoding", "refcount", "idletime", "freq"]);
     }
-    let Some(value) = e.value(c.db(), c.arg(2)) else { return c.out.null() };
+    let db = c.db();
+    let Some(slot) = e.peek_read(db, c.arg(2)) else { return c.out.null() };
+    const ADJUST: &str =
+        "Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
     match sub.as_slice() {
         b"encoding" => {
-            let enc = value.encoding();
+            let enc = e.dbs[db].value(slot).encoding();
             c.out.bulk(enc.as_bytes());
         }
         b"refcount" => c.out.int(1),
-        // Access times are not tracked: a read must not write to shared pages.
-        b"idletime" => c.out.int(0),
-        b"freq" => c.out.error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."),
+        b"idletime" => match e.idle_seconds(db, slot) {
+            Some(secs) => c.out.int(secs as i64),
+            None => c.out.error(&format!("ERR An LFU maxmemory policy is selected, idle time not tracked. {ADJUST}")),
+        },
+        b"freq" => match e.access_frequency(db, slot) {
+            Some(freq) => c.out.int(freq as i64),
+            None => c
+                .out
+                .error(&format!("ERR An LFU maxmemory policy is not selected, access frequency not tracked. {ADJUST}")),
+        },
         _ => unreachable!("subcommand checked above"),
     }
 }

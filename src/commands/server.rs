@@ -64,7 +64,8 @@ fn section_clients(e: &Engine, s: &mut String) {
 
 fn section_memory(e: &mut Engine, s: &mut String) {
     let alloc = allocator_stats();
-    let used = alloc.allocated;
+    let allocated = alloc.allocated;
+    let used = allocated.saturating_sub(alloc.thread_cached);
     let rss = rss();
     e.stats.used_memory_peak = e.stats.used_memory_peak.max(used);
     let peak = e.stats.used_memory_peak;
@@ -75,7 +76,7 @@ fn section_memory(e: &mut Engine, s: &mut String) {
     let diff = |a: u64, b: u64| a as i64 - b as i64;
     let _ = write!(
         s,
-        "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:{:.2}%\r\nallocator_allocated:{used}\r\nallocator_active:{}\r\nallocator_resident:{}\r\ntotal_system_memory:{}\r\ntotal_system_memory_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:noeviction\r\nallocator_frag_ratio:{:.2}\r\nallocator_frag_bytes:{}\r\nallocator_rss_ratio:{:.2}\r\nallocator_rss_bytes:{}\r\nrss_overhead_ratio:{:.2}\r\nrss_overhead_bytes:{}\r\nmem_fragmentation_ratio:{:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_allocator:jemalloc\r\n",
+        "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:{:.2}%\r\nallocator_allocated:{allocated}\r\nallocator_active:{}\r\nallocator_resident:{}\r\ntotal_system_memory:{}\r\ntotal_system_memory_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nallocator_frag_ratio:{:.2}\r\nallocator_frag_bytes:{}\r\nallocator_rss_ratio:{:.2}\r\nallocator_rss_bytes:{}\r\nrss_overhead_ratio:{:.2}\r\nrss_overhead_bytes:{}\r\nmem_fragmentation_ratio:{:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_allocator:jemalloc\r\n",
         human(used),
         human(rss),
         human(peak),
@@ -86,6 +87,7 @@ fn section_memory(e: &mut Engine, s: &mut String) {
         human(total_system_memory()),
         e.config.maxmemory,
         human(e.config.maxmemory),
+        e.config.maxmemory_policy.name(),
         ratio(alloc.active, used),
         diff(alloc.active, used),
         ratio(alloc.resident, alloc.active),

@@ -1,7 +1,8 @@
 //! Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH. EXEC runs the queued
 //! commands inside one keyspace message, so nothing interleaves.
 
-use crate::engine::table::{cmd, CommandSpec, FAST, LOADING, NO_MULTI};
+use crate::engine::maxmemory::OOM_ERROR;
+use crate::engine::table::{cmd, CommandSpec, DENYOOM, FAST, LOADING, NO_MULTI};
 use crate::engine::{Call, Engine};
 
 pub static COMMANDS: &[CommandSpec] = &[
@@ -47,6 +48,10 @@ fn exec(e: &mut Engine, c: &mut Call) {
         });
     unwatch_client(e, c);
     c.propagate_nothing();
+    let grows = |cmd: &Vec<Vec<u8>>| e.commands.get(&cmd[0]).is_some_and(|spec| spec.has(DENYOOM));
+    if e.eviction.out_of_memory && queued.iter().any(grows) {
+        return c.out.error(&format!("EXECABORT Transaction discarded because of: {OOM_ERROR}"));
+    }
     if aborted {
         return c.out.error("EXECABORT Transaction discarded because of previous errors.");
     }

@@ -141,6 +141,10 @@ impl Engine {
         if self.persistence.loading && !spec.has(table::LOADING) && !client.loader {
             return self.reject(spec, args, out, "LOADING Redis is loading the dataset in memory");
         }
+        if self.refused_for_memory(spec, client, args) {
+            client.multi_error |= client.multi.is_some();
+            return self.reject(spec, args, out, super::maxmemory::OOM_ERROR);
+        }
         if spec.has(table::DENYOOM) || spec.is_write() {
             if let Some(err) = self.writes_refused() {
                 client.multi_error |= client.multi.is_some();

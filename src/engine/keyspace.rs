@@ -18,8 +18,15 @@ const EXPIRE_REPEAT_PERCENT: usize = 10;
 const EXPIRE_BUDGET_PERCENT: i64 = 25;
 
 impl Engine {
-    /// Finds a live key, deleting it first if its TTL has passed.
+    /// Finds a live key, deleting it first if its TTL has passed, and
+    /// records the access.
     pub fn lookup(&mut self, db: usize, key: &[u8]) -> Option<Slot> {
+        let slot = self.find_live(db, key)?;
+        self.touch(db, slot);
+        Some(slot)
+    }
+
+    fn find_live(&mut self, db: usize, key: &[u8]) -> Option<Slot> {
         let slot = self.dbs[db].find(key)?;
         match self.dbs[db].expire_at(slot) {
             Some(at) if at <= self.now && !self.persistence.loading => {
@@ -32,7 +39,15 @@ impl Engine {
 
     /// Lookup for reading, counted as hit or miss.
     pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<Slot> {
-        let found = self.lookup(db, key);
+        let found = self.peek_read(db, key)?;
+        self.touch(db, found);
+        Some(found)
+    }
+
+    /// A read that is not an access (TYPE, EXISTS, TTL, OBJECT: Redis's
+    /// LOOKUP_NOTOUCH): counted as hit or miss, the access stamp kept.
+    pub fn peek_read(&mut self, db: usize, key: &[u8]) -> Option<Slot> {
+        let found = self.find_live(db, key);
         if found.is_some() {
             self.stats.keyspace_hits += 1;
         } else {
@@ -62,18 +77,25 @@ impl Engine {
     /// Adds or replaces a key's value; drops the TTL unless `keep_ttl`.
     pub fn set_value(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) -> Slot {
         let can_resize = self.can_resize();
-        self.dbs[db].set(key, value, keep_ttl, can_resize)
+        let access = self.new_access_stamp();
+        let slot = self.dbs[db].set(key, value, keep_ttl, can_resize, access);
+        // Writing a value is an access too (LFU counters carry over).
+        if !self.config.maxmemory_policy.is_lfu() {
+            self.dbs[db].set_access(slot, access);
+        }
+        slot
     }
 
     /// Adds a key that lookup just reported missing.
     pub fn insert_value(&mut self, db: usize, key: &[u8], value: Value) -> Slot {
         let can_resize = self.can_resize();
-        self.dbs[db].insert(key, value, can_resize)
+        let access = self.new_access_stamp();
+        self.dbs[db].insert(key, value, can_resize, access)
     }
 
     /// Deletes a key if it is live; true if it was.
     pub fn delete_key(&mut self, db: usize, key: &[u8]) -> bool {
-        if self.lookup(db, key).is_none() {
+        if self.find_live(db, key).is_none() {
             return false;
         }
         self.dbs[db].remove(key).is_some()
@@ -81,7 +103,7 @@ impl Engine {
 
     /// Expiry as a client sees it: None for no key, Some(None) for no TTL.
     pub fn ttl_of(&mut self, db: usize, key: &[u8]) -> Option<Option<i64>> {
-        let slot = self.lookup_read(db, key)?;
+        let slot = self.peek_read(db, key)?;
         Some(self.dbs[db].expire_at(slot))
     }
 

@@ -11,6 +11,7 @@ pub mod key_finders;
 mod keyspace;
 pub mod latency;
 pub mod latency_histogram;
+pub mod maxmemory;
 mod monitor;
 pub mod persist;
 mod propagate;
@@ -99,6 +100,7 @@ pub struct Engine {
     pub clock: quanta::Clock,
     /// Lua scripts by SHA1 (EVAL, SCRIPT LOAD).
     pub scripts: crate::scripting::ScriptCache,
+    pub eviction: maxmemory::Eviction,
 }
 
 impl Engine {
@@ -133,6 +135,7 @@ impl Engine {
             latency: latency::LatencyMonitor::default(),
             clock: quanta::Clock::new(),
             scripts: Default::default(),
+            eviction: Default::default(),
         }
     }
 
@@ -170,6 +173,7 @@ impl Engine {
         self.persistence_cron();
         self.expire_blocked_clients();
         self.stats.sample(self.now);
+        self.maxmemory_cron();
         let can_resize = self.can_resize();
         for db in &mut self.dbs {
             db.maintain(can_resize);

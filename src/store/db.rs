@@ -113,14 +113,17 @@ impl Db {
         self.dict.reserve(keys);
     }
 
-    /// Adds a key that is known to be absent.
-    pub fn insert(&mut self, key: &[u8], value: Value, can_resize: bool) -> Slot {
-        self.dict.insert_new(key, value, can_resize)
+    /// Adds a key that is known to be absent, with its first access stamp.
+    pub fn insert(&mut self, key: &[u8], value: Value, can_resize: bool, access: u32) -> Slot {
+        let slot = self.dict.insert_new(key, value, can_resize);
+        self.dict.set_access(slot, access);
+        slot
     }
 
     /// Sets a key's value, replacing any old value; the TTL is dropped unless
-    /// `keep_ttl`. Returns the slot.
-    pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, can_resize: bool) -> Slot {
+    /// `keep_ttl`. A new key gets the `access` stamp; an old one keeps its
+    /// own. Returns the slot.
+    pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, can_resize: bool, access: u32) -> Slot {
         match self.find(key) {
             Some(slot) => {
                 *self.dict.value_mut(slot) = value;
@@ -129,8 +132,16 @@ impl Db {
                 }
                 slot
             }
-            None => self.insert(key, value, can_resize),
+            None => self.insert(key, value, can_resize, access),
         }
+    }
+
+    pub fn access(&self, slot: Slot) -> u32 {
+        self.dict.access(slot)
+    }
+
+    pub fn set_access(&mut self, slot: Slot, stamp: u32) {
+        self.dict.set_access(slot, stamp);
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Value> {
@@ -177,7 +188,7 @@ mod tests {
     fn insert_find_remove_many() {
         let mut db = Db::default();
         for i in 0..10_000 {
-            db.set(format!("key:{i}").as_bytes(), s(&format!("v{i}")), false, true);
+            db.set(format!("key:{i}").as_bytes(), s(&format!("v{i}")), false, true, 0);
         }
         assert_eq!(db.len(), 10_000);
         assert!(db.find(b"key:1234").is_some());
@@ -193,8 +204,8 @@ mod tests {
     #[test]
     fn expires_follow_their_keys() {
         let mut db = Db::default();
-        let a = db.set(b"a", s("1"), false, true);
-        let b = db.set(b"b", s("2"), false, true);
+        let a = db.set(b"a", s("1"), false, true, 0);
+        let b = db.set(b"b", s("2"), false, true, 0);
         db.set_expire(a, 100);
         db.set_expire(b, 200);
         assert_eq!(db.expires_len(), 2);
@@ -202,9 +213,9 @@ mod tests {
         let b = db.find(b"b").unwrap();
         assert_eq!(db.expire_at(b), Some(200));
         assert_eq!(db.expires_len(), 1);
-        db.set(b"b", s("3"), true, true);
+        db.set(b"b", s("3"), true, true, 0);
         assert_eq!(db.expire_at(db.find(b"b").unwrap()), Some(200));
-        db.set(b"b", s("4"), false, true);
+        db.set(b"b", s("4"), false, true, 0);
         assert_eq!(db.expire_at(db.find(b"b").unwrap()), None);
         assert_eq!(db.expires_len(), 0);
     }
@@ -213,7 +224,7 @@ mod tests {
     fn scan_visits_every_key_across_growth() {
         let mut db = Db::default();
         for i in 0..100 {
-            db.set(format!("k{i}").as_bytes(), s("v"), false, true);
+            db.set(format!("k{i}").as_bytes(), s("v"), false, true, 0);
         }
         let mut seen = std::collections::HashSet::new();
         let mut cursor = 0;
@@ -225,7 +236,7 @@ mod tests {
             // Growing the table mid-scan must not lose the original keys.
             if added < 1000 {
                 for _ in 0..100 {
-                    db.set(format!("k{added}").as_bytes(), s("v"), false, true);
+                    db.set(format!("k{added}").as_bytes(), s("v"), false, true, 0);
                     added += 1;
                 }
             }

@@ -2,8 +2,9 @@
 //! 8-byte chain heads, entries linked intrusively, load factor 1 — which keeps
 //! per-key overhead low and gives SCAN its reverse-binary cursor guarantee.
 //!
-//! Reads never write: no access stamps, no reference counts, and no resizing
-//! while a fork child shares the pages (`can_resize`).
+//! Reads write nothing but a key's access stamp (for `maxmemory` eviction),
+//! and not even that while a fork child shares the pages: no reference
+//! counts, and no resizing then either (`can_resize`).
 
 use super::entry::{Entry, Header};
 use crate::types::Value;
@@ -182,6 +183,16 @@ impl Dict {
     pub(crate) fn set_expire_slot(&mut self, slot: Slot, v: u32) {
         // SAFETY: as above.
         unsafe { (*slot.0.as_ptr()).expire_slot = v }
+    }
+
+    pub fn access(&self, slot: Slot) -> u32 {
+        // SAFETY: as above.
+        unsafe { slot.0.as_ref().access }
+    }
+
+    pub fn set_access(&mut self, slot: Slot, stamp: u32) {
+        // SAFETY: as above.
+        unsafe { (*slot.0.as_ptr()).access = stamp }
     }
 
     /// Inserts a key known to be absent; returns its slot. While a fork

@@ -15,6 +15,9 @@ pub(crate) struct Header {
     pub(crate) value: Value,
     pub(crate) expire_slot: u32,
     key_len: u32,
+    /// When the key was last accessed, for `maxmemory` eviction: an LRU
+    /// clock or an LFU stamp (`crate::eviction`).
+    pub(crate) access: u32,
 }
 
 /// An owned key entry, linked into a dict chain through `next`.
@@ -38,7 +41,7 @@ impl Entry {
         unsafe {
             let ptr = alloc(layout) as *mut Header;
             let Some(nn) = NonNull::new(ptr) else { handle_alloc_error(layout) };
-            ptr.write(Header { next: None, value, expire_slot: NO_EXPIRE, key_len: key.len() as u32 });
+            ptr.write(Header { next: None, value, expire_slot: NO_EXPIRE, key_len: key.len() as u32, access: 0 });
             let key_ptr = (ptr as *mut u8).add(std::mem::size_of::<Header>());
             std::ptr::copy_nonoverlapping(key.as_ptr(), key_ptr, key.len());
             Entry(nn)

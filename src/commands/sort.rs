@@ -3,9 +3,11 @@
 //! pattern (numbers by default, bytes with ALPHA), cut by LIMIT, replaced by
 //! GET patterns, and replied or (SORT … STORE) written as a list.
 //!
-//! SORT … STORE is logged as itself: every input it reads replays to the
-//! same state and the order comes out the same (a set's own order, which
-//! could differ, is never stored: BY without `*` sorts a set then).
+//! SORT … STORE is logged as itself, as Redis logs it: every input it reads
+//! replays to the same state, so the sort comes out the same. Only a set's
+//! own order could differ elsewhere, and it is never stored as such (BY
+//! without `*` sorts a set for STORE); where it breaks ALPHA ties, forkv's
+//! sets replay to the same order.
 
 mod pattern;
 mod pqsort;
@@ -359,6 +361,8 @@ fn store(e: &mut Engine, c: &mut Call, o: &Options, v: &Vector, window: Range<us
     }
     let stored = list.len();
     if stored > 0 {
+        // Redis's setKey looks the key up first: an expired one goes as expired.
+        e.lookup(db, dst);
         e.set_value(db, dst, Value::List(Box::new(list)), false);
         e.dirty += stored as u64;
     } else if e.dbs[db].remove(dst).is_some() {

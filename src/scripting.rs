@@ -643,6 +643,7 @@ pub fn run(
         addr: "lua".into(),
         authenticated: true,
         loader: caller.loader,
+        script: true,
         id: caller.id,
         ..Default::default()
     };

@@ -69,15 +69,7 @@ fn number_syntax(text: &str, is_digit: fn(&u8) -> bool, exponent_mark: u8) -> bo
 /// A finite form read into `F`, correctly rounded, with strtod's range
 /// report: whether it overflowed, and whether it underflowed to zero.
 pub fn read_finite<F: Float>(form: Form) -> Option<(F, RangeError)> {
-    let parsed: StatusAnd<F> = match form {
-        Form::Infinity => return None,
-        Form::Decimal(text) => F::from_str_r(text, Round::NearestTiesToEven).ok()?,
-        // strtod takes hex without a binary exponent; rustc_apfloat wants one.
-        Form::Hex(text) if !text.contains(['p', 'P']) => {
-            F::from_str_r(&format!("{text}p0"), Round::NearestTiesToEven).ok()?
-        }
-        Form::Hex(text) => F::from_str_r(text, Round::NearestTiesToEven).ok()?,
-    };
+    let parsed: StatusAnd<F> = read_rounded(form)?;
     let range = if parsed.status.contains(Status::OVERFLOW) {
         RangeError::Overflow
     } else if parsed.status.contains(Status::UNDERFLOW) && parsed.value.is_zero() {
@@ -86,6 +78,19 @@ pub fn read_finite<F: Float>(form: Form) -> Option<(F, RangeError)> {
         RangeError::None
     };
     Some((parsed.value, range))
+}
+
+/// A finite form correctly rounded into `F`, with the IEEE status flags.
+fn read_rounded<F: Float>(form: Form) -> Option<StatusAnd<F>> {
+    match form {
+        Form::Infinity => None,
+        Form::Decimal(text) => F::from_str_r(text, Round::NearestTiesToEven).ok(),
+        // strtod takes hex without a binary exponent; rustc_apfloat wants one.
+        Form::Hex(text) if !text.contains(['p', 'P']) => {
+            F::from_str_r(&format!("{text}p0"), Round::NearestTiesToEven).ok()
+        }
+        Form::Hex(text) => F::from_str_r(text, Round::NearestTiesToEven).ok(),
+    }
 }
 
 /// strtod's ERANGE cases that Redis tells apart.
@@ -139,6 +144,45 @@ pub fn parse_range_f64(s: &[u8]) -> Option<f64> {
     Some(if negative { -magnitude } else { magnitude })
 }
 
+/// A double as SORT reads its weights: bare strtod over the text up to its
+/// first NUL (C string), with errno checked. So leading spaces and an empty
+/// text pass (as 0), but glibc's ERANGE fails it: an overflow, and a
+/// subnormal or zero result that is inexact (`1e-310`, not `0x1p-1074`).
+pub fn parse_strtod_checked(s: &[u8]) -> Option<f64> {
+    let s = s.iter().position(|&b| b == 0).map_or(s, |nul| &s[..nul]);
+    if s.is_empty() {
+        return Some(0.0);
+    }
+    let (negative, form) = classify(std::str::from_utf8(s).ok()?.trim_start_matches(is_c_space))?;
+    let magnitude = match form {
+        Form::Infinity => f64::INFINITY,
+        Form::Decimal(text) => {
+            let v: f64 = text.parse().ok()?;
+            if v.is_infinite() {
+                return None;
+            }
+            // Rust's parser is exact but silent: ask rustc_apfloat about tiny results.
+            if (v == 0.0 || v.is_subnormal()) && underflows(form) {
+                return None;
+            }
+            v
+        }
+        Form::Hex(_) => {
+            let parsed: StatusAnd<Double> = read_rounded(form)?;
+            if parsed.status.intersects(Status::OVERFLOW | Status::UNDERFLOW) {
+                return None;
+            }
+            to_f64(parsed.value)
+        }
+    };
+    Some(if negative { -magnitude } else { magnitude })
+}
+
+/// Whether reading `form` as a double is tiny and inexact (glibc's ERANGE).
+fn underflows(form: Form) -> bool {
+    read_rounded::<Double>(form).is_some_and(|p| p.status.contains(Status::UNDERFLOW))
+}
+
 /// rustc_apfloat's double as Rust's (the same IEEE bits).
 fn to_f64(v: Double) -> f64 {
     f64::from_bits(v.to_bits() as u64)
@@ -181,6 +225,42 @@ mod tests {
         assert_eq!(parse_f64(b"4.9e-324"), Some(f64::from_bits(1)));
         for bad in [&b"1e400"[..], b"-1e400", b"1e-400", b"0x1p99999", b" 1", b"", b"nan", b"\xff"] {
             assert_eq!(parse_f64(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn checked_strtod_refuses_what_sets_erange_in_glibc() {
+        for (text, want) in [
+            (&b""[..], 0.0),
+            (b"\0junk", 0.0),
+            (b" \t1.5", 1.5),
+            (b"12\0x", 12.0),
+            (b"-inf", f64::NEG_INFINITY),
+            (b"0x10", 16.0),
+            (b"0x1p-1074", f64::from_bits(1)),
+            (b"2.2250738585072014e-308", f64::MIN_POSITIVE),
+            (b"0e-999", 0.0),
+            (b"1e308", 1e308),
+        ] {
+            assert_eq!(parse_strtod_checked(text), Some(want), "{:?}", String::from_utf8_lossy(text));
+        }
+        for bad in [
+            &b" "[..],
+            b"1 ",
+            b"+",
+            b"nan",
+            b"abc",
+            b"1e400",
+            b"1.7976931348623159e308",
+            b"1e-310",
+            b"4.9e-324",
+            b"1e-400",
+            b"2.2250738585072011e-308",
+            b"0x1p-1080",
+            b"0x1p9999",
+            b"\xff",
+        ] {
+            assert_eq!(parse_strtod_checked(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
     }
 

@@ -17,6 +17,7 @@ pub mod scripting;
 pub mod server;
 pub mod sets;
 pub mod slowlog;
+pub mod sort;
 pub mod strings;
 pub mod tx;
 pub mod zsets;
@@ -33,6 +34,7 @@ pub static GROUPS: &[&[CommandSpec]] = &[
     hashes::COMMANDS,
     sets::COMMANDS,
     zsets::COMMANDS,
+    sort::COMMANDS,
     tx::COMMANDS,
     pubsub::COMMANDS,
     server::COMMANDS,

@@ -35,6 +35,8 @@ pub struct Client {
     pub monitor: bool,
     /// The AOF loader's pseudo client.
     pub loader: bool,
+    /// The pseudo client a script's redis.call runs as (Redis's CLIENT_SCRIPT).
+    pub script: bool,
 }
 
 pub struct Blocked {

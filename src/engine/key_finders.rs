@@ -54,6 +54,27 @@ pub fn counted_second(args: &[&[u8]]) -> Result<Vec<usize>, &'static str> {
     counted(args, None, 2, 3)
 }
 
+/// SORT's key and its last STORE destination, found as Redis's
+/// sortGetKeys scans: LIMIT skips two words, GET and BY one, and anything
+/// else is taken for a word on its own (so an argument that reads STORE
+/// counts wherever it stands).
+pub fn sort_keys(args: &[&[u8]]) -> Result<Vec<usize>, &'static str> {
+    let mut store = None;
+    let mut i = 2;
+    while i < args.len() {
+        let word = args[i];
+        if word.eq_ignore_ascii_case(b"limit") {
+            i += 2;
+        } else if word.eq_ignore_ascii_case(b"store") && i + 1 < args.len() {
+            store = Some(i + 1);
+        } else if word.eq_ignore_ascii_case(b"get") || word.eq_ignore_ascii_case(b"by") {
+            i += 1;
+        }
+        i += 1;
+    }
+    Ok(std::iter::once(1).chain(store).collect())
+}
+
 /// The key of a container command's subcommand: `keyed` subcommands take
 /// it at position 2 and have `arity` (Redis's rule: negative is a minimum),
 /// `keyless` ones have none.
@@ -108,6 +129,16 @@ mod tests {
         assert_eq!(counted_first(&args("zdiff -1 a")), Err(INVALID_ARGUMENTS));
         assert_eq!(script_keys(&args("eval s 1 k a")), Ok(vec![3]));
         assert_eq!(script_keys(&args("eval s 0")), Ok(vec![]));
+    }
+
+    #[test]
+    fn sort_keys_take_the_last_store_as_redis_scans() {
+        assert_eq!(sort_keys(&args("sort k")), Ok(vec![1]));
+        assert_eq!(sort_keys(&args("sort k STORE d")), Ok(vec![1, 3]));
+        assert_eq!(sort_keys(&args("sort k store")), Ok(vec![1]));
+        assert_eq!(sort_keys(&args("sort k store store store d")), Ok(vec![1, 5]));
+        assert_eq!(sort_keys(&args("sort k limit store 1 store d get store")), Ok(vec![1, 6]));
+        assert_eq!(sort_keys(&args("sort k by store get store")), Ok(vec![1]));
     }
 
     #[test]

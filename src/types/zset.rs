@@ -163,14 +163,22 @@ impl ZSet {
                 pack_insert(lp, member, score);
                 return;
             }
+            self.convert_to_skiplist();
+        }
+        if let Repr::Big(r) = &mut self.repr {
+            r.insert(member, score);
+        }
+    }
+
+    /// Moves a listpack zset to the big form (SORT does it to every sorted
+    /// set it reads, as Redis's zsetConvert, which OBJECT ENCODING shows).
+    pub fn convert_to_skiplist(&mut self) {
+        if let Repr::Pack(lp) = &self.repr {
             let mut r = Ranked::default();
             for (m, s) in pack_entries(lp) {
                 m.with_bytes(|m| r.insert(m, s));
             }
             self.repr = Repr::Big(r);
-        }
-        if let Repr::Big(r) = &mut self.repr {
-            r.insert(member, score);
         }
     }
 

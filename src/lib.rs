@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod engine;
 pub mod fork;
+pub mod geo;
 pub mod glob;
 pub mod load;
 pub mod log;

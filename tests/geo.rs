@@ -183,6 +183,13 @@ fn searches_match_redis_server() {
         "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX 400 400 km ASC",
         "GEOSEARCH Sicily frommember Palermo frommember Catania byradius 100 km byradius 300 km",
         "geosearch Sicily fromlonlat 15 37 bybox 400 400 km asc desc withdist",
+        "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS inf km WITHDIST",
+        "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1e308 km ASC",
+        "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX inf 1 km",
+        "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX 1e-300 1e-300 m",
+        "GEOSEARCH Sicily FROMMEMBER Palermo BYRADIUS 0 m WITHDIST",
+        "GEOSEARCH Sicily FROMLONLAT 180 85.05112878 BYRADIUS 20000 km DESC",
+        "GEOSEARCH Sicily FROMLONLAT -180 -85.05112878 BYBOX 40000 20000 km ASC",
         "GEOSEARCH nokey FROMLONLAT 15 37 BYBOX 400 400 km",
         "GEOSEARCH nokey FROMMEMBER nosuch BYBOX 400 400 km",
         "GEORADIUS nokey 15 37 200 km",
@@ -421,6 +428,35 @@ fn store_variants_match_redis_server() {
     }
 }
 
+/// The command table rows (arity, flags, key positions) are Redis's; its
+/// `movablekeys` flag is left out, as forkv reports it for no command.
+#[test]
+fn command_info_matches_redis_server() {
+    let Some(mut p) = start_pair() else { return };
+    let names = [
+        "geoadd",
+        "geopos",
+        "geohash",
+        "geodist",
+        "georadius",
+        "georadius_ro",
+        "georadiusbymember",
+        "georadiusbymember_ro",
+        "geosearch",
+        "geosearchstore",
+    ];
+    for name in names {
+        let rows = [&mut p.forkv, &mut p.redis].map(|r| {
+            let info = r.cmd(&["COMMAND", "INFO", name]);
+            let row = info.items()[0].items().to_vec();
+            let flags: Vec<Resp> =
+                row[2].items().iter().filter(|f| **f != Resp::Simple("movablekeys".into())).cloned().collect();
+            (row[0].clone(), row[1].clone(), flags, row[3].clone(), row[4].clone(), row[5].clone())
+        });
+        assert_eq!(rows[0], rows[1], "COMMAND INFO {name}");
+    }
+}
+
 /// A WATCH on a GEORADIUS STORE's destination sees the store; one on its
 /// source does not.
 #[test]
@@ -513,6 +549,10 @@ fn random_searches_match_redis_server_and_brute_force() {
         search.extend(["COUNT", "7", "DESC", "WITHDIST"]);
         p.both(&search);
         search.truncate(search.len() - 4);
+        // ANY takes the first found, in the order the boxes are scanned.
+        search.extend(["COUNT", "5", "ANY"]);
+        p.both(&search);
+        search.truncate(search.len() - 3);
         search[0] = "GEOSEARCHSTORE";
         search.insert(1, "stored");
         search.push("STOREDIST");

@@ -1,19 +1,23 @@
 //! GEO commands (Redis 7.0's geo.c): a geo set is a sorted set whose scores
 //! are 52-bit geohashes (`crate::geo`), so GEOADD is a ZADD of computed
 //! scores and every other sorted set command works on geo sets. The STORE
-//! forms are written to the AOF as given: their result depends only on the
-//! data, so a replay builds the same set.
+//! forms are written to the AOF as given, as Redis writes them: their result
+//! depends only on the data, so a replay builds the same set.
 
 use std::io::Write;
 
-use crate::commands::zsets::{add_pairs, read_zset, store_result};
+mod search;
+
+use search::{search, Form};
+
+use crate::commands::zsets::{add_pairs, read_zset};
 use crate::engine::key_finders::{georadius_keys, georadiusbymember_keys};
 use crate::engine::table::{cmd, CommandSpec, DENYOOM, MARKS_OWN_WRITES, READONLY, WRITE};
 use crate::engine::{Call, Engine, SYNTAX};
 use crate::geo::hash::{decode_score, encode_score, geohash_string, LAT_MAX, LAT_MIN, LONG_MAX, LONG_MIN};
-use crate::geo::search::{distance, Extent, Shape};
+use crate::geo::search::{distance, Extent};
 use crate::strtod::parse_f64;
-use crate::types::{AddFlags, ScoreRange, ZSet};
+use crate::types::AddFlags;
 
 pub static COMMANDS: &[CommandSpec] = &[
     cmd("geoadd", -5, WRITE | DENYOOM, (1, 1, 1), geoadd),
@@ -29,8 +33,6 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("geosearch", -7, READONLY, (1, 1, 1), geosearch),
     cmd("geosearchstore", -8, WRITE | DENYOOM | MARKS_OWN_WRITES, (1, 2, 1), geosearchstore),
 ];
-
-const NO_MEMBER: &str = "ERR could not decode requested zset member";
 
 // ---------------------------------------------------------------- arguments
 
@@ -199,276 +201,28 @@ fn geodist(e: &mut Engine, c: &mut Call) {
     }
 }
 
-// ---------------------------------------------------------------- searches
-
-/// Which search command runs, fixing where its options start and which
-/// it takes.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Search {
-    /// GEORADIUS[_RO]: centre and radius at fixed positions.
-    Coords { store: bool },
-    /// GEORADIUSBYMEMBER[_RO].
-    Member { store: bool },
-    /// GEOSEARCH, and GEOSEARCHSTORE with `store`.
-    Options { store: bool },
-}
-
-/// Where the result goes: replied, or stored at a key (scores the
-/// distances with STOREDIST).
-struct Store<'a> {
-    key: &'a [u8],
-    dist: bool,
-}
-
-/// A point found by a search.
-struct Found {
-    member: Vec<u8>,
-    point: (f64, f64),
-    dist: f64,
-    score: f64,
-}
-
-#[derive(Default)]
-struct Options {
-    with_dist: bool,
-    with_hash: bool,
-    with_coord: bool,
-    any: bool,
-    /// 0: no limit.
-    count: usize,
-    /// None: unsorted; Some(true): descending.
-    desc: Option<bool>,
-}
-
 fn georadius(e: &mut Engine, c: &mut Call) {
-    search(e, c, Search::Coords { store: true });
+    search(e, c, Form::Radius { store: true });
 }
 
 fn georadius_ro(e: &mut Engine, c: &mut Call) {
-    search(e, c, Search::Coords { store: false });
+    search(e, c, Form::Radius { store: false });
 }
 
 fn georadiusbymember(e: &mut Engine, c: &mut Call) {
-    search(e, c, Search::Member { store: true });
+    search(e, c, Form::ByMember { store: true });
 }
 
 fn georadiusbymember_ro(e: &mut Engine, c: &mut Call) {
-    search(e, c, Search::Member { store: false });
+    search(e, c, Form::ByMember { store: false });
 }
 
 fn geosearch(e: &mut Engine, c: &mut Call) {
-    search(e, c, Search::Options { store: false });
+    search(e, c, Form::Search { store: false });
 }
 
 fn geosearchstore(e: &mut Engine, c: &mut Call) {
-    search(e, c, Search::Options { store: true });
-}
-
-/// The member's point in `z`, or the error reply.
-fn member_point(c: &mut Call, z: &ZSet, member: &[u8]) -> Option<(f64, f64)> {
-    let point = z.score(member).map(decode_score);
-    if point.is_none() {
-        c.out.error(NO_MEMBER);
-    }
-    point
-}
-
-/// georadiusGeneric: parses in Redis's order (the source's type first,
-/// then each argument as it comes), searches, and replies or stores.
-fn search(e: &mut Engine, c: &mut Call, kind: Search) {
-    let source = c.arg(if kind == (Search::Options { store: true }) { 2 } else { 1 });
-    let Ok(z) = read_zset(e, c, source) else { return };
-    let mut centre = None;
-    let mut extent = None;
-    let mut store = None;
-    let base = match kind {
-        Search::Coords { .. } => {
-            let Some(point) = lon_lat_arg(c, 2) else { return };
-            centre = Some(point);
-            let Some(r) = radius_arg(c, 4) else { return };
-            extent = Some(r);
-            6
-        }
-        Search::Member { .. } => {
-            // Without a source the options are still read, to pick the reply.
-            if let Some(z) = z {
-                let member = c.arg(2);
-                let Some(point) = member_point(c, z, member) else { return };
-                centre = Some(point);
-                let Some(r) = radius_arg(c, 3) else { return };
-                extent = Some(r);
-            }
-            5
-        }
-        Search::Options { store: false } => 2,
-        Search::Options { store: true } => {
-            store = Some(Store { key: c.arg(1), dist: false });
-            3
-        }
-    };
-    let mut o = Options::default();
-    let (mut from_member, mut from_lonlat, mut by_radius, mut by_box) = (false, false, false, false);
-    let takes_store = matches!(kind, Search::Coords { store: true } | Search::Member { store: true });
-    let options = matches!(kind, Search::Options { .. });
-    let mut i = base;
-    while i < c.argc() {
-        let left = c.argc() - i - 1;
-        let word = c.arg(i).to_ascii_lowercase();
-        match word.as_slice() {
-            b"withdist" => o.with_dist = true,
-            b"withhash" => o.with_hash = true,
-            b"withcoord" => o.with_coord = true,
-            b"any" => o.any = true,
-            b"asc" => o.desc = Some(false),
-            b"desc" => o.desc = Some(true),
-            b"count" if left >= 1 => {
-                let Some(n) = c.int_arg(i + 1) else { return };
-                if n <= 0 {
-                    return c.out.error("ERR COUNT must be > 0");
-                }
-                o.count = usize::try_from(n).unwrap_or(usize::MAX);
-                i += 1;
-            }
-            b"store" | b"storedist" if takes_store && left >= 1 => {
-                store = Some(Store { key: c.arg(i + 1), dist: word == b"storedist" });
-                i += 1;
-            }
-            b"storedist" if kind == (Search::Options { store: true }) => {
-                store = Some(Store { key: c.arg(1), dist: true });
-            }
-            b"frommember" if options && left >= 1 && !from_lonlat => {
-                if let Some(z) = z {
-                    let member = c.arg(i + 1);
-                    let Some(point) = member_point(c, z, member) else { return };
-                    centre = Some(point);
-                }
-                from_member = true;
-                i += 1;
-            }
-            b"fromlonlat" if options && left >= 2 && !from_member => {
-                let Some(point) = lon_lat_arg(c, i + 1) else { return };
-                centre = Some(point);
-                from_lonlat = true;
-                i += 2;
-            }
-            b"byradius" if options && left >= 2 && !by_box => {
-                let Some(r) = radius_arg(c, i + 1) else { return };
-                extent = Some(r);
-                by_radius = true;
-                i += 2;
-            }
-            b"bybox" if options && left >= 3 && !by_radius => {
-                let Some(b) = box_arg(c, i + 1) else { return };
-                extent = Some(b);
-                by_box = true;
-                i += 3;
-            }
-            _ => return c.out.error(SYNTAX),
-        }
-        i += 1;
-    }
-    if store.is_some() && (o.with_dist || o.with_hash || o.with_coord) {
-        let what = if options { "GEOSEARCHSTORE" } else { "STORE option in GEORADIUS" };
-        return c.out.error(&format!("ERR {what} is not compatible with WITHDIST, WITHHASH and WITHCOORD options"));
-    }
-    let name = String::from_utf8_lossy(c.arg(0));
-    if options && !(from_member || from_lonlat) {
-        return c.out.error(&format!("ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for {name}"));
-    }
-    if options && !(by_radius || by_box) {
-        return c.out.error(&format!("ERR exactly one of BYRADIUS and BYBOX can be specified for {name}"));
-    }
-    if o.any && o.count == 0 {
-        return c.out.error("ERR the ANY argument requires COUNT argument");
-    }
-    let found = match (z, centre, extent) {
-        (Some(z), Some((longitude, latitude)), Some((extent, to_meters))) => {
-            let shape = Shape { longitude, latitude, extent, to_meters };
-            // COUNT means the nearest ones, unless ANY takes the first found.
-            if o.count > 0 && o.desc.is_none() && !o.any {
-                o.desc = Some(false);
-            }
-            let mut found = scan(z, &shape, if o.any { o.count } else { 0 });
-            keep_sorted(&mut found, o.desc, o.count);
-            found.iter_mut().for_each(|f| f.dist /= to_meters);
-            Some(found)
-        }
-        // A missing source: nothing found (every other case has both).
-        _ => None,
-    };
-    match (store, found) {
-        (Some(store), found) => {
-            let found = found.unwrap_or_default();
-            let items = found.into_iter().map(|f| (f.member, if store.dist { f.dist } else { f.score })).collect();
-            store_result(e, c, store.key, items);
-        }
-        (None, found) => reply_found(c, &found.unwrap_or_default(), &o),
-    }
-}
-
-/// The points of `z` inside `shape`, box by box in Redis's order; with a
-/// `limit` (ANY) it stops once that many are found.
-fn scan(z: &ZSet, shape: &Shape, limit: usize) -> Vec<Found> {
-    let mut found = Vec::new();
-    let full = |found: &Vec<Found>| limit > 0 && found.len() >= limit;
-    for (min, max) in shape.score_ranges() {
-        if full(&found) {
-            break;
-        }
-        let range = ScoreRange { min, max, min_ex: false, max_ex: true };
-        for (member, score) in z.range_by_score(&range, false, 0, None) {
-            let point = decode_score(score);
-            if let Some(dist) = shape.distance_if_within(point.0, point.1) {
-                found.push(Found { member: member.to_vec(), point, dist, score });
-            }
-            if full(&found) {
-                break;
-            }
-        }
-    }
-    found
-}
-
-/// Sorts by distance when asked, keeping the first `count` (0: all).
-fn keep_sorted(found: &mut Vec<Found>, desc: Option<bool>, count: usize) {
-    if let Some(desc) = desc {
-        let order = |a: &Found, b: &Found| {
-            let o = a.dist.total_cmp(&b.dist);
-            if desc {
-                o.reverse()
-            } else {
-                o
-            }
-        };
-        if count > 0 && count < found.len() {
-            found.select_nth_unstable_by(count - 1, order);
-            found.truncate(count);
-        }
-        found.sort_by(order);
-    }
-    if count > 0 {
-        found.truncate(count);
-    }
-}
-
-fn reply_found(c: &mut Call, found: &[Found], o: &Options) {
-    let extras = usize::from(o.with_dist) + usize::from(o.with_hash) + usize::from(o.with_coord);
-    c.out.array(found.len());
-    for f in found {
-        if extras > 0 {
-            c.out.array(extras + 1);
-        }
-        c.out.bulk(&f.member);
-        if o.with_dist {
-            reply_distance(c, f.dist);
-        }
-        if o.with_hash {
-            c.out.int(f.score as i64);
-        }
-        if o.with_coord {
-            reply_point(c, f.point);
-        }
-    }
+    search(e, c, Form::Search { store: true });
 }
 
 #[cfg(test)]

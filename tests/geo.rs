@@ -561,6 +561,109 @@ fn random_searches_match_redis_server_and_brute_force() {
     }
 }
 
+/// A random GEO command, well formed or not: options in any order and
+/// number, coordinates in and out of range, keys of other types.
+fn random_geo_command(rng: &mut Rng) -> Vec<String> {
+    const KEYS: &[&str] = &["g1", "g1", "g1", "g1", "g2", "g2", "str", "none"];
+    const MEMBERS: &[&str] = &["a", "b", "c", "d", "e", "1", "x y", "nosuch"];
+    const UNITS: &[&str] = &["m", "km", "km", "KM", "ft", "mi", "parsec"];
+    let pick = |rng: &mut Rng, from: &[&str]| from[rng.below(from.len() as u64) as usize].to_string();
+    let number = |rng: &mut Rng| match rng.below(10) {
+        0 => pick(rng, &["0", "-1", "x", "inf", "1e9"]),
+        _ => pick(rng, &["1", "50", "250", "700", "3000", "17.5", "100000"]),
+    };
+    let coordinate = |rng: &mut Rng, limit: f64| match rng.below(20) {
+        0 => pick(rng, &["x", "inf", "-180", "180", "85.05112878", "-85.06", "200"]),
+        // Mostly near Sicily, so searches find something.
+        1..=15 => format!("{}", 15.0 + (rng.below(2_000_000) as f64 / 1e6 - 1.0) * 4.0),
+        _ => format!("{}", (rng.below(2_000_000) as f64 / 1e6 - 1.0) * limit),
+    };
+    let point = |rng: &mut Rng| vec![coordinate(rng, 180.0), coordinate(rng, 85.0)];
+    let mut args: Vec<String> = match rng.below(16) {
+        0..=2 => {
+            let mut a = vec!["GEOADD".into(), pick(rng, KEYS)];
+            for _ in 0..rng.below(3) {
+                a.push(pick(rng, &["NX", "XX", "CH", "CH", "GT"]));
+            }
+            for _ in 0..1 + rng.below(4) {
+                a.extend(point(rng));
+                a.push(pick(rng, MEMBERS));
+            }
+            return a;
+        }
+        3 => vec![pick(rng, &["GEOPOS", "GEOHASH"]), pick(rng, KEYS), pick(rng, MEMBERS), pick(rng, MEMBERS)],
+        4 => {
+            let mut a = vec!["GEODIST".into(), pick(rng, KEYS), pick(rng, MEMBERS), pick(rng, MEMBERS)];
+            a.extend((0..rng.below(3)).map(|_| pick(rng, UNITS)));
+            return a;
+        }
+        5 => return vec!["ZRANGE".into(), pick(rng, &["dst", "g1"]), "0".into(), "-1".into(), "WITHSCORES".into()],
+        6 | 7 => {
+            let mut a = vec![pick(rng, &["GEORADIUS", "GEORADIUS_RO"]), pick(rng, KEYS)];
+            a.extend(point(rng));
+            a.extend([number(rng), pick(rng, UNITS)]);
+            a
+        }
+        8 | 9 => {
+            let command = pick(rng, &["GEORADIUSBYMEMBER", "GEORADIUSBYMEMBER_RO"]);
+            vec![command, pick(rng, KEYS), pick(rng, MEMBERS), number(rng), pick(rng, UNITS)]
+        }
+        10..=12 => vec!["GEOSEARCH".into(), pick(rng, KEYS)],
+        _ => vec!["GEOSEARCHSTORE".into(), "dst".into(), pick(rng, KEYS)],
+    };
+    // Searches mostly get a centre and a shape first.
+    if args[0].starts_with("GEOSEARCH") && rng.below(5) > 0 {
+        match rng.below(3) {
+            0 => args.extend(["FROMMEMBER".into(), pick(rng, MEMBERS)]),
+            _ => {
+                args.push("FROMLONLAT".into());
+                args.extend(point(rng));
+            }
+        }
+        match rng.below(2) {
+            0 => args.extend(["BYRADIUS".into(), number(rng), pick(rng, UNITS)]),
+            _ => args.extend(["BYBOX".into(), number(rng), number(rng), pick(rng, UNITS)]),
+        }
+    }
+    for _ in 0..rng.below(4) {
+        match rng.below(24) {
+            0 => args.extend(["FROMMEMBER".into(), pick(rng, MEMBERS)]),
+            1 => {
+                args.push("FROMLONLAT".into());
+                args.extend(point(rng));
+            }
+            2 => args.extend(["BYRADIUS".into(), number(rng), pick(rng, UNITS)]),
+            3 => args.extend(["BYBOX".into(), number(rng), number(rng), pick(rng, UNITS)]),
+            4..=7 => args.extend(["COUNT".into(), pick(rng, &["1", "2", "3", "5", "0", "x"])]),
+            8 | 9 => args.extend([pick(rng, &["STORE", "STOREDIST"]), "dst".into()]),
+            _ => args.push(pick(rng, &["WITHDIST", "WITHHASH", "WITHCOORD", "ASC", "DESC", "ANY", "STOREDIST"])),
+        }
+    }
+    args
+}
+
+/// Random GEO commands, many malformed, get the same replies from both
+/// servers in RESP2 and RESP3, and leave the same data.
+#[test]
+fn random_commands_match_redis_server() {
+    let Some(mut p) = start_pair() else { return };
+    let mut rng = Rng::from_time();
+    for protocol in ["2", "3"] {
+        p.forkv.cmd(&["HELLO", protocol]);
+        p.redis.cmd(&["HELLO", protocol]);
+        p.line("FLUSHALL");
+        p.line("SET str x");
+        p.line("GEOADD g1 13.361389 38.115556 a 15.087269 37.502669 b 12.758489 38.788135 c");
+        for _ in 0..5000 {
+            let args = random_geo_command(&mut rng);
+            p.both(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        }
+        for key in ["g1", "g2", "dst"] {
+            p.zset(key);
+        }
+    }
+}
+
 /// geo.tcl's box edge test: points on a box's edges are found by a box two
 /// metres larger, and only those of the long sides by one narrower.
 #[test]

@@ -63,7 +63,7 @@ fn unit_arg(c: &mut Call, i: usize) -> Option<f64> {
     }
 }
 
-/// A number that must not be negative, with Redis's error texts.
+/// A number, or None after the error reply `not_numeric`.
 fn length_arg(c: &mut Call, i: usize, not_numeric: &str) -> Option<f64> {
     let v = parse_f64(c.arg(i));
     if v.is_none() {

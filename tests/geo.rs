@@ -386,7 +386,10 @@ fn store_variants_match_redis_server() {
         ("GEOSEARCHSTORE nyc nyc FROMMEMBER jfk BYRADIUS 20 km STOREDIST", "nyc"),
     ];
     for (line, key) in stores {
+        let before = [&mut p.forkv, &mut p.redis].map(helpers::changes_since_save);
         p.line(line);
+        let after = [&mut p.forkv, &mut p.redis].map(helpers::changes_since_save);
+        assert_eq!(after[0] - before[0], after[1] - before[1], "changes counted for {line}");
         p.zset(key);
     }
     // STOREDIST scores are distances in the unit asked for.

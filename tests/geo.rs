@@ -391,6 +391,7 @@ fn store_variants_match_redis_server() {
         let after = [&mut p.forkv, &mut p.redis].map(helpers::changes_since_save);
         assert_eq!(after[0] - before[0], after[1] - before[1], "changes counted for {line}");
         p.zset(key);
+        p.both(&["OBJECT", "ENCODING", key]);
     }
     // STOREDIST scores are distances in the unit asked for.
     p.line("GEORADIUS Sicily 15 37 200 km STOREDIST points2");

@@ -4,9 +4,9 @@
 //! forms are written to the AOF as given, as Redis writes them: their result
 //! depends only on the data, so a replay builds the same set.
 
-use std::io::Write;
-
 mod search;
+
+use std::io::Write;
 
 use search::{search, Form};
 

@@ -110,8 +110,8 @@ fn member_point(c: &mut Call, z: &ZSet, member: &[u8]) -> Option<(f64, f64)> {
 }
 
 /// The query, or None after the error reply. Without a source the
-/// arguments are still read (a member is not looked up, nor GEORADIUSBYMEMBER's
-/// radius), to pick the reply.
+/// arguments are still read, to pick the reply, but no member is looked
+/// up (nor GEORADIUSBYMEMBER's radius read).
 fn parse<'a>(c: &mut Call<'a>, z: Option<&ZSet>, form: Form) -> Option<Query<'a>> {
     let mut q = Query::default();
     let base = match form {

@@ -562,6 +562,7 @@ fn random_searches_match_redis_server_and_brute_force() {
         search.push("STOREDIST");
         p.both(&search);
         p.zset("stored");
+        p.both(&["OBJECT", "ENCODING", "stored"]);
     }
 }
 

@@ -8,6 +8,7 @@ pub mod config;
 pub mod engine;
 pub mod eviction;
 pub mod fork;
+pub mod geo;
 pub mod glob;
 pub mod load;
 pub mod log;

@@ -86,6 +86,12 @@ impl Reply {
         self.typed_text(b',', format_f64(v).as_bytes());
     }
 
+    /// A double already formatted (Redis's human long double form): a
+    /// bulk string in RESP2, `,` in RESP3.
+    pub fn double_text(&mut self, text: &[u8]) {
+        self.typed_text(b',', text);
+    }
+
     /// A big number: a bulk string in RESP2, `(` in RESP3.
     pub fn big_number(&mut self, digits: &[u8]) {
         self.typed_text(b'(', digits);

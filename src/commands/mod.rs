@@ -6,6 +6,7 @@
 pub mod bitmaps;
 pub mod conn;
 pub mod dump;
+pub mod geo;
 pub mod hashes;
 pub mod hyperloglog;
 pub mod keys;
@@ -34,6 +35,7 @@ pub static GROUPS: &[&[CommandSpec]] = &[
     hashes::COMMANDS,
     sets::COMMANDS,
     zsets::COMMANDS,
+    geo::COMMANDS,
     sort::COMMANDS,
     tx::COMMANDS,
     pubsub::COMMANDS,

@@ -55,7 +55,7 @@ type Entry = (Vec<u8>, f64);
 
 /// The sorted set at `key` for reading: Ok(None) if missing, Err after a
 /// WRONGTYPE reply.
-fn read_zset<'e>(e: &'e mut Engine, c: &mut Call, key: &[u8]) -> Result<Option<&'e ZSet>, ()> {
+pub(crate) fn read_zset<'e>(e: &'e mut Engine, c: &mut Call, key: &[u8]) -> Result<Option<&'e ZSet>, ()> {
     match e.value(c.db(), key) {
         None => Ok(None),
         Some(Value::ZSet(z)) => Ok(Some(z)),
@@ -127,7 +127,7 @@ fn owned(items: &[Scored<'_>]) -> Vec<Entry> {
 
 /// Replaces `dst` with a sorted set of `items` (or deletes it when there are
 /// none) and replies with the new cardinality, as the *STORE commands do.
-fn store_result(e: &mut Engine, c: &mut Call, dst: &[u8], items: Vec<Entry>) {
+pub(crate) fn store_result(e: &mut Engine, c: &mut Call, dst: &[u8], items: Vec<Entry>) {
     let db = c.db();
     let n = if !items.is_empty() {
         let limits = Limits::from_config(&e.config);
@@ -193,12 +193,17 @@ fn zadd_generic(e: &mut Engine, c: &mut Call, zincrby: bool) {
         let Some(score) = parse_f64(c.arg(j)) else { return c.out.error(NOT_FLOAT) };
         pairs.push((score, c.arg(j + 1)));
     }
+    add_pairs(e, c, f, ch, &pairs);
+}
 
+/// Adds checked (score, member) pairs to the sorted set at `c.arg(1)` with
+/// ZADD's flags and replies as ZADD does (GEOADD ends here too).
+pub(crate) fn add_pairs(e: &mut Engine, c: &mut Call, f: AddFlags, ch: bool, pairs: &[(f64, &[u8])]) {
     let (db, key) = (c.db(), c.arg(1));
     let limits = Limits::from_config(&e.config);
     let (mut added, mut updated, mut processed, mut last) = (0u64, 0u64, 0u64, 0.0);
     let mut apply = |z: &mut ZSet| -> Result<(), &'static str> {
-        for &(score, member) in &pairs {
+        for &(score, member) in pairs {
             match z.add(member, score, f, &limits)? {
                 AddOutcome::Added(s) => {
                     added += 1;

@@ -1,7 +1,7 @@
 //! Key finders for commands whose keys the first/last/step triple cannot
 //! describe — a count argument followed by that many keys (ZUNION, LMPOP…)
-//! or a key behind a subcommand (OBJECT ENCODING, MEMORY USAGE) — as
-//! Redis's getkeys procs find them for COMMAND GETKEYS.
+//! a key behind a subcommand (OBJECT ENCODING, MEMORY USAGE) or after a
+//! keyword (GEORADIUS's STORE) — as Redis finds them for COMMAND GETKEYS.
 
 /// Finds the key positions in a whole argument vector (the command name
 /// first), or says why there are none with COMMAND GETKEYS's error.
@@ -108,6 +108,28 @@ pub fn memory_usage_key(args: &[&[u8]]) -> Result<Vec<usize>, &'static str> {
     subcommand_key(args, &["usage"], -3, &["doctor", "help", "malloc-stats", "purge", "stats"])
 }
 
+/// The source key, then the keys after the first STORE and the first
+/// STOREDIST from `options_at` on, as Redis 7.0's keyword key specs find
+/// them (a keyword that is the last argument names no key).
+fn store_options(args: &[&[u8]], options_at: usize) -> Result<Vec<usize>, &'static str> {
+    let after = |keyword: &str| {
+        (options_at..args.len().saturating_sub(1))
+            .find(|&i| args[i].eq_ignore_ascii_case(keyword.as_bytes()))
+            .map(|i| i + 1)
+    };
+    Ok([Some(1), after("STORE"), after("STOREDIST")].into_iter().flatten().collect())
+}
+
+/// GEORADIUS key longitude latitude radius unit … [STORE key] [STOREDIST key].
+pub fn georadius_keys(args: &[&[u8]]) -> Result<Vec<usize>, &'static str> {
+    store_options(args, 6)
+}
+
+/// GEORADIUSBYMEMBER key member radius unit … [STORE key] [STOREDIST key].
+pub fn georadiusbymember_keys(args: &[&[u8]]) -> Result<Vec<usize>, &'static str> {
+    store_options(args, 5)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +161,18 @@ mod tests {
         assert_eq!(sort_keys(&args("sort k store store store d")), Ok(vec![1, 5]));
         assert_eq!(sort_keys(&args("sort k limit store 1 store d get store")), Ok(vec![1, 6]));
         assert_eq!(sort_keys(&args("sort k by store get store")), Ok(vec![1]));
+    }
+
+    #[test]
+    fn georadius_store_keys_follow_their_keywords() {
+        assert_eq!(georadius_keys(&args("georadius src 0 0 1 km")), Ok(vec![1]));
+        assert_eq!(georadius_keys(&args("georadius src 0 0 1 km STORE dst")), Ok(vec![1, 7]));
+        // Redis's key spec order: STORE's key, then STOREDIST's.
+        assert_eq!(georadius_keys(&args("georadius src 0 0 1 km storedist d1 store d2")), Ok(vec![1, 9, 7]));
+        assert_eq!(georadius_keys(&args("georadius src 0 0 1 km STORE")), Ok(vec![1]));
+        // The search starts after the unit: a member named STORE is no keyword.
+        assert_eq!(georadiusbymember_keys(&args("georadiusbymember src STORE 1 km")), Ok(vec![1]));
+        assert_eq!(georadiusbymember_keys(&args("georadiusbymember src m 1 km STORE d")), Ok(vec![1, 6]));
     }
 
     #[test]

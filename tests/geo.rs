@@ -9,38 +9,14 @@
 mod aof_support;
 mod common;
 mod helpers;
+mod side_by_side;
 
 use aof_support::{RedisServer, Rng};
 use common::Server;
 use helpers::{Raw, Resp};
+use side_by_side::{start_pair, Pair};
 
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
-
-/// forkv and redis-server, persistence off, one raw connection to each.
-/// Fields drop in order: connections, servers, then redis's directory.
-struct Pair {
-    forkv: Raw,
-    redis: Raw,
-    forkv_server: Server,
-    redis_server: RedisServer,
-    _dir: tempfile::TempDir,
-}
-
-fn start_pair() -> Option<Pair> {
-    if !RedisServer::available() {
-        return None;
-    }
-    let forkv_server = Server::start();
-    let dir = tempfile::tempdir().unwrap();
-    let (redis_server, _) = RedisServer::start(dir.path(), &["--appendonly", "no"]);
-    Some(Pair {
-        forkv: Raw::connect(forkv_server.port),
-        redis: Raw::connect(redis_server.port),
-        forkv_server,
-        redis_server,
-        _dir: dir,
-    })
-}
 
 impl Pair {
     /// The command on both servers: the same reply, returned.
@@ -97,7 +73,7 @@ fn add_places(p: &mut Pair) {
 }
 
 #[test]
-fn geoadd_scores_and_options_match_redis_server() {
+fn geoadd_scores_and_options_matchredis_server() {
     let Some(mut p) = start_pair() else { return };
     add_places(&mut p);
     // The very scores redis-server stores (geo.tcl's "Check geoset values").
@@ -128,7 +104,7 @@ fn geoadd_scores_and_options_match_redis_server() {
 }
 
 #[test]
-fn positions_hashes_and_distances_match_redis_server() {
+fn positions_hashes_and_distances_matchredis_server() {
     let Some(mut p) = start_pair() else { return };
     add_places(&mut p);
     p.line("GEOPOS Sicily Palermo Catania nosuch edge1");
@@ -154,7 +130,7 @@ fn positions_hashes_and_distances_match_redis_server() {
 }
 
 #[test]
-fn searches_match_redis_server() {
+fn searches_matchredis_server() {
     let Some(mut p) = start_pair() else { return };
     add_places(&mut p);
     let lines = [
@@ -239,7 +215,7 @@ fn searches_match_redis_server() {
 }
 
 #[test]
-fn errors_match_redis_server() {
+fn errors_matchredis_server() {
     let Some(mut p) = start_pair() else { return };
     add_places(&mut p);
     p.line("SET str x");
@@ -335,13 +311,10 @@ fn errors_match_redis_server() {
 }
 
 #[test]
-fn resp3_replies_match_redis_server() {
-    let Some(p) = start_pair() else { return };
-    let mut f = Raw::connect(p.forkv_server.port);
-    let mut r = Raw::connect(p.redis_server.port);
-    f.cmd(&["HELLO", "3"]);
-    r.cmd(&["HELLO", "3"]);
-    let mut pair = Pair { forkv: f, redis: r, ..p };
+fn resp3_replies_matchredis_server() {
+    let Some(mut pair) = start_pair() else { return };
+    pair.forkv.cmd(&["HELLO", "3"]);
+    pair.redis.cmd(&["HELLO", "3"]);
     add_places(&mut pair);
     for line in [
         "GEOPOS Sicily Palermo nosuch",
@@ -370,7 +343,7 @@ fn resp3_replies_match_redis_server() {
 }
 
 #[test]
-fn store_variants_match_redis_server() {
+fn store_variants_matchredis_server() {
     let Some(mut p) = start_pair() else { return };
     add_places(&mut p);
     let stores = [
@@ -435,7 +408,7 @@ fn store_variants_match_redis_server() {
 /// The command table rows (arity, flags, key positions) are Redis's; its
 /// `movablekeys` flag is left out, as forkv reports it for no command.
 #[test]
-fn command_info_matches_redis_server() {
+fn command_info_matchesredis_server() {
     let Some(mut p) = start_pair() else { return };
     let names = [
         "geoadd",
@@ -497,7 +470,7 @@ fn haversine(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
 /// answer exactly as redis-server, and both as a brute-force scan, apart
 /// from points within 0.1% of the edge where rounding decides.
 #[test]
-fn random_searches_match_redis_server_and_brute_force() {
+fn random_searches_matchredis_server_and_brute_force() {
     let Some(mut p) = start_pair() else { return };
     let mut rng = Rng::from_time();
     for round in 0..24 {
@@ -650,7 +623,7 @@ fn random_geo_command(rng: &mut Rng) -> Vec<String> {
 /// Random GEO commands, many malformed, get the same replies from both
 /// servers in RESP2 and RESP3, and leave the same data.
 #[test]
-fn random_commands_match_redis_server() {
+fn random_commands_matchredis_server() {
     let Some(mut p) = start_pair() else { return };
     let mut rng = Rng::from_time();
     for protocol in ["2", "3"] {
@@ -672,7 +645,7 @@ fn random_commands_match_redis_server() {
 /// geo.tcl's box edge test: points on a box's edges are found by a box two
 /// metres larger, and only those of the long sides by one narrower.
 #[test]
-fn box_edges_match_redis_server() {
+fn box_edges_matchredis_server() {
     let Some(mut p) = start_pair() else { return };
     let mut rng = Rng::from_time();
     let radius = 6372797.560856;

@@ -9,10 +9,12 @@
 mod aof_support;
 mod common;
 mod helpers;
+mod side_by_side;
 
 use aof_support::{RedisServer, Rng};
 use common::Server;
 use helpers::{Raw, Resp};
+use side_by_side::{start_pair, Pair};
 
 const NOT_HLL: &str = "WRONGTYPE Key is not a valid HyperLogLog string value.";
 const CORRUPT: &str = "INVALIDOBJ Corrupted HLL object detected";
@@ -20,32 +22,6 @@ const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kin
 /// An element whose hash has 32 zeros after its 14 register bits: a run
 /// of 33, more than a sparse VAL opcode holds.
 const LONG_RUN: &str = "dwdytpqc";
-
-/// forkv and redis-server, persistence off, one raw connection to each.
-/// Fields drop in order: connections, servers, then redis's directory.
-struct Pair {
-    forkv: Raw,
-    redis: Raw,
-    forkv_server: Server,
-    _redis_server: RedisServer,
-    _dir: tempfile::TempDir,
-}
-
-fn start_pair() -> Option<Pair> {
-    if !RedisServer::available() {
-        return None;
-    }
-    let forkv_server = Server::start();
-    let dir = tempfile::tempdir().unwrap();
-    let (redis_server, _) = RedisServer::start(dir.path(), &["--appendonly", "no", "--enable-debug-command", "yes"]);
-    Some(Pair {
-        forkv: Raw::connect(forkv_server.port),
-        redis: Raw::connect(redis_server.port),
-        forkv_server,
-        _redis_server: redis_server,
-        _dir: dir,
-    })
-}
 
 impl Pair {
     /// The command on both servers: the same reply, returned.
@@ -95,7 +71,7 @@ fn encoding(p: &mut Pair, key: &str) -> String {
 }
 
 #[test]
-fn small_sketches_are_byte_identical_to_redis_server() {
+fn small_sketches_are_byte_identical_toredis_server() {
     let Some(mut p) = start_pair() else { return };
     for n in [0, 1, 2, 5, 10, 50, 100, 300, 700] {
         let key = format!("s{n}");
@@ -123,7 +99,7 @@ fn small_sketches_are_byte_identical_to_redis_server() {
 }
 
 #[test]
-fn promotion_to_dense_matches_redis_server() {
+fn promotion_to_dense_matchesredis_server() {
     let Some(mut p) = start_pair() else { return };
     let mut rng = Rng::new(7);
     for (key, max_bytes) in [("default", "3000"), ("small", "300"), ("big", "8000")] {
@@ -181,7 +157,7 @@ fn promotion_to_dense_matches_redis_server() {
 }
 
 #[test]
-fn a_hundred_thousand_elements_count_as_redis_server_does() {
+fn a_hundred_thousand_elements_count_asredis_server_does() {
     let Some(mut p) = start_pair() else { return };
     for batch in 0..120 {
         p.pfadd("big", &elements("big", batch * 1000..(batch + 1) * 1000));
@@ -203,7 +179,7 @@ fn a_hundred_thousand_elements_count_as_redis_server_does() {
 }
 
 #[test]
-fn pfmerge_and_union_counts_match_redis_server() {
+fn pfmerge_and_union_counts_matchredis_server() {
     let Some(mut p) = start_pair() else { return };
     p.pfadd("a", &elements("x", 0..100));
     p.pfadd("b", &elements("x", 50..200));
@@ -248,9 +224,9 @@ fn pfmerge_and_union_counts_match_redis_server() {
 }
 
 #[test]
-fn sketches_written_by_redis_server_work_in_forkv() {
+fn sketches_written_byredis_server_work_in_forkv() {
     let Some(mut p) = start_pair() else { return };
-    let mut r = Raw::connect(p._redis_server.port);
+    let mut r = Raw::connect(p.redis_server.port);
     let mut f = Raw::connect(p.forkv_server.port);
     for (key, n) in [("sparse", 200), ("dense", 30_000)] {
         for chunk in elements(key, 0..n).chunks(1000) {
@@ -277,7 +253,7 @@ fn sketches_written_by_redis_server_work_in_forkv() {
 }
 
 #[test]
-fn errors_match_redis_server() {
+fn errors_matchredis_server() {
     let Some(mut p) = start_pair() else { return };
     p.both(&["LPUSH", "list", "x"]);
     p.both(&["SET", "str", "not an hll at all, but long enough"]);
@@ -351,7 +327,7 @@ fn errors_match_redis_server() {
 /// command must answer as redis-server does and leave the same bytes,
 /// corrupted or not, and nothing may crash.
 #[test]
-fn corrupted_sketches_behave_as_in_redis_server() {
+fn corrupted_sketches_behave_as_inredis_server() {
     let Some(mut p) = start_pair() else { return };
     let mut rng = Rng::from_time();
     for round in 0..300 {
@@ -388,7 +364,7 @@ fn corrupted_sketches_behave_as_in_redis_server() {
 #[test]
 fn watch_sees_a_cache_refresh_but_not_an_add_that_changes_nothing() {
     let Some(mut p) = start_pair() else { return };
-    let mut others = [Raw::connect(p.forkv_server.port), Raw::connect(p._redis_server.port)];
+    let mut others = [Raw::connect(p.forkv_server.port), Raw::connect(p.redis_server.port)];
     p.both(&["PFADD", "k", "a", "b"]);
     p.both(&["PFCOUNT", "k"]);
     for (touch, expect_abort) in [
@@ -459,7 +435,7 @@ fn sketches_come_back_the_same_after_an_aof_restart() {
 
 /// A snapshot redis-server saved, with sketches in it, loads into forkv.
 #[test]
-fn sketches_in_a_redis_server_snapshot_load_into_forkv() {
+fn sketches_in_aredis_server_snapshot_load_into_forkv() {
     if !RedisServer::available() {
         return;
     }

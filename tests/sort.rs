@@ -10,39 +10,15 @@
 mod aof_support;
 mod common;
 mod helpers;
+mod side_by_side;
 
 use aof_support::{assert_same, dump, RedisServer, Rng};
 use common::Server;
 use helpers::{info_field, Raw, Resp};
+use side_by_side::{start_pair, Pair};
 
 const NOT_DOUBLE: &str = "ERR One or more scores can't be converted into double";
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
-
-/// forkv and redis-server, persistence off, one raw connection to each.
-/// Fields drop in order: connections, servers, then redis's directory.
-struct Pair {
-    forkv: Raw,
-    redis: Raw,
-    forkv_server: Server,
-    redis_server: RedisServer,
-    _dir: tempfile::TempDir,
-}
-
-fn start_pair() -> Option<Pair> {
-    if !RedisServer::available() {
-        return None;
-    }
-    let forkv_server = Server::start();
-    let dir = tempfile::tempdir().unwrap();
-    let (redis_server, _) = RedisServer::start(dir.path(), &["--appendonly", "no"]);
-    Some(Pair {
-        forkv: Raw::connect(forkv_server.port),
-        redis: Raw::connect(redis_server.port),
-        forkv_server,
-        redis_server,
-        _dir: dir,
-    })
-}
 
 fn shown(args: &[&[u8]]) -> Vec<String> {
     args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect()
@@ -208,7 +184,7 @@ fn sort_args<'a>(name: &'a str, source: &'a str, parts: &[&[&'a str]]) -> Vec<&'
 }
 
 #[test]
-fn every_option_combination_replies_as_redis_server() {
+fn every_option_combination_replies_asredis_server() {
     let Some(mut p) = start_pair() else { return };
     fill(&mut p);
     let mut compared = 0;
@@ -237,7 +213,7 @@ fn every_option_combination_replies_as_redis_server() {
 }
 
 #[test]
-fn store_writes_the_same_lists_and_counts_as_redis_server() {
+fn store_writes_the_same_lists_and_counts_asredis_server() {
     let Some(mut p) = start_pair() else { return };
     fill(&mut p);
     let changes = |r: &mut Raw| helpers::changes_since_save(r);
@@ -282,7 +258,7 @@ fn store_writes_the_same_lists_and_counts_as_redis_server() {
 }
 
 #[test]
-fn errors_match_redis_server() {
+fn errors_matchredis_server() {
     let Some(mut p) = start_pair() else { return };
     fill(&mut p);
     let syntax = Resp::err("ERR syntax error");
@@ -451,7 +427,7 @@ fn cases_from_redis_sort_tests() {
 /// The random datasets of sort.tcl: distinct weights as strings and hash
 /// fields, integers and floats, over lists and both kinds of sets.
 #[test]
-fn random_datasets_sort_by_weights_as_in_redis_server() {
+fn random_datasets_sort_by_weights_as_inredis_server() {
     let Some(mut p) = start_pair() else { return };
     let mut rng = Rng::new(7);
     for (n, add) in [(16, "LPUSH"), (1000, "LPUSH"), (10_000, "LPUSH"), (16, "SADD"), (1000, "SADD"), (10_000, "SADD")]
@@ -531,7 +507,7 @@ fn random_datasets_sort_by_weights_as_in_redis_server() {
 /// Inside a script, a set kept in its own order is sorted; a script that
 /// may not write cannot run SORT, but SORT_RO; MULTI changes nothing.
 #[test]
-fn scripts_and_transactions_as_in_redis_server() {
+fn scripts_and_transactions_as_inredis_server() {
     let Some(mut p) = start_pair() else { return };
     fill(&mut p);
     for script in [
@@ -584,7 +560,7 @@ fn pattern_lookups_count_as_keyspace_hits_and_misses() {
 }
 
 #[test]
-fn command_getkeys_finds_the_last_store_as_redis_server() {
+fn command_getkeys_finds_the_last_store_asredis_server() {
     let Some(mut p) = start_pair() else { return };
     for args in [
         &["COMMAND", "GETKEYS", "SORT", "abc", "STORE", "def"][..],
@@ -691,7 +667,7 @@ fn stored_results_come_back_after_an_aof_restart() {
 /// No element or weight overflows a double: after an ERANGE Redis keeps a
 /// stale errno and refuses weights it would otherwise read.
 #[test]
-fn random_option_sequences_reply_as_redis_server() {
+fn random_option_sequences_reply_asredis_server() {
     let Some(mut p) = start_pair() else { return };
     let mut rng = Rng::from_time();
     let pool: Vec<String> =

@@ -71,6 +71,8 @@ pub struct Config {
     pub zset_max_listpack_value: u64,
     /// A sparse HyperLogLog longer than this turns dense.
     pub hll_sparse_max_bytes: u64,
+    /// Keyspace notification classes (`engine::notify` flags); 0 is off.
+    pub notify_keyspace_events: u32,
     pub daemonize: bool,
     /// I/O arbiters for connections; 1 runs them on the keyspace's arbiter.
     pub io_threads: usize,
@@ -121,6 +123,7 @@ impl Default for Config {
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
             hll_sparse_max_bytes: 3000,
+            notify_keyspace_events: 0,
             daemonize: false,
             io_threads: 1,
             config_file: None,
@@ -175,6 +178,7 @@ const DIRECTIVES: &[(&str, bool)] = &[
     ("zset-max-listpack-value", true),
     ("zset-max-ziplist-value", true),
     ("hll-sparse-max-bytes", true),
+    ("notify-keyspace-events", true),
     ("daemonize", false),
     ("io-threads", false),
 ];
@@ -376,6 +380,10 @@ impl Config {
                 }
                 self.hll_sparse_max_bytes = n;
             }
+            "notify-keyspace-events" => {
+                self.notify_keyspace_events = crate::engine::notify::parse_flags(one()?)
+                    .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?
+            }
             "daemonize" => self.daemonize = parse_bool(one()?)?,
             "io-threads" => {
                 let n: usize = parse_num(one()?)?;
@@ -438,6 +446,7 @@ impl Config {
             "zset-max-listpack-entries" | "zset-max-ziplist-entries" => self.zset_max_listpack_entries.to_string(),
             "zset-max-listpack-value" | "zset-max-ziplist-value" => self.zset_max_listpack_value.to_string(),
             "hll-sparse-max-bytes" => self.hll_sparse_max_bytes.to_string(),
+            "notify-keyspace-events" => crate::engine::notify::format_flags(self.notify_keyspace_events),
             "daemonize" => yes_no(self.daemonize),
             "io-threads" => self.io_threads.to_string(),
             _ => return None,

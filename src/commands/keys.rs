@@ -1,6 +1,7 @@
 //! Generic key commands: existence, deletion, renaming, expiry, iteration.
 
 use crate::engine::key_finders::object_key;
+use crate::engine::notify::GENERIC;
 use crate::engine::table::{cmd, CommandSpec, CONTAINER, FAST, MARKS_OWN_WRITES, READONLY, WRITE};
 use crate::engine::{Call, Engine, NOT_INTEGER, SYNTAX};
 use crate::glob::glob_match;
@@ -40,6 +41,7 @@ fn del(e: &mut Engine, c: &mut Call) {
     let mut deleted = 0;
     for &key in &c.args[1..] {
         if e.delete_key(db, key) {
+            e.notify(GENERIC, "del", db, key);
             deleted += 1;
         }
     }
@@ -66,10 +68,14 @@ fn rename_key(e: &mut Engine, db: usize, src: &[u8], dst: &[u8]) -> bool {
         return true;
     }
     let value = e.dbs[db].remove(src).expect("key just found");
-    let slot = e.set_value(db, dst, value, false);
+    // The old destination goes first: the key is new, as in Redis.
+    e.dbs[db].remove(dst);
+    let slot = e.insert_value(db, dst, value);
     if let Some(at) = ttl {
         e.dbs[db].set_expire(slot, at);
     }
+    e.notify(GENERIC, "rename_from", db, src);
+    e.notify(GENERIC, "rename_to", db, dst);
     e.dirty += 1;
     true
 }
@@ -259,10 +265,12 @@ fn expire_generic(e: &mut Engine, c: &mut Call, relative: bool, unit_ms: i64, na
     if at <= e.now && !e.persistence.loading {
         e.dbs[db].remove(key);
         c.propagate_as(&[b"DEL", key]);
+        e.notify(GENERIC, "del", db, key);
     } else {
         e.dbs[db].set_expire(slot, at);
         let mut num = itoa_buf();
         c.propagate_as(&[b"PEXPIREAT", key, fmt_i64(at, &mut num)]);
+        e.notify(GENERIC, "expire", db, key);
     }
     e.dirty += 1;
     c.out.int(1);
@@ -314,6 +322,7 @@ fn persist(e: &mut Engine, c: &mut Call) {
     let db = c.db();
     match e.lookup(db, c.arg(1)) {
         Some(slot) if e.dbs[db].persist(slot) => {
+            e.notify(GENERIC, "persist", db, c.arg(1));
             e.dirty += 1;
             c.out.int(1);
         }
@@ -404,6 +413,8 @@ fn move_cmd(e: &mut Engine, c: &mut Call) {
         e.dbs[dst].set_expire(slot, at);
     }
     e.signal_modified(dst, key);
+    e.notify(GENERIC, "move_from", src, key);
+    e.notify(GENERIC, "move_to", dst, key);
     e.dirty += 1;
     c.out.int(1);
 }
@@ -435,11 +446,14 @@ fn copy(e: &mut Engine, c: &mut Call) {
     if e.lookup(dst_db, dst).is_some() && !replace {
         return c.out.int(0);
     }
-    let slot = e.set_value(dst_db, dst, value, false);
+    // A replaced destination goes first: the key is new, as in Redis.
+    e.dbs[dst_db].remove(dst);
+    let slot = e.insert_value(dst_db, dst, value);
     if let Some(at) = ttl {
         e.dbs[dst_db].set_expire(slot, at);
     }
     e.signal_modified(dst_db, dst);
+    e.notify(GENERIC, "copy_to", dst_db, dst);
     e.dirty += 1;
     c.out.int(1);
 }

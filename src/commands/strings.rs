@@ -1,5 +1,6 @@
 //! String commands.
 
+use crate::engine::notify::{GENERIC, STRING};
 use crate::engine::table::{cmd, CommandSpec, DENYOOM, FAST, READONLY, WRITE};
 use crate::engine::{Call, Engine, NOT_INTEGER, SYNTAX};
 use crate::long_double::LongDouble;
@@ -160,10 +161,12 @@ fn set(e: &mut Engine, c: &mut Call) {
         return;
     }
     let slot = e.set_value(db, key, Value::from_bytes(val), o.keep_ttl);
+    e.notify(STRING, "set", db, key);
     if let Some(at) = o.expire_at {
         e.dbs[db].set_expire(slot, at);
         let mut num = itoa_buf();
         c.propagate_as(&[b"SET", key, val, b"PXAT", fmt_i64(at, &mut num)]);
+        e.notify(GENERIC, "expire", db, key);
     }
     e.dirty += 1;
     if o.get {
@@ -187,6 +190,7 @@ fn setnx(e: &mut Engine, c: &mut Call) {
         return;
     }
     e.insert_value(db, key, Value::from_bytes(c.arg(2)));
+    e.notify(STRING, "set", db, key);
     e.dirty += 1;
     c.out.int(1);
 }
@@ -195,7 +199,9 @@ fn set_with_ttl(e: &mut Engine, c: &mut Call, unit: ExpireUnit, name: &str) {
     let Some(at) = absolute_expire(e, c, c.arg(2), unit, name) else { return };
     let (db, key, val) = (c.db(), c.arg(1), c.arg(3));
     let slot = e.set_value(db, key, Value::from_bytes(val), false);
+    e.notify(STRING, "set", db, key);
     e.dbs[db].set_expire(slot, at);
+    e.notify(GENERIC, "expire", db, key);
     e.dirty += 1;
     let mut num = itoa_buf();
     c.propagate_as(&[b"SET", key, val, b"PXAT", fmt_i64(at, &mut num)]);
@@ -224,6 +230,7 @@ fn mset_pairs(e: &mut Engine, c: &mut Call) {
     let db = c.db();
     for pair in c.args[1..].chunks(2) {
         e.set_value(db, pair[0], Value::from_bytes(pair[1]), false);
+        e.notify(STRING, "set", db, pair[0]);
     }
     e.dirty += (c.argc() as u64 - 1) / 2;
 }
@@ -274,6 +281,7 @@ fn incr_by(e: &mut Engine, c: &mut Call, delta: i64) {
             e.insert_value(db, key, Value::Str(Str::Int(next)));
         }
     }
+    e.notify(STRING, "incrby", db, key);
     e.dirty += 1;
     c.out.int(next);
 }
@@ -318,6 +326,7 @@ fn incrbyfloat(e: &mut Engine, c: &mut Call) {
     }
     let text = next.to_human();
     e.set_value(db, key, Value::Str(Str::raw(text.as_bytes())), true);
+    e.notify(STRING, "incrbyfloat", db, key);
     e.dirty += 1;
     // Replaying the float addition could round differently: log the result.
     c.propagate_as(&[b"SET", key, text.as_bytes(), b"KEEPTTL"]);
@@ -362,6 +371,7 @@ fn append(e: &mut Engine, c: &mut Call) {
         // or a short string keeps its compact encoding).
         let (db, key) = (c.db(), c.arg(1));
         e.set_value(db, key, Value::from_bytes(extra), false);
+        e.notify(STRING, "append", db, key);
         e.dirty += 1;
         return c.out.int(extra.len() as i64);
     };
@@ -373,6 +383,7 @@ fn append(e: &mut Engine, c: &mut Call) {
         resize_greedy(b, end);
         b[end - extra.len()..].copy_from_slice(extra);
     }) {
+        e.notify(STRING, "append", c.db(), c.arg(1));
         c.out.int(len as i64);
     }
 }
@@ -443,6 +454,7 @@ fn setrange(e: &mut Engine, c: &mut Call) {
         b[offset..offset + value.len()].copy_from_slice(value);
     });
     if let Some(len) = done {
+        e.notify(STRING, "setrange", c.db(), c.arg(1));
         c.out.int(len as i64);
     }
 }
@@ -454,6 +466,7 @@ fn getset(e: &mut Engine, c: &mut Call) {
         Ok(found) => found.map(|s| s.bytes().into_owned()),
     };
     e.set_value(db, key, Value::from_bytes(c.arg(2)), false);
+    e.notify(STRING, "set", db, key);
     e.dirty += 1;
     reply_old(c, old);
 }
@@ -468,6 +481,7 @@ fn getdel(e: &mut Engine, c: &mut Call) {
         e.delete_key(db, key);
         e.dirty += 1;
         c.propagate_as(&[b"DEL", key]);
+        e.notify(GENERIC, "del", db, key);
     }
     reply_old(c, old);
 }
@@ -495,6 +509,7 @@ fn getex(e: &mut Engine, c: &mut Call) {
         Ok(None) => return c.out.null(),
         Ok(Some(s)) => s.bytes().into_owned(),
     };
+    let absolute = matches!(expire, Some((ExpireUnit::UnixSeconds | ExpireUnit::UnixMillis, _)));
     let expire_at = match expire {
         Some((unit, at)) => match absolute_expire(e, c, c.arg(at), unit, "getex") {
             Some(at) => Some(at),
@@ -502,17 +517,25 @@ fn getex(e: &mut Engine, c: &mut Call) {
         },
         None => None,
     };
+    c.out.bulk(&value);
     let slot = e.lookup(db, key).expect("key just read");
     if let Some(at) = expire_at {
-        e.dbs[db].set_expire(slot, at);
         e.dirty += 1;
+        if absolute && at <= e.now {
+            // EXAT/PXAT in the past deletes the key now, as Redis does.
+            e.delete_key(db, key);
+            c.propagate_as(&[b"DEL", key]);
+            return e.notify(GENERIC, "del", db, key);
+        }
+        e.dbs[db].set_expire(slot, at);
         let mut num = itoa_buf();
         c.propagate_as(&[b"PEXPIREAT", key, fmt_i64(at, &mut num)]);
+        e.notify(GENERIC, "expire", db, key);
     } else if persist && e.dbs[db].persist(slot) {
         e.dirty += 1;
         c.propagate_as(&[b"PERSIST", key]);
+        e.notify(GENERIC, "persist", db, key);
     }
-    c.out.bulk(&value);
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Key access with Redis's semantics: lazy expiry on lookup (logged to the AOF
 //! as a DEL), an active expiry cycle, and helpers commands share.
 
+use super::notify::{EXPIRED, KEY_MISS, NEW};
 use super::Engine;
 use crate::store::Slot;
 use crate::types::Value;
@@ -37,6 +38,7 @@ impl Engine {
             self.stats.keyspace_hits += 1;
         } else {
             self.stats.keyspace_misses += 1;
+            self.notify(KEY_MISS, "keymiss", db, key);
         }
         found
     }
@@ -55,6 +57,7 @@ impl Engine {
     fn expire_key(&mut self, db: usize, key: &[u8]) {
         self.dbs[db].remove(key);
         self.stats.expired_keys += 1;
+        self.notify(EXPIRED, "expired", db, key);
         self.aof.command(db, &[b"DEL", key]);
         self.watches.touch(db, key);
     }
@@ -62,12 +65,16 @@ impl Engine {
     /// Adds or replaces a key's value; drops the TTL unless `keep_ttl`.
     pub fn set_value(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) -> Slot {
         let can_resize = self.can_resize();
+        if self.config.notify_keyspace_events & NEW != 0 && self.dbs[db].find(key).is_none() {
+            self.notify(NEW, "new", db, key);
+        }
         self.dbs[db].set(key, value, keep_ttl, can_resize)
     }
 
     /// Adds a key that lookup just reported missing.
     pub fn insert_value(&mut self, db: usize, key: &[u8], value: Value) -> Slot {
         let can_resize = self.can_resize();
+        self.notify(NEW, "new", db, key);
         self.dbs[db].insert(key, value, can_resize)
     }
 

@@ -12,6 +12,7 @@ mod keyspace;
 pub mod latency;
 pub mod latency_histogram;
 mod monitor;
+pub mod notify;
 pub mod persist;
 mod propagate;
 mod pubsub;

@@ -105,10 +105,11 @@ impl Pair {
 }
 
 /// Every class of event, one family at a time, with keys created ('n'),
-/// emptied containers deleted, and no-op writes that announce nothing.
+/// reads and writes of missing keys ('m'), emptied containers deleted, and
+/// no-op writes that announce nothing.
 #[test]
 fn every_command_family_announces_what_redis_announces() {
-    let Some(mut p) = start_pair("KEA") else { return };
+    let Some(mut p) = start_pair("KEAnm") else { return };
     let strings: &[&[&str]] = &[
         &["SET", "s", "1"],
         &["SET", "s", "2", "EX", "100"],
@@ -359,6 +360,35 @@ fn expiry_announces_expired() {
     assert_eq!(got[got.len() - 2..], ["__keyspace@0__:active expired", "__keyevent@0__:expired active"]);
 }
 
+/// A write to a key past its TTL announces `expired` before its own
+/// events (the key is then `new`), as Redis's write lookups do.
+#[test]
+fn writes_expire_stale_keys_first() {
+    let Some(mut p) = start_pair("KEAn") else { return };
+    let writes: &[&[&str]] = &[
+        &["SET", "k", "v2"],
+        &["LPUSH", "k", "a"],
+        &["RENAME", "src", "k"],
+        &["INCR", "k"],
+        &["SMOVE", "set", "k", "m"],
+        &["LMOVE", "list", "k", "LEFT", "LEFT"],
+        &["COPY", "src", "k"],
+        &["SUNIONSTORE", "k", "set"],
+    ];
+    for write in writes {
+        p.both(&["DEL", "k", "src", "set", "list"]);
+        p.both(&["SET", "src", "s"]);
+        p.both(&["SADD", "set", "m"]);
+        p.both(&["RPUSH", "list", "x"]);
+        p.both(&["SET", "k", "v", "PX", "20"]);
+        // The TTL must pass with nothing looking the key up (a lookup
+        // would expire it itself); the cron may, with the same events.
+        std::thread::sleep(Duration::from_millis(60));
+        let got = p.run(&[write]);
+        assert!(got.contains(&"__keyevent@0__:expired k".to_string()), "{write:?}: {got:?}");
+    }
+}
+
 /// Inside MULTI/EXEC and inside a script, events come in command order,
 /// each command's before the next one's.
 #[test]
@@ -475,4 +505,32 @@ fn key_misses_announce_keymiss() {
         &["SET", "nokey", "v"],
     ]);
     assert!(got.len() >= 5, "{got:?}");
+}
+
+/// A client parked by BLPOP/BLMOVE/BZPOPMIN and served by another
+/// client's push announces its pop after the push, as in Redis.
+#[test]
+fn served_blocked_clients_announce_after_the_push() {
+    let Some(mut p) = start_pair("KEAn") else { return };
+    let cases: &[(&[&str], &[&str])] = &[
+        (&["BLPOP", "bl", "0"], &["RPUSH", "bl", "x", "y"]),
+        (&["BLMOVE", "src", "dst", "RIGHT", "LEFT", "0"], &["RPUSH", "src", "x"]),
+        (&["BRPOPLPUSH", "src2", "src2", "0"], &["LPUSH", "src2", "x"]),
+        (&["BZPOPMIN", "bz", "0"], &["ZADD", "bz", "1", "a"]),
+        (&["BLMPOP", "0", "2", "n1", "bl2", "LEFT", "COUNT", "5"], &["RPUSH", "bl2", "a", "b"]),
+    ];
+    for (blocking, push) in cases {
+        let mut parked = Vec::new();
+        for side in [&mut p.forkv, &mut p.redis] {
+            let mut waiter = Raw::connect(side.cmd.writer.peer_addr().unwrap().port());
+            waiter.send(blocking);
+            let mut blocked = || helpers::info_field(&side.cmd.cmd(&["INFO", "clients"]).text(), "blocked_clients");
+            assert!(helpers::wait_until(Duration::from_secs(5), || blocked().as_deref() == Some("1")));
+            parked.push(waiter);
+        }
+        let got = p.run(&[push]);
+        assert!(got.len() >= 4, "{blocking:?}: {got:?}");
+        let (f, r) = (parked[0].read(), parked[1].read());
+        assert_eq!(f, r, "{blocking:?}");
+    }
 }

@@ -67,9 +67,13 @@ fn rename_key(e: &mut Engine, db: usize, src: &[u8], dst: &[u8]) -> bool {
     if src == dst {
         return true;
     }
+    // A destination past its TTL expires first, as Redis's lookup does.
+    let replaced = e.lookup(db, dst).is_some();
     let value = e.dbs[db].remove(src).expect("key just found");
     // The old destination goes first: the key is new, as in Redis.
-    e.dbs[db].remove(dst);
+    if replaced {
+        e.dbs[db].remove(dst);
+    }
     let slot = e.insert_value(db, dst, value);
     if let Some(at) = ttl {
         e.dbs[db].set_expire(slot, at);
@@ -440,7 +444,7 @@ fn copy(e: &mut Engine, c: &mut Call) {
     if src_db == dst_db && src == dst {
         return c.out.error("ERR source and destination objects are the same");
     }
-    let Some(slot) = e.lookup(src_db, src) else { return c.out.int(0) };
+    let Some(slot) = e.lookup_read(src_db, src) else { return c.out.int(0) };
     let value = e.dbs[src_db].value(slot).clone();
     let ttl = e.dbs[src_db].expire_at(slot);
     if e.lookup(dst_db, dst).is_some() && !replace {
@@ -474,7 +478,9 @@ fn object(e: &mut Engine, c: &mut Call) {
     if c.argc() != 3 || !KNOWN.iter().any(|k| k.as_bytes() == sub.as_slice()) {
         return c.subcommand_error(&["help", "encoding", "refcount", "idletime", "freq"]);
     }
-    let Some(value) = e.value(c.db(), c.arg(2)) else { return c.out.null() };
+    let db = c.db();
+    let Some(slot) = e.lookup_counted(db, c.arg(2), false) else { return c.out.null() };
+    let value = e.dbs[db].value(slot);
     match sub.as_slice() {
         b"encoding" => {
             let enc = value.encoding();

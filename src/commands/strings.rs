@@ -37,7 +37,20 @@ const MAX_STRING: usize = 512 * 1024 * 1024;
 
 /// The string stored at `key`: Ok(None) if missing, Err after a WRONGTYPE reply.
 pub(crate) fn read_str<'e>(e: &'e mut Engine, c: &mut Call, key: &[u8]) -> Result<Option<&'e Str>, ()> {
-    match e.value(c.db(), key) {
+    let found = e.value(c.db(), key);
+    as_str(c, found)
+}
+
+/// `read_str` for a command about to write the key: a miss is neither
+/// counted nor announced (Redis's lookupKeyWrite).
+fn str_to_write<'e>(e: &'e mut Engine, c: &mut Call, key: &[u8]) -> Result<Option<&'e Str>, ()> {
+    let db = c.db();
+    let found = e.lookup(db, key).map(|slot| e.dbs[db].value(slot));
+    as_str(c, found)
+}
+
+fn as_str<'e>(c: &mut Call, found: Option<&'e Value>) -> Result<Option<&'e Str>, ()> {
+    match found {
         None => Ok(None),
         Some(Value::Str(s)) => Ok(Some(s)),
         Some(_) => {
@@ -311,7 +324,7 @@ fn decrby(e: &mut Engine, c: &mut Call) {
 fn incrbyfloat(e: &mut Engine, c: &mut Call) {
     let (db, key) = (c.db(), c.arg(1));
     // Redis's order of errors: the key's type, its value, then the increment.
-    let current = match read_str(e, c, key) {
+    let current = match str_to_write(e, c, key) {
         Err(()) => return,
         Ok(None) => LongDouble::ZERO,
         Ok(Some(s)) => match s.with_bytes(LongDouble::parse) {
@@ -362,7 +375,7 @@ fn edit_string(e: &mut Engine, c: &mut Call, f: impl FnOnce(&mut Vec<u8>)) -> Op
 
 fn append(e: &mut Engine, c: &mut Call) {
     let extra = c.arg(2);
-    let current = match read_str(e, c, c.arg(1)) {
+    let current = match str_to_write(e, c, c.arg(1)) {
         Err(()) => return,
         Ok(s) => s.map(|s| s.len()),
     };
@@ -435,7 +448,7 @@ fn setrange(e: &mut Engine, c: &mut Call) {
         return c.out.error("ERR offset is out of range");
     }
     let value = c.arg(3);
-    let current = match read_str(e, c, c.arg(1)) {
+    let current = match str_to_write(e, c, c.arg(1)) {
         Err(()) => return,
         Ok(s) => s.map(|s| s.len()),
     };

@@ -795,7 +795,7 @@ fn parse_setop<'e>(e: &'e mut Engine, c: &mut Call, spec: &SetOp) -> Option<Pars
     let db = c.db();
     let mut slots = Vec::with_capacity(n);
     for j in first..first + n {
-        let slot = if spec.store { e.lookup(db, c.arg(j)) } else { e.lookup_read(db, c.arg(j)) };
+        let slot = e.lookup_read(db, c.arg(j));
         if let Some(s) = slot {
             if !matches!(e.dbs[db].value(s), Value::ZSet(_) | Value::Set(_)) {
                 c.out.error(WRONGTYPE);

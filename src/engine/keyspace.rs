@@ -33,12 +33,20 @@ impl Engine {
 
     /// Lookup for reading, counted as hit or miss.
     pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<Slot> {
+        self.lookup_counted(db, key, true)
+    }
+
+    /// Lookup counted as hit or miss; a miss is announced (`keymiss`) if
+    /// `announce_miss` (OBJECT's lookups are not, as in Redis).
+    pub fn lookup_counted(&mut self, db: usize, key: &[u8], announce_miss: bool) -> Option<Slot> {
         let found = self.lookup(db, key);
         if found.is_some() {
             self.stats.keyspace_hits += 1;
         } else {
             self.stats.keyspace_misses += 1;
-            self.notify(KEY_MISS, "keymiss", db, key);
+            if announce_miss {
+                self.notify(KEY_MISS, "keymiss", db, key);
+            }
         }
         found
     }

@@ -110,6 +110,75 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+    use crate::engine::Outbound;
+    use crate::resp::Batch;
+
+    /// An engine with a subscriber (client 1, on every key event) and a
+    /// writer (client 2).
+    fn engine(flags: &str) -> Engine {
+        let mut config = Config::default();
+        config.notify_keyspace_events = parse_flags(flags).unwrap();
+        let mut e = Engine::new(config);
+        e.connect(1, "a".into(), "l".into());
+        e.connect(2, "b".into(), "l".into());
+        run(&mut e, 1, &["PSUBSCRIBE", "__key*"]);
+        e
+    }
+
+    fn run(e: &mut Engine, id: u64, cmd: &[&str]) -> String {
+        let out = e.execute(id, Batch::from_commands(&[cmd.to_vec()]));
+        String::from_utf8_lossy(&out.data).into_owned()
+    }
+
+    /// The channels of the messages waiting for client 1, taken.
+    fn sent(e: &mut Engine) -> Vec<String> {
+        std::mem::take(&mut e.outbox)
+            .into_iter()
+            .map(|(id, out)| match out {
+                Outbound::Data(d) if id == 1 => String::from_utf8_lossy(&d).split("\r\n").nth(6).unwrap().to_string(),
+                _ => panic!("unexpected outbound"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn nothing_is_published_when_off() {
+        let mut e = engine("");
+        run(&mut e, 2, &["SET", "k", "v"]);
+        run(&mut e, 2, &["DEL", "k"]);
+        assert!(e.outbox.is_empty());
+    }
+
+    #[test]
+    fn keyspace_then_keyevent_for_each_event_in_order() {
+        let mut e = engine("KEA");
+        run(&mut e, 2, &["SET", "k", "v", "EX", "10"]);
+        let want = ["__keyspace@0__:k", "__keyevent@0__:set", "__keyspace@0__:k", "__keyevent@0__:expire"];
+        assert_eq!(sent(&mut e), want);
+        run(&mut e, 2, &["SELECT", "3"]);
+        run(&mut e, 2, &["LPUSH", "l", "x"]);
+        assert_eq!(sent(&mut e), ["__keyspace@3__:l", "__keyevent@3__:lpush"]);
+    }
+
+    #[test]
+    fn only_the_selected_classes_and_channels() {
+        let mut e = engine("nE");
+        run(&mut e, 2, &["SET", "k", "v"]);
+        run(&mut e, 2, &["SET", "k", "w"]);
+        run(&mut e, 2, &["HSET", "h", "f", "v"]);
+        assert_eq!(sent(&mut e), ["__keyevent@0__:new", "__keyevent@0__:new"]);
+    }
+
+    #[test]
+    fn a_resp3_subscriber_gets_its_own_event_before_the_reply() {
+        let mut e = engine("E$");
+        run(&mut e, 2, &["HELLO", "3"]);
+        run(&mut e, 2, &["SUBSCRIBE", "__keyevent@0__:set"]);
+        let reply = run(&mut e, 2, &["SET", "k", "v"]);
+        assert_eq!(reply, ">3\r\n$7\r\nmessage\r\n$18\r\n__keyevent@0__:set\r\n$1\r\nk\r\n+OK\r\n");
+        assert_eq!(sent(&mut e), ["__keyevent@0__:set"]);
+    }
 
     #[test]
     fn flag_strings_read_and_print_as_redis() {

@@ -117,8 +117,7 @@ mod tests {
     /// An engine with a subscriber (client 1, on every key event) and a
     /// writer (client 2).
     fn engine(flags: &str) -> Engine {
-        let mut config = Config::default();
-        config.notify_keyspace_events = parse_flags(flags).unwrap();
+        let config = Config { notify_keyspace_events: parse_flags(flags).unwrap(), ..Config::default() };
         let mut e = Engine::new(config);
         e.connect(1, "a".into(), "l".into());
         e.connect(2, "b".into(), "l".into());

@@ -778,6 +778,26 @@ mod tests {
     }
 
     #[test]
+    fn notify_keyspace_events_read_set_and_rewrite_as_redis() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("forkv.conf");
+        std::fs::write(&file, "notify-keyspace-events \"Ex$\"\n").unwrap();
+        let mut c = Config::from_args(&[file.display().to_string()]).unwrap();
+        assert_eq!(c.get("notify-keyspace-events").unwrap(), "$xE");
+        let err = c.set_runtime("notify-keyspace-events", "KEq").unwrap_err();
+        assert_eq!(
+            err,
+            "CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
+        );
+        assert_eq!(c.get("notify-keyspace-events").unwrap(), "$xE", "a refused value changes nothing");
+        c.set_runtime("notify-keyspace-events", "KEA").unwrap();
+        c.rewrite_file().unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "notify-keyspace-events AKE\n");
+        let args: Vec<String> = ["--notify-keyspace-events", "gK"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(Config::from_args(&args).unwrap().get("notify-keyspace-events").unwrap(), "gK");
+    }
+
+    #[test]
     fn config_get_globs_and_set() {
         let mut c = Config::default();
         let got = c.get_matching(&[b"append*"]);

@@ -416,7 +416,8 @@ fn transactions_and_scripts_keep_command_order() {
 
 /// A RESP3 client subscribed to its own events gets them as pushes ahead
 /// of the reply of a command that announces before it replies (SET), also
-/// inside EXEC's array, and ahead of a script's reply, as redis-server does.
+/// inside EXEC's array, and ahead of a script's reply, as redis-server does;
+/// so do messages it publishes to itself, from a script too.
 #[test]
 fn resp3_subscriber_gets_its_own_events_before_the_reply() {
     let Some(mut p) = start_pair("KEA") else { return };
@@ -424,7 +425,8 @@ fn resp3_subscriber_gets_its_own_events_before_the_reply() {
         let port = side.cmd.writer.peer_addr().unwrap().port();
         let mut c = Raw::connect(port);
         c.cmd(&["HELLO", "3"]);
-        c.cmd(&["SUBSCRIBE", "__keyevent@0__:set"]);
+        c.cmd(&["SUBSCRIBE", "__keyevent@0__:set", "ch"]);
+        c.read();
         for args in [
             &["SET", "r", "1"][..],
             &["MULTI"],
@@ -432,12 +434,14 @@ fn resp3_subscriber_gets_its_own_events_before_the_reply() {
             &["SET", "r", "3"],
             &["EXEC"],
             &["EVAL", "redis.call('SET', 'r', 4) redis.call('SET', 'r', 5) return 7", "0"],
+            &["EVAL", "return redis.call('PUBLISH', 'ch', 'from a script')", "0"],
+            &["PUBLISH", "ch", "to myself"],
         ] {
             c.send(args);
         }
-        // Six replies and five pushes; the parser takes EXEC's `*2` as
+        // Eight replies and seven pushes; the parser takes EXEC's `*2` as
         // [push, +OK] and leaves the second pair as two replies.
-        (0..11).map(|_| c.read()).collect()
+        (0..15).map(|_| c.read()).collect()
     };
     let f = run(&mut p.forkv);
     let r = run(&mut p.redis);

@@ -123,11 +123,13 @@ impl Engine {
                 let mut out = Reply::new(client.resp3);
                 message(&mut out, pattern.as_deref(), channel, msg);
                 self.outbox.push((id, Outbound::Data(out.take().freeze())));
-            } else {
+            } else if self.detached > 0 {
                 // Subscriptions die with their client: a subscriber missing
                 // from the map is one whose commands are running.
                 let held = HeldMessage { id, pattern, channel: channel.to_vec(), msg: msg.to_vec() };
                 self.pubsub.held.push(held);
+            } else {
+                continue;
             }
             count += 1;
         }

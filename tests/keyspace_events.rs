@@ -538,3 +538,97 @@ fn served_blocked_clients_announce_after_the_push() {
         assert_eq!(f, r, "{blocking:?}");
     }
 }
+
+/// Random writes and reads over three keys of changing types, in two dbs:
+/// every command's messages (all classes, `n` and `m` included) must be
+/// redis-server's.
+#[test]
+fn random_commands_announce_what_redis_announces() {
+    let Some(mut p) = start_pair("KEAnm") else { return };
+    let mut rng = aof_support::Rng::from_time();
+    // `K` is a random key, `M` a random member, `N` a small number.
+    const TEMPLATES: &[&str] = &[
+        "SET K N",
+        "SET K v NX",
+        "SET K v XX",
+        "SET K v GET",
+        "SET K v KEEPTTL",
+        "SET K v EX 100",
+        "DEL K K",
+        "INCR K",
+        "APPEND K x",
+        "GETDEL K",
+        "GETEX K PERSIST",
+        "SETRANGE K 2 zz",
+        "INCRBYFLOAT K 1.5",
+        "MSET K 1 K 2",
+        "MSETNX K 1 K 2",
+        "GET K",
+        "SETBIT K N 1",
+        "BITOP AND K K K",
+        "PFADD K M",
+        "PFMERGE K K",
+        "LPUSH K M M",
+        "RPOP K 2",
+        "LPOP K",
+        "LREM K 0 M",
+        "LTRIM K 1 N",
+        "LMOVE K K LEFT RIGHT",
+        "LINSERT K BEFORE M M",
+        "LSET K 0 M",
+        "LMPOP 2 K K RIGHT COUNT 2",
+        "LRANGE K 0 -1",
+        "HSET K M N",
+        "HDEL K M M",
+        "HINCRBY K M 2",
+        "HINCRBYFLOAT K M 1.5",
+        "HSETNX K M 1",
+        "SADD K M M",
+        "SREM K M",
+        "SMOVE K K M",
+        "SINTERSTORE K K K",
+        "SUNIONSTORE K K K",
+        "SDIFFSTORE K K K",
+        "SPOP K 5",
+        "ZADD K N M",
+        "ZADD K NX N M",
+        "ZADD K XX CH N M",
+        "ZADD K GT N M",
+        "ZADD K INCR N M",
+        "ZINCRBY K N M",
+        "ZREM K M M",
+        "ZREMRANGEBYSCORE K N N",
+        "ZREMRANGEBYRANK K 0 N",
+        "ZPOPMIN K 2",
+        "ZMPOP 2 K K MAX",
+        "ZUNIONSTORE K 2 K K",
+        "ZINTERSTORE K 2 K K",
+        "ZDIFFSTORE K 2 K K",
+        "ZRANGESTORE K K 0 N",
+        "RENAME K K",
+        "RENAMENX K K",
+        "COPY K K REPLACE",
+        "EXPIRE K 100",
+        "EXPIRE K 0",
+        "PERSIST K",
+        "MOVE K 1",
+        "SWAPDB 0 1",
+        "SELECT 0",
+        "SELECT 1",
+        "TYPE K",
+    ];
+    for _ in 0..600 {
+        let template = TEMPLATES[rng.below(TEMPLATES.len() as u64) as usize];
+        let words: Vec<String> = template
+            .split(' ')
+            .map(|w| match w {
+                "K" => format!("k{}", rng.below(3)),
+                "M" => ["a", "b", "c"][rng.below(3) as usize].to_string(),
+                "N" => (rng.below(8) as i64 - 2).to_string(),
+                other => other.to_string(),
+            })
+            .collect();
+        let args: Vec<&str> = words.iter().map(String::as_str).collect();
+        p.run(&[&args]);
+    }
+}

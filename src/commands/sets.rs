@@ -276,19 +276,18 @@ fn smove(e: &mut Engine, c: &mut Call) {
 }
 
 /// Looks up every key as a set (missing keys are None); None after a
-/// WRONGTYPE reply. Expired keys are removed by the first pass, so the
-/// second one can borrow all the sets at once.
+/// WRONGTYPE reply, at the first key of another type (the keys after it
+/// are not looked up, as in Redis). Expired keys are removed by the first
+/// pass, so the second one can borrow all the sets at once.
 fn gather<'e>(e: &'e mut Engine, c: &mut Call, keys: &[&[u8]]) -> Option<Vec<Option<&'e Set>>> {
     let db = c.db();
-    let mut wrong = false;
     for key in keys {
         if let Some(slot) = e.lookup_read(db, key) {
-            wrong |= !matches!(e.dbs[db].value(slot), Value::Set(_));
+            if !matches!(e.dbs[db].value(slot), Value::Set(_)) {
+                c.out.error(WRONGTYPE);
+                return None;
+            }
         }
-    }
-    if wrong {
-        c.out.error(WRONGTYPE);
-        return None;
     }
     let d = &e.dbs[db];
     Some(

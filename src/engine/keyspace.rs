@@ -73,7 +73,9 @@ impl Engine {
     /// Adds or replaces a key's value; drops the TTL unless `keep_ttl`.
     pub fn set_value(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) -> Slot {
         let can_resize = self.can_resize();
-        if self.config.notify_keyspace_events & NEW != 0 && self.dbs[db].find(key).is_none() {
+        // Redis's setKey looks the key up first: one past its TTL expires
+        // (announced), and the key is then new. Only watched when announced.
+        if self.config.notify_keyspace_events & (NEW | EXPIRED) != 0 && self.lookup(db, key).is_none() {
             self.notify(NEW, "new", db, key);
         }
         self.dbs[db].set(key, value, keep_ttl, can_resize)

@@ -645,3 +645,39 @@ fn random_commands_announce_what_redis_announces() {
         }
     }
 }
+
+/// With notifications on, the writes that expire stale keys first log
+/// those expiries, and the AOF replays to the same data.
+#[test]
+fn aof_replays_writes_made_with_notifications_on() {
+    let mut server = Server::start_with(&["--save", "", "--appendonly", "yes", "--notify-keyspace-events", "KEAn"]);
+    let mut side = Side::connect(server.port, "KEAn");
+    for args in [
+        &["SADD", "set", "m"][..],
+        &["SET", "k", "v", "PX", "20"],
+        &["SET", "k2", "v", "PX", "20"],
+        &["MSET", "keep", "1", "k3", "x"],
+    ] {
+        side.cmd.cmd(args);
+    }
+    // The TTLs must pass with nothing looking the keys up.
+    std::thread::sleep(Duration::from_millis(60));
+    assert_eq!(side.cmd.int(&["SUNIONSTORE", "k", "set"]), 1);
+    assert_eq!(side.cmd.cmd(&["MSET", "k2", "w"]), Resp::ok());
+    assert_eq!(side.cmd.cmd(&["RENAME", "k3", "k4"]), Resp::ok());
+    let got = side.messages();
+    for stale in ["k", "k2"] {
+        let expired = got.iter().position(|m| *m == format!("__keyevent@0__:expired {stale}"));
+        let new = got.iter().rposition(|m| *m == format!("__keyevent@0__:new {stale}"));
+        assert!(expired.is_some() && expired < new, "{stale}: {got:?}");
+    }
+    let dump =
+        |c: &mut Raw| -> Vec<Resp> { ["k", "k2", "k3", "k4", "keep"].iter().map(|k| c.cmd(&["DUMP", k])).collect() };
+    let before = dump(&mut side.cmd);
+    drop(side);
+    server.restart();
+    let mut c = Raw::connect(server.port);
+    assert_eq!(dump(&mut c), before);
+    // Redis's canonical form drops `n` next to `A`.
+    assert_eq!(c.cmd(&["CONFIG", "GET", "notify-keyspace-events"]), Resp::bulks(&["notify-keyspace-events", "AKE"]));
+}

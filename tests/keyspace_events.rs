@@ -361,7 +361,8 @@ fn expiry_announces_expired() {
 }
 
 /// A write to a key past its TTL announces `expired` before its own
-/// events (the key is then `new`), as Redis's write lookups do.
+/// events (the key is then `new`), as Redis's write lookups do; so does a
+/// SCAN that comes across it.
 #[test]
 fn writes_expire_stale_keys_first() {
     let Some(mut p) = start_pair("KEAn") else { return };
@@ -374,6 +375,8 @@ fn writes_expire_stale_keys_first() {
         &["LMOVE", "list", "k", "LEFT", "LEFT"],
         &["COPY", "src", "k"],
         &["SUNIONSTORE", "k", "set"],
+        &["MSET", "k", "m"],
+        &["SCAN", "0", "MATCH", "k", "COUNT", "1000"],
     ];
     for write in writes {
         p.both(&["DEL", "k", "src", "set", "list"]);

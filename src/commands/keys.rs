@@ -207,13 +207,27 @@ fn scan(e: &mut Engine, c: &mut Call) {
             break;
         }
     }
-    let keys: Vec<Vec<u8>> = slots
+    // Copied first: the filter below may delete keys.
+    let matching: Vec<Vec<u8>> = slots
         .into_iter()
-        .filter(|&s| !is_expired(e, db, s))
-        .filter(|&s| o.type_name.as_deref().is_none_or(|t| e.dbs[db].value(s).type_name().as_bytes() == t))
-        .map(|s| e.dbs[db].key(s).to_vec())
+        .map(|s| e.dbs[db].key(s))
         .filter(|k| o.pattern.is_none_or(|p| glob_match(p, k, false)))
+        .map(|k| k.to_vec())
         .collect();
+    let mut keys = Vec::with_capacity(matching.len());
+    for key in matching {
+        // Redis's order: the TYPE check looks the key up as a read, then a
+        // key past its TTL is deleted (and announced) rather than returned.
+        if let Some(t) = o.type_name.as_deref() {
+            match e.lookup_read(db, &key) {
+                Some(s) if e.dbs[db].value(s).type_name().as_bytes() == t => {}
+                _ => continue,
+            }
+        }
+        if e.lookup(db, &key).is_some() {
+            keys.push(key);
+        }
+    }
     reply_scan(c, cursor, &keys);
 }
 

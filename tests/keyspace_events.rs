@@ -2,10 +2,12 @@
 //! Debian's redis-server 7.0: a subscriber on each server listens to every
 //! `__keyspace@*__` and `__keyevent@*__` channel while the same commands run
 //! on both, and must receive the same messages in the same order (every
-//! event class, new keys, lazy and active expiry, MULTI/EXEC, a script,
-//! RESP3 self-delivery). `notify-keyspace-events` must read and print its
-//! flag strings as Redis does. Side-by-side tests skip with a note when
-//! redis-server is not installed.
+//! event class, new keys, key misses, lazy and active expiry, MULTI/EXEC, a
+//! script, served blocked clients, random command sequences, RESP3
+//! self-delivery). `notify-keyspace-events` must read and print its flag
+//! strings as Redis does, and writes made with it on must replay from the
+//! AOF. Side-by-side tests skip with a note when redis-server is not
+//! installed.
 
 mod aof_support;
 mod common;

@@ -79,6 +79,8 @@ pub struct Config {
     pub zset_max_listpack_value: u64,
     /// A sparse HyperLogLog longer than this turns dense.
     pub hll_sparse_max_bytes: u64,
+    /// Keyspace notification classes (`engine::notify` flags); 0 is off.
+    pub notify_keyspace_events: u32,
     pub daemonize: bool,
     /// I/O arbiters for connections; 1 runs them on the keyspace's arbiter.
     pub io_threads: usize,
@@ -134,6 +136,7 @@ impl Default for Config {
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
             hll_sparse_max_bytes: 3000,
+            notify_keyspace_events: 0,
             daemonize: false,
             io_threads: 1,
             config_file: None,
@@ -193,6 +196,7 @@ const DIRECTIVES: &[(&str, bool)] = &[
     ("zset-max-listpack-value", true),
     ("zset-max-ziplist-value", true),
     ("hll-sparse-max-bytes", true),
+    ("notify-keyspace-events", true),
     ("daemonize", false),
     ("io-threads", false),
 ];
@@ -413,6 +417,10 @@ impl Config {
                 }
                 self.hll_sparse_max_bytes = n;
             }
+            "notify-keyspace-events" => {
+                self.notify_keyspace_events = crate::engine::notify::parse_flags(one()?)
+                    .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?
+            }
             "daemonize" => self.daemonize = parse_bool(one()?)?,
             "io-threads" => self.io_threads = parse_ranged(one()?, 1, 128)? as usize,
             _ => return Err(format!("Bad directive or wrong number of arguments: '{name}'")),
@@ -474,6 +482,7 @@ impl Config {
             "zset-max-listpack-entries" | "zset-max-ziplist-entries" => self.zset_max_listpack_entries.to_string(),
             "zset-max-listpack-value" | "zset-max-ziplist-value" => self.zset_max_listpack_value.to_string(),
             "hll-sparse-max-bytes" => self.hll_sparse_max_bytes.to_string(),
+            "notify-keyspace-events" => crate::engine::notify::format_flags(self.notify_keyspace_events),
             "daemonize" => yes_no(self.daemonize),
             "io-threads" => self.io_threads.to_string(),
             _ => return None,
@@ -802,6 +811,26 @@ mod tests {
         assert!(std::fs::read_to_string(&file).unwrap().starts_with("latency-tracking-info-percentiles \"\"\n"));
         let reread = Config::from_args(&[file.display().to_string()]).unwrap();
         assert!(reread.latency_tracking_info_percentiles.is_empty());
+    }
+
+    #[test]
+    fn notify_keyspace_events_read_set_and_rewrite_as_redis() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("forkv.conf");
+        std::fs::write(&file, "notify-keyspace-events \"Ex$\"\n").unwrap();
+        let mut c = Config::from_args(&[file.display().to_string()]).unwrap();
+        assert_eq!(c.get("notify-keyspace-events").unwrap(), "$xE");
+        let err = c.set_runtime("notify-keyspace-events", "KEq").unwrap_err();
+        assert_eq!(
+            err,
+            "CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
+        );
+        assert_eq!(c.get("notify-keyspace-events").unwrap(), "$xE", "a refused value changes nothing");
+        c.set_runtime("notify-keyspace-events", "KEA").unwrap();
+        c.rewrite_file().unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "notify-keyspace-events AKE\n");
+        let args: Vec<String> = ["--notify-keyspace-events", "gK"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(Config::from_args(&args).unwrap().get("notify-keyspace-events").unwrap(), "gK");
     }
 
     #[test]

@@ -66,7 +66,8 @@ pub fn used_memory() -> u64 {
 /// command: it merges every arena's statistics).
 #[derive(Default)]
 pub struct UsedMemory {
-    elsewhere: i64,
+    /// None until the first `recalibrate` on the thread that asks.
+    elsewhere: Option<i64>,
 }
 
 thread_local! {
@@ -85,12 +86,15 @@ impl UsedMemory {
     /// Reads the allocator's global count and returns it.
     pub fn recalibrate(&mut self) -> u64 {
         let total = used_memory();
-        self.elsewhere = total as i64 - thread_net_bytes();
+        self.elsewhere = Some(total as i64 - thread_net_bytes());
         total
     }
 
-    pub fn now(&self) -> u64 {
-        (self.elsewhere + thread_net_bytes()).max(0) as u64
+    pub fn now(&mut self) -> u64 {
+        match self.elsewhere {
+            Some(elsewhere) => (elsewhere + thread_net_bytes()).max(0) as u64,
+            None => self.recalibrate(),
+        }
     }
 }
 

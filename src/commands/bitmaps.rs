@@ -4,6 +4,7 @@
 //! Writes change the string in place; reads borrow its bytes.
 
 use super::strings::{read_str, string_buffer};
+use crate::engine::notify::{GENERIC, STRING};
 use crate::engine::table::{cmd, CommandSpec, DENYOOM, FAST, MARKS_OWN_WRITES, READONLY, WRITE};
 use crate::engine::{Call, Engine, SYNTAX};
 use crate::types::string::resize_greedy;
@@ -279,6 +280,7 @@ fn setbit(e: &mut Engine, c: &mut Call) {
     // Counted as a change (and logged) only if the string is different.
     if grown || old != on {
         set_bit(buf, offset, on);
+        e.notify(STRING, "setbit", c.db(), c.arg(1));
         e.dirty += 1;
     }
     c.out.int(i64::from(old));
@@ -435,7 +437,10 @@ fn bitop(e: &mut Engine, c: &mut Call) {
     if len > 0 {
         // Redis stores a raw string (OBJECT ENCODING "raw") whatever its length.
         e.set_value(db, dest, Value::Str(Str::Edited(Box::new(result))), false);
-    } else if !e.delete_key(db, dest) {
+        e.notify(STRING, "set", db, dest);
+    } else if e.delete_key(db, dest) {
+        e.notify(GENERIC, "del", db, dest);
+    } else {
         return c.out.int(0);
     }
     e.dirty += 1;
@@ -582,6 +587,9 @@ fn bitfield_generic(e: &mut Engine, c: &mut Call, read_only: bool) {
             }
             None => c.out.null(),
         }
+    }
+    if changes > 0 {
+        e.notify(STRING, "setbit", c.db(), c.arg(1));
     }
     e.dirty += changes;
     // Redis counts no change when every write failed, yet it has created

@@ -2,6 +2,7 @@
 //! a value serialized as Redis 7.0 does, so keys move between forkv and
 //! redis-server in either direction.
 
+use crate::engine::notify::GENERIC;
 use crate::engine::table::{cmd, CommandSpec, DENYOOM, READONLY, WRITE};
 use crate::engine::{Call, Engine, SYNTAX};
 use crate::rdb::{read_payload, verify_payload, RdbValue};
@@ -109,6 +110,7 @@ fn restore(e: &mut Engine, c: &mut Call) {
         // replaces is gone (a DEL in the AOF).
         if deleted {
             c.propagate_as(&[b"DEL", key]);
+            e.notify(GENERIC, "del", db, key);
             e.dirty += 1;
         }
         return c.out.ok();
@@ -127,6 +129,7 @@ fn restore(e: &mut Engine, c: &mut Call) {
         }
     }
     e.restore_access(db, slot, idle, freq);
+    e.notify(GENERIC, "restore", db, key);
     e.dirty += 1;
     c.out.ok();
 }

@@ -1,6 +1,7 @@
 //! Hash commands.
 
 use super::keys::{parse_cursor, parse_scan_options, reply_scan};
+use crate::engine::notify::{GENERIC, HASH};
 use crate::engine::table::{cmd, CommandSpec, DENYOOM, FAST, READONLY, WRITE};
 use crate::engine::{Call, Engine, NOT_INTEGER, SYNTAX};
 use crate::glob::glob_match;
@@ -90,6 +91,7 @@ fn set_pairs(e: &mut Engine, c: &mut Call, name: &str) -> Option<i64> {
             added += 1;
         }
     }
+    e.notify(HASH, "hset", c.db(), c.arg(1));
     e.dirty += (c.argc() as u64 - 2) / 2;
     Some(added)
 }
@@ -115,6 +117,7 @@ fn hsetnx(e: &mut Engine, c: &mut Call) {
         Ok(_) => {
             if let Some(h) = hash_or_create(e, c, key) {
                 h.set(field, value, &limits);
+                e.notify(HASH, "hset", c.db(), key);
                 e.dirty += 1;
                 c.out.int(1);
             }
@@ -161,8 +164,12 @@ fn hdel(e: &mut Engine, c: &mut Call) {
             (deleted, h.is_empty())
         }
     };
+    if deleted > 0 {
+        e.notify(HASH, "hdel", db, key);
+    }
     if emptied {
         e.delete_key(db, key);
+        e.notify(GENERIC, "del", db, key);
     }
     e.dirty += deleted as u64;
     c.out.int(deleted);
@@ -234,6 +241,7 @@ fn hincrby(e: &mut Engine, c: &mut Call) {
         return c.out.error("ERR increment or decrement would overflow");
     };
     h.set(field, next.to_string().as_bytes(), &limits);
+    e.notify(HASH, "hincrby", c.db(), c.arg(1));
     e.dirty += 1;
     c.out.int(next);
 }
@@ -259,6 +267,7 @@ fn hincrbyfloat(e: &mut Engine, c: &mut Call) {
     }
     let text = next.to_human();
     h.set(field, text.as_bytes(), &limits);
+    e.notify(HASH, "hincrbyfloat", c.db(), key);
     e.dirty += 1;
     // Replaying the float addition could round differently: log the result.
     c.propagate_as(&[b"HSET", key, field, text.as_bytes()]);

@@ -2,6 +2,7 @@
 //! Redis 7.0's hyperloglog.c: the sketch is a plain string, read and
 //! changed in place (see `types::hyperloglog` for its bytes).
 
+use crate::engine::notify::STRING;
 use crate::engine::table::{cmd, CommandSpec, ADMIN, DENYOOM, FAST, MARKS_OWN_WRITES, READONLY, WRITE};
 use crate::engine::{Call, Engine};
 use crate::store::Slot;
@@ -69,6 +70,7 @@ fn pfadd(e: &mut Engine, c: &mut Call) {
     }
     if updated > 0 {
         hll::invalidate(buf);
+        e.notify(STRING, "pfadd", db, key);
         e.dirty += updated;
     }
     c.out.int(i64::from(updated > 0));
@@ -143,6 +145,8 @@ fn pfmerge(e: &mut Engine, c: &mut Call) {
     hll::raise_all(buf, &max, max_bytes);
     hll::invalidate(buf);
     e.signal_modified(db, dest);
+    // Redis announces a merge as a mass PFADD.
+    e.notify(STRING, "pfadd", db, dest);
     e.dirty += 1;
     c.out.ok();
 }

@@ -1,6 +1,7 @@
 //! Generic key commands: existence, deletion, renaming, expiry, iteration.
 
 use crate::engine::key_finders::object_key;
+use crate::engine::notify::GENERIC;
 use crate::engine::table::{cmd, CommandSpec, CONTAINER, FAST, MARKS_OWN_WRITES, READONLY, WRITE};
 use crate::engine::{Call, Engine, NOT_INTEGER, SYNTAX};
 use crate::glob::glob_match;
@@ -40,6 +41,7 @@ fn del(e: &mut Engine, c: &mut Call) {
     let mut deleted = 0;
     for &key in &c.args[1..] {
         if e.delete_key(db, key) {
+            e.notify(GENERIC, "del", db, key);
             deleted += 1;
         }
     }
@@ -49,7 +51,7 @@ fn del(e: &mut Engine, c: &mut Call) {
 
 fn exists(e: &mut Engine, c: &mut Call) {
     let db = c.db();
-    let n = c.args[1..].iter().filter(|k| e.peek_read(db, k).is_some()).count();
+    let n = c.args[1..].iter().filter(|k| e.lookup_counted(db, k, true).is_some()).count();
     c.out.int(n as i64);
 }
 
@@ -62,7 +64,7 @@ fn touch(e: &mut Engine, c: &mut Call) {
 
 fn type_cmd(e: &mut Engine, c: &mut Call) {
     let db = c.db();
-    let name = e.peek_read(db, c.arg(1)).map_or("none", |slot| e.dbs[db].value(slot).type_name());
+    let name = e.lookup_counted(db, c.arg(1), true).map_or("none", |slot| e.dbs[db].value(slot).type_name());
     c.out.simple(name);
 }
 
@@ -73,11 +75,19 @@ fn rename_key(e: &mut Engine, db: usize, src: &[u8], dst: &[u8]) -> bool {
     if src == dst {
         return true;
     }
+    // A destination past its TTL expires first, as Redis's lookup does.
+    let replaced = e.lookup(db, dst).is_some();
     let value = e.dbs[db].remove(src).expect("key just found");
-    let slot = e.set_value(db, dst, value, false);
+    // The old destination goes first: the key is new, as in Redis.
+    if replaced {
+        e.dbs[db].remove(dst);
+    }
+    let slot = e.insert_value(db, dst, value);
     if let Some(at) = ttl {
         e.dbs[db].set_expire(slot, at);
     }
+    e.notify(GENERIC, "rename_from", db, src);
+    e.notify(GENERIC, "rename_to", db, dst);
     e.dirty += 1;
     true
 }
@@ -205,13 +215,27 @@ fn scan(e: &mut Engine, c: &mut Call) {
             break;
         }
     }
-    let keys: Vec<Vec<u8>> = slots
+    // Copied first: the filter below may delete keys.
+    let matching: Vec<Vec<u8>> = slots
         .into_iter()
-        .filter(|&s| !is_expired(e, db, s))
-        .filter(|&s| o.type_name.as_deref().is_none_or(|t| e.dbs[db].value(s).type_name().as_bytes() == t))
-        .map(|s| e.dbs[db].key(s).to_vec())
+        .map(|s| e.dbs[db].key(s))
         .filter(|k| o.pattern.is_none_or(|p| glob_match(p, k, false)))
+        .map(|k| k.to_vec())
         .collect();
+    let mut keys = Vec::with_capacity(matching.len());
+    for key in matching {
+        // Redis's order: the TYPE check looks the key up as a read, then a
+        // key past its TTL is deleted (and announced) rather than returned.
+        if let Some(t) = o.type_name.as_deref() {
+            match e.lookup_read(db, &key) {
+                Some(s) if e.dbs[db].value(s).type_name().as_bytes() == t => {}
+                _ => continue,
+            }
+        }
+        if e.lookup(db, &key).is_some() {
+            keys.push(key);
+        }
+    }
     reply_scan(c, cursor, &keys);
 }
 
@@ -267,10 +291,12 @@ fn expire_generic(e: &mut Engine, c: &mut Call, relative: bool, unit_ms: i64, na
     if at <= e.now && !e.persistence.loading {
         e.dbs[db].remove(key);
         c.propagate_as(&[b"DEL", key]);
+        e.notify(GENERIC, "del", db, key);
     } else {
         e.dbs[db].set_expire(slot, at);
         let mut num = itoa_buf();
         c.propagate_as(&[b"PEXPIREAT", key, fmt_i64(at, &mut num)]);
+        e.notify(GENERIC, "expire", db, key);
     }
     e.dirty += 1;
     c.out.int(1);
@@ -322,6 +348,7 @@ fn persist(e: &mut Engine, c: &mut Call) {
     let db = c.db();
     match e.lookup(db, c.arg(1)) {
         Some(slot) if e.dbs[db].persist(slot) => {
+            e.notify(GENERIC, "persist", db, c.arg(1));
             e.dirty += 1;
             c.out.int(1);
         }
@@ -412,6 +439,8 @@ fn move_cmd(e: &mut Engine, c: &mut Call) {
         e.dbs[dst].set_expire(slot, at);
     }
     e.signal_modified(dst, key);
+    e.notify(GENERIC, "move_from", src, key);
+    e.notify(GENERIC, "move_to", dst, key);
     e.dirty += 1;
     c.out.int(1);
 }
@@ -437,17 +466,20 @@ fn copy(e: &mut Engine, c: &mut Call) {
     if src_db == dst_db && src == dst {
         return c.out.error("ERR source and destination objects are the same");
     }
-    let Some(slot) = e.lookup(src_db, src) else { return c.out.int(0) };
+    let Some(slot) = e.lookup_read(src_db, src) else { return c.out.int(0) };
     let value = e.dbs[src_db].value(slot).clone();
     let ttl = e.dbs[src_db].expire_at(slot);
     if e.lookup(dst_db, dst).is_some() && !replace {
         return c.out.int(0);
     }
-    let slot = e.set_value(dst_db, dst, value, false);
+    // A replaced destination goes first: the key is new, as in Redis.
+    e.dbs[dst_db].remove(dst);
+    let slot = e.insert_value(dst_db, dst, value);
     if let Some(at) = ttl {
         e.dbs[dst_db].set_expire(slot, at);
     }
     e.signal_modified(dst_db, dst);
+    e.notify(GENERIC, "copy_to", dst_db, dst);
     e.dirty += 1;
     c.out.int(1);
 }
@@ -469,7 +501,7 @@ fn object(e: &mut Engine, c: &mut Call) {
         return c.subcommand_error(&["help", "encoding", "refcount", "idletime", "freq"]);
     }
     let db = c.db();
-    let Some(slot) = e.peek_read(db, c.arg(2)) else { return c.out.null() };
+    let Some(slot) = e.lookup_counted(db, c.arg(2), false) else { return c.out.null() };
     const ADJUST: &str =
         "Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
     match sub.as_slice() {

@@ -7,6 +7,7 @@
 //! pops are logged to the AOF as the plain pops they amount to.
 
 use crate::engine::key_finders::{counted_first, counted_second};
+use crate::engine::notify::{GENERIC, LIST};
 use crate::engine::table::{cmd, CommandSpec, BLOCKING, DENYOOM, FAST, READONLY, WRITE};
 use crate::engine::{Call, Engine, SYNTAX};
 use crate::strtod::parse_f64;
@@ -94,6 +95,23 @@ fn new_list(e: &Engine) -> List {
 fn delete_if_empty(e: &mut Engine, db: usize, key: &[u8]) {
     if matches!(e.value_mut(db, key), Some(Value::List(l)) if l.is_empty()) {
         e.delete_key(db, key);
+        e.notify(GENERIC, "del", db, key);
+    }
+}
+
+fn push_event(front: bool) -> &'static str {
+    if front {
+        "lpush"
+    } else {
+        "rpush"
+    }
+}
+
+fn pop_event(front: bool) -> &'static str {
+    if front {
+        "lpop"
+    } else {
+        "rpop"
     }
 }
 
@@ -118,7 +136,9 @@ fn push_values(e: &mut Engine, db: usize, key: &[u8], values: &[&[u8]], front: b
             list.push_back(v);
         }
     }
-    list.len()
+    let len = list.len();
+    e.notify(LIST, push_event(front), db, key);
+    len
 }
 
 /// Pops up to `n` elements from one end of the list at `key` (a live list),
@@ -128,10 +148,15 @@ fn pop_values(e: &mut Engine, db: usize, key: &[u8], front: bool, n: usize) -> V
         return Vec::new();
     };
     let n = n.min(l.len());
+    if n == 0 {
+        return Vec::new();
+    }
     let popped: Vec<Vec<u8>> = (0..n).filter_map(|_| if front { l.pop_front() } else { l.pop_back() }).collect();
     let empty = l.is_empty();
+    e.notify(LIST, pop_event(front), db, key);
     if empty {
         e.delete_key(db, key);
+        e.notify(GENERIC, "del", db, key);
     }
     e.dirty += popped.len() as u64;
     popped
@@ -272,6 +297,7 @@ fn lset(e: &mut Engine, c: &mut Call) {
     if !list.set(index, c.arg(3)) {
         return c.out.error("ERR index out of range");
     }
+    e.notify(LIST, "lset", c.db(), c.arg(1));
     e.dirty += 1;
     c.out.ok();
 }
@@ -285,6 +311,7 @@ fn lrem(e: &mut Engine, c: &mut Call) {
         Ok(Some(l)) => l.remove(count, c.arg(3)),
     };
     if removed > 0 {
+        e.notify(LIST, "lrem", db, key);
         delete_if_empty(e, db, key);
         e.dirty += removed as u64;
     }
@@ -297,13 +324,14 @@ fn ltrim(e: &mut Engine, c: &mut Call) {
     let (db, key) = (c.db(), c.arg(1));
     let removed = match write_list(e, c, key) {
         Err(()) => return,
-        Ok(None) => 0,
+        Ok(None) => return c.out.ok(),
         Ok(Some(l)) => {
             let before = l.len();
             l.trim(start, stop);
             before - l.len()
         }
     };
+    e.notify(LIST, "ltrim", db, key);
     if removed > 0 {
         delete_if_empty(e, db, key);
         e.dirty += removed as u64;
@@ -326,6 +354,7 @@ fn linsert(e: &mut Engine, c: &mut Call) {
     };
     match list.insert(before, c.arg(3), c.arg(4)) {
         Some(len) => {
+            e.notify(LIST, "linsert", c.db(), c.arg(1));
             e.dirty += 1;
             c.out.int(len as i64);
         }
@@ -417,6 +446,8 @@ fn move_and_reply(e: &mut Engine, c: &mut Call, src: &[u8], dst: &[u8], from_fro
     let Some(v) = (if from_front { l.pop_front() } else { l.pop_back() }) else {
         unreachable!("lists are never empty");
     };
+    // Redis pushes before it announces the pop and deletes an emptied source.
+    let empty = l.is_empty();
     if src == dst {
         // Rotation: the list never empties.
         if to_front {
@@ -424,12 +455,14 @@ fn move_and_reply(e: &mut Engine, c: &mut Call, src: &[u8], dst: &[u8], from_fro
         } else {
             l.push_back(&v);
         }
+        e.notify(LIST, push_event(to_front), db, dst);
     } else {
-        let empty = l.is_empty();
-        if empty {
-            e.delete_key(db, src);
-        }
         push_values(e, db, dst, &[&v], to_front);
+    }
+    e.notify(LIST, pop_event(from_front), db, src);
+    if empty && src != dst {
+        e.delete_key(db, src);
+        e.notify(GENERIC, "del", db, src);
     }
     e.dirty += 1;
     c.out.bulk(&v);

@@ -1,9 +1,8 @@
 //! Publish/subscribe.
 
 use crate::engine::table::{cmd, CommandSpec, CONTAINER, FAST, LOADING, PUBSUB, PUBSUB_CONTEXT};
-use crate::engine::{Call, Engine, Outbound};
+use crate::engine::{Call, Engine};
 use crate::glob::glob_match;
-use crate::reply::Reply;
 
 pub static COMMANDS: &[CommandSpec] = &[
     cmd("subscribe", -2, PUBSUB | LOADING | PUBSUB_CONTEXT, (0, 0, 0), subscribe),
@@ -76,44 +75,9 @@ fn punsubscribe(e: &mut Engine, c: &mut Call) {
     }
 }
 
-/// Encodes a message for one receiver, in its protocol.
-fn message(resp3: bool, pattern: Option<&[u8]>, channel: &[u8], msg: &[u8]) -> bytes::Bytes {
-    let mut r = Reply::new(resp3);
-    match pattern {
-        Some(p) => {
-            r.push(4);
-            r.bulk(b"pmessage");
-            r.bulk(p);
-        }
-        None => {
-            r.push(3);
-            r.bulk(b"message");
-        }
-    }
-    r.bulk(channel);
-    r.bulk(msg);
-    r.take().freeze()
-}
-
 fn publish(e: &mut Engine, c: &mut Call) {
-    let (channel, msg) = (c.arg(1), c.arg(2));
-    let (direct, by_pattern) = e.pubsub.receivers(channel);
-    let receivers =
-        direct.iter().map(|&id| (None, id)).chain(by_pattern.iter().map(|(p, id)| (Some(p.as_slice()), *id)));
-    let mut count = 0;
-    for (pattern, id) in receivers {
-        if id == c.client.id {
-            let bytes = message(c.client.resp3, pattern, channel, msg);
-            c.out.buf.extend_from_slice(&bytes);
-        } else if let Some(cl) = e.clients.get(&id) {
-            let bytes = message(cl.resp3, pattern, channel, msg);
-            e.outbox.push((id, Outbound::Data(bytes)));
-        } else {
-            continue;
-        }
-        count += 1;
-    }
-    c.out.int(count);
+    let count = e.publish(c.arg(1), c.arg(2));
+    c.out.int(count as i64);
 }
 
 fn pubsub(e: &mut Engine, c: &mut Call) {

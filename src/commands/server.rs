@@ -288,7 +288,11 @@ fn config(e: &mut Engine, c: &mut Call) {
                 c.out.bulk(v.as_bytes());
             }
         }
-        b"set" if c.argc() >= 4 && c.argc().is_multiple_of(2) => {
+        b"set" if c.argc() >= 4 => {
+            // Parameters come in name/value pairs.
+            if !c.argc().is_multiple_of(2) {
+                return c.out.error(SYNTAX);
+            }
             let mut trial = e.config.clone();
             let mut seen: Vec<Vec<u8>> = Vec::new();
             for pair in c.args[2..].chunks(2) {

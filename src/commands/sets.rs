@@ -2,6 +2,7 @@
 
 use super::keys::{parse_cursor, parse_scan_options, reply_scan};
 use crate::engine::key_finders::counted_first;
+use crate::engine::notify::{GENERIC, SET};
 use crate::engine::table::{cmd, CommandSpec, DENYOOM, FAST, MARKS_OWN_WRITES, READONLY, WRITE};
 use crate::engine::{Call, Engine, NOT_INTEGER, SYNTAX};
 use crate::glob::glob_match;
@@ -86,6 +87,9 @@ fn sadd(e: &mut Engine, c: &mut Call) {
         }
     };
     let added = c.args[2..].iter().filter(|m| s.add(m, &limits)).count();
+    if added > 0 {
+        e.notify(SET, "sadd", db, key);
+    }
     e.dirty += added as u64;
     c.out.int(added as i64);
 }
@@ -108,8 +112,12 @@ fn srem(e: &mut Engine, c: &mut Call) {
             (removed, s.is_empty())
         }
     };
+    if removed > 0 {
+        e.notify(SET, "srem", db, key);
+    }
     if emptied {
         e.delete_key(db, key);
+        e.notify(GENERIC, "del", db, key);
     }
     e.dirty += removed as u64;
     c.out.int(removed);
@@ -157,8 +165,11 @@ fn spop_one(e: &mut Engine, c: &mut Call) {
     let Some(slot) = e.lookup(db, key) else { return c.out.null() };
     let Value::Set(s) = e.dbs[db].value_mut(slot) else { return c.out.error(WRONGTYPE) };
     let member = s.pop_random(&mut e.rng).expect("sets in the keyspace are never empty");
-    if s.is_empty() {
+    let emptied = s.is_empty();
+    e.notify(SET, "spop", db, key);
+    if emptied {
         e.delete_key(db, key);
+        e.notify(GENERIC, "del", db, key);
     }
     e.dirty += 1;
     // The member was picked at random: log which one went.
@@ -177,8 +188,10 @@ fn spop_many(e: &mut Engine, c: &mut Call) {
     let whole = count >= s.len();
     let popped = s.pop_random_many(count, &mut e.rng);
     e.dirty += popped.len() as u64;
+    e.notify(SET, "spop", db, key);
     if whole {
         e.delete_key(db, key);
+        e.notify(GENERIC, "del", db, key);
         c.propagate_as(&[b"DEL", key]);
     } else {
         let mut parts: Vec<&[u8]> = Vec::with_capacity(popped.len() + 2);
@@ -242,8 +255,11 @@ fn smove(e: &mut Engine, c: &mut Call) {
     if !s.remove(member) {
         return c.out.int(0);
     }
-    if s.is_empty() {
+    let emptied = s.is_empty();
+    e.notify(SET, "srem", db, src);
+    if emptied {
         e.delete_key(db, src);
+        e.notify(GENERIC, "del", db, src);
     }
     e.dirty += 1;
     let dst_slot = match e.dbs[db].find(dst) {
@@ -253,25 +269,25 @@ fn smove(e: &mut Engine, c: &mut Call) {
     if let Value::Set(d) = e.dbs[db].value_mut(dst_slot) {
         if d.add(member, &limits) {
             e.dirty += 1;
+            e.notify(SET, "sadd", db, dst);
         }
     }
     c.out.int(1);
 }
 
 /// Looks up every key as a set (missing keys are None); None after a
-/// WRONGTYPE reply. Expired keys are removed by the first pass, so the
-/// second one can borrow all the sets at once.
+/// WRONGTYPE reply, at the first key of another type (the keys after it
+/// are not looked up, as in Redis). Expired keys are removed by the first
+/// pass, so the second one can borrow all the sets at once.
 fn gather<'e>(e: &'e mut Engine, c: &mut Call, keys: &[&[u8]]) -> Option<Vec<Option<&'e Set>>> {
     let db = c.db();
-    let mut wrong = false;
     for key in keys {
         if let Some(slot) = e.lookup_read(db, key) {
-            wrong |= !matches!(e.dbs[db].value(slot), Value::Set(_));
+            if !matches!(e.dbs[db].value(slot), Value::Set(_)) {
+                c.out.error(WRONGTYPE);
+                return None;
+            }
         }
-    }
-    if wrong {
-        c.out.error(WRONGTYPE);
-        return None;
     }
     let d = &e.dbs[db];
     Some(
@@ -361,7 +377,15 @@ fn set_op_store(e: &mut Engine, c: &mut Call, op: Op) {
     let n = result.len();
     if n > 0 {
         e.set_value(db, dst, Value::Set(Box::new(result)), false);
-    } else if !e.delete_key(db, dst) {
+        let event = match op {
+            Op::Inter => "sinterstore",
+            Op::Union => "sunionstore",
+            Op::Diff => "sdiffstore",
+        };
+        e.notify(SET, event, db, dst);
+    } else if e.delete_key(db, dst) {
+        e.notify(GENERIC, "del", db, dst);
+    } else {
         return c.out.int(0);
     }
     e.dirty += 1;

@@ -13,6 +13,7 @@ mod pattern;
 mod pqsort;
 
 use crate::engine::key_finders::sort_keys;
+use crate::engine::notify::{GENERIC, LIST};
 use crate::engine::table::{cmd, CommandSpec, DENYOOM, MARKS_OWN_WRITES, READONLY, WRITE};
 use crate::engine::{Call, Engine, SYNTAX};
 use crate::strtod::parse_strtod_checked;
@@ -364,9 +365,11 @@ fn store(e: &mut Engine, c: &mut Call, o: &Options, v: &Vector, window: Range<us
         // Redis's setKey looks the key up first: an expired one goes as expired.
         e.lookup(db, dst);
         e.set_value(db, dst, Value::List(Box::new(list)), false);
+        e.notify(LIST, "sortstore", db, dst);
         e.dirty += stored as u64;
     } else if e.dbs[db].remove(dst).is_some() {
         // Redis's dbDelete: even a key whose TTL just passed counts as deleted.
+        e.notify(GENERIC, "del", db, dst);
         e.dirty += 1;
     } else {
         return c.out.int(0);

@@ -1,5 +1,6 @@
 //! String commands.
 
+use crate::engine::notify::{GENERIC, STRING};
 use crate::engine::table::{cmd, CommandSpec, DENYOOM, FAST, READONLY, WRITE};
 use crate::engine::{Call, Engine, NOT_INTEGER, SYNTAX};
 use crate::long_double::LongDouble;
@@ -36,7 +37,20 @@ const MAX_STRING: usize = 512 * 1024 * 1024;
 
 /// The string stored at `key`: Ok(None) if missing, Err after a WRONGTYPE reply.
 pub(crate) fn read_str<'e>(e: &'e mut Engine, c: &mut Call, key: &[u8]) -> Result<Option<&'e Str>, ()> {
-    match e.value(c.db(), key) {
+    let found = e.value(c.db(), key);
+    as_str(c, found)
+}
+
+/// `read_str` for a command about to write the key: a miss is neither
+/// counted nor announced (Redis's lookupKeyWrite).
+fn str_to_write<'e>(e: &'e mut Engine, c: &mut Call, key: &[u8]) -> Result<Option<&'e Str>, ()> {
+    let db = c.db();
+    let found = e.lookup(db, key).map(|slot| e.dbs[db].value(slot));
+    as_str(c, found)
+}
+
+fn as_str<'e>(c: &mut Call, found: Option<&'e Value>) -> Result<Option<&'e Str>, ()> {
+    match found {
         None => Ok(None),
         Some(Value::Str(s)) => Ok(Some(s)),
         Some(_) => {
@@ -160,10 +174,12 @@ fn set(e: &mut Engine, c: &mut Call) {
         return;
     }
     let slot = e.set_value(db, key, Value::from_bytes(val), o.keep_ttl);
+    e.notify(STRING, "set", db, key);
     if let Some(at) = o.expire_at {
         e.dbs[db].set_expire(slot, at);
         let mut num = itoa_buf();
         c.propagate_as(&[b"SET", key, val, b"PXAT", fmt_i64(at, &mut num)]);
+        e.notify(GENERIC, "expire", db, key);
     }
     e.dirty += 1;
     if o.get {
@@ -187,6 +203,7 @@ fn setnx(e: &mut Engine, c: &mut Call) {
         return;
     }
     e.insert_value(db, key, Value::from_bytes(c.arg(2)));
+    e.notify(STRING, "set", db, key);
     e.dirty += 1;
     c.out.int(1);
 }
@@ -195,7 +212,9 @@ fn set_with_ttl(e: &mut Engine, c: &mut Call, unit: ExpireUnit, name: &str) {
     let Some(at) = absolute_expire(e, c, c.arg(2), unit, name) else { return };
     let (db, key, val) = (c.db(), c.arg(1), c.arg(3));
     let slot = e.set_value(db, key, Value::from_bytes(val), false);
+    e.notify(STRING, "set", db, key);
     e.dbs[db].set_expire(slot, at);
+    e.notify(GENERIC, "expire", db, key);
     e.dirty += 1;
     let mut num = itoa_buf();
     c.propagate_as(&[b"SET", key, val, b"PXAT", fmt_i64(at, &mut num)]);
@@ -224,6 +243,7 @@ fn mset_pairs(e: &mut Engine, c: &mut Call) {
     let db = c.db();
     for pair in c.args[1..].chunks(2) {
         e.set_value(db, pair[0], Value::from_bytes(pair[1]), false);
+        e.notify(STRING, "set", db, pair[0]);
     }
     e.dirty += (c.argc() as u64 - 1) / 2;
 }
@@ -274,6 +294,7 @@ fn incr_by(e: &mut Engine, c: &mut Call, delta: i64) {
             e.insert_value(db, key, Value::Str(Str::Int(next)));
         }
     }
+    e.notify(STRING, "incrby", db, key);
     e.dirty += 1;
     c.out.int(next);
 }
@@ -303,7 +324,7 @@ fn decrby(e: &mut Engine, c: &mut Call) {
 fn incrbyfloat(e: &mut Engine, c: &mut Call) {
     let (db, key) = (c.db(), c.arg(1));
     // Redis's order of errors: the key's type, its value, then the increment.
-    let current = match read_str(e, c, key) {
+    let current = match str_to_write(e, c, key) {
         Err(()) => return,
         Ok(None) => LongDouble::ZERO,
         Ok(Some(s)) => match s.with_bytes(LongDouble::parse) {
@@ -318,6 +339,7 @@ fn incrbyfloat(e: &mut Engine, c: &mut Call) {
     }
     let text = next.to_human();
     e.set_value(db, key, Value::Str(Str::raw(text.as_bytes())), true);
+    e.notify(STRING, "incrbyfloat", db, key);
     e.dirty += 1;
     // Replaying the float addition could round differently: log the result.
     c.propagate_as(&[b"SET", key, text.as_bytes(), b"KEEPTTL"]);
@@ -353,7 +375,7 @@ fn edit_string(e: &mut Engine, c: &mut Call, f: impl FnOnce(&mut Vec<u8>)) -> Op
 
 fn append(e: &mut Engine, c: &mut Call) {
     let extra = c.arg(2);
-    let current = match read_str(e, c, c.arg(1)) {
+    let current = match str_to_write(e, c, c.arg(1)) {
         Err(()) => return,
         Ok(s) => s.map(|s| s.len()),
     };
@@ -362,6 +384,7 @@ fn append(e: &mut Engine, c: &mut Call) {
         // or a short string keeps its compact encoding).
         let (db, key) = (c.db(), c.arg(1));
         e.set_value(db, key, Value::from_bytes(extra), false);
+        e.notify(STRING, "append", db, key);
         e.dirty += 1;
         return c.out.int(extra.len() as i64);
     };
@@ -373,6 +396,7 @@ fn append(e: &mut Engine, c: &mut Call) {
         resize_greedy(b, end);
         b[end - extra.len()..].copy_from_slice(extra);
     }) {
+        e.notify(STRING, "append", c.db(), c.arg(1));
         c.out.int(len as i64);
     }
 }
@@ -424,7 +448,7 @@ fn setrange(e: &mut Engine, c: &mut Call) {
         return c.out.error("ERR offset is out of range");
     }
     let value = c.arg(3);
-    let current = match read_str(e, c, c.arg(1)) {
+    let current = match str_to_write(e, c, c.arg(1)) {
         Err(()) => return,
         Ok(s) => s.map(|s| s.len()),
     };
@@ -443,6 +467,7 @@ fn setrange(e: &mut Engine, c: &mut Call) {
         b[offset..offset + value.len()].copy_from_slice(value);
     });
     if let Some(len) = done {
+        e.notify(STRING, "setrange", c.db(), c.arg(1));
         c.out.int(len as i64);
     }
 }
@@ -454,6 +479,7 @@ fn getset(e: &mut Engine, c: &mut Call) {
         Ok(found) => found.map(|s| s.bytes().into_owned()),
     };
     e.set_value(db, key, Value::from_bytes(c.arg(2)), false);
+    e.notify(STRING, "set", db, key);
     e.dirty += 1;
     reply_old(c, old);
 }
@@ -468,6 +494,7 @@ fn getdel(e: &mut Engine, c: &mut Call) {
         e.delete_key(db, key);
         e.dirty += 1;
         c.propagate_as(&[b"DEL", key]);
+        e.notify(GENERIC, "del", db, key);
     }
     reply_old(c, old);
 }
@@ -495,6 +522,7 @@ fn getex(e: &mut Engine, c: &mut Call) {
         Ok(None) => return c.out.null(),
         Ok(Some(s)) => s.bytes().into_owned(),
     };
+    let absolute = matches!(expire, Some((ExpireUnit::UnixSeconds | ExpireUnit::UnixMillis, _)));
     let expire_at = match expire {
         Some((unit, at)) => match absolute_expire(e, c, c.arg(at), unit, "getex") {
             Some(at) => Some(at),
@@ -502,17 +530,25 @@ fn getex(e: &mut Engine, c: &mut Call) {
         },
         None => None,
     };
+    c.out.bulk(&value);
     let slot = e.lookup(db, key).expect("key just read");
     if let Some(at) = expire_at {
-        e.dbs[db].set_expire(slot, at);
         e.dirty += 1;
+        if absolute && at <= e.now {
+            // EXAT/PXAT in the past deletes the key now, as Redis does.
+            e.delete_key(db, key);
+            c.propagate_as(&[b"DEL", key]);
+            return e.notify(GENERIC, "del", db, key);
+        }
+        e.dbs[db].set_expire(slot, at);
         let mut num = itoa_buf();
         c.propagate_as(&[b"PEXPIREAT", key, fmt_i64(at, &mut num)]);
+        e.notify(GENERIC, "expire", db, key);
     } else if persist && e.dbs[db].persist(slot) {
         e.dirty += 1;
         c.propagate_as(&[b"PERSIST", key]);
+        e.notify(GENERIC, "persist", db, key);
     }
-    c.out.bulk(&value);
 }
 
 #[cfg(test)]

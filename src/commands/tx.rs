@@ -69,7 +69,9 @@ fn exec(e: &mut Engine, c: &mut Call) {
                 continue;
             }
         }
+        let reply_start = c.out.buf.len();
         e.call(spec, c.client, &args, c.out, true);
+        e.deliver_held(c.client, c.out, reply_start);
         e.feed_monitors(spec, c.client, &args);
     }
     e.aof.end_multi();

@@ -2,6 +2,7 @@
 
 use crate::commands::keys::{parse_cursor, parse_scan_options, reply_scan};
 use crate::engine::key_finders::{counted_first, counted_second, store_then_counted};
+use crate::engine::notify::{GENERIC, ZSET};
 use crate::engine::table::{cmd, CommandSpec, BLOCKING, DENYOOM, FAST, MARKS_OWN_WRITES, READONLY, WRITE};
 use crate::engine::{Call, Engine, NOT_FLOAT, SYNTAX};
 use crate::glob::glob_match;
@@ -66,25 +67,45 @@ pub(crate) fn read_zset<'e>(e: &'e mut Engine, c: &mut Call, key: &[u8]) -> Resu
     }
 }
 
-/// Runs `f` on the sorted set at `key` (None if missing, Err after a
-/// WRONGTYPE reply) and deletes the key if `f` emptied it.
-fn modify_zset<R>(e: &mut Engine, c: &mut Call, key: &[u8], f: impl FnOnce(&mut ZSet) -> R) -> Result<Option<R>, ()> {
+/// Runs `f`, which removes members, on the sorted set at `key` (None if
+/// missing, Err after a WRONGTYPE reply); announces `event` if it removed
+/// any, and deletes the key if it emptied it.
+fn modify_zset<R>(
+    e: &mut Engine,
+    c: &mut Call,
+    key: &[u8],
+    event: &'static str,
+    f: impl FnOnce(&mut ZSet) -> R,
+) -> Result<Option<R>, ()> {
     let db = c.db();
-    let (r, empty) = match e.value_mut(db, key) {
+    let (r, changed, empty) = match e.value_mut(db, key) {
         None => return Ok(None),
         Some(Value::ZSet(z)) => {
+            let before = z.len();
             let r = f(z);
-            (r, z.is_empty())
+            (r, z.len() != before, z.is_empty())
         }
         Some(_) => {
             c.out.error(WRONGTYPE);
             return Err(());
         }
     };
+    if changed {
+        e.notify(ZSET, event, db, key);
+    }
     if empty {
         e.delete_key(db, key);
+        e.notify(GENERIC, "del", db, key);
     }
     Ok(Some(r))
+}
+
+fn pop_event(max: bool) -> &'static str {
+    if max {
+        "zpopmax"
+    } else {
+        "zpopmin"
+    }
 }
 
 /// The array header of `n` entries: flat member/score pairs in RESP2,
@@ -126,16 +147,19 @@ fn owned(items: &[Scored<'_>]) -> Vec<Entry> {
 }
 
 /// Replaces `dst` with a sorted set of `items` (or deletes it when there are
-/// none) and replies with the new cardinality, as the *STORE commands do.
-pub(crate) fn store_result(e: &mut Engine, c: &mut Call, dst: &[u8], items: Vec<Entry>) {
+/// none) and replies with the new cardinality, as the *STORE commands
+/// (named by `event`) do.
+pub(crate) fn store_result(e: &mut Engine, c: &mut Call, dst: &[u8], items: Vec<Entry>, event: &'static str) {
     let db = c.db();
     let n = if !items.is_empty() {
         let limits = Limits::from_config(&e.config);
         let z = ZSet::from_pairs(items, &limits);
         let n = z.len();
         e.set_value(db, dst, Value::ZSet(Box::new(z)), false);
+        e.notify(ZSET, event, db, dst);
         n
     } else if e.delete_key(db, dst) {
+        e.notify(GENERIC, "del", db, dst);
         0
     } else {
         return c.out.int(0);
@@ -238,6 +262,9 @@ pub(crate) fn add_pairs(e: &mut Engine, c: &mut Call, f: AddFlags, ch: bool, pai
         }
     };
     e.dirty += added + updated;
+    if added + updated > 0 {
+        e.notify(ZSET, if f.incr { "zincr" } else { "zadd" }, db, key);
+    }
     if let Err(msg) = result {
         return c.out.error(msg);
     }
@@ -254,7 +281,7 @@ pub(crate) fn add_pairs(e: &mut Engine, c: &mut Call, f: AddFlags, ch: bool, pai
 
 fn zrem(e: &mut Engine, c: &mut Call) {
     let members = &c.args[2..];
-    match modify_zset(e, c, c.arg(1), |z| members.iter().filter(|m| z.remove(m)).count()) {
+    match modify_zset(e, c, c.arg(1), "zrem", |z| members.iter().filter(|m| z.remove(m)).count()) {
         Err(()) => {}
         Ok(n) => {
             let n = n.unwrap_or(0);
@@ -415,7 +442,7 @@ fn zrange_generic(e: &mut Engine, c: &mut Call, start: usize, dst: Option<&[u8]>
     match dst {
         Some(dst) => {
             let items = owned(&items);
-            store_result(e, c, dst, items);
+            store_result(e, c, dst, items, "zrangestore");
         }
         None => reply_scored(c, &items, withscores),
     }
@@ -451,8 +478,8 @@ fn zrevrangebylex(e: &mut Engine, c: &mut Call) {
 
 // ---------------------------------------------------------------- ZREMRANGEBY*
 
-fn remrange_reply(e: &mut Engine, c: &mut Call, f: impl FnOnce(&mut ZSet) -> usize) {
-    if let Ok(n) = modify_zset(e, c, c.arg(1), f) {
+fn remrange_reply(e: &mut Engine, c: &mut Call, event: &'static str, f: impl FnOnce(&mut ZSet) -> usize) {
+    if let Ok(n) = modify_zset(e, c, c.arg(1), event, f) {
         let n = n.unwrap_or(0);
         e.dirty += n as u64;
         c.out.int(n as i64);
@@ -462,19 +489,19 @@ fn remrange_reply(e: &mut Engine, c: &mut Call, f: impl FnOnce(&mut ZSet) -> usi
 fn zremrangebyrank(e: &mut Engine, c: &mut Call) {
     let Some(start) = c.int_arg(2) else { return };
     let Some(stop) = c.int_arg(3) else { return };
-    remrange_reply(e, c, |z| z.remove_range_by_rank(start, stop));
+    remrange_reply(e, c, "zremrangebyrank", |z| z.remove_range_by_rank(start, stop));
 }
 
 fn zremrangebyscore(e: &mut Engine, c: &mut Call) {
     match parse_score_range(c.arg(2), c.arg(3)) {
-        Ok(r) => remrange_reply(e, c, |z| z.remove_range_by_score(&r)),
+        Ok(r) => remrange_reply(e, c, "zremrangebyscore", |z| z.remove_range_by_score(&r)),
         Err(msg) => c.out.error(msg),
     }
 }
 
 fn zremrangebylex(e: &mut Engine, c: &mut Call) {
     match parse_lex_range(c.arg(2), c.arg(3)) {
-        Ok(r) => remrange_reply(e, c, |z| z.remove_range_by_lex(&r)),
+        Ok(r) => remrange_reply(e, c, "zremrangebylex", |z| z.remove_range_by_lex(&r)),
         Err(msg) => c.out.error(msg),
     }
 }
@@ -491,7 +518,7 @@ fn zpop_generic(e: &mut Engine, c: &mut Call, max: bool) {
     } else {
         None
     };
-    let popped = match modify_zset(e, c, c.arg(1), |z| z.pop(max, count.unwrap_or(1))) {
+    let popped = match modify_zset(e, c, c.arg(1), pop_event(max), |z| z.pop(max, count.unwrap_or(1))) {
         Err(()) => return,
         Ok(p) => p.unwrap_or_default(),
     };
@@ -548,7 +575,7 @@ fn bzpop_generic(e: &mut Engine, c: &mut Call, max: bool) {
     let Ok(deadline) = parse_timeout(e, c, c.argc() - 1) else { return };
     let keys = &c.args[1..c.argc() - 1];
     for &key in keys {
-        let popped = match modify_zset(e, c, key, |z| z.pop(max, 1)) {
+        let popped = match modify_zset(e, c, key, pop_event(max), |z| z.pop(max, 1)) {
             Err(()) => return,
             Ok(None) => continue,
             Ok(Some(p)) => p,
@@ -620,7 +647,7 @@ fn zmpop_generic(e: &mut Engine, c: &mut Call, blocking: bool) {
     let count = count.unwrap_or(1);
     let keys = &c.args[numkeys_at + 1..where_at];
     for &key in keys {
-        let popped = match modify_zset(e, c, key, |z| z.pop(max, count)) {
+        let popped = match modify_zset(e, c, key, pop_event(max), |z| z.pop(max, count)) {
             Err(()) => return,
             Ok(None) => continue,
             Ok(Some(p)) => p,
@@ -773,7 +800,7 @@ fn parse_setop<'e>(e: &'e mut Engine, c: &mut Call, spec: &SetOp) -> Option<Pars
     let db = c.db();
     let mut slots = Vec::with_capacity(n);
     for j in first..first + n {
-        let slot = if spec.store { e.lookup(db, c.arg(j)) } else { e.lookup_read(db, c.arg(j)) };
+        let slot = e.lookup_read(db, c.arg(j));
         if let Some(s) = slot {
             if !matches!(e.dbs[db].value(s), Value::ZSet(_) | Value::Set(_)) {
                 c.out.error(WRONGTYPE);
@@ -917,7 +944,7 @@ fn setop_generic(e: &mut Engine, c: &mut Call, spec: SetOp) {
     let withscores = p.withscores;
     let result = compute_setop(spec.op, p.srcs, p.agg);
     if spec.store {
-        store_result(e, c, c.arg(1), result);
+        store_result(e, c, c.arg(1), result, spec.name);
     } else {
         reply_entries(c, &result, withscores);
     }

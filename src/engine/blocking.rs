@@ -93,10 +93,16 @@ impl Engine {
         let args: Vec<&[u8]> = blocked.command.iter().map(|a| a.as_slice()).collect();
         let spec = self.commands.get(args[0]).expect("blocked command exists");
         self.now = crate::util::now_ms();
-        match self.call(spec, &mut client, &args, &mut out, timed_out) {
+        let block = self.call(spec, &mut client, &args, &mut out, timed_out);
+        self.deliver_held(&client, &mut out, 0);
+        match block {
             Some(_) => {
                 // Still nothing to pop (another client was faster): keep waiting.
                 client.blocked = Some(blocked);
+                if !out.is_empty() {
+                    // Only messages published while it ran (a key it found expired).
+                    self.outbox.push((id, Outbound::Data(out.take().freeze())));
+                }
             }
             None => {
                 self.blocking.remove(id, blocked.db, &blocked.keys);

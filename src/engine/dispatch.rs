@@ -80,7 +80,9 @@ impl Engine {
 
     /// One command, then its error replies counted for INFO errorstats.
     fn process(&mut self, client: &mut Client, args: &[&[u8]], out: &mut Reply) -> Flow {
+        let reply_start = out.buf.len();
         let flow = self.check_and_call(client, args, out);
+        self.deliver_held(client, out, reply_start);
         self.count_errors(out);
         flow
     }

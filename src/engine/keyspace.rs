@@ -1,6 +1,7 @@
 //! Key access with Redis's semantics: lazy expiry on lookup (logged to the AOF
 //! as a DEL), an active expiry cycle, and helpers commands share.
 
+use super::notify::{EXPIRED, KEY_MISS, NEW};
 use super::Engine;
 use crate::store::Slot;
 use crate::types::Value;
@@ -39,19 +40,23 @@ impl Engine {
 
     /// Lookup for reading, counted as hit or miss.
     pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<Slot> {
-        let found = self.peek_read(db, key)?;
+        let found = self.lookup_counted(db, key, true)?;
         self.touch(db, found);
         Some(found)
     }
 
-    /// A read that is not an access (TYPE, EXISTS, TTL, OBJECT: Redis's
-    /// LOOKUP_NOTOUCH): counted as hit or miss, the access stamp kept.
-    pub fn peek_read(&mut self, db: usize, key: &[u8]) -> Option<Slot> {
+    /// A read lookup that is not an access (TYPE, EXISTS, TTL, OBJECT:
+    /// Redis's LOOKUP_NOTOUCH), counted as hit or miss; a miss is announced
+    /// (`keymiss`) if `announce_miss` (OBJECT's lookups are not, as in Redis).
+    pub fn lookup_counted(&mut self, db: usize, key: &[u8], announce_miss: bool) -> Option<Slot> {
         let found = self.find_live(db, key);
         if found.is_some() {
             self.stats.keyspace_hits += 1;
         } else {
             self.stats.keyspace_misses += 1;
+            if announce_miss {
+                self.notify(KEY_MISS, "keymiss", db, key);
+            }
         }
         found
     }
@@ -70,6 +75,7 @@ impl Engine {
     fn expire_key(&mut self, db: usize, key: &[u8]) {
         self.dbs[db].remove(key);
         self.stats.expired_keys += 1;
+        self.notify(EXPIRED, "expired", db, key);
         self.aof.command(db, &[b"DEL", key]);
         self.watches.touch(db, key);
     }
@@ -77,6 +83,11 @@ impl Engine {
     /// Adds or replaces a key's value; drops the TTL unless `keep_ttl`.
     pub fn set_value(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) -> Slot {
         let can_resize = self.can_resize();
+        // Redis's setKey looks the key up first: one past its TTL expires
+        // (announced), and the key is then new. Only watched when announced.
+        if self.config.notify_keyspace_events & (NEW | EXPIRED) != 0 && self.find_live(db, key).is_none() {
+            self.notify(NEW, "new", db, key);
+        }
         let access = self.new_access_stamp();
         let slot = self.dbs[db].set(key, value, keep_ttl, can_resize, access);
         // Writing a value is an access too (LFU counters carry over).
@@ -89,6 +100,7 @@ impl Engine {
     /// Adds a key that lookup just reported missing.
     pub fn insert_value(&mut self, db: usize, key: &[u8], value: Value) -> Slot {
         let can_resize = self.can_resize();
+        self.notify(NEW, "new", db, key);
         let access = self.new_access_stamp();
         self.dbs[db].insert(key, value, can_resize, access)
     }
@@ -103,7 +115,7 @@ impl Engine {
 
     /// Expiry as a client sees it: None for no key, Some(None) for no TTL.
     pub fn ttl_of(&mut self, db: usize, key: &[u8]) -> Option<Option<i64>> {
-        let slot = self.peek_read(db, key)?;
+        let slot = self.lookup_counted(db, key, true)?;
         Some(self.dbs[db].expire_at(slot))
     }
 

@@ -2,6 +2,7 @@
 //! when used memory passes the limit, and the out-of-memory state that
 //! refuses commands that may grow memory (Redis's evict.c).
 
+use super::notify;
 use super::table::{self, CommandSpec};
 use super::{Client, Engine};
 use crate::eviction::{self, LfuTuning, Policy, Pool};
@@ -109,6 +110,7 @@ impl Engine {
             freed += before - self.eviction.used.now() as i64;
             self.stats.evicted_keys += 1;
             self.signal_modified(db, &key);
+            self.notify(notify::EVICTED, "evicted", db, &key);
             self.aof.command(db, &[b"DEL", &key]);
             self.eviction.pool.recycle(key);
             evicted += 1;

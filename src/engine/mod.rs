@@ -13,6 +13,7 @@ pub mod latency;
 pub mod latency_histogram;
 pub mod maxmemory;
 mod monitor;
+pub mod notify;
 pub mod persist;
 mod propagate;
 mod pubsub;

@@ -92,7 +92,8 @@ pub fn search(e: &mut Engine, c: &mut Call, form: Form) {
         Some(Store { key, dist }) => {
             let stored = found.len() as u64;
             let items = found.into_iter().map(|f| (f.member, if dist { f.dist } else { f.score })).collect();
-            store_result(e, c, key, items);
+            let event = if form.is_search() { "geosearchstore" } else { "georadiusstore" };
+            store_result(e, c, key, items, event);
             // Redis counts every stored member as a change (store_result one).
             e.dirty += stored.saturating_sub(1);
         }

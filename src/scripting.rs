@@ -608,7 +608,7 @@ pub fn run(
         if read_only_cmd {
             return out.error("ERR Can not execute a script with write flag using *_ro command.");
         }
-        if e.eviction.out_of_memory && !flags.allow_oom {
+        if e.out_of_memory() && !flags.allow_oom {
             return out
                 .error("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'");
         }
@@ -653,7 +653,7 @@ pub fn run(
         "notice" => 2,
         _ => 3,
     };
-    let deny_oom = e.eviction.out_of_memory && !flags.allow_oom;
+    let deny_oom = e.out_of_memory() && !flags.allow_oom;
     let state = RefCell::new(RunState { resp3: false, read_only, wrote: false, deny_oom, logs: Vec::new(), log_level });
     let unit = e.aof.begin_script();
     let result = lua.scope(|scope| {

@@ -222,7 +222,8 @@ fn lru_evicts_idle_keys_first_and_reads_that_do_not_touch_keep_idle_time() {
     for i in 0..500 {
         c.bulk(&["GET", &format!("cold:{i}")]);
     }
-    assert_eq!(c.int(&["OBJECT", "IDLETIME", "cold:0"]), 0, "GET is an access");
+    // The clock may tick between the GET and OBJECT: at most one second.
+    assert!(c.int(&["OBJECT", "IDLETIME", "cold:0"]) <= 1, "GET is an access");
     // Room for about 1000 more keys than there are: 1000 must go.
     let limit = used_memory(&mut c) - 1000 * 1100;
     assert_eq!(

@@ -312,6 +312,10 @@ fn config(e: &mut Engine, c: &mut Call) {
                 }
             }
             let aof_changed = trial.appendonly != e.config.appendonly || trial.appendfsync != e.config.appendfsync;
+            if trial.maxmemory != e.config.maxmemory {
+                // The estimate is only kept up to date under a limit.
+                e.eviction.used.recalibrate();
+            }
             if trial.loglevel != e.config.loglevel {
                 crate::log::set_level(&trial.loglevel);
             }

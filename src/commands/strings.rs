@@ -164,7 +164,8 @@ fn set(e: &mut Engine, c: &mut Call) {
     } else {
         None
     };
-    let exists = e.lookup(db, key).is_some();
+    let found = e.lookup(db, key);
+    let exists = found.is_some();
     if (o.nx && exists) || (o.xx && !exists) {
         if o.get {
             reply_old(c, old);
@@ -173,7 +174,7 @@ fn set(e: &mut Engine, c: &mut Call) {
         }
         return;
     }
-    let slot = e.set_value(db, key, Value::from_bytes(val), o.keep_ttl);
+    let slot = e.write_looked_up(db, key, found, Value::from_bytes(val), o.keep_ttl);
     e.notify(STRING, "set", db, key);
     if let Some(at) = o.expire_at {
         e.dbs[db].set_expire(slot, at);

@@ -49,7 +49,7 @@ fn exec(e: &mut Engine, c: &mut Call) {
     unwatch_client(e, c);
     c.propagate_nothing();
     let grows = |cmd: &Vec<Vec<u8>>| e.commands.get(&cmd[0]).is_some_and(|spec| spec.has(DENYOOM));
-    if e.eviction.out_of_memory && queued.iter().any(grows) {
+    if e.out_of_memory() && queued.iter().any(grows) {
         return c.out.error(&format!("EXECABORT Transaction discarded because of: {OOM_ERROR}"));
     }
     if aborted {

@@ -143,7 +143,7 @@ impl Engine {
         if self.persistence.loading && !spec.has(table::LOADING) && !client.loader {
             return self.reject(spec, args, out, "LOADING Redis is loading the dataset in memory");
         }
-        if self.refused_for_memory(spec, client, args) {
+        if self.config.maxmemory != 0 && self.refused_for_memory(spec, client, args) {
             client.multi_error |= client.multi.is_some();
             return self.reject(spec, args, out, super::maxmemory::OOM_ERROR);
         }

@@ -97,6 +97,26 @@ impl Engine {
         slot
     }
 
+    /// Writes a key whose `lookup` returned `found` (the access is already
+    /// stamped): the value replaced in place, or the key added — no second
+    /// hash lookup, as `set_value` needs.
+    pub fn write_looked_up(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        found: Option<Slot>,
+        value: Value,
+        keep_ttl: bool,
+    ) -> Slot {
+        match found {
+            Some(slot) => {
+                self.dbs[db].replace(slot, value, keep_ttl);
+                slot
+            }
+            None => self.insert_value(db, key, value),
+        }
+    }
+
     /// Adds a key that lookup just reported missing.
     pub fn insert_value(&mut self, db: usize, key: &[u8], value: Value) -> Slot {
         let can_resize = self.can_resize();

@@ -18,8 +18,8 @@ pub struct Eviction {
     /// The db the random policies try next, so each db gives up keys in turn.
     next_db: usize,
     /// Used memory was over the limit, with nothing left to evict, when the
-    /// running command started (a script's first write is refused then).
-    pub out_of_memory: bool,
+    /// last command started under a limit (see `Engine::out_of_memory`).
+    out_of_memory: bool,
 }
 
 impl Engine {
@@ -192,7 +192,7 @@ impl Engine {
     /// anything but EXEC, DISCARD, QUIT and RESET, since queueing takes
     /// memory too (EXEC checks its queue itself).
     pub fn refused_for_memory(&mut self, spec: &CommandSpec, client: &Client, args: &[&[u8]]) -> bool {
-        self.eviction.out_of_memory = self.config.maxmemory != 0 && !self.evict_to_limit();
+        self.eviction.out_of_memory = !self.evict_to_limit();
         if !self.eviction.out_of_memory {
             return false;
         }
@@ -202,11 +202,18 @@ impl Engine {
         spec.has(table::DENYOOM) || (spec.name.starts_with("eval") && crate::scripting::may_grow_memory(self, args))
     }
 
-    /// Periodic upkeep: resyncs the used-memory estimate with the allocator
-    /// and finishes an eviction the time budget cut short.
+    /// The running command started over `maxmemory` with nothing left to
+    /// evict (EXEC and a script's first write are refused then).
+    pub fn out_of_memory(&self) -> bool {
+        self.config.maxmemory != 0 && self.eviction.out_of_memory
+    }
+
+    /// Periodic upkeep under a limit: resyncs the used-memory estimate with
+    /// the allocator (which costs a merge of every arena's statistics) and
+    /// finishes an eviction the time budget cut short.
     pub fn maxmemory_cron(&mut self) {
-        self.eviction.used.recalibrate();
         if self.config.maxmemory != 0 {
+            self.eviction.used.recalibrate();
             self.evict_to_limit();
         }
     }

@@ -126,13 +126,19 @@ impl Db {
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, can_resize: bool, access: u32) -> Slot {
         match self.find(key) {
             Some(slot) => {
-                *self.dict.value_mut(slot) = value;
-                if !keep_ttl {
-                    self.persist(slot);
-                }
+                self.replace(slot, value, keep_ttl);
                 slot
             }
             None => self.insert(key, value, can_resize, access),
+        }
+    }
+
+    /// Replaces the value of a key found at `slot`; the TTL is dropped
+    /// unless `keep_ttl`.
+    pub fn replace(&mut self, slot: Slot, value: Value, keep_ttl: bool) {
+        *self.dict.value_mut(slot) = value;
+        if !keep_ttl {
+            self.persist(slot);
         }
     }
 

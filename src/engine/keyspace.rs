@@ -81,6 +81,7 @@ impl Engine {
     }
 
     /// Adds or replaces a key's value; drops the TTL unless `keep_ttl`.
+    #[inline(always)]
     pub fn set_value(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) -> Slot {
         let can_resize = self.can_resize();
         // Redis's setKey looks the key up first: one past its TTL expires

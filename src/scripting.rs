@@ -564,12 +564,11 @@ struct RunState {
     log_level: i64,
 }
 
-/// Whether EVAL*/EVALSHA* `args` run a script that declared flags but
-/// neither `no-writes` nor `allow-oom`: Redis counts such a call as one that
-/// may grow memory, refused while over `maxmemory`.
-pub fn may_grow_memory(e: &Engine, args: &[&[u8]]) -> bool {
-    let Some(&script) = args.get(1) else { return false };
-    let flags = if args[0].len() > 4 && args[0][..7.min(args[0].len())].eq_ignore_ascii_case(b"evalsha") {
+/// Whether EVAL* (or EVALSHA*, `by_sha`) of `script` runs one that declared
+/// flags but neither `no-writes` nor `allow-oom`: Redis counts such a call
+/// as one that may grow memory, refused while over `maxmemory`.
+pub fn may_grow_memory(e: &Engine, by_sha: bool, script: &[u8]) -> bool {
+    let flags = if by_sha {
         let sha = String::from_utf8_lossy(script).to_ascii_lowercase();
         e.scripts.scripts.get(&sha).map(|s| s.flags)
     } else {

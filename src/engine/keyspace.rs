@@ -75,7 +75,13 @@ impl Engine {
     fn expire_key(&mut self, db: usize, key: &[u8]) {
         self.dbs[db].remove(key);
         self.stats.expired_keys += 1;
-        self.notify(EXPIRED, "expired", db, key);
+        self.record_server_delete(db, key, EXPIRED, "expired");
+    }
+
+    /// After the server itself removed a key (expiry, eviction): its
+    /// subscribers hear `event`, the AOF gets a DEL, WATCH sees the change.
+    pub(super) fn record_server_delete(&mut self, db: usize, key: &[u8], class: u32, event: &'static str) {
+        self.notify(class, event, db, key);
         self.aof.command(db, &[b"DEL", key]);
         self.watches.touch(db, key);
     }

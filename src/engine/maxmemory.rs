@@ -109,9 +109,7 @@ impl Engine {
             self.add_latency_sample("eviction-del", ((crate::util::now_us() - deleting) / 1000) as u64);
             freed += before - self.eviction.used.now() as i64;
             self.stats.evicted_keys += 1;
-            self.signal_modified(db, &key);
-            self.notify(notify::EVICTED, "evicted", db, &key);
-            self.aof.command(db, &[b"DEL", &key]);
+            self.record_server_delete(db, &key, notify::EVICTED, "evicted");
             self.eviction.pool.recycle(key);
             evicted += 1;
             if evicted.is_multiple_of(16) && (crate::util::now_us() - started) as u64 > budget_us {
@@ -199,7 +197,9 @@ impl Engine {
         if client.multi.is_some() && !matches!(spec.name, "exec" | "discard" | "quit" | "reset") {
             return true;
         }
-        spec.has(table::DENYOOM) || (spec.name.starts_with("eval") && crate::scripting::may_grow_memory(self, args))
+        spec.has(table::DENYOOM)
+            || (spec.name.starts_with("eval")
+                && crate::scripting::may_grow_memory(self, spec.name.starts_with("evalsha"), args[1]))
     }
 
     /// The running command started over `maxmemory` with nothing left to

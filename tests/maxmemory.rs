@@ -209,16 +209,29 @@ fn lru_evicts_idle_keys_first_and_reads_that_do_not_touch_keep_idle_time() {
     for i in 0..2000 {
         assert_eq!(c.cmd(&["SET", &format!("cold:{i}"), &value]), Resp::ok());
     }
+    // The only key of db 1, for RANDOMKEY.
+    c.cmd(&["SELECT", "1"]);
+    c.cmd(&["SET", "alone", "v"]);
+    c.cmd(&["SELECT", "0"]);
     // The LRU clock counts seconds.
     std::thread::sleep(Duration::from_millis(2100));
     let idle = c.int(&["OBJECT", "IDLETIME", "cold:0"]);
     assert!(idle >= 2, "idle {idle}");
-    for command in
-        [&["TYPE", "cold:0"][..], &["EXISTS", "cold:0"], &["TTL", "cold:0"], &["OBJECT", "ENCODING", "cold:0"]]
-    {
+    for command in [
+        &["TYPE", "cold:0"][..],
+        &["EXISTS", "cold:0"],
+        &["TTL", "cold:0"],
+        &["OBJECT", "ENCODING", "cold:0"],
+        &["SCAN", "0", "MATCH", "cold:0", "COUNT", "100000"],
+        &["SCAN", "0", "MATCH", "cold:0", "TYPE", "string", "COUNT", "100000"],
+    ] {
         c.cmd(command);
     }
-    assert!(c.int(&["OBJECT", "IDLETIME", "cold:0"]) >= 2, "TYPE, EXISTS, TTL and OBJECT are not accesses");
+    assert!(c.int(&["OBJECT", "IDLETIME", "cold:0"]) >= 2, "TYPE, EXISTS, TTL, OBJECT and SCAN are not accesses");
+    c.cmd(&["SELECT", "1"]);
+    assert_eq!(c.bulk(&["RANDOMKEY"]), b"alone");
+    assert!(c.int(&["OBJECT", "IDLETIME", "alone"]) >= 2, "RANDOMKEY is not an access");
+    c.cmd(&["SELECT", "0"]);
     for i in 0..500 {
         c.bulk(&["GET", &format!("cold:{i}")]);
     }

@@ -224,15 +224,16 @@ fn scan(e: &mut Engine, c: &mut Call) {
         .collect();
     let mut keys = Vec::with_capacity(matching.len());
     for key in matching {
-        // Redis's order: the TYPE check looks the key up as a read, then a
-        // key past its TTL is deleted (and announced) rather than returned.
+        // Redis's order: the TYPE check looks the key up as a read (not an
+        // access), then a key past its TTL is deleted (and announced)
+        // rather than returned.
         if let Some(t) = o.type_name.as_deref() {
-            match e.lookup_read(db, &key) {
+            match e.lookup_counted(db, &key, true) {
                 Some(s) if e.dbs[db].value(s).type_name().as_bytes() == t => {}
                 _ => continue,
             }
         }
-        if e.lookup(db, &key).is_some() {
+        if e.find_live(db, &key).is_some() {
             keys.push(key);
         }
     }
@@ -245,7 +246,7 @@ fn randomkey(e: &mut Engine, c: &mut Call) {
     for _ in 0..100 {
         let Some(slot) = e.dbs[db].dict.random(&mut e.rng) else { break };
         let key = e.dbs[db].key(slot).to_vec();
-        if e.lookup(db, &key).is_some() {
+        if e.find_live(db, &key).is_some() {
             return c.out.bulk(&key);
         }
     }

@@ -27,7 +27,9 @@ impl Engine {
         Some(slot)
     }
 
-    fn find_live(&mut self, db: usize, key: &[u8]) -> Option<Slot> {
+    /// `lookup` without recording an access (Redis's expireIfNeeded, as SCAN
+    /// and RANDOMKEY use it).
+    pub fn find_live(&mut self, db: usize, key: &[u8]) -> Option<Slot> {
         let slot = self.dbs[db].find(key)?;
         match self.dbs[db].expire_at(slot) {
             Some(at) if at <= self.now && !self.persistence.loading => {

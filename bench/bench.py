@@ -18,6 +18,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FORKV = os.path.join(ROOT, "target", "release", "forkv")
+SLOW_FSYNC = os.path.join(ROOT, "target", "slow_fsync.so")
+# Extra fdatasync latency (µs) for the slowed-disk section.
+SLOW_FSYNC_US = [300, 1000]
 SAVES = 7
 # Fork time: loads of both servers side by side, and BGSAVEs per load.
 PLACEMENTS = 4
@@ -33,8 +36,9 @@ def free_port():
 class Server:
     """One server process (forkv or redis-server) in its own directory."""
 
-    def __init__(self, kind, extra):
+    def __init__(self, kind, extra, env=None):
         self.kind = kind
+        self.env = env
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix=f"bench-{kind}-")
         self.extra = extra
@@ -47,7 +51,8 @@ class Server:
         else:
             cmd = ["redis-server"] + common + ["--daemonize", "no", "--enable-debug-command", "yes"]
         self.log = open(os.path.join(self.dir, "server.log"), "ab")
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log, cwd=self.dir)
+        env = dict(os.environ, **self.env) if self.env else None
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log, cwd=self.dir, env=env)
         deadline = time.time() + 600
         while time.time() < deadline:
             if self.ping() == b"+PONG\r\n":
@@ -125,9 +130,9 @@ def redis_benchmark(port, test, clients, pipeline, requests):
     raise RuntimeError(f"no {want} row in: {out}")
 
 
-def throughput_section(rounds, requests, persistence, tests, pipelines, report):
-    f = Server("forkv", persistence)
-    r = Server("redis", persistence)
+def throughput_section(rounds, requests, persistence, tests, pipelines, report, env=None):
+    f = Server("forkv", persistence, env)
+    r = Server("redis", persistence, env)
     f.start()
     r.start()
     try:
@@ -310,6 +315,14 @@ def main():
         report += ["", f"## Throughput, appendonly yes, appendfsync {policy}", ""]
         throughput_section(rounds, requests, ["--save", "", "--appendonly", "yes", "--appendfsync", policy],
                            ["set", "incr"], [1, 16], report)
+    if not args.no_aof and os.path.exists(SLOW_FSYNC):
+        # How `always` fares when the disk, not the CPU, bounds it: the same
+        # shim adds the same latency to every fdatasync of both servers.
+        for us in SLOW_FSYNC_US:
+            report += ["", f"## Throughput, appendfsync always, every fdatasync {us} µs slower (both servers)", ""]
+            throughput_section(rounds, requests // 10, ["--save", "", "--appendonly", "yes", "--appendfsync", "always"],
+                               ["set", "incr"], [1], report,
+                               env={"LD_PRELOAD": SLOW_FSYNC, "SLOW_FSYNC_US": str(us)})
     if not args.skip_datasets:
         for keys in ([1_000_000] if args.quick else [1_000_000, 5_000_000]):
             report += ["", f"## Dataset of {keys:,} keys (DEBUG POPULATE, 16-byte values)", ""]

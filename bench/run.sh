@@ -11,4 +11,8 @@ if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/nu
     $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server redis-tools >/dev/null
 fi
 cargo build --release --quiet
+# The fdatasync-latency shim for the slowed-disk section (skipped without a C compiler).
+if command -v cc >/dev/null; then
+    cc -O2 -shared -fPIC -o target/slow_fsync.so bench/slow_fsync.c -ldl
+fi
 exec python3 bench/bench.py "$@"

@@ -41,6 +41,14 @@ pub struct ScriptCache {
     pub scripts: HashMap<String, Script>,
 }
 
+impl ScriptCache {
+    /// The cached script named by `sha` in any letter case (Redis
+    /// lowercases it), with its key as cached.
+    pub fn by_sha(&self, sha: &[u8]) -> Option<(&String, &Script)> {
+        self.scripts.get_key_value(&String::from_utf8_lossy(sha).to_ascii_lowercase())
+    }
+}
+
 /// Redis's sha1hex: the lowercase hex SHA1 of `data`.
 pub fn sha1hex(data: &[u8]) -> String {
     sha1_smol::Sha1::from(data).digest().to_string()
@@ -569,8 +577,7 @@ struct RunState {
 /// as one that may grow memory, refused while over `maxmemory`.
 pub fn may_grow_memory(e: &Engine, by_sha: bool, script: &[u8]) -> bool {
     let flags = if by_sha {
-        let sha = String::from_utf8_lossy(script).to_ascii_lowercase();
-        e.scripts.scripts.get(&sha).map(|s| s.flags)
+        e.scripts.by_sha(script).map(|(_, s)| s.flags)
     } else {
         shebang(script).ok().map(|(flags, _)| flags)
     };

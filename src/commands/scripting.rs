@@ -48,11 +48,10 @@ fn eval_generic(e: &mut Engine, c: &mut Call, by_sha: bool, read_only: bool) {
         return c.out.error("ERR Number of keys can't be negative");
     }
     let sha = if by_sha {
-        let sha = String::from_utf8_lossy(c.arg(1)).to_ascii_lowercase();
-        if !e.scripts.scripts.contains_key(&sha) {
-            return c.out.error(NOSCRIPT);
+        match e.scripts.by_sha(c.arg(1)) {
+            Some((sha, _)) => sha.clone(),
+            None => return c.out.error(NOSCRIPT),
         }
-        sha
     } else {
         match scripting::create_function(e, c.arg(1)) {
             Ok(sha) => sha,
@@ -98,8 +97,7 @@ fn script(e: &mut Engine, c: &mut Call) {
     } else if argc >= 3 && c.is(1, "exists") {
         c.out.array(argc - 2);
         for i in 2..argc {
-            let sha = String::from_utf8_lossy(c.arg(i)).to_ascii_lowercase();
-            c.out.int(e.scripts.scripts.contains_key(&sha) as i64);
+            c.out.int(e.scripts.by_sha(c.arg(i)).is_some() as i64);
         }
     } else if argc == 3 && c.is(1, "load") {
         match scripting::create_function(e, c.arg(2)) {

@@ -10,6 +10,7 @@ pub mod eviction;
 pub mod fork;
 pub mod geo;
 pub mod glob;
+pub mod lcs;
 pub mod load;
 pub mod log;
 pub mod long_double;

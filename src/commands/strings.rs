@@ -30,6 +30,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("getset", 3, WRITE | DENYOOM | FAST, (1, 1, 1), getset),
     cmd("getdel", 2, WRITE | FAST, (1, 1, 1), getdel),
     cmd("getex", -2, WRITE | FAST, (1, 1, 1), getex),
+    cmd("lcs", -3, READONLY, (1, 2, 1), lcs),
 ];
 
 /// Largest string SETRANGE/APPEND may build (proto-max-bulk-len).
@@ -552,9 +553,97 @@ fn getex(e: &mut Engine, c: &mut Call) {
     }
 }
 
+/// An option word as Redis's strcasecmp sees the argument: C text, read
+/// up to its first NUL byte.
+fn c_word_is(arg: &[u8], word: &str) -> bool {
+    let text = arg.iter().position(|&b| b == 0).map_or(arg, |nul| &arg[..nul]);
+    text.eq_ignore_ascii_case(word.as_bytes())
+}
+
+/// The bytes of a string (an integer as its decimal text) or "" for a
+/// missing key; None for another type.
+fn lcs_operand(found: Option<&Value>) -> Option<Vec<u8>> {
+    match found {
+        None => Some(Vec::new()),
+        Some(Value::Str(s)) => Some(s.bytes().into_owned()),
+        Some(_) => None,
+    }
+}
+
+/// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]
+fn lcs(e: &mut Engine, c: &mut Call) {
+    // Both keys are looked up (hits, misses, expiry) before either's type
+    // is judged, and the type before the options, as in Redis.
+    let db = c.db();
+    let a = lcs_operand(e.value(db, c.arg(1)));
+    let b = lcs_operand(e.value(db, c.arg(2)));
+    let (Some(a), Some(b)) = (a, b) else {
+        return c.out.error("ERR The specified keys must contain string values");
+    };
+    let (mut len, mut idx, mut with_match_len, mut min_match_len) = (false, false, false, 0i64);
+    let mut i = 3;
+    while i < c.argc() {
+        let opt = c.arg(i);
+        if c_word_is(opt, "IDX") {
+            idx = true;
+        } else if c_word_is(opt, "LEN") {
+            len = true;
+        } else if c_word_is(opt, "WITHMATCHLEN") {
+            with_match_len = true;
+        } else if c_word_is(opt, "MINMATCHLEN") && i + 1 < c.argc() {
+            let Some(n) = c.int_arg(i + 1) else { return };
+            min_match_len = n.max(0);
+            i += 1;
+        } else {
+            return c.out.error(SYNTAX);
+        }
+        i += 1;
+    }
+    if len && idx {
+        return c.out.error("ERR If you want both the length and indexes, please just use IDX.");
+    }
+    let table = match crate::lcs::table(&a, &b, e.config.proto_max_bulk_len) {
+        Ok(table) => table,
+        Err(err) => return c.out.error(err.message()),
+    };
+    if len {
+        return c.out.int(i64::from(table.len()));
+    }
+    let walk = table.walk(!idx, idx, min_match_len);
+    if let Some(matches) = walk.matches {
+        c.out.map(2);
+        c.out.bulk(b"matches");
+        c.out.array(matches.len());
+        for m in &matches {
+            c.out.array(2 + usize::from(with_match_len));
+            c.out.array(2);
+            c.out.int(i64::from(m.a.0));
+            c.out.int(i64::from(m.a.1));
+            c.out.array(2);
+            c.out.int(i64::from(m.b.0));
+            c.out.int(i64::from(m.b.1));
+            if with_match_len {
+                c.out.int(i64::from(m.len));
+            }
+        }
+        c.out.bulk(b"len");
+        c.out.int(i64::from(table.len()));
+    } else if let Some(string) = walk.string {
+        c.out.bulk(&string);
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::clamp_range;
+    use super::{c_word_is, clamp_range};
+
+    #[test]
+    fn options_read_as_c_text() {
+        assert!(c_word_is(b"idx", "IDX"));
+        assert!(c_word_is(b"LEN\0junk", "LEN"));
+        assert!(!c_word_is(b"LENx", "LEN"));
+        assert!(!c_word_is(b"\0LEN", "LEN"));
+    }
 
     #[test]
     fn clamps_like_redis() {

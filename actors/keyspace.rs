@@ -237,6 +237,17 @@ impl Keyspace {
             Request::Shutdown { save } => self.shutdown("SHUTDOWN command", save, ctx),
             Request::AofConfigChanged => self.aof_config_changed(),
             Request::Warn(msg) => warn!(self.log, "{}", msg),
+            Request::PauseUntil(end) => {
+                // Redis ends a pause at most a cron tick late; this timer
+                // ends it on time. The timer of a pause extended since does
+                // nothing: the later one does.
+                let wait = (end + 1 - forkv::util::now_ms()).max(0) as u64;
+                ctx.run_later(Duration::from_millis(wait), |act, ctx| {
+                    act.engine.check_pause_end();
+                    act.engine.resume_paused();
+                    act.after_batch(None, ctx);
+                });
+            }
         }
     }
 

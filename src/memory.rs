@@ -52,6 +52,40 @@ fn all_arenas_tcache_bytes() -> Option<usize> {
     (rc == 0).then_some(value)
 }
 
+/// The figures INFO memory, MEMORY STATS and MEMORY DOCTOR share.
+pub struct MemoryFigures {
+    pub alloc: AllocatorStats,
+    /// Redis's used_memory (see `used_memory`).
+    pub used: u64,
+    pub rss: u64,
+    /// The highest `used` seen, kept up to date by each read.
+    pub peak: u64,
+}
+
+impl MemoryFigures {
+    pub fn read(e: &mut crate::engine::Engine) -> MemoryFigures {
+        let alloc = allocator_stats();
+        let used = alloc.allocated.saturating_sub(alloc.thread_cached);
+        e.stats.used_memory_peak = e.stats.used_memory_peak.max(used);
+        MemoryFigures { used, rss: rss(), peak: e.stats.used_memory_peak, alloc }
+    }
+}
+
+/// Redis's ratios and differences between the allocator's and the
+/// process's figures (fragmentation inside jemalloc's pages, pages it
+/// holds but has not returned, memory outside the allocator).
+pub fn ratio(a: u64, b: u64) -> f64 {
+    if b > 0 {
+        a as f64 / b as f64
+    } else {
+        0.0
+    }
+}
+
+pub fn diff(a: u64, b: u64) -> i64 {
+    a as i64 - b as i64
+}
+
 /// Bytes the program holds (Redis's used_memory): what jemalloc counts as
 /// allocated, less the freed blocks parked in thread caches.
 pub fn used_memory() -> u64 {

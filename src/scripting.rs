@@ -572,16 +572,23 @@ struct RunState {
     log_level: i64,
 }
 
-/// Whether EVAL* (or EVALSHA*, `by_sha`) of `script` runs one that declared
-/// flags but neither `no-writes` nor `allow-oom`: Redis counts such a call
-/// as one that may grow memory, refused while over `maxmemory`.
-pub fn may_grow_memory(e: &Engine, by_sha: bool, script: &[u8]) -> bool {
+/// The flags the script EVAL* (or EVALSHA*, `by_sha`) runs declared in its
+/// shebang; None for one without (or unknown): Redis then goes by the
+/// command's own flags.
+pub fn declared_flags(e: &Engine, by_sha: bool, script: &[u8]) -> Option<ScriptFlags> {
     let flags = if by_sha {
         e.scripts.by_sha(script).map(|(_, s)| s.flags)
     } else {
         shebang(script).ok().map(|(flags, _)| flags)
     };
-    flags.is_some_and(|f| !f.compat && !f.no_writes && !f.allow_oom)
+    flags.filter(|f| !f.compat)
+}
+
+/// Whether EVAL* (or EVALSHA*, `by_sha`) of `script` runs one that declared
+/// flags but neither `no-writes` nor `allow-oom`: Redis counts such a call
+/// as one that may grow memory, refused while over `maxmemory`.
+pub fn may_grow_memory(e: &Engine, by_sha: bool, script: &[u8]) -> bool {
+    declared_flags(e, by_sha, script).is_some_and(|f| !f.no_writes && !f.allow_oom)
 }
 
 /// Runs the script `sha` (known to the cache) with `keys` and `args`,

@@ -1,10 +1,11 @@
 //! Connection commands: PING, ECHO, QUIT, SELECT, HELLO, AUTH, CLIENT, COMMAND, RESET, MONITOR.
 
 use crate::engine::key_finders::{NO_KEYS, UNKNOWN_COMMAND, WRONG_ARITY};
+use crate::engine::pause::PauseKind;
 use crate::engine::table::{
     self, cmd, CommandSpec, ADMIN, CONTAINER, FAST, LOADING, NO_AUTH, NO_MULTI, PUBSUB_CONTEXT,
 };
-use crate::engine::{Call, Client, Engine, Outbound, NOT_INTEGER, SYNTAX};
+use crate::engine::{Call, Client, Engine, Outbound, Request, NOT_INTEGER, SYNTAX};
 use crate::util::parse_i64;
 
 pub static COMMANDS: &[CommandSpec] = &[
@@ -159,7 +160,7 @@ fn client_line(e: &Engine, cl: &Client) -> String {
     if cl.multi.is_some() {
         flags.push('x');
     }
-    if cl.blocked.is_some() {
+    if cl.blocked.is_some() || cl.paused {
         flags.push('b');
     }
     if cl.subscriptions() > 0 {
@@ -221,10 +222,129 @@ fn client(e: &mut Engine, c: &mut Call) {
         }
         (b"kill", n) if n >= 3 => client_kill(e, c),
         (b"setinfo", 4) | (b"no-evict", 3) | (b"no-touch", 3) | (b"reply", 3) => c.out.ok(),
+        (b"help", 2) => c.out.help(CLIENT_HELP),
+        (b"pause", 3 | 4) => client_pause(e, c),
+        (b"unpause", 2) => {
+            e.unpause_clients();
+            c.out.ok();
+        }
+        (b"unblock", 3 | 4) => client_unblock(e, c),
+        // No tracking: nobody to redirect to.
+        (b"getredir", 2) => c.out.int(-1),
+        (b"trackinginfo", 2) => {
+            c.out.map(3);
+            c.out.bulk(b"flags");
+            c.out.set(1);
+            c.out.bulk(b"off");
+            c.out.bulk(b"redirect");
+            c.out.int(-1);
+            c.out.bulk(b"prefixes");
+            c.out.array(0);
+        }
         _ => c.subcommand_error(&[
-            "id", "getname", "setname", "list", "info", "kill", "setinfo", "no-evict", "no-touch", "reply",
+            "id",
+            "getname",
+            "setname",
+            "list",
+            "info",
+            "kill",
+            "setinfo",
+            "no-evict",
+            "no-touch",
+            "reply",
+            "help",
+            "pause",
+            "unpause",
+            "unblock",
+            "getredir",
+            "trackinginfo",
         ]),
     }
+}
+
+const CLIENT_HELP: &[&str] = &[
+    "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
+    "GETNAME",
+    "    Return the name of the current connection.",
+    "ID",
+    "    Return the ID of the current connection.",
+    "INFO",
+    "    Return information about the current client connection.",
+    "KILL <ip:port>",
+    "    Kill connection made from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]",
+    "    Kill connections. Options are:",
+    "    * ADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made from the specified address",
+    "    * LADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made to specified local address",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Kill connections by type.",
+    "    * USER <username>",
+    "      Kill connections authenticated by <username>.",
+    "    * SKIPME (YES|NO)",
+    "      Skip killing current connection (default: yes).",
+    "LIST [options ...]",
+    "    Return information about client connections. Options:",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Return clients of specified type.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
+    "SETNAME <name>",
+    "    Assign the name <name> to the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
+    "NO-EVICT (ON|OFF)",
+    "    Protect current client connection from eviction.",
+    "HELP",
+    "    Prints this help.",
+];
+
+/// CLIENT PAUSE timeout [WRITE|ALL].
+fn client_pause(e: &mut Engine, c: &mut Call) {
+    let kind = match c.args.get(3) {
+        None => PauseKind::All,
+        Some(_) if c.is(3, "WRITE") => PauseKind::Write,
+        Some(_) if c.is(3, "ALL") => PauseKind::All,
+        Some(_) => return c.out.error("ERR CLIENT PAUSE mode must be WRITE or ALL"),
+    };
+    let timeout = match parse_i64(c.arg(2)) {
+        None => return c.out.error("ERR timeout is not an integer or out of range"),
+        Some(t) if t < 0 => return c.out.error("ERR timeout is negative"),
+        Some(t) => t,
+    };
+    // A zero timeout is an end already past (Redis's rule).
+    let end = if timeout > 0 { crate::util::now_ms().saturating_add(timeout) } else { 0 };
+    if let Some(end) = e.pause_clients(kind, end) {
+        e.requests.push(Request::PauseUntil(end));
+    }
+    c.out.ok();
+}
+
+/// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]: 1 if the client was blocked.
+fn client_unblock(e: &mut Engine, c: &mut Call) {
+    let error = match c.args.get(3) {
+        None => false,
+        Some(_) if c.is(3, "TIMEOUT") => false,
+        Some(_) if c.is(3, "ERROR") => true,
+        Some(_) => return c.out.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"),
+    };
+    let Some(id) = c.int_arg(2) else { return };
+    let unblocked = u64::try_from(id).is_ok_and(|id| e.unblock_client(id, error));
+    c.out.int(i64::from(unblocked));
 }
 
 /// CLIENT KILL addr | CLIENT KILL [ID id] [ADDR addr] [LADDR addr] [SKIPME yes/no].
@@ -343,6 +463,8 @@ const COMMAND_HELP: &[&str] = &[
     "    commands are returned.",
     "GETKEYS <full-command>",
     "    Return the keys from a full Redis command.",
+    "GETKEYSANDFLAGS <full-command>",
+    "    Return the keys and the access flags from a full Redis command.",
     "HELP",
     "    Prints this help.",
 ];
@@ -370,23 +492,38 @@ fn command(e: &mut Engine, c: &mut Call) {
             let names: Vec<&str> = e.commands.all().iter().map(|s| s.name).collect();
             c.out.bulks(names.iter().map(|n| n.as_bytes()));
         }
-        b"getkeys" if c.argc() >= 4 => {
+        b"getkeys" | b"getkeysandflags" if c.argc() >= 4 => {
             let args: Vec<&[u8]> = c.args[2..].to_vec();
             let keys = match e.commands.get(args[0]) {
                 None => Err(UNKNOWN_COMMAND),
                 Some(spec) if !spec.has_keys() => Err(NO_KEYS),
                 Some(spec) if !spec.arity_ok(args.len()) => Err(WRONG_ARITY),
-                Some(spec) => spec.key_positions(&args),
+                Some(spec) => spec.key_positions(&args).map(|keys| (spec, keys)),
             };
             match keys {
-                Ok(keys) => c.out.bulks(keys.into_iter().map(|i| args[i])),
                 Err(message) => c.out.error(message),
+                Ok((_, keys)) if sub == b"getkeys" => c.out.bulks(keys.into_iter().map(|i| args[i])),
+                Ok((spec, keys)) => {
+                    // forkv has no key specs: a read-only command's keys are
+                    // read, any other's read and updated.
+                    let flags: &[&str] =
+                        if spec.has(table::READONLY) { &["RO", "access"] } else { &["RW", "access", "update"] };
+                    c.out.array(keys.len());
+                    for i in keys {
+                        c.out.array(2);
+                        c.out.bulk(args[i]);
+                        c.out.set(flags.len());
+                        for flag in flags {
+                            c.out.simple(flag);
+                        }
+                    }
+                }
             }
         }
         // No DOCS: forkv has no command documentation to give, and
         // redis-cli, told so by an error, uses its own built-in help (an
         // empty answer would leave it with no help, hints or completion).
-        _ => c.subcommand_error(&["count", "help", "info", "list", "getkeys"]),
+        _ => c.subcommand_error(&["count", "help", "info", "list", "getkeys", "getkeysandflags"]),
     }
 }
 

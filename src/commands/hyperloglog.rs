@@ -3,7 +3,7 @@
 //! changed in place (see `types::hyperloglog` for its bytes).
 
 use crate::engine::notify::STRING;
-use crate::engine::table::{cmd, CommandSpec, ADMIN, DENYOOM, FAST, MARKS_OWN_WRITES, READONLY, WRITE};
+use crate::engine::table::{cmd, CommandSpec, ADMIN, DENYOOM, FAST, MARKS_OWN_WRITES, MAY_REPLICATE, READONLY, WRITE};
 use crate::engine::{Call, Engine};
 use crate::store::Slot;
 use crate::types::hyperloglog::{self as hll, REGISTERS};
@@ -13,7 +13,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("pfadd", -2, WRITE | DENYOOM | FAST, (1, 1, 1), pfadd),
     // Read-only, yet a count refreshes the cached cardinality in the
     // string: that change is logged (and signalled) as in Redis.
-    cmd("pfcount", -2, READONLY, (1, -1, 1), pfcount),
+    cmd("pfcount", -2, READONLY | MAY_REPLICATE, (1, -1, 1), pfcount),
     cmd("pfmerge", -2, WRITE | DENYOOM | MARKS_OWN_WRITES, (1, -1, 1), pfmerge),
     // Redis signals no key for PFDEBUG's conversions.
     cmd("pfdebug", 3, WRITE | DENYOOM | ADMIN | MARKS_OWN_WRITES, (2, 2, 1), pfdebug),

@@ -1,6 +1,6 @@
 //! Publish/subscribe.
 
-use crate::engine::table::{cmd, CommandSpec, CONTAINER, FAST, LOADING, PUBSUB, PUBSUB_CONTEXT};
+use crate::engine::table::{cmd, CommandSpec, CONTAINER, FAST, LOADING, MAY_REPLICATE, PUBSUB, PUBSUB_CONTEXT};
 use crate::engine::{Call, Engine};
 use crate::glob::glob_match;
 
@@ -9,7 +9,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("unsubscribe", -1, PUBSUB | LOADING | PUBSUB_CONTEXT, (0, 0, 0), unsubscribe),
     cmd("psubscribe", -2, PUBSUB | LOADING | PUBSUB_CONTEXT, (0, 0, 0), psubscribe),
     cmd("punsubscribe", -1, PUBSUB | LOADING | PUBSUB_CONTEXT, (0, 0, 0), punsubscribe),
-    cmd("publish", 3, PUBSUB | LOADING | FAST, (0, 0, 0), publish),
+    cmd("publish", 3, PUBSUB | LOADING | FAST | MAY_REPLICATE, (0, 0, 0), publish),
     cmd("pubsub", -2, PUBSUB | LOADING | CONTAINER, (0, 0, 0), pubsub),
 ];
 

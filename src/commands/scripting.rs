@@ -4,13 +4,13 @@
 //! ran (wrapped in MULTI/EXEC when more than one), never as the script.
 
 use crate::engine::key_finders::script_keys;
-use crate::engine::table::{cmd, CommandSpec, CONTAINER, READONLY, SKIP_MONITOR};
+use crate::engine::table::{cmd, CommandSpec, CONTAINER, MAY_REPLICATE, READONLY, SKIP_MONITOR};
 use crate::engine::{Call, Engine};
 use crate::scripting::{self, NOSCRIPT};
 
 pub static COMMANDS: &[CommandSpec] = &[
-    cmd("eval", -3, SKIP_MONITOR, (0, 0, 0), eval).keys_by(script_keys),
-    cmd("evalsha", -3, SKIP_MONITOR, (0, 0, 0), evalsha).keys_by(script_keys),
+    cmd("eval", -3, SKIP_MONITOR | MAY_REPLICATE, (0, 0, 0), eval).keys_by(script_keys),
+    cmd("evalsha", -3, SKIP_MONITOR | MAY_REPLICATE, (0, 0, 0), evalsha).keys_by(script_keys),
     cmd("eval_ro", -3, READONLY | SKIP_MONITOR, (0, 0, 0), eval_ro).keys_by(script_keys),
     cmd("evalsha_ro", -3, READONLY | SKIP_MONITOR, (0, 0, 0), evalsha_ro).keys_by(script_keys),
     cmd("script", -2, CONTAINER, (0, 0, 0), script),

@@ -3,7 +3,7 @@
 
 use crate::engine::table::{cmd, CommandSpec, ADMIN, CONTAINER, FAST, LOADING, NO_MULTI};
 use crate::engine::{Call, Engine, Request, NOT_INTEGER, SYNTAX};
-use crate::memory::{allocator_stats, human, rss, total_system_memory};
+use crate::memory::{diff, human, ratio, total_system_memory, MemoryFigures};
 use crate::strtod::parse_f64;
 use crate::util::now_us;
 use std::fmt::Write;
@@ -57,23 +57,14 @@ fn section_clients(e: &Engine, s: &mut String) {
         "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:{}\r\n",
         e.connected_clients(),
         e.config.maxclients,
-        e.blocking.blocked_count(),
+        e.blocking.blocked_count() + e.pause.held_count(),
         e.blocking.blocked_count(),
     );
 }
 
 fn section_memory(e: &mut Engine, s: &mut String) {
-    let alloc = allocator_stats();
+    let MemoryFigures { alloc, used, rss, peak } = MemoryFigures::read(e);
     let allocated = alloc.allocated;
-    let used = allocated.saturating_sub(alloc.thread_cached);
-    let rss = rss();
-    e.stats.used_memory_peak = e.stats.used_memory_peak.max(used);
-    let peak = e.stats.used_memory_peak;
-    // Redis's ratios and differences between the allocator's and the
-    // process's figures (fragmentation inside jemalloc's pages, pages it
-    // holds but has not returned, memory outside the allocator).
-    let ratio = |a: u64, b: u64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
-    let diff = |a: u64, b: u64| a as i64 - b as i64;
     let _ = write!(
         s,
         "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:{:.2}%\r\nallocator_allocated:{allocated}\r\nallocator_active:{}\r\nallocator_resident:{}\r\ntotal_system_memory:{}\r\ntotal_system_memory_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nallocator_frag_ratio:{:.2}\r\nallocator_frag_bytes:{}\r\nallocator_rss_ratio:{:.2}\r\nallocator_rss_bytes:{}\r\nrss_overhead_ratio:{:.2}\r\nrss_overhead_bytes:{}\r\nmem_fragmentation_ratio:{:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_allocator:jemalloc\r\n",
@@ -277,6 +268,20 @@ fn info(e: &mut Engine, c: &mut Call) {
     c.out.verbatim(&text);
 }
 
+const CONFIG_HELP: &[&str] = &[
+    "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GET <pattern>",
+    "    Return parameters matching the glob-like <pattern> and their values.",
+    "SET <directive> <value>",
+    "    Set the configuration <directive> to <value>.",
+    "RESETSTAT",
+    "    Reset statistics reported by the INFO command.",
+    "REWRITE",
+    "    Rewrite the configuration file.",
+    "HELP",
+    "    Prints this help.",
+];
+
 fn config(e: &mut Engine, c: &mut Call) {
     let sub = c.arg(1).to_ascii_lowercase();
     match sub.as_slice() {
@@ -334,7 +339,8 @@ fn config(e: &mut Engine, c: &mut Call) {
             Ok(()) => c.out.ok(),
             Err(err) => c.out.error(&format!("ERR {err}")),
         },
-        _ => c.subcommand_error(&["get", "set", "resetstat", "rewrite"]),
+        b"help" if c.argc() == 2 => c.out.help(CONFIG_HELP),
+        _ => c.subcommand_error(&["get", "set", "resetstat", "rewrite", "help"]),
     }
 }
 

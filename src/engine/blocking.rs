@@ -1,7 +1,8 @@
 //! Clients parked by blocking commands (BLPOP, BLMOVE, …): who waits on which
 //! key in arrival order, and which keys were written since the last check.
 
-use super::{ClientId, Engine, Outbound};
+use super::client::Blocked;
+use super::{Client, ClientId, Engine, Outbound};
 use crate::reply::Reply;
 use std::collections::{HashMap, VecDeque};
 
@@ -9,6 +10,8 @@ use std::collections::{HashMap, VecDeque};
 pub struct Blocking {
     waiters: HashMap<(usize, Vec<u8>), VecDeque<ClientId>>,
     ready: Vec<(usize, Vec<u8>)>,
+    /// CLIENT UNBLOCK's targets, ended after the command (true: with an error).
+    unblocked: Vec<(ClientId, bool)>,
 }
 
 impl Blocking {
@@ -50,7 +53,7 @@ impl Blocking {
     }
 
     pub fn has_ready(&self) -> bool {
-        !self.ready.is_empty()
+        !self.ready.is_empty() || !self.unblocked.is_empty()
     }
 
     pub fn blocked_count(&self) -> usize {
@@ -70,6 +73,13 @@ impl Engine {
     /// the order they blocked; each served client's reply and its commands
     /// queued behind go out through the outbox.
     pub fn serve_ready_keys(&mut self) {
+        for (id, error) in std::mem::take(&mut self.blocking.unblocked) {
+            if error {
+                self.unblock_with_error(id);
+            } else {
+                self.retry_blocked(id, true);
+            }
+        }
         while !self.blocking.ready.is_empty() {
             let ready = std::mem::take(&mut self.blocking.ready);
             for (db, key) in ready {
@@ -104,18 +114,49 @@ impl Engine {
                     self.outbox.push((id, Outbound::Data(out.take().freeze())));
                 }
             }
-            None => {
-                self.blocking.remove(id, blocked.db, &blocked.keys);
-                self.count_errors(&mut out);
-                let close = self.drain_pending(&mut client, &mut out);
-                if !out.is_empty() {
-                    self.outbox.push((id, Outbound::Data(out.take().freeze())));
-                }
-                if close {
-                    self.outbox.push((id, Outbound::Close));
-                }
-            }
+            None => self.finish_blocking(&mut client, &blocked, out),
         }
+        self.detached -= 1;
+        self.clients.insert(id, client);
+    }
+
+    /// A blocked client got its reply in `out`: it stops waiting and runs
+    /// the commands queued behind, and everything goes out.
+    fn finish_blocking(&mut self, client: &mut Client, blocked: &Blocked, mut out: Reply) {
+        let id = client.id;
+        self.blocking.remove(id, blocked.db, &blocked.keys);
+        self.count_errors(&mut out);
+        let close = self.drain_pending(client, &mut out);
+        if !out.is_empty() {
+            self.outbox.push((id, Outbound::Data(out.take().freeze())));
+        }
+        if close {
+            self.outbox.push((id, Outbound::Close));
+        }
+    }
+
+    /// CLIENT UNBLOCK: whether `id` waits in a blocking command; if so it
+    /// is ended once the running command is done, as its timeout would, or
+    /// with an -UNBLOCKED error (`error`).
+    pub fn unblock_client(&mut self, id: ClientId, error: bool) -> bool {
+        let blocked = self.clients.get(&id).is_some_and(|c| c.blocked.is_some());
+        if !blocked || self.blocking.unblocked.iter().any(|&(target, _)| target == id) {
+            return false;
+        }
+        self.blocking.unblocked.push((id, error));
+        true
+    }
+
+    fn unblock_with_error(&mut self, id: ClientId) {
+        let Some(mut client) = self.clients.remove(&id) else { return };
+        let Some(blocked) = client.blocked.take() else {
+            self.clients.insert(id, client);
+            return;
+        };
+        self.detached += 1;
+        let mut out = Reply::new(client.resp3);
+        out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        self.finish_blocking(&mut client, &blocked, out);
         self.detached -= 1;
         self.clients.insert(id, client);
     }

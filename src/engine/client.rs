@@ -28,6 +28,8 @@ pub struct Client {
     pub patterns: Vec<Vec<u8>>,
     /// The blocking command waiting for data, and when it gives up.
     pub blocked: Option<Blocked>,
+    /// Its next command waits for a CLIENT PAUSE to end.
+    pub paused: bool,
     /// Commands of the batch that arrived after the blocking command.
     pub pending: std::collections::VecDeque<Batch>,
     pub closing: bool,

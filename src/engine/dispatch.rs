@@ -13,6 +13,8 @@ use bytes::BytesMut;
 enum Flow {
     Continue,
     Blocked,
+    /// Held by CLIENT PAUSE before it ran.
+    Paused,
     Close,
 }
 
@@ -32,7 +34,7 @@ impl Engine {
         self.detached += 1;
         let mut out = Reply::new(client.resp3);
         client.pending.push_back(batch);
-        let close = if client.blocked.is_some() { false } else { self.drain_pending(&mut client, &mut out) };
+        let close = self.drain_pending(&mut client, &mut out);
         client.last_active_ms = self.now;
         self.detached -= 1;
         self.clients.insert(id, client);
@@ -52,10 +54,10 @@ impl Engine {
         Ok(())
     }
 
-    /// Runs queued batches until they are done or the client blocks; true
-    /// if the connection must close after the output.
+    /// Runs queued batches until they are done or the client blocks (or a
+    /// pause holds it); true if the connection must close after the output.
     pub(crate) fn drain_pending(&mut self, client: &mut Client, out: &mut Reply) -> bool {
-        while client.blocked.is_none() {
+        while client.blocked.is_none() && !client.paused {
             let Some(batch) = client.pending.pop_front() else { break };
             let mut args: Vec<&[u8]> = Vec::with_capacity(8);
             for (i, cmd) in batch.commands().enumerate() {
@@ -70,6 +72,11 @@ impl Engine {
                         if i + 1 < batch.len() {
                             client.pending.push_front(batch.tail(i + 1));
                         }
+                        return false;
+                    }
+                    Flow::Paused => {
+                        // The held command runs again when the pause ends.
+                        client.pending.push_front(batch.tail(i));
                         return false;
                     }
                 }
@@ -153,6 +160,10 @@ impl Engine {
                 return self.reject(spec, args, out, &err);
             }
         }
+        if self.pause.is_active() && self.pause_holds(spec, client, args) {
+            self.hold_for_pause(client);
+            return Flow::Paused;
+        }
         if let Some(queue) = client.multi.as_mut().filter(|_| !spec.has(table::NO_MULTI)) {
             queue.push(args.iter().map(|a| a.to_vec()).collect());
             out.simple("QUEUED");
@@ -174,6 +185,7 @@ impl Engine {
         if self.blocking.has_ready() {
             self.serve_ready_keys();
         }
+        self.resume_paused();
         if client.closing {
             return Flow::Close;
         }
@@ -215,7 +227,9 @@ impl Engine {
         let started = self.clock.raw();
         let mut call = Call::new(args, out, client);
         call.no_block = no_block || call.client.loader;
+        let outer_writing = std::mem::replace(&mut self.writing, spec.is_write());
         (spec.handler)(self, &mut call);
+        self.writing = outer_writing;
         let Call { records, record_count, block, .. } = call;
         // The AOF's replayed commands are not counted (Redis runs them
         // outside call()); one that blocked is timed once, when it finally runs.

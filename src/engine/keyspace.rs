@@ -33,7 +33,11 @@ impl Engine {
         let slot = self.dbs[db].find(key)?;
         match self.dbs[db].expire_at(slot) {
             Some(at) if at <= self.now && !self.persistence.loading => {
-                self.expire_key(db, key);
+                // While clients are paused an expired key reads as gone but
+                // stays (unless a write runs: EXEC after its own CLIENT PAUSE).
+                if self.writing || !self.data_frozen() {
+                    self.expire_key(db, key);
+                }
                 None
             }
             _ => Some(slot),
@@ -152,7 +156,7 @@ impl Engine {
     /// expired ones, and go on while many of the samples were expired and
     /// the time budget allows.
     pub fn active_expire_cycle(&mut self) {
-        if self.persistence.loading {
+        if self.persistence.loading || self.data_frozen() {
             return;
         }
         let budget_us = 1_000_000 / self.config.hz.max(1) as i64 * EXPIRE_BUDGET_PERCENT / 100;

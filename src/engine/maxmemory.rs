@@ -83,7 +83,9 @@ impl Engine {
     /// refused.
     pub fn evict_to_limit(&mut self) -> bool {
         let limit = self.config.maxmemory;
-        if limit == 0 || self.persistence.loading {
+        // Paused clients expect the data to stay as it is (Redis's
+        // isSafeToPerformEvictions): nothing evicted, nothing refused.
+        if limit == 0 || self.persistence.loading || self.data_frozen() {
             return true;
         }
         let used = self.eviction.used.now();

@@ -14,6 +14,7 @@ pub mod latency_histogram;
 pub mod maxmemory;
 mod monitor;
 pub mod notify;
+pub mod pause;
 pub mod persist;
 mod propagate;
 mod pubsub;
@@ -64,6 +65,8 @@ pub enum Request {
     /// Something went wrong that the operator must see in the log (a fork
     /// that failed), whether or not a client is told.
     Warn(String),
+    /// A CLIENT PAUSE lasts until this time (ms): wake then to end it.
+    PauseUntil(i64),
 }
 
 pub struct Engine {
@@ -102,6 +105,9 @@ pub struct Engine {
     /// Lua scripts by SHA1 (EVAL, SCRIPT LOAD).
     pub scripts: crate::scripting::ScriptCache,
     pub eviction: maxmemory::Eviction,
+    pub pause: pause::Pause,
+    /// A write command is running (lazy expiry deletes even while paused).
+    pub writing: bool,
 }
 
 impl Engine {
@@ -137,6 +143,8 @@ impl Engine {
             clock: quanta::Clock::new(),
             scripts: Default::default(),
             eviction: Default::default(),
+            pause: Default::default(),
+            writing: false,
         }
     }
 
@@ -160,6 +168,9 @@ impl Engine {
             if let Some(b) = &client.blocked {
                 self.blocking.remove(id, b.db, &b.keys);
             }
+            if client.paused {
+                self.forget_paused(id);
+            }
         }
     }
 
@@ -170,6 +181,8 @@ impl Engine {
     /// Periodic work (hz times a second): expiry, blocked timeouts, stats.
     pub fn cron(&mut self) {
         self.now = crate::util::now_ms();
+        self.check_pause_end();
+        self.resume_paused();
         self.active_expire_cycle();
         self.persistence_cron();
         self.expire_blocked_clients();

@@ -31,6 +31,9 @@ pub const MARKS_OWN_WRITES: u32 = 1 << 12;
 /// Shows itself to MONITOR before it runs, rather than after (EVAL: the
 /// commands its script runs then follow it).
 pub const SKIP_MONITOR: u32 = 1 << 13;
+/// Not a write, but may replicate (PUBLISH, PFCOUNT, EVAL): held by
+/// CLIENT PAUSE WRITE.
+pub const MAY_REPLICATE: u32 = 1 << 14;
 
 pub struct CommandSpec {
     pub name: &'static str,

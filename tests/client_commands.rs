@@ -1,0 +1,223 @@
+//! CLIENT PAUSE / UNPAUSE / UNBLOCK and the small HELP, GETREDIR,
+//! TRACKINGINFO, CONFIG HELP, COMMAND GETKEYSANDFLAGS and MEMORY
+//! subcommands against the real binary; exact replies side by side with
+//! redis-server 7.0 (skipped with a note when it is not installed).
+
+mod aof_support;
+mod common;
+mod helpers;
+mod side_by_side;
+
+use helpers::{info_field, start_raw, wait_until, Raw, Resp};
+use side_by_side::start_pair;
+use std::time::{Duration, Instant};
+
+const LIMIT: Duration = Duration::from_secs(5);
+
+fn info_int(r: &mut Raw, field: &str) -> i64 {
+    let info = r.cmd(&["INFO", "clients"]).text();
+    info_field(&info, field).and_then(|v| v.parse().ok()).unwrap_or(-1)
+}
+
+fn wait_blocked(r: &mut Raw, n: i64) {
+    assert!(wait_until(LIMIT, || info_int(r, "blocked_clients") == n), "blocked_clients never reached {n}");
+}
+
+fn client_id(r: &mut Raw) -> String {
+    r.int(&["CLIENT", "ID"]).to_string()
+}
+
+#[test]
+fn pause_write_holds_writers_and_lets_readers_through() {
+    let (server, mut admin) = start_raw();
+    admin.cmd(&["SET", "k", "old"]);
+    admin.cmd(&["PFADD", "hll", "a"]);
+    assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "60000", "WRITE"]), Resp::ok());
+    let mut writer = Raw::connect(server.port);
+    writer.send(&["SET", "k", "new"]);
+    let mut publisher = Raw::connect(server.port);
+    publisher.send(&["PUBLISH", "ch", "m"]);
+    let mut counter = Raw::connect(server.port);
+    counter.send(&["PFCOUNT", "hll"]);
+    let mut reader = Raw::connect(server.port);
+    wait_blocked(&mut reader, 3);
+    // Reads, and scripts that declare no writes, go on.
+    assert_eq!(reader.bulk(&["GET", "k"]), b"old");
+    assert_eq!(reader.cmd(&["EVAL", "#!lua flags=no-writes\nreturn 7", "0"]), Resp::Int(7));
+    assert!(reader.cmd(&["CLIENT", "LIST"]).text().contains("flags=b"));
+    assert_eq!(admin.cmd(&["CLIENT", "UNPAUSE"]), Resp::ok());
+    assert_eq!(writer.read(), Resp::ok());
+    assert_eq!(publisher.read(), Resp::Int(0));
+    assert_eq!(counter.read(), Resp::Int(1));
+    assert_eq!(reader.bulk(&["GET", "k"]), b"new");
+    assert_eq!(info_int(&mut reader, "blocked_clients"), 0);
+}
+
+#[test]
+fn pause_write_holds_exec_of_queued_writes_only() {
+    let (server, mut admin) = start_raw();
+    let mut tx = Raw::connect(server.port);
+    tx.cmd(&["MULTI"]);
+    assert_eq!(tx.cmd(&["SET", "k", "v"]), Resp::Simple("QUEUED".into()));
+    let mut ro = Raw::connect(server.port);
+    ro.cmd(&["MULTI"]);
+    ro.cmd(&["GET", "k"]);
+    admin.cmd(&["CLIENT", "PAUSE", "60000", "WRITE"]);
+    assert_eq!(ro.cmd(&["EXEC"]), Resp::Array(vec![Resp::NullBulk]));
+    tx.send(&["EXEC"]);
+    wait_blocked(&mut admin, 1);
+    admin.cmd(&["CLIENT", "UNPAUSE"]);
+    assert_eq!(tx.read(), Resp::Array(vec![Resp::ok()]));
+}
+
+#[test]
+fn unpause_runs_held_commands_in_order() {
+    let (server, mut admin) = start_raw();
+    admin.cmd(&["SET", "k", "a"]);
+    admin.cmd(&["CLIENT", "PAUSE", "60000", "WRITE"]);
+    let mut first = Raw::connect(server.port);
+    // One pipelined batch, held at its first command: the read behind it
+    // waits too, so the client's replies stay in order.
+    first.write(b"*3\r\n$6\r\nAPPEND\r\n$1\r\nk\r\n$1\r\n1\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*3\r\n$6\r\nAPPEND\r\n$1\r\nk\r\n$1\r\n2\r\n");
+    wait_blocked(&mut admin, 1);
+    let mut second = Raw::connect(server.port);
+    second.send(&["APPEND", "k", "3"]);
+    wait_blocked(&mut admin, 2);
+    // A later, shorter pause of a weaker kind changes nothing.
+    admin.cmd(&["CLIENT", "PAUSE", "10", "WRITE"]);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(info_int(&mut admin, "blocked_clients"), 2);
+    admin.cmd(&["CLIENT", "UNPAUSE"]);
+    assert_eq!(first.read(), Resp::Int(2));
+    assert_eq!(first.read(), Resp::bulk("a1"));
+    assert_eq!(first.read(), Resp::Int(3));
+    assert_eq!(second.read(), Resp::Int(4));
+    assert_eq!(admin.bulk(&["GET", "k"]), b"a123");
+}
+
+#[test]
+fn pause_all_holds_everyone_until_its_timeout() {
+    let (server, mut admin) = start_raw();
+    admin.cmd(&["SET", "k", "a"]);
+    let pause = Duration::from_millis(600);
+    let start = Instant::now();
+    assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "600", "ALL"]), Resp::ok());
+    let mut writer = Raw::connect(server.port);
+    writer.send(&["APPEND", "k", "1"]);
+    std::thread::sleep(Duration::from_millis(100));
+    let mut reader = Raw::connect(server.port);
+    reader.send(&["GET", "k"]);
+    // Under ALL even UNPAUSE waits for the end, as in Redis.
+    admin.send(&["CLIENT", "UNPAUSE"]);
+    assert_eq!(writer.read(), Resp::Int(2));
+    assert!(start.elapsed() >= pause, "released after {:?}", start.elapsed());
+    assert_eq!(reader.read(), Resp::bulk("a1"));
+    assert_eq!(admin.read(), Resp::ok());
+    assert!(start.elapsed() < LIMIT);
+}
+
+#[test]
+fn pause_keeps_expired_keys_and_drops_disconnected_clients() {
+    let (server, mut admin) = start_raw();
+    admin.cmd(&["SET", "k", "v", "PX", "50"]);
+    admin.cmd(&["CLIENT", "PAUSE", "60000", "WRITE"]);
+    std::thread::sleep(Duration::from_millis(300));
+    // Expired for readers, but neither active nor lazy expiry deletes it.
+    assert_eq!(admin.cmd(&["GET", "k"]), Resp::NullBulk);
+    assert_eq!(admin.int(&["DBSIZE"]), 1);
+    let mut gone = Raw::connect(server.port);
+    gone.send(&["SET", "other", "1"]);
+    wait_blocked(&mut admin, 1);
+    drop(gone);
+    assert!(wait_until(LIMIT, || info_int(&mut admin, "connected_clients") == 1));
+    assert_eq!(info_int(&mut admin, "blocked_clients"), 0);
+    admin.cmd(&["CLIENT", "UNPAUSE"]);
+    assert!(wait_until(LIMIT, || admin.int(&["DBSIZE"]) == 0));
+    assert_eq!(admin.cmd(&["EXISTS", "other"]), Resp::Int(0));
+    let stats = admin.cmd(&["INFO", "commandstats"]).text();
+    assert!(stats.contains("cmdstat_client|pause:calls=1"), "{stats}");
+    assert!(stats.contains("cmdstat_client|unpause:calls=1"), "{stats}");
+}
+
+#[test]
+fn unblock_ends_a_blocking_pop_by_timeout_or_error() {
+    let (server, mut admin) = start_raw();
+    let mut blocked = Raw::connect(server.port);
+    let id = client_id(&mut blocked);
+    assert_eq!(admin.int(&["CLIENT", "UNBLOCK", &id]), 0);
+    blocked.send(&["BLPOP", "list", "0"]);
+    blocked.send(&["PING"]);
+    wait_blocked(&mut admin, 1);
+    assert_eq!(admin.int(&["CLIENT", "UNBLOCK", &id, "TIMEOUT"]), 1);
+    assert_eq!(blocked.read(), Resp::NullArray);
+    assert_eq!(blocked.read(), Resp::Simple("PONG".into()));
+    blocked.send(&["BLMOVE", "list", "dst", "LEFT", "RIGHT", "0"]);
+    wait_blocked(&mut admin, 1);
+    assert_eq!(admin.int(&["CLIENT", "UNBLOCK", &id, "ERROR"]), 1);
+    assert_eq!(blocked.read(), Resp::err("UNBLOCKED client unblocked via CLIENT UNBLOCK"));
+    assert_eq!(admin.int(&["CLIENT", "UNBLOCK", &id, "ERROR"]), 0);
+    // Still usable, and no longer parked on the key.
+    admin.cmd(&["RPUSH", "list", "x"]);
+    assert_eq!(blocked.cmd(&["LLEN", "list"]), Resp::Int(1));
+    assert_eq!(info_int(&mut admin, "blocked_clients"), 0);
+}
+
+#[test]
+fn replies_match_redis() {
+    let Some(mut pair) = start_pair() else {
+        eprintln!("redis-server not installed: skipped");
+        return;
+    };
+    let cases: &[&[&str]] = &[
+        &["CLIENT", "HELP"],
+        &["CLIENT", "GETREDIR"],
+        &["CLIENT", "TRACKINGINFO"],
+        &["CLIENT", "GETREDIR", "x"],
+        &["CLIENT", "TRACKINGINFO", "x"],
+        &["CLIENT", "PAUSE"],
+        &["CLIENT", "PAUSE", "abc"],
+        &["CLIENT", "PAUSE", "-1"],
+        &["CLIENT", "PAUSE", "10", "foo"],
+        &["CLIENT", "PAUSE", "abc", "foo"],
+        &["CLIENT", "PAUSE", "0", "write"],
+        &["CLIENT", "UNPAUSE", "x"],
+        &["CLIENT", "UNPAUSE"],
+        &["CLIENT", "UNBLOCK"],
+        &["CLIENT", "UNBLOCK", "abc"],
+        &["CLIENT", "UNBLOCK", "1", "foo"],
+        &["CLIENT", "UNBLOCK", "999999"],
+        &["CLIENT", "UNBLOCK", "-5", "error"],
+        &["CLIENT", "NOSUCH"],
+        &["CONFIG", "HELP"],
+        &["CONFIG", "HELP", "x"],
+        &["COMMAND", "GETKEYSANDFLAGS", "GET", "k"],
+        &["COMMAND", "GETKEYSANDFLAGS", "MGET", "a", "b"],
+        &["COMMAND", "GETKEYSANDFLAGS"],
+        &["COMMAND", "GETKEYSANDFLAGS", "get"],
+        &["COMMAND", "GETKEYSANDFLAGS", "ping", "x"],
+        &["COMMAND", "GETKEYSANDFLAGS", "nosuch", "x"],
+        &["COMMAND", "GETKEYSANDFLAGS", "get", "a", "b"],
+        &["MEMORY", "HELP"],
+        &["MEMORY", "DOCTOR", "x"],
+        &["MEMORY", "STATS", "x"],
+    ];
+    for resp3 in [false, true] {
+        if resp3 {
+            pair.forkv.cmd(&["HELLO", "3"]);
+            pair.redis.cmd(&["HELLO", "3"]);
+        }
+        for args in cases {
+            assert_eq!(pair.forkv.cmd(args), pair.redis.cmd(args), "{args:?} resp3={resp3}");
+        }
+    }
+    // MEMORY STATS: Redis 7.0's fields, in its order (values differ).
+    let names = |r: Resp| -> Vec<Resp> {
+        match r {
+            Resp::Map(pairs) => pairs.into_iter().map(|(k, _)| k).collect(),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(names(pair.forkv.cmd(&["MEMORY", "STATS"])), names(pair.redis.cmd(&["MEMORY", "STATS"])));
+    let doctor = pair.forkv.cmd(&["MEMORY", "DOCTOR"]);
+    assert!(matches!(&doctor, Resp::Verbatim(_, text) if text.starts_with(b"Hi Sam")), "{doctor:?}");
+}

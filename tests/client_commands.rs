@@ -163,6 +163,23 @@ fn unblock_ends_a_blocking_pop_by_timeout_or_error() {
 }
 
 #[test]
+fn unblock_ends_a_wait_with_its_count_or_an_error() {
+    let (server, mut admin) = start_raw();
+    let mut waiting = Raw::connect(server.port);
+    let id = client_id(&mut waiting);
+    waiting.send(&["WAIT", "1", "0"]);
+    wait_blocked(&mut admin, 1);
+    assert_eq!(admin.int(&["CLIENT", "UNBLOCK", &id]), 1);
+    // No replica acknowledged: the count is 0, as when its timeout ends it.
+    assert_eq!(waiting.read(), Resp::Int(0));
+    waiting.send(&["WAIT", "1", "0"]);
+    wait_blocked(&mut admin, 1);
+    assert_eq!(admin.int(&["CLIENT", "UNBLOCK", &id, "ERROR"]), 1);
+    assert_eq!(waiting.read(), Resp::err("UNBLOCKED client unblocked via CLIENT UNBLOCK"));
+    assert_eq!(info_int(&mut admin, "blocked_clients"), 0);
+}
+
+#[test]
 fn replies_match_redis() {
     let Some(mut pair) = start_pair() else {
         eprintln!("redis-server not installed: skipped");

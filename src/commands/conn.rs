@@ -5,7 +5,7 @@ use crate::engine::pause::PauseKind;
 use crate::engine::table::{
     self, cmd, CommandSpec, ADMIN, CONTAINER, FAST, LOADING, NO_AUTH, NO_MULTI, PUBSUB_CONTEXT,
 };
-use crate::engine::{Call, Client, Engine, Outbound, Request, NOT_INTEGER, SYNTAX};
+use crate::engine::{Call, Client, Engine, Outbound, Request, Sub, NOT_INTEGER, SYNTAX};
 use crate::util::parse_i64;
 
 pub static COMMANDS: &[CommandSpec] = &[
@@ -173,7 +173,7 @@ fn client_line(e: &Engine, cl: &Client) -> String {
         flags.push('N');
     }
     format!(
-        "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={}\n",
+        "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={}\n",
         cl.id,
         cl.addr,
         cl.laddr,
@@ -184,6 +184,7 @@ fn client_line(e: &Engine, cl: &Client) -> String {
         cl.db,
         cl.channels.len(),
         cl.patterns.len(),
+        cl.shard_channels.len(),
         cl.multi.as_ref().map_or(-1, |m| m.len() as i64),
         if cl.last_cmd.is_empty() { "NULL" } else { &cl.last_cmd },
         if cl.resp3 { 3 } else { 2 },
@@ -550,8 +551,9 @@ fn reset(e: &mut Engine, c: &mut Call) {
     e.pubsub.remove_client(c.client);
     e.monitors.remove(id);
     c.client.monitor = false;
-    c.client.channels.clear();
-    c.client.patterns.clear();
+    for kind in Sub::ALL {
+        c.client.subscribed_to_mut(kind).clear();
+    }
     c.client.db = 0;
     c.client.resp3 = false;
     c.out.resp3 = false;

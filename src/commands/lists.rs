@@ -776,9 +776,9 @@ mod tests {
         let mut e = engine();
         // Client 2 parks: no reply yet.
         assert_eq!(run(&mut e, 2, &["BLMOVE", "src", "dst", "RIGHT", "LEFT", "0"]), "");
-        assert_eq!(e.blocking.blocked_count(), 1);
+        assert_eq!(e.blocked_clients(), 1);
         assert_eq!(run(&mut e, 1, &["RPUSH", "src", "x", "y"]), ":2\r\n");
-        assert_eq!(e.blocking.blocked_count(), 0);
+        assert_eq!(e.blocked_clients(), 0);
         let served: Vec<_> = e.outbox.drain(..).collect();
         assert_eq!(served.len(), 1);
         assert_eq!(served[0].0, 2);

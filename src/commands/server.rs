@@ -1,11 +1,12 @@
-//! Server commands: INFO, CONFIG, TIME, DEBUG, SHUTDOWN and the persistence
-//! triggers (which the actor layer carries out).
+//! Server commands: INFO, CONFIG, TIME, DEBUG, SHUTDOWN, the persistence
+//! triggers (which the actor layer carries out), and ROLE and WAIT as a
+//! master without replicas answers them.
 
 use crate::engine::table::{cmd, CommandSpec, ADMIN, CONTAINER, FAST, LOADING, NO_MULTI};
-use crate::engine::{Call, Engine, Request, NOT_INTEGER, SYNTAX};
+use crate::engine::{Call, Engine, Request, Sub, NOT_INTEGER, SYNTAX};
 use crate::memory::{diff, human, ratio, total_system_memory, MemoryFigures};
 use crate::strtod::parse_f64;
-use crate::util::now_us;
+use crate::util::{now_us, parse_i64};
 use std::fmt::Write;
 
 pub const REDIS_VERSION: &str = "7.0.15";
@@ -21,6 +22,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("lastsave", 1, FAST | LOADING, (0, 0, 0), lastsave),
     cmd("bgrewriteaof", 1, ADMIN | NO_MULTI, (0, 0, 0), bgrewriteaof),
     cmd("role", 1, FAST | LOADING, (0, 0, 0), role),
+    cmd("wait", 3, 0, (0, 0, 0), wait),
 ];
 
 fn status(ok: bool) -> &'static str {
@@ -57,8 +59,8 @@ fn section_clients(e: &Engine, s: &mut String) {
         "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:{}\r\n",
         e.connected_clients(),
         e.config.maxclients,
-        e.blocking.blocked_count() + e.pause.held_count(),
-        e.blocking.blocked_count(),
+        e.blocked_clients() + e.pause.held_count(),
+        e.clients_in_timeout_table(),
     );
 }
 
@@ -144,7 +146,7 @@ fn section_stats(e: &Engine, s: &mut String) {
     let st = &e.stats;
     let _ = write!(
         s,
-        "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\nlatest_fork_usec:{}\r\ntotal_forks:{}\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nevicted_clients:0\r\nmigrate_cached_sockets:0\r\ntracking_total_keys:0\r\nunexpected_error_replies:0\r\ntotal_error_replies:{}\r\n",
+        "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\nlatest_fork_usec:{}\r\ntotal_forks:{}\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nevicted_clients:0\r\nmigrate_cached_sockets:0\r\ntracking_total_keys:0\r\nunexpected_error_replies:0\r\ntotal_error_replies:{}\r\n",
         st.total_connections_received,
         st.total_commands_processed,
         st.instantaneous_ops_per_sec(),
@@ -155,8 +157,9 @@ fn section_stats(e: &Engine, s: &mut String) {
         st.evicted_keys,
         st.keyspace_hits,
         st.keyspace_misses,
-        e.pubsub.channel_count(),
-        e.pubsub.pattern_count(),
+        e.pubsub.count(Sub::Channel),
+        e.pubsub.count(Sub::Pattern),
+        e.pubsub.count(Sub::Shard),
         e.persistence.latest_fork_usec,
         st.total_forks,
         st.commands.total_error_replies,
@@ -486,6 +489,29 @@ fn role(_: &mut Engine, c: &mut Call) {
     c.out.bulk(b"master");
     c.out.int(0);
     c.out.array(0);
+}
+
+/// WAIT numreplicas timeout (ms). With no replicas no write is ever
+/// acknowledged, so the answer is always 0: at once when no acknowledgement
+/// is asked for (numreplicas <= 0) or inside EXEC (Redis's CLIENT_MULTI
+/// case), else after the client has been blocked until the timeout (0 =
+/// forever), as Redis 7.0's waitCommand does. A timed-out client is run
+/// again with `no_block` set, which answers the 0.
+fn wait(e: &mut Engine, c: &mut Call) {
+    const ACKNOWLEDGED: i64 = 0;
+    let Some(numreplicas) = c.int_arg(1) else { return };
+    let timeout = match parse_i64(c.arg(2)) {
+        None => return c.out.error("ERR timeout is not an integer or out of range"),
+        Some(ms) if ms < 0 => return c.out.error("ERR timeout is negative"),
+        Some(ms) => ms,
+    };
+    if ACKNOWLEDGED >= numreplicas || c.no_block {
+        return c.out.int(ACKNOWLEDGED);
+    }
+    // Redis adds the clock to the timeout without an overflow check; a sum
+    // past the range never times out there either.
+    let deadline = (timeout > 0).then(|| e.now.saturating_add(timeout));
+    c.block_on(Vec::new(), deadline);
 }
 
 #[cfg(test)]

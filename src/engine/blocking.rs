@@ -1,5 +1,7 @@
 //! Clients parked by blocking commands (BLPOP, BLMOVE, …): who waits on which
 //! key in arrival order, and which keys were written since the last check.
+//! WAIT parks a client on no key: only its timeout (or its disconnect)
+//! ends the wait.
 
 use super::client::Blocked;
 use super::{Client, ClientId, Engine, Outbound};
@@ -56,19 +58,23 @@ impl Blocking {
         !self.ready.is_empty() || !self.unblocked.is_empty()
     }
 
-    pub fn blocked_count(&self) -> usize {
-        let mut ids: Vec<ClientId> = self.waiters.values().flatten().copied().collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids.len()
-    }
-
     fn waiting_on(&self, db: usize, key: &[u8]) -> Vec<ClientId> {
         self.waiters.get(&(db, key.to_vec())).map(|q| q.iter().copied().collect()).unwrap_or_default()
     }
 }
 
 impl Engine {
+    /// Clients parked by a blocking command (INFO's blocked_clients).
+    pub fn blocked_clients(&self) -> usize {
+        self.clients.values().filter(|c| c.blocked.is_some()).count()
+    }
+
+    /// Parked clients with a deadline (INFO's clients_in_timeout_table:
+    /// Redis leaves those that wait forever out of its timeout table).
+    pub fn clients_in_timeout_table(&self) -> usize {
+        self.clients.values().filter(|c| c.blocked.as_ref().is_some_and(|b| b.deadline.is_some())).count()
+    }
+
     /// Re-runs the commands of clients blocked on keys that got written, in
     /// the order they blocked; each served client's reply and its commands
     /// queued behind go out through the outbox.

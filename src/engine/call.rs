@@ -119,8 +119,10 @@ impl<'a> Call<'a> {
         self.records.get_or_insert_with(BytesMut::new);
     }
 
-    /// Parks the client (blocking commands); the command is run again when a
-    /// key is signalled ready, or times out with a null reply.
+    /// Parks the client (blocking commands); the command is run again when
+    /// one of `keys` is signalled ready, and at `deadline` with `no_block`
+    /// set, to give its timeout reply. With no keys only the deadline (or
+    /// a disconnect) ends the wait (WAIT).
     pub fn block_on(&mut self, keys: Vec<Vec<u8>>, deadline: Option<i64>) {
         self.block = Some(BlockRequest { keys, deadline });
     }

@@ -1,6 +1,7 @@
 //! Per-connection state the keyspace keeps: selected db, protocol, auth,
 //! transaction, subscriptions and blocking.
 
+use super::pubsub::Sub;
 use crate::resp::Batch;
 
 pub type ClientId = u64;
@@ -26,6 +27,8 @@ pub struct Client {
     pub watched: Vec<(usize, Vec<u8>)>,
     pub channels: Vec<Vec<u8>>,
     pub patterns: Vec<Vec<u8>>,
+    /// SSUBSCRIBE's shard channels.
+    pub shard_channels: Vec<Vec<u8>>,
     /// The blocking command waiting for data, and when it gives up.
     pub blocked: Option<Blocked>,
     /// Its next command waits for a CLIENT PAUSE to end.
@@ -62,8 +65,35 @@ impl Client {
         }
     }
 
+    pub fn subscribed_to(&self, kind: Sub) -> &Vec<Vec<u8>> {
+        match kind {
+            Sub::Channel => &self.channels,
+            Sub::Pattern => &self.patterns,
+            Sub::Shard => &self.shard_channels,
+        }
+    }
+
+    pub fn subscribed_to_mut(&mut self, kind: Sub) -> &mut Vec<Vec<u8>> {
+        match kind {
+            Sub::Channel => &mut self.channels,
+            Sub::Pattern => &mut self.patterns,
+            Sub::Shard => &mut self.shard_channels,
+        }
+    }
+
+    /// The count a (un)subscribe confirmation of `kind` carries: Redis
+    /// counts channels and patterns together, shard channels apart.
+    pub fn subscription_count(&self, kind: Sub) -> usize {
+        match kind {
+            Sub::Channel | Sub::Pattern => self.channels.len() + self.patterns.len(),
+            Sub::Shard => self.shard_channels.len(),
+        }
+    }
+
+    /// Subscriptions of every kind: while there are any, the client is in
+    /// pub/sub mode (Redis's CLIENT_PUBSUB).
     pub fn subscriptions(&self) -> usize {
-        self.channels.len() + self.patterns.len()
+        self.channels.len() + self.patterns.len() + self.shard_channels.len()
     }
 
     /// In RESP2 a subscribed client may only run subscription commands.

@@ -79,6 +79,16 @@ const SUBCOMMANDS: &[&str] = &[
     "slowlog|reset",
 ];
 
+/// `parent|child` for a container called with a subcommand Redis knows
+/// (its fullname), else None.
+pub fn subcommand_name(spec: &CommandSpec, args: &[&[u8]]) -> Option<&'static str> {
+    let sub = args.get(1).filter(|_| spec.has(CONTAINER))?;
+    SUBCOMMANDS.iter().copied().find(|full| {
+        full.split_once('|')
+            .is_some_and(|(parent, child)| parent == spec.name && child.as_bytes().eq_ignore_ascii_case(sub))
+    })
+}
+
 #[derive(Default)]
 struct Counters {
     calls: u64,
@@ -131,11 +141,8 @@ impl CommandStats {
     /// The counters a call goes to: its subcommand's for a container
     /// called with one (None if Redis does not know it), else its own.
     fn counters(&mut self, id: usize, spec: &CommandSpec, args: &[&[u8]]) -> Option<&mut Counters> {
-        if let Some(sub) = args.get(1).filter(|_| spec.has(CONTAINER)) {
-            let full = SUBCOMMANDS.iter().copied().find(|full| {
-                full.split_once('|')
-                    .is_some_and(|(parent, child)| parent == spec.name && child.as_bytes().eq_ignore_ascii_case(sub))
-            })?;
+        if args.len() > 1 && spec.has(CONTAINER) {
+            let full = subcommand_name(spec, args)?;
             return Some(self.by_subcommand.entry(full).or_default());
         }
         if id >= self.by_command.len() {

@@ -141,9 +141,9 @@ impl Engine {
             return self.reject(spec, args, out, "NOAUTH Authentication required.");
         }
         if client.in_pubsub_mode() && !spec.has(table::PUBSUB_CONTEXT) {
+            let name = super::command_stats::subcommand_name(spec, args).unwrap_or(spec.name);
             let message = format!(
-                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
-                spec.name
+                "ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
             );
             return self.reject(spec, args, out, &message);
         }

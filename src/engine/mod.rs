@@ -29,7 +29,7 @@ pub use client::{Client, ClientId, OwnedCommand};
 pub use dispatch::BatchOutput;
 pub use keyspace::Lookup;
 pub use propagate::Propagator;
-pub use pubsub::PubSub;
+pub use pubsub::{PubSub, Sub};
 pub use stats::{PersistenceInfo, Stats};
 pub use watch::Watches;
 

@@ -31,9 +31,14 @@ pub const MARKS_OWN_WRITES: u32 = 1 << 12;
 /// Shows itself to MONITOR before it runs, rather than after (EVAL: the
 /// commands its script runs then follow it).
 pub const SKIP_MONITOR: u32 = 1 << 13;
-/// Not a write, but may replicate (PUBLISH, PFCOUNT, EVAL): held by
-/// CLIENT PAUSE WRITE.
+/// Not a write, but may replicate (PUBLISH, SPUBLISH, PFCOUNT, EVAL): held
+/// by CLIENT PAUSE WRITE.
 pub const MAY_REPLICATE: u32 = 1 << 14;
+/// Its key positions name no keys (Redis's NOT_KEY key spec): the shard
+/// channels of SSUBSCRIBE, SUNSUBSCRIBE and SPUBLISH, which Redis places
+/// for cluster slot checks. COMMAND INFO shows the positions; COMMAND
+/// GETKEYS, WATCH and the keyspace see no key.
+pub const NOT_KEY: u32 = 1 << 15;
 
 pub struct CommandSpec {
     pub name: &'static str,
@@ -67,7 +72,7 @@ impl CommandSpec {
 
     /// Indexes of the key arguments in an argument vector of length `argc`.
     pub fn key_indexes(&self, argc: usize) -> impl Iterator<Item = usize> {
-        let first = self.first_key.max(0) as usize;
+        let first = if self.has(NOT_KEY) { 0 } else { self.first_key.max(0) as usize };
         let last = if self.last_key < 0 { argc as i32 + self.last_key } else { self.last_key };
         let step = self.step.max(1) as usize;
         let last = if first == 0 { 0 } else { (last.max(0) as usize).min(argc.saturating_sub(1)) };
@@ -75,7 +80,7 @@ impl CommandSpec {
     }
 
     pub fn has_keys(&self) -> bool {
-        self.first_key > 0 || self.find_keys.is_some()
+        (self.first_key > 0 && !self.has(NOT_KEY)) || self.find_keys.is_some()
     }
 
     /// Every key position in `args` (the command name first), as COMMAND

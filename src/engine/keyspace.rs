@@ -33,14 +33,21 @@ impl Engine {
         let slot = self.dbs[db].find(key)?;
         match self.dbs[db].expire_at(slot) {
             Some(at) if at <= self.now && !self.persistence.loading => {
-                // While clients are paused an expired key reads as gone but
-                // stays (unless a write runs: EXEC after its own CLIENT PAUSE).
-                if self.writing || !self.data_frozen() {
-                    self.expire_key(db, key);
-                }
+                self.expired_on_lookup(db, key);
                 None
             }
             _ => Some(slot),
+        }
+    }
+
+    /// A lookup met `key` past its TTL. Out of line: the lookup, on every
+    /// command's path, stays small enough to inline.
+    #[cold]
+    fn expired_on_lookup(&mut self, db: usize, key: &[u8]) {
+        // While clients are paused an expired key reads as gone but stays
+        // (unless a write runs: EXEC after its own CLIENT PAUSE).
+        if self.writing || !self.data_frozen() {
+            self.expire_key(db, key);
         }
     }
 

@@ -113,10 +113,16 @@ impl Engine {
     /// After a pause ended, runs the held clients' commands, in the order
     /// they were held; one the pause holds again (a new pause began
     /// meanwhile) waits again.
+    #[inline]
     pub fn resume_paused(&mut self) {
-        if !std::mem::take(&mut self.pause.ended) {
-            return;
+        if self.pause.ended {
+            self.run_paused();
         }
+    }
+
+    #[cold]
+    fn run_paused(&mut self) {
+        self.pause.ended = false;
         for id in std::mem::take(&mut self.pause.held) {
             let Some(mut client) = self.clients.remove(&id) else { continue };
             client.paused = false;

@@ -99,11 +99,7 @@ impl Engine {
     /// Runs a blocked client's command again. With `timed_out` it may not
     /// block any more and answers as it would have without data.
     pub(crate) fn retry_blocked(&mut self, id: ClientId, timed_out: bool) {
-        let Some(mut client) = self.clients.remove(&id) else { return };
-        let Some(blocked) = client.blocked.take() else {
-            self.clients.insert(id, client);
-            return;
-        };
+        let Some((mut client, blocked)) = self.take_blocked(id) else { return };
         self.detached += 1;
         let mut out = Reply::new(client.resp3);
         let args: Vec<&[u8]> = blocked.command.iter().map(|a| a.as_slice()).collect();
@@ -124,6 +120,19 @@ impl Engine {
         }
         self.detached -= 1;
         self.clients.insert(id, client);
+    }
+
+    /// Takes client `id` out of the map with what it waits for; a client
+    /// that is not blocked stays where it is.
+    fn take_blocked(&mut self, id: ClientId) -> Option<(Box<Client>, Blocked)> {
+        let mut client = self.clients.remove(&id)?;
+        match client.blocked.take() {
+            Some(blocked) => Some((client, blocked)),
+            None => {
+                self.clients.insert(id, client);
+                None
+            }
+        }
     }
 
     /// A blocked client got its reply in `out`: it stops waiting and runs
@@ -154,11 +163,7 @@ impl Engine {
     }
 
     fn unblock_with_error(&mut self, id: ClientId) {
-        let Some(mut client) = self.clients.remove(&id) else { return };
-        let Some(blocked) = client.blocked.take() else {
-            self.clients.insert(id, client);
-            return;
-        };
+        let Some((mut client, blocked)) = self.take_blocked(id) else { return };
         self.detached += 1;
         let mut out = Reply::new(client.resp3);
         out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");

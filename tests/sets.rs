@@ -427,3 +427,49 @@ fn resp3_reply_shapes() {
     assert_eq!(common::roundtrip(&mut s, b"SPOP s\r\n"), b"_\r\n");
     assert_eq!(common::roundtrip(&mut s, b"SMISMEMBER nokey a\r\n"), b"*1\r\n:0\r\n");
 }
+
+/// Reads a connection to its end (bounded by `limit`): the byte count and
+/// whether the server closed it.
+fn drain(s: &mut std::net::TcpStream, limit: std::time::Duration) -> (usize, bool) {
+    use std::io::Read;
+    let start = std::time::Instant::now();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+    let (mut total, mut buf) = (0, vec![0u8; 1 << 16]);
+    while start.elapsed() < limit {
+        match s.read(&mut buf) {
+            Ok(0) => return (total, true),
+            Ok(n) => total += n,
+            Err(_) => break,
+        }
+    }
+    (total, false)
+}
+
+/// A negative count draws with replacement and is not bounded by the
+/// collection: asked for 2^63-1 draws, SRANDMEMBER, HRANDFIELD and
+/// ZRANDMEMBER stop at a quarter GiB of reply and close that client, as
+/// Redis does past an output buffer limit, instead of exhausting the
+/// server's memory; the server and its data carry on. A large count that
+/// fits is answered in full.
+#[test]
+fn huge_negative_counts_close_the_client_not_the_server() {
+    use std::io::Write;
+    let server = Server::start();
+    let con = &mut server.client();
+    let member = "m".repeat(1000);
+    q::<i64>(con, &["SADD", "s", &member]);
+    q::<i64>(con, &["HSET", "h", &member, "v"]);
+    q::<i64>(con, &["ZADD", "z", "1", &member]);
+    for (command, key) in [("SRANDMEMBER", "s"), ("HRANDFIELD", "h"), ("ZRANDMEMBER", "z")] {
+        let mut raw = server.raw();
+        raw.write_all(format!("{command} {key} -9223372036854775807\r\n").as_bytes()).unwrap();
+        let (bytes, closed) = drain(&mut raw, std::time::Duration::from_secs(120));
+        assert!(closed, "{command}: the connection stays open after {bytes} bytes");
+        assert!((256 << 20..300 << 20).contains(&bytes), "{command}: {bytes} bytes before the close");
+        assert_eq!(q::<String>(con, &["PING"]), "PONG");
+        let drawn: Vec<String> = q(con, &[command, key, "-20000"]);
+        assert_eq!(drawn.len(), 20000);
+        assert!(drawn.iter().all(|m| *m == member));
+    }
+    assert_eq!(q::<i64>(con, &["DBSIZE"]), 3);
+}

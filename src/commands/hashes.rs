@@ -1,5 +1,6 @@
 //! Hash commands.
 
+use super::draws::Draws;
 use super::keys::{parse_cursor, parse_scan_options, reply_scan};
 use crate::engine::notify::{GENERIC, HASH};
 use crate::engine::table::{cmd, CommandSpec, DENYOOM, FAST, READONLY, WRITE};
@@ -325,22 +326,32 @@ fn hrandfield(e: &mut Engine, c: &mut Call) {
     let Some(slot) = e.lookup_read(db, c.arg(1)) else { return c.out.array(0) };
     let Value::Hash(h) = e.dbs[db].value(slot) else { return c.out.error(WRONGTYPE) };
     let count = n.unsigned_abs() as usize;
-    let pairs = if count == 0 { Vec::new() } else { h.random_pairs(count, n > 0, &mut e.rng) };
-    reply_pairs(c, &pairs, with_values);
+    if n >= 0 {
+        let pairs = h.random_pairs(count, &mut e.rng);
+        reply_pairs_header(c, pairs.len(), with_values);
+        return pairs.iter().for_each(|&p| reply_pair(c, p, with_values));
+    }
+    reply_pairs_header(c, count, with_values);
+    let mut draws = Draws::new(c, count);
+    h.draw_pairs(&mut e.rng, |p| {
+        reply_pair(c, p, with_values);
+        draws.more(c)
+    });
 }
 
 /// HRANDFIELD's reply: fields, or fields and values (flat in RESP2, as
 /// two-element arrays in RESP3).
-fn reply_pairs(c: &mut Call, pairs: &[Pair<'_>], with_values: bool) {
-    let nested = with_values && c.out.resp3;
-    c.out.array(if with_values && !nested { pairs.len() * 2 } else { pairs.len() });
-    for (f, v) in pairs {
-        if nested {
-            c.out.array(2);
-        }
-        f.with_bytes(|b| c.out.bulk(b));
-        if with_values {
-            v.with_bytes(|b| c.out.bulk(b));
-        }
+fn reply_pairs_header(c: &mut Call, count: usize, with_values: bool) {
+    let flat = with_values && !c.out.resp3;
+    c.out.array(if flat { count * 2 } else { count });
+}
+
+fn reply_pair(c: &mut Call, (f, v): Pair<'_>, with_values: bool) {
+    if with_values && c.out.resp3 {
+        c.out.array(2);
+    }
+    f.with_bytes(|b| c.out.bulk(b));
+    if with_values {
+        v.with_bytes(|b| c.out.bulk(b));
     }
 }

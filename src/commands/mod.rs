@@ -5,6 +5,7 @@
 
 pub mod bitmaps;
 pub mod conn;
+pub mod draws;
 pub mod dump;
 pub mod geo;
 pub mod hashes;

@@ -1,5 +1,6 @@
 //! Set commands.
 
+use super::draws::Draws;
 use super::keys::{parse_cursor, parse_scan_options, reply_scan};
 use crate::engine::key_finders::counted_first;
 use crate::engine::notify::{GENERIC, SET};
@@ -227,8 +228,15 @@ fn srandmember(e: &mut Engine, c: &mut Call) {
             let Some(slot) = e.lookup_read(db, c.arg(1)) else { return c.out.array(0) };
             let Value::Set(s) = e.dbs[db].value(slot) else { return c.out.error(WRONGTYPE) };
             let count = n.unsigned_abs() as usize;
-            let picked = if count == 0 { Vec::new() } else { s.random_members(count, n > 0, &mut e.rng) };
-            reply_elems(c, &picked);
+            if n >= 0 {
+                return reply_elems(c, &s.random_members(count, &mut e.rng));
+            }
+            c.out.array(count);
+            let mut draws = Draws::new(c, count);
+            s.draw_members(&mut e.rng, |m| {
+                m.with_bytes(|b| c.out.bulk(b));
+                draws.more(c)
+            });
         }
         _ => c.out.error(SYNTAX),
     }

@@ -1,5 +1,6 @@
 //! Sorted set commands, with Redis 7.0's options, reply shapes and errors.
 
+use crate::commands::draws::Draws;
 use crate::commands::keys::{parse_cursor, parse_scan_options, reply_scan};
 use crate::engine::key_finders::{counted_first, counted_second, store_then_counted};
 use crate::engine::notify::{GENERIC, ZSET};
@@ -1059,7 +1060,7 @@ fn zrandmember(e: &mut Engine, c: &mut Call) {
         if len <= 256 || want.saturating_mul(8) >= len { z.iter().collect() } else { Vec::new() };
     let entry = |i: usize| if all.is_empty() { z.range_by_rank(i as i64, i as i64, false)[0] } else { all[i] };
     if n > 0 {
-        let picks = sample_indices(len, want, true, rng);
+        let picks = sample_indices(len, want, rng);
         reply_header(c, picks.len(), withscores);
         for i in picks {
             let (m, s) = entry(i);
@@ -1067,22 +1068,16 @@ fn zrandmember(e: &mut Engine, c: &mut Call) {
         }
         return;
     }
-    // Drawn with replacement, one at a time: the count may be huge. Like
-    // Redis closing a client past its output limit, give up on a reply that
-    // grows absurdly large rather than exhaust memory.
     reply_header(c, want, withscores);
-    for _ in 0..want {
+    let mut draws = Draws::new(c, want);
+    loop {
         let (m, s) = entry(rng.below(len));
         m.with_bytes(|b| reply_entry(c, b, s, withscores));
-        if c.out.buf.len() > MAX_RANDOM_REPLY {
-            c.client.closing = true;
+        if !draws.more(c) {
             break;
         }
     }
 }
-
-/// Reply size at which a ZRANDMEMBER with a negative count closes the client.
-const MAX_RANDOM_REPLY: usize = 256 * 1024 * 1024;
 
 #[cfg(test)]
 mod tests {

@@ -186,13 +186,33 @@ impl Hash {
 
     /// HRANDFIELD without a count: one random pair.
     pub fn random_pair(&self, rng: &mut Rng) -> Option<Pair<'_>> {
-        self.random_pairs(1, false, rng).pop()
+        let mut pick = None;
+        self.draw_pairs(rng, |p| {
+            pick = Some(p);
+            false
+        });
+        pick
     }
 
-    /// HRANDFIELD with a count: `count` distinct pairs (all when count >=
-    /// len) or, when not `distinct`, `count` pairs drawn with replacement.
-    pub fn random_pairs(&self, count: usize, distinct: bool, rng: &mut Rng) -> Vec<Pair<'_>> {
-        let picks = sample_indices(self.len(), count, distinct, rng);
+    /// HRANDFIELD with a negative count: pairs drawn with replacement,
+    /// handed to `take` one at a time for as long as it returns true.
+    pub fn draw_pairs<'a>(&'a self, rng: &mut Rng, mut take: impl FnMut(Pair<'a>) -> bool) {
+        if self.is_empty() {
+            return;
+        }
+        match &self.repr {
+            Repr::Pack(_) => {
+                let all: Vec<Pair<'_>> = self.iter().collect();
+                while take(all[rng.below(all.len())]) {}
+            }
+            Repr::Table(t) => while take(Self::table_pair(t, rng.below(t.len()))) {},
+        }
+    }
+
+    /// HRANDFIELD with a positive count: `count` distinct pairs (all when
+    /// count >= len).
+    pub fn random_pairs(&self, count: usize, rng: &mut Rng) -> Vec<Pair<'_>> {
+        let picks = sample_indices(self.len(), count, rng);
         match &self.repr {
             Repr::Pack(_) => {
                 let all: Vec<Pair<'_>> = self.iter().collect();
@@ -321,19 +341,25 @@ mod tests {
         let mut rng = Rng::seeded();
         for n in [3usize, 30] {
             let h = Hash::from_pairs((0..n).map(|i| (format!("f{i}"), format!("v{i}"))), &small());
-            let mut d = h.random_pairs(2, true, &mut rng);
+            let mut d = h.random_pairs(2, &mut rng);
             d.sort_by_key(|(f, _)| f.to_vec());
             d.dedup_by_key(|(f, _)| f.to_vec());
             assert_eq!(d.len(), 2);
             for (f, v) in &d {
                 assert_eq!(h.get(&f.to_vec()).unwrap(), *v);
             }
-            assert_eq!(h.random_pairs(100, true, &mut rng).len(), n);
-            assert_eq!(h.random_pairs(100, false, &mut rng).len(), 100);
+            assert_eq!(h.random_pairs(100, &mut rng).len(), n);
+            let mut drawn = 0;
+            h.draw_pairs(&mut rng, |(f, v)| {
+                assert_eq!(h.get(&f.to_vec()).unwrap(), v);
+                drawn += 1;
+                drawn < 100
+            });
+            assert_eq!(drawn, 100);
             assert!(h.random_pair(&mut rng).is_some());
         }
         assert!(Hash::new().random_pair(&mut rng).is_none());
-        assert!(Hash::new().random_pairs(5, false, &mut rng).is_empty());
+        assert!(Hash::new().random_pairs(5, &mut rng).is_empty());
     }
 
     #[test]

@@ -126,15 +126,11 @@ pub fn clamp_range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> 
     }
 }
 
-/// Indices in `0..len` for HRANDFIELD/SRANDMEMBER: `count` distinct ones (at
-/// most `len`, in random order) or `count` drawn with replacement.
-pub fn sample_indices(len: usize, count: usize, distinct: bool, rng: &mut Rng) -> Vec<usize> {
-    if len == 0 {
-        return Vec::new();
-    }
-    if !distinct {
-        return (0..count).map(|_| rng.below(len)).collect();
-    }
+/// `count` distinct indices in `0..len` (at most `len`, in random order) for
+/// SRANDMEMBER, HRANDFIELD and ZRANDMEMBER with a positive count. Draws with
+/// replacement are not collected: their count is not bounded by the
+/// collection, so their replies are built one draw at a time.
+pub fn sample_indices(len: usize, count: usize, rng: &mut Rng) -> Vec<usize> {
     if count >= len {
         return (0..len).collect();
     }
@@ -196,15 +192,14 @@ mod tests {
     fn samples_distinct_indices() {
         let mut rng = Rng::seeded();
         for count in [0, 1, 5, 9, 10, 20] {
-            let mut v = sample_indices(10, count, true, &mut rng);
+            let mut v = sample_indices(10, count, &mut rng);
             assert_eq!(v.len(), count.min(10));
             v.sort_unstable();
             v.dedup();
             assert_eq!(v.len(), count.min(10));
             assert!(v.iter().all(|&i| i < 10));
         }
-        assert_eq!(sample_indices(3, 7, false, &mut rng).len(), 7);
-        assert!(sample_indices(0, 7, false, &mut rng).is_empty());
+        assert!(sample_indices(0, 7, &mut rng).is_empty());
     }
 
     #[test]

@@ -136,10 +136,18 @@ impl Set {
         (!self.is_empty()).then(|| self.at(rng.below(self.len())))
     }
 
-    /// SRANDMEMBER with a count: `count` distinct members (all when count >=
-    /// len) or, when not `distinct`, `count` drawn with replacement.
-    pub fn random_members(&self, count: usize, distinct: bool, rng: &mut Rng) -> Vec<Elem<'_>> {
-        sample_indices(self.len(), count, distinct, rng).into_iter().map(|i| self.at(i)).collect()
+    /// SRANDMEMBER with a positive count: `count` distinct members (all
+    /// when count >= len).
+    pub fn random_members(&self, count: usize, rng: &mut Rng) -> Vec<Elem<'_>> {
+        sample_indices(self.len(), count, rng).into_iter().map(|i| self.at(i)).collect()
+    }
+
+    /// SRANDMEMBER with a negative count: members drawn with replacement,
+    /// handed to `take` one at a time for as long as it returns true.
+    pub fn draw_members(&self, rng: &mut Rng, mut take: impl FnMut(Elem<'_>) -> bool) {
+        if !self.is_empty() {
+            while take(self.at(rng.below(self.len()))) {}
+        }
     }
 
     fn remove_at(&mut self, i: usize) -> Vec<u8> {
@@ -237,10 +245,16 @@ mod tests {
         let mut rng = Rng::seeded();
         for n in [3usize, 40] {
             let mut s = Set::from_members((0..n).map(|i| i.to_string()), &small());
-            let picked = s.random_members(2, true, &mut rng);
+            let picked = s.random_members(2, &mut rng);
             assert_ne!(picked[0], picked[1]);
-            assert_eq!(s.random_members(100, true, &mut rng).len(), n);
-            assert_eq!(s.random_members(100, false, &mut rng).len(), 100);
+            assert_eq!(s.random_members(100, &mut rng).len(), n);
+            let mut drawn = 0;
+            s.draw_members(&mut rng, |m| {
+                assert!(s.contains(&m.to_vec()));
+                drawn += 1;
+                drawn < 100
+            });
+            assert_eq!(drawn, 100);
             assert!(s.contains(&s.random_member(&mut rng).unwrap().to_vec()));
             let p = s.pop_random(&mut rng).unwrap();
             assert!(!s.contains(&p));

@@ -45,11 +45,13 @@ class Server:
         self.proc = None
 
     def start(self):
-        common = ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir] + self.extra
+        # DEBUG POPULATE loads the datasets; both servers refuse DEBUG by default.
+        common = ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir, "--enable-debug-command", "yes"]
+        common += self.extra
         if self.kind == "forkv":
             cmd = [FORKV] + common
         else:
-            cmd = ["redis-server"] + common + ["--daemonize", "no", "--enable-debug-command", "yes"]
+            cmd = ["redis-server"] + common + ["--daemonize", "no"]
         self.log = open(os.path.join(self.dir, "server.log"), "ab")
         env = dict(os.environ, **self.env) if self.env else None
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log, cwd=self.dir, env=env)

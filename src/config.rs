@@ -22,6 +22,36 @@ impl FsyncPolicy {
     }
 }
 
+/// Who may take a protected action (`enable-protected-configs`,
+/// `enable-debug-command`): nobody (Redis 7's default, so that a client
+/// cannot point `dir` and `dbfilename` at another file to overwrite it),
+/// everybody, or clients on the loopback address only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProtectedAction {
+    No,
+    Yes,
+    Local,
+}
+
+impl ProtectedAction {
+    const NAMES: [(&'static str, ProtectedAction); 3] =
+        [("no", ProtectedAction::No), ("yes", ProtectedAction::Yes), ("local", ProtectedAction::Local)];
+
+    fn parse(v: &str) -> Result<ProtectedAction, String> {
+        let found = Self::NAMES.iter().find(|(name, _)| name.eq_ignore_ascii_case(v));
+        found.map(|&(_, p)| p).ok_or_else(|| "argument(s) must be one of the following: no, yes, local".into())
+    }
+
+    fn name(self) -> &'static str {
+        Self::NAMES.iter().find(|(_, p)| *p == self).expect("every value is named").0
+    }
+
+    /// Whether a client (`local`: connected from 127.0.0.1 or ::1) may.
+    pub fn allows(self, local: bool) -> bool {
+        self == ProtectedAction::Yes || (self == ProtectedAction::Local && local)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub bind: Vec<String>,
@@ -84,6 +114,10 @@ pub struct Config {
     pub daemonize: bool,
     /// I/O arbiters for connections; 1 runs them on the keyspace's arbiter.
     pub io_threads: usize,
+    pub enable_protected_configs: ProtectedAction,
+    pub enable_debug_command: ProtectedAction,
+    /// Accepted for redis.conf compatibility: forkv has no MODULE command.
+    pub enable_module_command: ProtectedAction,
     /// The config file this came from, for CONFIG REWRITE and INFO.
     pub config_file: Option<PathBuf>,
 }
@@ -139,10 +173,16 @@ impl Default for Config {
             notify_keyspace_events: 0,
             daemonize: false,
             io_threads: 1,
+            enable_protected_configs: ProtectedAction::No,
+            enable_debug_command: ProtectedAction::No,
+            enable_module_command: ProtectedAction::No,
             config_file: None,
         }
     }
 }
+
+/// Directives CONFIG SET changes only under `enable-protected-configs`.
+const PROTECTED: &[&str] = &["dir", "dbfilename"];
 
 /// Directive names, in CONFIG GET order. `true` marks those CONFIG SET may change.
 const DIRECTIVES: &[(&str, bool)] = &[
@@ -198,6 +238,9 @@ const DIRECTIVES: &[(&str, bool)] = &[
     ("hll-sparse-max-bytes", true),
     ("notify-keyspace-events", true),
     ("daemonize", false),
+    ("enable-protected-configs", false),
+    ("enable-debug-command", false),
+    ("enable-module-command", false),
     ("io-threads", false),
 ];
 
@@ -227,6 +270,15 @@ pub fn parse_memory(v: &str) -> Result<u64, String> {
     .unwrap_or((lower.as_str(), 1));
     let n: u64 = num.parse().map_err(|_| "argument must be a memory value".to_string())?;
     n.checked_mul(mult).ok_or_else(|| "argument must be a memory value".to_string())
+}
+
+/// proto-max-bulk-len and client-query-buffer-limit: Redis's bounds.
+fn parse_memory_at_least_1mb(v: &str) -> Result<u64, String> {
+    let n = parse_memory(v)?;
+    if !(1024 * 1024..=i64::MAX as u64).contains(&n) {
+        return Err("argument must be between 1048576 and 9223372036854775807 inclusive".into());
+    }
+    Ok(n)
 }
 
 fn parse_num<T: std::str::FromStr>(v: &str) -> Result<T, String> {
@@ -387,8 +439,8 @@ impl Config {
             }
             "latency-tracking" => self.latency_tracking = parse_bool(one()?)?,
             "latency-tracking-info-percentiles" => self.latency_tracking_info_percentiles = parse_percentiles(&joined)?,
-            "proto-max-bulk-len" => self.proto_max_bulk_len = parse_memory(one()?)?.max(1024 * 1024),
-            "client-query-buffer-limit" => self.client_query_buffer_limit = parse_memory(one()?)?.max(1024 * 1024),
+            "proto-max-bulk-len" => self.proto_max_bulk_len = parse_memory_at_least_1mb(one()?)?,
+            "client-query-buffer-limit" => self.client_query_buffer_limit = parse_memory_at_least_1mb(one()?)?,
             "maxmemory" => self.maxmemory = parse_memory(one()?)?,
             "maxmemory-policy" => {
                 self.maxmemory_policy = crate::eviction::Policy::parse(one()?).ok_or_else(|| {
@@ -423,6 +475,9 @@ impl Config {
             }
             "daemonize" => self.daemonize = parse_bool(one()?)?,
             "io-threads" => self.io_threads = parse_ranged(one()?, 1, 128)? as usize,
+            "enable-protected-configs" => self.enable_protected_configs = ProtectedAction::parse(one()?)?,
+            "enable-debug-command" => self.enable_debug_command = ProtectedAction::parse(one()?)?,
+            "enable-module-command" => self.enable_module_command = ProtectedAction::parse(one()?)?,
             _ => return Err(format!("Bad directive or wrong number of arguments: '{name}'")),
         }
         Ok(())
@@ -485,6 +540,9 @@ impl Config {
             "notify-keyspace-events" => crate::engine::notify::format_flags(self.notify_keyspace_events),
             "daemonize" => yes_no(self.daemonize),
             "io-threads" => self.io_threads.to_string(),
+            "enable-protected-configs" => self.enable_protected_configs.name().into(),
+            "enable-debug-command" => self.enable_debug_command.name().into(),
+            "enable-module-command" => self.enable_module_command.name().into(),
             _ => return None,
         })
     }
@@ -498,18 +556,27 @@ impl Config {
             .collect()
     }
 
-    /// CONFIG SET of one directive.
-    pub fn set_runtime(&mut self, name: &str, value: &str) -> Result<(), String> {
+    /// Whether CONFIG SET may change `name` for a client (`local`: on the
+    /// loopback address). Redis checks every name of a CONFIG SET this way
+    /// before it applies any value.
+    pub fn settable(&self, name: &str, local: bool) -> Result<(), String> {
         let name = name.to_ascii_lowercase();
+        let refuse = |why: &str| Err(format!("CONFIG SET failed (possibly related to argument '{name}') - {why}"));
         match DIRECTIVES.iter().find(|(n, _)| *n == name) {
             None => Err(format!("Unknown option or number of arguments for CONFIG SET - '{name}'")),
-            Some((_, false)) => {
-                Err(format!("CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config"))
+            Some((_, false)) => refuse("can't set immutable config"),
+            Some(_) if PROTECTED.contains(&name.as_str()) && !self.enable_protected_configs.allows(local) => {
+                refuse("can't set protected config")
             }
-            Some(_) => self
-                .apply(&name, &[value.to_string()])
-                .map_err(|e| format!("CONFIG SET failed (possibly related to argument '{name}') - {e}")),
+            Some(_) => Ok(()),
         }
+    }
+
+    /// CONFIG SET of one directive `settable` allowed.
+    pub fn set_runtime(&mut self, name: &str, value: &str) -> Result<(), String> {
+        let name = name.to_ascii_lowercase();
+        self.apply(&name, &[value.to_string()])
+            .map_err(|e| format!("CONFIG SET failed (possibly related to argument '{name}') - {e}"))
     }
 
     /// Reads redis.conf syntax; errors name the line.
@@ -840,7 +907,27 @@ mod tests {
         assert!(got.iter().any(|(k, v)| k == "appendfsync" && v == "everysec"));
         c.set_runtime("maxclients", "5").unwrap();
         assert_eq!(c.maxclients, 5);
-        assert!(c.set_runtime("port", "1").is_err());
+        assert!(c.settable("port", true).unwrap_err().ends_with("can't set immutable config"));
+        assert!(c.settable("nosuch", true).unwrap_err().starts_with("Unknown option"));
         assert_eq!(parse_memory("64mb").unwrap(), 64 << 20);
+        let err = c.set_runtime("proto-max-bulk-len", "1kb").unwrap_err();
+        assert!(err.ends_with("argument must be between 1048576 and 9223372036854775807 inclusive"), "{err}");
+        c.set_runtime("client-query-buffer-limit", "1mb").unwrap();
+    }
+
+    #[test]
+    fn protected_configs_follow_their_setting() {
+        let mut c = Config::default();
+        assert!(c.settable("dir", true).unwrap_err().ends_with("can't set protected config"));
+        assert!(c.settable("hz", false).is_ok());
+        c.enable_protected_configs = ProtectedAction::Local;
+        assert!(c.settable("dbfilename", true).is_ok());
+        assert!(c.settable("dbfilename", false).is_err());
+        c.enable_protected_configs = ProtectedAction::Yes;
+        assert!(c.settable("dir", false).is_ok());
+        let args: Vec<String> = ["--enable-debug-command", "LOCAL"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(Config::from_args(&args).unwrap().get("enable-debug-command").unwrap(), "local");
+        let args: Vec<String> = ["--enable-debug-command", "maybe"].iter().map(|s| s.to_string()).collect();
+        assert!(Config::from_args(&args).unwrap_err().contains("must be one of the following: no, yes, local"));
     }
 }

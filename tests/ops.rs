@@ -630,6 +630,46 @@ fn memory_usage_estimates_each_key() {
     assert!(err(&mut con, &["NOSUCH"]).contains("unknown subcommand 'NOSUCH'. Try MEMORY HELP."));
 }
 
+/// Redis 7's protected actions: by default no client may run DEBUG (even
+/// queued in MULTI) or point `dir`/`dbfilename` at another file, and the
+/// settings themselves are fixed at startup; `local` lets loopback clients
+/// (the tests connect from 127.0.0.1) do both. Texts as redis-server 7.0.15's.
+#[test]
+fn debug_and_protected_configs_are_refused_unless_enabled() {
+    let refused = Server::start_with(&["--save", "", "--enable-debug-command", "no"]);
+    let mut con = refused.client();
+    let debug_refused = "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
+    assert_eq!(common::err(&mut con, &["DEBUG", "SLEEP", "0"]), format!("ERR {debug_refused}"));
+    let _: () = query(&mut con, &["MULTI"]);
+    assert_eq!(common::err(&mut con, &["DEBUG", "SLEEP", "0"]), format!("ERR {debug_refused}"));
+    assert!(common::err(&mut con, &["EXEC"]).starts_with("EXECABORT"));
+    for (name, value) in [("dir", "/tmp"), ("dbfilename", "other.rdb")] {
+        assert_eq!(
+            common::err(&mut con, &["CONFIG", "SET", "hz", "20", name, value]),
+            format!("ERR CONFIG SET failed (possibly related to argument '{name}') - can't set protected config")
+        );
+    }
+    let hz: HashMap<String, String> = query(&mut con, &["CONFIG", "GET", "hz"]);
+    assert_eq!(hz["hz"], "10", "nothing applied");
+    for name in ["enable-debug-command", "enable-protected-configs", "enable-module-command"] {
+        assert_eq!(
+            common::err(&mut con, &["CONFIG", "SET", name, "yes"]),
+            format!("ERR CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config")
+        );
+    }
+    let got: HashMap<String, String> = query(&mut con, &["CONFIG", "GET", "enable-*"]);
+    assert_eq!(got["enable-debug-command"], "no");
+    assert_eq!(got["enable-protected-configs"], "no");
+
+    let local =
+        Server::start_with(&["--save", "", "--enable-protected-configs", "local", "--enable-debug-command", "local"]);
+    let mut con = local.client();
+    let _: () = query(&mut con, &["DEBUG", "SLEEP", "0"]);
+    let _: () = query(&mut con, &["CONFIG", "SET", "dbfilename", "other.rdb"]);
+    let _: () = query(&mut con, &["SAVE"]);
+    assert!(local.path("other.rdb").exists());
+}
+
 /// MEMORY PURGE hands freed memory back to the system at once (jemalloc
 /// would otherwise return it over seconds), and MALLOC-STATS is
 /// jemalloc's own report.

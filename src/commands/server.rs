@@ -2,7 +2,7 @@
 //! triggers (which the actor layer carries out), and ROLE and WAIT as a
 //! master without replicas answers them.
 
-use crate::engine::table::{cmd, CommandSpec, ADMIN, CONTAINER, FAST, LOADING, NO_MULTI};
+use crate::engine::table::{cmd, CommandSpec, ADMIN, CONTAINER, FAST, LOADING, NO_MULTI, PROTECTED};
 use crate::engine::{Call, Engine, Request, Sub, NOT_INTEGER, SYNTAX};
 use crate::memory::{diff, human, ratio, total_system_memory, MemoryFigures};
 use crate::strtod::parse_f64;
@@ -15,7 +15,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("info", -1, LOADING, (0, 0, 0), info),
     cmd("config", -2, ADMIN | LOADING | CONTAINER, (0, 0, 0), config),
     cmd("time", 1, FAST | LOADING, (0, 0, 0), time),
-    cmd("debug", -2, ADMIN | LOADING, (0, 0, 0), debug),
+    cmd("debug", -2, ADMIN | LOADING | PROTECTED, (0, 0, 0), debug),
     cmd("shutdown", -1, ADMIN | LOADING | NO_MULTI, (0, 0, 0), shutdown),
     cmd("bgsave", -1, ADMIN, (0, 0, 0), bgsave),
     cmd("save", 1, ADMIN | NO_MULTI, (0, 0, 0), save),
@@ -303,7 +303,11 @@ fn config(e: &mut Engine, c: &mut Call) {
             }
             let mut trial = e.config.clone();
             let mut seen: Vec<Vec<u8>> = Vec::new();
+            let local = c.client.is_local();
             for pair in c.args[2..].chunks(2) {
+                if let Err(err) = e.config.settable(&String::from_utf8_lossy(pair[0]), local) {
+                    return c.out.error(&format!("ERR {err}"));
+                }
                 let lower = pair[0].to_ascii_lowercase();
                 if seen.contains(&lower) {
                     return c.out.error(&format!(

@@ -65,6 +65,13 @@ impl Client {
         }
     }
 
+    /// Connected from 127.0.0.1 or ::1, Redis's test for the `local`
+    /// setting of the protected actions.
+    pub fn is_local(&self) -> bool {
+        let ip = self.addr.parse::<std::net::SocketAddr>().map(|a| a.ip());
+        ip.is_ok_and(|ip| ip == std::net::Ipv4Addr::LOCALHOST || ip == std::net::Ipv6Addr::LOCALHOST)
+    }
+
     pub fn subscribed_to(&self, kind: Sub) -> &Vec<Vec<u8>> {
         match kind {
             Sub::Channel => &self.channels,

@@ -10,6 +10,8 @@ use crate::reply::Reply;
 use crate::resp::Batch;
 use bytes::BytesMut;
 
+const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
+
 enum Flow {
     Continue,
     Blocked,
@@ -135,6 +137,10 @@ impl Engine {
             client.multi_error |= client.multi.is_some();
             let message = format!("ERR wrong number of arguments for '{}' command", spec.name);
             return self.reject(spec, args, out, &message);
+        }
+        if spec.has(table::PROTECTED) && !self.config.enable_debug_command.allows(client.is_local()) {
+            client.multi_error |= client.multi.is_some();
+            return self.reject(spec, args, out, DEBUG_NOT_ALLOWED);
         }
         if !client.authenticated && !spec.has(table::NO_AUTH) {
             client.multi_error |= client.multi.is_some();

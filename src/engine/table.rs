@@ -39,6 +39,9 @@ pub const MAY_REPLICATE: u32 = 1 << 14;
 /// for cluster slot checks. COMMAND INFO shows the positions; COMMAND
 /// GETKEYS, WATCH and the keyspace see no key.
 pub const NOT_KEY: u32 = 1 << 15;
+/// Refused unless `enable-debug-command` allows the client (DEBUG; Redis's
+/// CMD_PROTECTED).
+pub const PROTECTED: u32 = 1 << 16;
 
 pub struct CommandSpec {
     pub name: &'static str,

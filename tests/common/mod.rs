@@ -52,7 +52,9 @@ pub fn binary() -> PathBuf {
 }
 
 /// The forkv command for a server on 127.0.0.1:`port` with its data in
-/// `dir`, both output streams going to `log`.
+/// `dir`, both output streams going to `log`. DEBUG is allowed from the
+/// loopback address, as Redis's own test servers allow it (`args` may say
+/// otherwise: later arguments win).
 pub fn forkv_command<S: AsRef<std::ffi::OsStr>>(dir: &Path, port: u16, args: &[S], log: std::fs::File) -> Command {
     let mut cmd = Command::new(binary());
     cmd.arg("--port")
@@ -61,6 +63,7 @@ pub fn forkv_command<S: AsRef<std::ffi::OsStr>>(dir: &Path, port: u16, args: &[S
         .arg("127.0.0.1")
         .arg("--dir")
         .arg(dir)
+        .args(["--enable-debug-command", "local"])
         .args(args)
         .stdin(Stdio::null())
         .stdout(log.try_clone().expect("log file"))

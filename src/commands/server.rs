@@ -520,7 +520,7 @@ fn wait(e: &mut Engine, c: &mut Call) {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::Config;
+    use crate::config::{Config, ProtectedAction};
     use crate::engine::Engine;
     use crate::resp::RespDecoder;
     use bytes::BytesMut;
@@ -535,8 +535,10 @@ mod tests {
         e.execute(1, batch).data.to_vec()
     }
 
+    /// A loopback client on a server that allows it DEBUG.
     fn engine() -> Engine {
-        let mut e = Engine::new(Config::default());
+        let config = Config { enable_debug_command: ProtectedAction::Local, ..Config::default() };
+        let mut e = Engine::new(config);
         e.connect(1, "127.0.0.1:1".into(), "127.0.0.1:2".into());
         e
     }

@@ -10,11 +10,14 @@ pub struct Reply {
     pub resp3: bool,
     /// The error messages written and not yet counted (INFO errorstats).
     errors: Vec<String>,
+    /// Under CLIENT REPLY OFF/SKIP: where pub/sub pushes were written, the
+    /// only output such a client still gets, as in Redis.
+    pushes: Option<Vec<std::ops::Range<usize>>>,
 }
 
 impl Reply {
     pub fn new(resp3: bool) -> Self {
-        Reply { buf: BytesMut::with_capacity(256), resp3, errors: Vec::new() }
+        Reply { buf: BytesMut::with_capacity(256), resp3, errors: Vec::new(), pushes: None }
     }
 
     /// How many error replies were written and not yet taken.
@@ -154,6 +157,32 @@ impl Reply {
         } else {
             self.header(b'*', n as i64);
         }
+    }
+
+    /// Starts noting where pub/sub pushes go (see `keep_push`).
+    pub fn track_pushes(&mut self) {
+        self.pushes = Some(Vec::new());
+    }
+
+    /// A pub/sub push (message or subscription change) was written from
+    /// `start`: kept when the client's replies are silenced.
+    pub fn keep_push(&mut self, start: usize) {
+        if let Some(pushes) = &mut self.pushes {
+            pushes.push(start..self.buf.len());
+        }
+    }
+
+    /// Drops the output from `start` except its pushes; stops tracking.
+    pub fn silence_from(&mut self, start: usize) {
+        let tail = self.buf.split_off(start);
+        for range in self.pushes.take().unwrap_or_default().into_iter().filter(|r| r.start >= start) {
+            self.buf.extend_from_slice(&tail[range.start - start..range.end - start]);
+        }
+    }
+
+    /// Stops tracking pushes, keeping all output.
+    pub fn untrack_pushes(&mut self) {
+        self.pushes = None;
     }
 
     /// A RESP3 push (pub/sub messages); an array in RESP2.

@@ -238,3 +238,87 @@ fn replies_match_redis() {
     let doctor = pair.forkv.cmd(&["MEMORY", "DOCTOR"]);
     assert!(matches!(&doctor, Resp::Verbatim(_, text) if text.starts_with(b"Hi Sam")), "{doctor:?}");
 }
+
+/// Reads replies up to and including the bulk "end" (the reply of a
+/// closing `ECHO end`).
+fn replies_until_end(r: &mut Raw) -> Vec<Resp> {
+    let mut seen = Vec::new();
+    while seen.last() != Some(&Resp::bulk("end")) {
+        seen.push(r.read());
+    }
+    seen
+}
+
+/// What one server answers to CLIENT REPLY: OFF silences replies and
+/// errors but not pub/sub messages and subscription changes, SKIP the next
+/// command's reply, a blocked command's included; ON and RESET speak again.
+fn client_reply_transcript(port: u16) -> Vec<Resp> {
+    let mut seen = Vec::new();
+    let mut a = Raw::connect(port);
+    let script: &[&[&str]] = &[
+        &["CLIENT", "REPLY", "OFF"],
+        &["SET", "a", "1"],
+        &["GET", "a"],
+        &["NOSUCHCOMMAND"],
+        &["CLIENT", "REPLY", "ON"],
+        &["GET", "a"],
+        &["CLIENT", "REPLY", "SKIP"],
+        &["GET", "a"],
+        &["ECHO", "two"],
+        &["CLIENT", "REPLY", "SKIP"],
+        &["CLIENT", "REPLY", "SKIP"],
+        &["ECHO", "three"],
+        &["ECHO", "four"],
+        &["CLIENT", "REPLY", "bogus"],
+        &["CLIENT", "REPLY", "OFF"],
+        &["CLIENT", "REPLY", "SKIP"],
+        &["ECHO", "five"],
+        &["CLIENT", "REPLY", "ON"],
+        &["ECHO", "end"],
+    ];
+    for args in script {
+        a.send(args);
+    }
+    seen.extend(replies_until_end(&mut a));
+
+    let mut subscriber = Raw::connect(port);
+    subscriber.cmd(&["HELLO", "3"]);
+    seen.push(subscriber.cmd(&["SUBSCRIBE", "ch"]));
+    subscriber.send(&["CLIENT", "REPLY", "OFF"]);
+    subscriber.send(&["CLIENT", "SETNAME", "silenced"]);
+    let mut publisher = Raw::connect(port);
+    assert!(wait_until(LIMIT, || publisher.cmd(&["CLIENT", "LIST"]).text().contains("name=silenced")));
+    seen.push(publisher.cmd(&["PUBLISH", "ch", "unheard"]));
+    subscriber.send(&["CLIENT", "REPLY", "ON"]);
+    seen.push(subscriber.read());
+    seen.push(publisher.cmd(&["PUBLISH", "ch", "heard"]));
+    seen.push(subscriber.read());
+
+    // Subscription changes are pushes too; RESET speaks again.
+    let mut silent = Raw::connect(port);
+    for args in [&["CLIENT", "REPLY", "OFF"][..], &["SUBSCRIBE", "ch2"], &["UNSUBSCRIBE", "ch2"], &["RESET"]] {
+        silent.send(args);
+    }
+    seen.extend((0..3).map(|_| silent.read()));
+
+    let mut popper = Raw::connect(port);
+    popper.send(&["CLIENT", "REPLY", "SKIP"]);
+    popper.send(&["BLPOP", "list", "0"]);
+    wait_blocked(&mut publisher, 1);
+    seen.push(publisher.cmd(&["RPUSH", "list", "x"]));
+    popper.send(&["ECHO", "end"]);
+    seen.extend(replies_until_end(&mut popper));
+    seen
+}
+
+#[test]
+fn client_reply_off_and_skip_silence_what_redis_silences() {
+    let Some(pair) = start_pair() else {
+        eprintln!("redis-server not installed: skipped");
+        return;
+    };
+    let forkv = client_reply_transcript(pair.forkv_server.port);
+    let redis = client_reply_transcript(pair.redis_server.port);
+    assert_eq!(forkv, redis);
+    assert!(forkv.contains(&Resp::bulk("four")) && !forkv.contains(&Resp::bulk("three")), "{forkv:?}");
+}

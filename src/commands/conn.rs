@@ -5,7 +5,7 @@ use crate::engine::pause::PauseKind;
 use crate::engine::table::{
     self, cmd, CommandSpec, ADMIN, CONTAINER, FAST, LOADING, NO_AUTH, NO_MULTI, PUBSUB_CONTEXT,
 };
-use crate::engine::{Call, Client, Engine, Outbound, Request, Sub, NOT_INTEGER, SYNTAX};
+use crate::engine::{Call, Client, Engine, Outbound, ReplyMode, Request, Sub, NOT_INTEGER, SYNTAX};
 use crate::util::parse_i64;
 
 pub static COMMANDS: &[CommandSpec] = &[
@@ -222,7 +222,8 @@ fn client(e: &mut Engine, c: &mut Call) {
             c.out.verbatim(&line);
         }
         (b"kill", n) if n >= 3 => client_kill(e, c),
-        (b"setinfo", 4) | (b"no-evict", 3) | (b"no-touch", 3) | (b"reply", 3) => c.out.ok(),
+        (b"setinfo", 4) | (b"no-evict", 3) | (b"no-touch", 3) => c.out.ok(),
+        (b"reply", 3) => client_reply(c),
         (b"help", 2) => c.out.help(CLIENT_HELP),
         (b"pause", 3 | 4) => client_pause(e, c),
         (b"unpause", 2) => {
@@ -542,6 +543,24 @@ fn monitor(e: &mut Engine, c: &mut Call) {
     }
 }
 
+/// CLIENT REPLY ON|OFF|SKIP; OFF and SKIP are not answered themselves
+/// (`Client::settle_reply` drops what follows).
+fn client_reply(c: &mut Call) {
+    let mode = c.arg(2);
+    if mode.eq_ignore_ascii_case(b"on") {
+        c.client.reply_mode = ReplyMode::On;
+        c.out.ok();
+    } else if mode.eq_ignore_ascii_case(b"off") {
+        c.client.reply_mode = ReplyMode::Off;
+    } else if mode.eq_ignore_ascii_case(b"skip") {
+        if c.client.reply_mode != ReplyMode::Off {
+            c.client.reply_mode = ReplyMode::SkipNext;
+        }
+    } else {
+        c.out.error(SYNTAX);
+    }
+}
+
 fn reset(e: &mut Engine, c: &mut Call) {
     let id = c.client.id;
     e.watches.unwatch_all(id, &c.client.watched);
@@ -559,5 +578,6 @@ fn reset(e: &mut Engine, c: &mut Call) {
     c.out.resp3 = false;
     c.client.name = None;
     c.client.authenticated = e.config.requirepass.is_none();
+    c.client.reply_mode = ReplyMode::On;
     c.out.simple("RESET");
 }

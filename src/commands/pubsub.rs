@@ -25,6 +25,7 @@ pub static COMMANDS: &[CommandSpec] = &[
 
 /// `[subscribe|unsubscribe…, name or nil, count]`: a push in RESP3.
 fn confirm(c: &mut Call, kind: Sub, word: &[u8], name: Option<&[u8]>) {
+    let start = c.out.buf.len();
     c.out.push(3);
     c.out.bulk(word);
     match name {
@@ -32,6 +33,7 @@ fn confirm(c: &mut Call, kind: Sub, word: &[u8], name: Option<&[u8]>) {
         None => c.out.null(),
     }
     c.out.int(c.client.subscription_count(kind) as i64);
+    c.out.keep_push(start);
 }
 
 fn subscribe_generic(e: &mut Engine, c: &mut Call, kind: Sub) {

@@ -3,7 +3,7 @@
 //! WAIT parks a client on no key: only its timeout (or its disconnect)
 //! ends the wait.
 
-use super::client::Blocked;
+use super::client::{Blocked, ReplyMode};
 use super::{Client, ClientId, Engine, Outbound};
 use crate::reply::Reply;
 use std::collections::{HashMap, VecDeque};
@@ -141,6 +141,9 @@ impl Engine {
         let id = client.id;
         self.blocking.remove(id, blocked.db, &blocked.keys);
         self.count_errors(&mut out);
+        if client.reply_mode != ReplyMode::On {
+            client.settle_reply(&mut out, 0);
+        }
         let close = self.drain_pending(client, &mut out);
         if !out.is_empty() {
             self.outbox.push((id, Outbound::Data(out.take().freeze())));

@@ -2,6 +2,7 @@
 //! transaction, subscriptions and blocking.
 
 use super::pubsub::Sub;
+use crate::reply::Reply;
 use crate::resp::Batch;
 
 pub type ClientId = u64;
@@ -42,6 +43,19 @@ pub struct Client {
     pub loader: bool,
     /// The pseudo client a script's redis.call runs as (Redis's CLIENT_SCRIPT).
     pub script: bool,
+    pub reply_mode: ReplyMode,
+}
+
+/// CLIENT REPLY: whether the client gets replies (and messages).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReplyMode {
+    #[default]
+    On,
+    Off,
+    /// CLIENT REPLY SKIP is running: the command after it goes unanswered.
+    SkipNext,
+    /// This command goes unanswered.
+    Skip,
 }
 
 pub struct Blocked {
@@ -63,6 +77,24 @@ impl Client {
             authenticated: !needs_auth,
             ..Default::default()
         }
+    }
+
+    /// After a command has finished (a blocking one: once it has its
+    /// reply): drops its output from `start` but for pub/sub pushes under
+    /// CLIENT REPLY OFF or SKIP, and moves SKIP on to the next command, as
+    /// Redis's resetClient.
+    #[cold]
+    pub fn settle_reply(&mut self, out: &mut Reply, start: usize) {
+        if matches!(self.reply_mode, ReplyMode::Off | ReplyMode::Skip) {
+            out.silence_from(start);
+        } else {
+            out.untrack_pushes();
+        }
+        self.reply_mode = match self.reply_mode {
+            ReplyMode::SkipNext => ReplyMode::Skip,
+            ReplyMode::Skip => ReplyMode::On,
+            mode => mode,
+        };
     }
 
     /// Connected from 127.0.0.1 or ::1, Redis's test for the `local`

@@ -2,7 +2,7 @@
 //! (arity, auth, pub/sub context, loading, MISCONF, MULTI queuing), the call
 //! itself, and what follows it (AOF record, WATCH, waking blocked clients).
 
-use super::client::Blocked;
+use super::client::{Blocked, ReplyMode};
 use super::command_stats::Timed;
 use super::table::{self, CommandSpec};
 use super::{BlockRequest, Call, Client, ClientId, Engine};
@@ -90,8 +90,16 @@ impl Engine {
     /// One command, then its error replies counted for INFO errorstats.
     fn process(&mut self, client: &mut Client, args: &[&[u8]], out: &mut Reply) -> Flow {
         let reply_start = out.buf.len();
+        let silencing = client.reply_mode != ReplyMode::On;
+        if silencing {
+            out.track_pushes();
+        }
         let flow = self.check_and_call(client, args, out);
         self.deliver_held(client, out, reply_start);
+        // CLIENT REPLY itself changes the mode: settle by the mode it left.
+        if (silencing || client.reply_mode != ReplyMode::On) && !matches!(flow, Flow::Blocked | Flow::Paused) {
+            client.settle_reply(out, reply_start);
+        }
         self.count_errors(out);
         flow
     }

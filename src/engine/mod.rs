@@ -25,7 +25,7 @@ mod watch;
 
 pub use blocking::Blocking;
 pub use call::{BlockRequest, Call, NOT_FLOAT, NOT_INTEGER, SYNTAX};
-pub use client::{Client, ClientId, OwnedCommand};
+pub use client::{Client, ClientId, OwnedCommand, ReplyMode};
 pub use dispatch::BatchOutput;
 pub use keyspace::Lookup;
 pub use propagate::Propagator;

@@ -138,6 +138,7 @@ impl PubSub {
 
 /// Encodes a message for one receiver, in its protocol.
 fn message(out: &mut Reply, kind: &Message, channel: &[u8], msg: &[u8]) {
+    let start = out.buf.len();
     match kind {
         Message::Pattern(p) => {
             out.push(4);
@@ -155,6 +156,7 @@ fn message(out: &mut Reply, kind: &Message, channel: &[u8], msg: &[u8]) {
     }
     out.bulk(channel);
     out.bulk(msg);
+    out.keep_push(start);
 }
 
 impl Engine {

@@ -20,6 +20,7 @@ pub mod server;
 pub mod sets;
 pub mod slowlog;
 pub mod sort;
+pub mod standalone;
 pub mod strings;
 pub mod tx;
 pub mod zsets;
@@ -46,4 +47,5 @@ pub static GROUPS: &[&[CommandSpec]] = &[
     latency::COMMANDS,
     dump::COMMANDS,
     scripting::COMMANDS,
+    standalone::COMMANDS,
 ];

@@ -69,8 +69,7 @@ impl CommandSpec {
     }
 
     pub fn arity_ok(&self, argc: usize) -> bool {
-        let a = self.arity;
-        (a >= 0 && argc == a as usize) || (a < 0 && argc >= (-a) as usize)
+        arity_fits(self.arity, argc)
     }
 
     /// Indexes of the key arguments in an argument vector of length `argc`.
@@ -107,6 +106,12 @@ impl CommandSpec {
         self.find_keys = Some(find);
         self
     }
+}
+
+/// Redis's arity rule: exactly `arity` arguments (the name included) when
+/// positive, at least `-arity` when negative.
+pub fn arity_fits(arity: i32, argc: usize) -> bool {
+    (arity >= 0 && argc == arity as usize) || (arity < 0 && argc >= arity.unsigned_abs() as usize)
 }
 
 /// Shorthand for table rows.

@@ -4,7 +4,7 @@
 
 use super::record::write_command;
 use crate::store::Db;
-use crate::types::{Elem, Value};
+use crate::types::{Elem, Stream, Value};
 use crate::util::{fmt_i64, format_f64, itoa_buf};
 use std::io::{Result, Write};
 
@@ -106,7 +106,26 @@ fn write_value<W: Write>(w: &mut W, key: &[u8], value: &Value) -> Result<()> {
         Value::ZSet(z) => {
             batched(w, &[b"ZADD", key], z.iter().map(|(m, s)| [Text::Owned(format_f64(s)), Text::of(&m)]), 2)
         }
+        Value::Stream(s) => write_stream(w, key, s),
     }
+}
+
+/// XADD per entry (an empty stream: one added and trimmed away), then
+/// XSETID to restore the counters, as Redis's rewriteStreamObject.
+fn write_stream<W: Write>(w: &mut W, key: &[u8], s: &Stream) -> Result<()> {
+    if s.is_empty() {
+        write_command(w, &[b"XADD", key, b"MAXLEN", b"0", b"0-1", b"x", b"y"])?;
+    }
+    for (id, items) in s.iter() {
+        let id = id.to_bytes();
+        let mut parts: Vec<&[u8]> = vec![b"XADD", key, &id];
+        parts.extend(items);
+        write_command(w, &parts)?;
+    }
+    let mut num = itoa_buf();
+    let (last, deleted) = (s.last_id.to_bytes(), s.max_deleted_id.to_bytes());
+    let added = fmt_i64(s.entries_added as i64, &mut num);
+    write_command(w, &[b"XSETID", key, &last, b"ENTRIESADDED", added, b"MAXDELETEDID", &deleted])
 }
 
 #[cfg(test)]

@@ -77,6 +77,10 @@ const SUBCOMMANDS: &[&str] = &[
     "slowlog|help",
     "slowlog|len",
     "slowlog|reset",
+    "xinfo|consumers",
+    "xinfo|groups",
+    "xinfo|help",
+    "xinfo|stream",
 ];
 
 /// `parent|child` for a container called with a subcommand Redis knows

@@ -2,8 +2,9 @@
 //! fsyncing it and renaming it over the dump file (in a fork child or, for
 //! SAVE, in the keyspace thread), and turning a dump's entries into values.
 
-use crate::rdb::{RdbEntry, RdbStream, RdbValue, RdbWriter, StreamMeta, StreamNodes};
+use crate::rdb::{RdbConsumer, RdbEntry, RdbGroup, RdbNack, RdbStream, RdbValue, RdbWriter, StreamMeta, StreamNodes};
 use crate::store::Db;
+use crate::types::stream::{Consumer, Group, Nack};
 use crate::types::{Hash, Limits, List, Set, Stream, Value, ZSet};
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -104,7 +105,7 @@ fn write_entry<W: Write>(
             for (id, items) in s.iter() {
                 nodes.push(id, items);
             }
-            rdb.write_stream(key, expire, &nodes.finish(), &stream_meta(s), &[])
+            rdb.write_stream(key, expire, &nodes.finish(), &stream_meta(s), &rdb_groups(s))
         }
     }
 }
@@ -119,11 +120,34 @@ fn stream_meta(s: &Stream) -> StreamMeta {
     }
 }
 
-/// A loaded stream. Consumer groups are refused rather than dropped.
+fn rdb_groups(s: &Stream) -> Vec<RdbGroup> {
+    s.groups
+        .iter()
+        .map(|(name, g)| RdbGroup {
+            name: name.clone(),
+            last_id: g.last_id,
+            entries_read: g.entries_read,
+            pel: g
+                .pel
+                .iter()
+                .map(|(id, n)| RdbNack { id: *id, delivery_time: n.delivery_time, delivery_count: n.delivery_count })
+                .collect(),
+            consumers: g
+                .consumers
+                .iter()
+                .map(|(name, c)| RdbConsumer {
+                    name: name.clone(),
+                    seen_time: c.seen_time,
+                    pending: c.pending.iter().copied().collect(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// A loaded stream; Err for a group that repeats or whose PEL names an
+/// entry no consumer owns.
 fn stream_from_rdb(loaded: RdbStream) -> Result<Stream, String> {
-    if !loaded.groups.is_empty() {
-        return Err("stream consumer groups are not supported".into());
-    }
     let mut s = Stream::new();
     for (id, items) in loaded.entries {
         s.insert_loaded(id, crate::types::stream::entry::pack(items.iter().map(Vec::as_slice)));
@@ -131,6 +155,31 @@ fn stream_from_rdb(loaded: RdbStream) -> Result<Stream, String> {
     let m = loaded.meta;
     (s.last_id, s.first_id, s.max_deleted_id, s.entries_added) =
         (m.last_id, m.first_id, m.max_deleted_id, m.entries_added);
+    for g in loaded.groups {
+        let mut group = Group::new(g.last_id, g.entries_read);
+        let mut owners = std::collections::HashMap::new();
+        for c in g.consumers {
+            for id in &c.pending {
+                if owners.insert(*id, c.name.clone()).is_some() {
+                    return Err("Duplicated consumer PEL entry loading a stream consumer group".into());
+                }
+            }
+            let consumer = Consumer { seen_time: c.seen_time, pending: c.pending.into_iter().collect() };
+            if group.consumers.insert(c.name, consumer).is_some() {
+                return Err("Duplicate stream consumer detected.".into());
+            }
+        }
+        for n in g.pel {
+            let consumer = owners.remove(&n.id).ok_or("Stream CG PEL entry without consumer")?;
+            let nack = Nack { delivery_time: n.delivery_time, delivery_count: n.delivery_count, consumer };
+            if group.pel.insert(n.id, nack).is_some() {
+                return Err("Duplicated global PEL entry loading stream consumer group".into());
+            }
+        }
+        if s.groups.insert(g.name, group).is_some() {
+            return Err("Duplicated consumer group name".into());
+        }
+    }
     Ok(s)
 }
 

@@ -110,8 +110,10 @@ fn write_value<W: Write>(w: &mut W, key: &[u8], value: &Value) -> Result<()> {
     }
 }
 
-/// XADD per entry (an empty stream: one added and trimmed away), then
-/// XSETID to restore the counters, as Redis's rewriteStreamObject.
+/// XADD per entry (an empty stream: one added and trimmed away), XSETID
+/// to restore the counters, then per group XGROUP CREATE and per consumer
+/// an XCLAIM of each pending entry (XGROUP CREATECONSUMER when it has
+/// none), as Redis's rewriteStreamObject.
 fn write_stream<W: Write>(w: &mut W, key: &[u8], s: &Stream) -> Result<()> {
     if s.is_empty() {
         write_command(w, &[b"XADD", key, b"MAXLEN", b"0", b"0-1", b"x", b"y"])?;
@@ -125,7 +127,39 @@ fn write_stream<W: Write>(w: &mut W, key: &[u8], s: &Stream) -> Result<()> {
     let mut num = itoa_buf();
     let (last, deleted) = (s.last_id.to_bytes(), s.max_deleted_id.to_bytes());
     let added = fmt_i64(s.entries_added as i64, &mut num);
-    write_command(w, &[b"XSETID", key, &last, b"ENTRIESADDED", added, b"MAXDELETEDID", &deleted])
+    write_command(w, &[b"XSETID", key, &last, b"ENTRIESADDED", added, b"MAXDELETEDID", &deleted])?;
+    for (name, g) in &s.groups {
+        let (last, read) = (g.last_id.to_bytes(), g.entries_read.to_string());
+        write_command(w, &[b"XGROUP", b"CREATE", key, name, &last, b"ENTRIESREAD", read.as_bytes()])?;
+        for (consumer, c) in &g.consumers {
+            if c.pending.is_empty() {
+                write_command(w, &[b"XGROUP", b"CREATECONSUMER", key, name, consumer])?;
+            }
+            for id in &c.pending {
+                let nack = &g.pel[id];
+                let (id, time, count) =
+                    (id.to_bytes(), nack.delivery_time.to_string(), nack.delivery_count.to_string());
+                write_command(
+                    w,
+                    &[
+                        b"XCLAIM",
+                        key,
+                        name,
+                        consumer,
+                        b"0",
+                        &id,
+                        b"TIME",
+                        time.as_bytes(),
+                        b"RETRYCOUNT",
+                        count.as_bytes(),
+                        b"JUSTID",
+                        b"FORCE",
+                    ],
+                )?;
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub mod server;
 pub mod sets;
 pub mod slowlog;
 pub mod sort;
+pub mod stream_groups;
 pub mod stream_info;
 pub mod stream_read;
 pub mod streams;

@@ -1,9 +1,9 @@
-//! XINFO STREAM, GROUPS and CONSUMERS. forkv streams hold no consumer
-//! groups yet, so GROUPS lists none and CONSUMERS finds no group.
+//! XINFO STREAM, GROUPS and CONSUMERS.
 
 use super::streams::{read_stream, reply_entry, reply_range};
 use crate::engine::{Call, Engine};
-use crate::types::stream::{StreamId, NODE_ENTRIES};
+use crate::reply::Reply;
+use crate::types::stream::{Group, StreamId, NODE_ENTRIES, UNKNOWN_READS};
 use crate::types::Stream;
 
 const HELP: &[&str] = &[
@@ -33,6 +33,7 @@ pub fn xinfo(e: &mut Engine, c: &mut Call) {
     if sub == b"help" {
         return c.out.help(HELP);
     }
+    let now = e.now;
     let s = match read_stream(e, c, c.arg(2)) {
         Err(()) => return,
         Ok(None) => return c.out.error("ERR no such key"),
@@ -40,10 +41,103 @@ pub fn xinfo(e: &mut Engine, c: &mut Call) {
     };
     match sub.as_slice() {
         b"stream" => stream_info(c, s),
-        b"groups" => c.out.array(0),
+        b"groups" => {
+            c.out.array(s.groups.len());
+            for (name, g) in &s.groups {
+                c.out.map(6);
+                field(c.out, "name");
+                c.out.bulk(name);
+                field(c.out, "consumers");
+                c.out.int(g.consumers.len() as i64);
+                field(c.out, "pending");
+                c.out.int(g.pel.len() as i64);
+                group_progress(c.out, s, g);
+            }
+        }
         _ => {
-            let (group, key) = (String::from_utf8_lossy(c.arg(3)), String::from_utf8_lossy(c.arg(2)));
-            c.out.error(&format!("NOGROUP No such consumer group '{group}' for key name '{key}'"));
+            let Some(g) = s.groups.get(c.arg(3)) else {
+                let (group, key) = (String::from_utf8_lossy(c.arg(3)), String::from_utf8_lossy(c.arg(2)));
+                return c.out.error(&format!("NOGROUP No such consumer group '{group}' for key name '{key}'"));
+            };
+            c.out.array(g.consumers.len());
+            for (name, consumer) in &g.consumers {
+                c.out.map(3);
+                field(c.out, "name");
+                c.out.bulk(name);
+                field(c.out, "pending");
+                c.out.int(consumer.pending.len() as i64);
+                field(c.out, "idle");
+                c.out.int((now - consumer.seen_time).max(0));
+            }
+        }
+    }
+}
+
+fn field(out: &mut Reply, name: &str) {
+    out.bulk(name.as_bytes());
+}
+
+fn id(out: &mut Reply, id: StreamId) {
+    out.bulk(id.to_string().as_bytes());
+}
+
+/// last-delivered-id, entries-read and lag (null when unknown).
+fn group_progress(out: &mut Reply, s: &Stream, g: &Group) {
+    field(out, "last-delivered-id");
+    id(out, g.last_id);
+    field(out, "entries-read");
+    match g.entries_read {
+        UNKNOWN_READS => out.null(),
+        n => out.int(n),
+    }
+    field(out, "lag");
+    match s.lag(g) {
+        Some(n) => out.int(n),
+        None => out.null(),
+    }
+}
+
+/// XINFO STREAM FULL's groups, each PEL listing at most `count` (0: all).
+fn full_groups(out: &mut Reply, s: &Stream, count: usize) {
+    let limit = if count == 0 { usize::MAX } else { count };
+    out.array(s.groups.len());
+    for (name, g) in &s.groups {
+        out.map(7);
+        field(out, "name");
+        out.bulk(name);
+        group_progress(out, s, g);
+        field(out, "pel-count");
+        out.int(g.pel.len() as i64);
+        field(out, "pending");
+        let shown = g.pel.len().min(limit);
+        out.array(shown);
+        for (pending, nack) in g.pel.iter().take(shown) {
+            out.array(4);
+            id(out, *pending);
+            out.bulk(&nack.consumer);
+            out.int(nack.delivery_time);
+            out.int(nack.delivery_count as i64);
+        }
+        field(out, "consumers");
+        out.array(g.consumers.len());
+        for (consumer_name, consumer) in &g.consumers {
+            out.map(4);
+            field(out, "name");
+            out.bulk(consumer_name);
+            field(out, "seen-time");
+            out.int(consumer.seen_time);
+            field(out, "pel-count");
+            out.int(consumer.pending.len() as i64);
+            field(out, "pending");
+            let shown = consumer.pending.len().min(limit);
+            out.array(shown);
+            for pending in consumer.pending.iter().take(shown) {
+                let nack = &g.pel[pending];
+                out.array(3);
+                id(out, *pending);
+                out.int(nack.delivery_time);
+                out.int(nack.delivery_count as i64);
+            }
         }
     }
 }
@@ -67,8 +161,6 @@ fn stream_info(c: &mut Call, s: &Stream) {
     }
     c.out.map(if full { 9 } else { 10 });
     let out = &mut *c.out;
-    let field = |out: &mut crate::reply::Reply, name: &str| out.bulk(name.as_bytes());
-    let id = |out: &mut crate::reply::Reply, id: StreamId| out.bulk(id.to_string().as_bytes());
     field(out, "length");
     out.int(s.len() as i64);
     // forkv keeps no listpack nodes: these are the nodes its RDB output
@@ -90,10 +182,10 @@ fn stream_info(c: &mut Call, s: &Stream) {
         field(out, "entries");
         reply_range(out, s, StreamId::MIN, StreamId::MAX, count, false);
         field(out, "groups");
-        out.array(0);
+        full_groups(out, s, count);
     } else {
         field(out, "groups");
-        out.int(0);
+        out.int(s.groups.len() as i64);
         for (name, edge) in [("first-entry", s.iter().next()), ("last-entry", s.iter().next_back())] {
             field(out, name);
             match edge {

@@ -22,6 +22,12 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("xrevrange", -4, READONLY, (1, 1, 1), xrevrange),
     cmd("xread", -4, READONLY | BLOCKING, (0, 0, 0), super::stream_read::xread).keys_by(xread_keys),
     cmd("xinfo", -2, READONLY | CONTAINER, (0, 0, 0), super::stream_info::xinfo),
+    cmd("xgroup", -2, WRITE | CONTAINER, (2, 2, 1), super::stream_groups::xgroup),
+    cmd("xreadgroup", -7, WRITE | BLOCKING, (0, 0, 0), super::stream_read::xreadgroup).keys_by(xread_keys),
+    cmd("xack", -4, WRITE | FAST, (1, 1, 1), super::stream_groups::xack),
+    cmd("xpending", -3, READONLY, (1, 1, 1), super::stream_groups::xpending),
+    cmd("xclaim", -6, WRITE | FAST, (1, 1, 1), super::stream_groups::xclaim),
+    cmd("xautoclaim", -6, WRITE | FAST, (1, 1, 1), super::stream_groups::xautoclaim),
 ];
 
 /// The stream at `key` for reading: Ok(None) if missing, Err after WRONGTYPE.
@@ -341,7 +347,7 @@ fn xlen(e: &mut Engine, c: &mut Call) {
 }
 
 /// A range bound: `(` makes it exclusive, stepped past with `step`.
-fn interval_arg(
+pub(super) fn interval_arg(
     c: &mut Call,
     i: usize,
     missing_seq: u64,

@@ -10,9 +10,11 @@
 //! (see `rdb::stream`) and the granularity of approximate trimming.
 
 pub mod entry;
+mod groups;
 pub mod id;
 mod trim;
 
+pub use groups::{Consumer, Group, Nack, UNKNOWN_READS};
 pub use id::{parse_exact, parse_id, IdArg, StreamId, INVALID_ID};
 pub use trim::{Trim, TrimStrategy, NODE_ENTRIES};
 
@@ -30,6 +32,8 @@ pub struct Stream {
     pub max_deleted_id: StreamId,
     /// Entries ever added, trimmed and deleted ones included.
     pub entries_added: u64,
+    /// Consumer groups by name.
+    pub groups: BTreeMap<Vec<u8>, Group>,
 }
 
 /// Why XADD cannot add an entry with the ID it was given.
@@ -56,10 +60,23 @@ impl Stream {
         "stream"
     }
 
-    /// Bytes allocated for the entries: B-tree slots plus packed items.
+    /// Bytes allocated for the entries (B-tree slots plus packed items)
+    /// and the groups (PEL entries, consumers and their owned IDs).
     pub fn heap_bytes(&self, samples: usize) -> usize {
-        let slot = std::mem::size_of::<StreamId>() + std::mem::size_of::<Box<[u8]>>();
-        self.len() * slot + super::sampled_bytes(self.len(), samples, self.entries.values().map(|e| e.len()))
+        use std::mem::size_of;
+        let slot = size_of::<StreamId>() + size_of::<Box<[u8]>>();
+        let entries =
+            self.len() * slot + super::sampled_bytes(self.len(), samples, self.entries.values().map(|e| e.len()));
+        let groups: usize = self
+            .groups
+            .iter()
+            .map(|(name, g)| {
+                let pel = g.pel.values().map(|n| 2 * size_of::<StreamId>() + size_of::<Nack>() + n.consumer.len());
+                let consumers = g.consumers.keys().map(|n| n.len() + size_of::<Consumer>());
+                name.len() + size_of::<Group>() + pel.sum::<usize>() + consumers.sum::<usize>()
+            })
+            .sum();
+        entries + groups
     }
 
     /// The ID XADD would give an entry: `arg` is the one it was given (None

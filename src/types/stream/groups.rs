@@ -169,6 +169,9 @@ mod tests {
         // A deletion ahead of the group makes the lag unknown.
         s.delete(&[StreamId::new(4, 0)]);
         assert_eq!(s.lag(&g), None);
+        s.advance_group(&mut g, StreamId::new(3, 0));
+        assert_eq!(g.entries_read, UNKNOWN_READS);
+        // The last entry's count is known again.
         s.advance_group(&mut g, StreamId::new(5, 0));
         assert_eq!((g.entries_read, s.lag(&g)), (5, Some(0)));
     }

@@ -654,3 +654,100 @@ fn consumer_groups_match_redis() {
         assert_eq!(without_times(&f, &names), without_times(&r, &names), "{line}");
     }
 }
+
+/// Blocked XREADGROUP readers on each server: woken by an XADD (and served
+/// once), ended with NOGROUP when their group goes, timing out with a null.
+#[test]
+fn blocking_xreadgroup_matches_redis() {
+    let Some(mut p) = start_pair() else { return };
+    for line in ["XADD s 1-1 a 1", "XGROUP CREATE s g $", "XGROUP CREATE s other $"] {
+        same(&mut p, line);
+    }
+    let ports = [p.forkv_server.port, p.redis_server.port];
+    let mut first: Vec<Raw> = ports.iter().map(|&port| Raw::connect(port)).collect();
+    let mut second: Vec<Raw> = ports.iter().map(|&port| Raw::connect(port)).collect();
+    for r in first.iter_mut() {
+        r.send(&["XREADGROUP", "GROUP", "g", "alice", "BLOCK", "0", "STREAMS", "s", ">"]);
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    for r in second.iter_mut() {
+        r.send(&["XREADGROUP", "GROUP", "g", "bob", "BLOCK", "0", "STREAMS", "s", ">"]);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    same(&mut p, "XADD s 2-1 b 2");
+    // The first to block is served; the second waits on.
+    let served: Vec<Resp> = first.iter_mut().map(Raw::read).collect();
+    assert_eq!(served[0], served[1]);
+    same(&mut p, "XPENDING s g");
+    same(&mut p, "XADD s 3-1 c 3");
+    let served: Vec<Resp> = second.iter_mut().map(Raw::read).collect();
+    assert_eq!(served[0], served[1]);
+    same(&mut p, "XPENDING s g");
+    same(&mut p, "XINFO GROUPS s");
+    // Destroying the group ends the wait with an error.
+    for r in first.iter_mut() {
+        r.send(&["XREADGROUP", "GROUP", "other", "carol", "BLOCK", "0", "STREAMS", "s", ">"]);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    same(&mut p, "XGROUP DESTROY s other");
+    let ended: Vec<Resp> = first.iter_mut().map(Raw::read).collect();
+    assert_eq!(ended[0], ended[1]);
+    // A timeout, and NOACK deliveries.
+    for r in first.iter_mut() {
+        r.send(&["XREADGROUP", "GROUP", "g", "dave", "BLOCK", "100", "STREAMS", "s", ">"]);
+    }
+    let timed_out: Vec<Resp> = first.iter_mut().map(Raw::read).collect();
+    assert_eq!(timed_out, [Resp::NullArray, Resp::NullArray]);
+    for r in first.iter_mut() {
+        r.send(&["XREADGROUP", "GROUP", "g", "erin", "NOACK", "BLOCK", "0", "STREAMS", "s", ">"]);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    same(&mut p, "XADD s 4-1 d 4");
+    let served: Vec<Resp> = first.iter_mut().map(Raw::read).collect();
+    assert_eq!(served[0], served[1]);
+    same(&mut p, "XPENDING s g");
+    same(&mut p, "XINFO GROUPS s");
+}
+
+#[test]
+fn consumer_group_events_and_resp3_match_redis() {
+    let Some(mut p) = start_pair() else { return };
+    same(&mut p, "CONFIG SET notify-keyspace-events KEA");
+    let mut subs: Vec<Raw> =
+        [p.forkv_server.port, p.redis_server.port].iter().map(|&port| Raw::connect(port)).collect();
+    for s in subs.iter_mut() {
+        s.cmd(&["PSUBSCRIBE", "__keyevent@0__:*"]);
+    }
+    for line in [
+        "XGROUP CREATE s g $ MKSTREAM",
+        "XGROUP CREATECONSUMER s g c1",
+        "XADD s 1-1 a 1",
+        "XREADGROUP GROUP g c2 STREAMS s >",
+        "XCLAIM s g c3 0 1-1 JUSTID",
+        "XGROUP SETID s g 0",
+        "XGROUP DELCONSUMER s g c1",
+        "XGROUP DESTROY s g",
+    ] {
+        same(&mut p, line);
+    }
+    same(&mut p, "PING");
+    let events = |s: &mut Raw| -> Vec<Resp> { (0..8).map(|_| s.read().items()[2].clone()).collect() };
+    assert_eq!(events(&mut subs[0]), events(&mut subs[1]));
+    let mut forkv = Raw::connect(p.forkv_server.port);
+    let mut redis = Raw::connect(p.redis_server.port);
+    for r in [&mut forkv, &mut redis] {
+        assert!(matches!(r.cmd(&["HELLO", "3"]), Resp::Map(_)));
+    }
+    for line in [
+        "XGROUP CREATE s g 0",
+        "XADD t 1-1 b 2",
+        "XGROUP CREATE t g 0",
+        "XREADGROUP GROUP g c STREAMS s t > >",
+        "XREADGROUP GROUP g c STREAMS s t 0 0",
+        "XPENDING s g",
+        "XINFO GROUPS s",
+        "XAUTOCLAIM s g d 0 0 JUSTID",
+    ] {
+        both(&mut forkv, &mut redis, line);
+    }
+}

@@ -463,15 +463,28 @@ fn dumps_load_both_ways_with_redis() {
     }
 }
 
-#[test]
-fn keyspace_events_match_redis() {
-    let Some(mut p) = start_pair() else { return };
-    same(&mut p, "CONFIG SET notify-keyspace-events KEA");
+/// Turns keyspace events on and subscribes to every event of db 0 on
+/// each server.
+fn subscribe_to_events(p: &mut Pair) -> Vec<Raw> {
+    same(p, "CONFIG SET notify-keyspace-events KEA");
     let mut subs: Vec<Raw> =
         [p.forkv_server.port, p.redis_server.port].iter().map(|&port| Raw::connect(port)).collect();
     for s in subs.iter_mut() {
         s.cmd(&["PSUBSCRIBE", "__keyevent@0__:*"]);
     }
+    subs
+}
+
+/// The next `n` events (their channels) are the same on both servers.
+fn assert_same_events(subs: &mut [Raw], n: usize) {
+    let mut events = subs.iter_mut().map(|s| (0..n).map(|_| s.read().items()[2].clone()).collect::<Vec<_>>());
+    assert_eq!(events.next(), events.next());
+}
+
+#[test]
+fn keyspace_events_match_redis() {
+    let Some(mut p) = start_pair() else { return };
+    let mut subs = subscribe_to_events(&mut p);
     for line in [
         "XADD s 1-1 a 1",
         "XADD s MAXLEN 1 2-2 a 1",
@@ -484,11 +497,7 @@ fn keyspace_events_match_redis() {
     ] {
         same(&mut p, line);
     }
-    same(&mut p, "PING");
-    let events = |s: &mut Raw| -> Vec<Resp> { (0..8).map(|_| s.read().items()[2].clone()).collect() };
-    let f = events(&mut subs[0]);
-    let r = events(&mut subs[1]);
-    assert_eq!(f, r);
+    assert_same_events(&mut subs, 8);
 }
 
 /// Zeroes the integers of a reply that are times (Unix ms, and what
@@ -712,12 +721,7 @@ fn blocking_xreadgroup_matches_redis() {
 #[test]
 fn consumer_group_events_and_resp3_match_redis() {
     let Some(mut p) = start_pair() else { return };
-    same(&mut p, "CONFIG SET notify-keyspace-events KEA");
-    let mut subs: Vec<Raw> =
-        [p.forkv_server.port, p.redis_server.port].iter().map(|&port| Raw::connect(port)).collect();
-    for s in subs.iter_mut() {
-        s.cmd(&["PSUBSCRIBE", "__keyevent@0__:*"]);
-    }
+    let mut subs = subscribe_to_events(&mut p);
     for line in [
         "XGROUP CREATE s g $ MKSTREAM",
         "XGROUP CREATECONSUMER s g c1",
@@ -730,9 +734,7 @@ fn consumer_group_events_and_resp3_match_redis() {
     ] {
         same(&mut p, line);
     }
-    same(&mut p, "PING");
-    let events = |s: &mut Raw| -> Vec<Resp> { (0..8).map(|_| s.read().items()[2].clone()).collect() };
-    assert_eq!(events(&mut subs[0]), events(&mut subs[1]));
+    assert_same_events(&mut subs, 8);
     let mut forkv = Raw::connect(p.forkv_server.port);
     let mut redis = Raw::connect(p.redis_server.port);
     for r in [&mut forkv, &mut redis] {

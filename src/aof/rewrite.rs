@@ -136,26 +136,9 @@ fn write_stream<W: Write>(w: &mut W, key: &[u8], s: &Stream) -> Result<()> {
                 write_command(w, &[b"XGROUP", b"CREATECONSUMER", key, name, consumer])?;
             }
             for id in &c.pending {
-                let nack = &g.pel[id];
-                let (id, time, count) =
-                    (id.to_bytes(), nack.delivery_time.to_string(), nack.delivery_count.to_string());
-                write_command(
-                    w,
-                    &[
-                        b"XCLAIM",
-                        key,
-                        name,
-                        consumer,
-                        b"0",
-                        &id,
-                        b"TIME",
-                        time.as_bytes(),
-                        b"RETRYCOUNT",
-                        count.as_bytes(),
-                        b"JUSTID",
-                        b"FORCE",
-                    ],
-                )?;
+                let mut args = g.pel[id].claim_command(key, name, *id);
+                args.extend([b"JUSTID".to_vec(), b"FORCE".to_vec()]);
+                write_command(w, &args.iter().map(Vec::as_slice).collect::<Vec<_>>())?;
             }
         }
     }

@@ -36,6 +36,12 @@ pub(super) fn subcommand_syntax_error(c: &mut Call) {
     c.out.error(&format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {cmd} HELP."));
 }
 
+/// NOGROUP for a key that exists without the group.
+pub(super) fn no_such_group(c: &mut Call, key_at: usize, group_at: usize) {
+    let (key, group) = (String::from_utf8_lossy(c.arg(key_at)), String::from_utf8_lossy(c.arg(group_at)));
+    c.out.error(&format!("NOGROUP No such consumer group '{group}' for key name '{key}'"));
+}
+
 fn no_group(c: &mut Call, key_at: usize, group_at: usize) {
     let (key, group) = (String::from_utf8_lossy(c.arg(key_at)), String::from_utf8_lossy(c.arg(group_at)));
     c.out.error(&format!("NOGROUP No such key '{key}' or consumer group '{group}'"));
@@ -126,8 +132,7 @@ pub fn xgroup(e: &mut Engine, c: &mut Call) {
         None => false,
         Some(Value::Stream(s)) => {
             if !s.groups.contains_key(name) && (setid || sub == b"createconsumer" || sub == b"delconsumer") {
-                let (key, name) = (String::from_utf8_lossy(key), String::from_utf8_lossy(name));
-                return c.out.error(&format!("NOGROUP No such consumer group '{name}' for key name '{key}'"));
+                return no_such_group(c, 2, 3);
             }
             true
         }
@@ -447,8 +452,13 @@ pub fn xclaim(e: &mut Engine, c: &mut Call) {
         e.dirty += 1;
     }
     let Some(Value::Stream(s)) = e.value(db, key) else { unreachable!() };
+    reply_claimed(c, s, &claimed, justid);
+}
+
+/// The claimed entries, or their IDs with JUSTID.
+fn reply_claimed(c: &mut Call, s: &Stream, claimed: &[StreamId], justid: bool) {
     c.out.array(claimed.len());
-    for id in claimed {
+    for &id in claimed {
         if justid {
             c.out.bulk(id.to_string().as_bytes());
         } else if let Some((id, items)) = s.range(id, id).next() {
@@ -530,14 +540,7 @@ pub fn xautoclaim(e: &mut Engine, c: &mut Call) {
     let next = cursor.and_then(|from| g.pel.range(from..).next().map(|(id, _)| *id)).unwrap_or(StreamId::MIN);
     c.out.array(3);
     c.out.bulk(next.to_string().as_bytes());
-    c.out.array(claimed.len());
-    for id in claimed {
-        if justid {
-            c.out.bulk(id.to_string().as_bytes());
-        } else if let Some((id, items)) = s.range(id, id).next() {
-            reply_entry(c.out, id, items);
-        }
-    }
+    reply_claimed(c, s, &claimed, justid);
     c.out.array(deleted.len());
     for id in deleted {
         c.out.bulk(id.to_string().as_bytes());

@@ -1,5 +1,6 @@
 //! XINFO STREAM, GROUPS and CONSUMERS.
 
+use super::stream_groups::no_such_group;
 use super::streams::{read_stream, reply_entry, reply_range};
 use crate::engine::{Call, Engine};
 use crate::reply::Reply;
@@ -44,9 +45,7 @@ pub fn xinfo(e: &mut Engine, c: &mut Call) {
         b"groups" => {
             c.out.array(s.groups.len());
             for (name, g) in &s.groups {
-                c.out.map(6);
-                field(c.out, "name");
-                c.out.bulk(name);
+                named_map(c.out, 6, name);
                 field(c.out, "consumers");
                 c.out.int(g.consumers.len() as i64);
                 field(c.out, "pending");
@@ -55,15 +54,10 @@ pub fn xinfo(e: &mut Engine, c: &mut Call) {
             }
         }
         _ => {
-            let Some(g) = s.groups.get(c.arg(3)) else {
-                let (group, key) = (String::from_utf8_lossy(c.arg(3)), String::from_utf8_lossy(c.arg(2)));
-                return c.out.error(&format!("NOGROUP No such consumer group '{group}' for key name '{key}'"));
-            };
+            let Some(g) = s.groups.get(c.arg(3)) else { return no_such_group(c, 2, 3) };
             c.out.array(g.consumers.len());
             for (name, consumer) in &g.consumers {
-                c.out.map(3);
-                field(c.out, "name");
-                c.out.bulk(name);
+                named_map(c.out, 3, name);
                 field(c.out, "pending");
                 c.out.int(consumer.pending.len() as i64);
                 field(c.out, "idle");
@@ -71,6 +65,13 @@ pub fn xinfo(e: &mut Engine, c: &mut Call) {
             }
         }
     }
+}
+
+/// A map of `fields` fields, the first one `name`.
+fn named_map(out: &mut Reply, fields: usize, name: &[u8]) {
+    out.map(fields);
+    field(out, "name");
+    out.bulk(name);
 }
 
 fn field(out: &mut Reply, name: &str) {
@@ -102,9 +103,7 @@ fn full_groups(out: &mut Reply, s: &Stream, count: usize) {
     let limit = if count == 0 { usize::MAX } else { count };
     out.array(s.groups.len());
     for (name, g) in &s.groups {
-        out.map(7);
-        field(out, "name");
-        out.bulk(name);
+        named_map(out, 7, name);
         group_progress(out, s, g);
         field(out, "pel-count");
         out.int(g.pel.len() as i64);
@@ -121,9 +120,7 @@ fn full_groups(out: &mut Reply, s: &Stream, count: usize) {
         field(out, "consumers");
         out.array(g.consumers.len());
         for (consumer_name, consumer) in &g.consumers {
-            out.map(4);
-            field(out, "name");
-            out.bulk(consumer_name);
+            named_map(out, 4, consumer_name);
             field(out, "seen-time");
             out.int(consumer.seen_time);
             field(out, "pel-count");

@@ -17,6 +17,18 @@ pub struct Nack {
     pub consumer: Vec<u8>,
 }
 
+impl Nack {
+    /// `XCLAIM key group consumer 0 id TIME t RETRYCOUNT n`: how the AOF
+    /// recreates this entry (callers add FORCE, JUSTID and LASTID as Redis
+    /// orders them for a rewrite or a propagated claim).
+    pub fn claim_command(&self, key: &[u8], group: &[u8], id: StreamId) -> Vec<Vec<u8>> {
+        let mut args: Vec<Vec<u8>> = [&b"XCLAIM"[..], key, group, &self.consumer, b"0"].map(<[u8]>::to_vec).to_vec();
+        args.extend([id.to_bytes(), b"TIME".to_vec(), self.delivery_time.to_string().into_bytes()]);
+        args.extend([b"RETRYCOUNT".to_vec(), self.delivery_count.to_string().into_bytes()]);
+        args
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Consumer {
     pub seen_time: i64,
@@ -146,20 +158,11 @@ impl Stream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::stream::IdArg;
-
-    fn stream(n: u64) -> Stream {
-        let mut s = Stream::new();
-        for i in 1..=n {
-            let id = s.next_id(Some(IdArg::Exact(StreamId::new(i, 0))), 0).unwrap();
-            s.append(id, [&b"f"[..], b"v"].into_iter());
-        }
-        s
-    }
+    use crate::types::stream::filled;
 
     #[test]
     fn tracks_reads_and_lag() {
-        let mut s = stream(5);
+        let mut s = filled(5);
         let mut g = Group::new(StreamId::MIN, UNKNOWN_READS);
         assert_eq!(s.lag(&g), Some(5));
         s.advance_group(&mut g, StreamId::new(1, 0));

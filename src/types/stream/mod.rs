@@ -186,6 +186,17 @@ impl Stream {
     }
 }
 
+/// A stream of entries 1-0 … n-0, each `f v`.
+#[cfg(test)]
+pub(crate) fn filled(n: u64) -> Stream {
+    let mut s = Stream::new();
+    for i in 1..=n {
+        let id = s.next_id(Some(IdArg::Exact(StreamId::new(i, 0))), 0).unwrap();
+        s.append(id, [&b"f"[..], b"v"].into_iter());
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

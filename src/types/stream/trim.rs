@@ -47,16 +47,7 @@ impl Stream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::stream::IdArg;
-
-    fn filled(n: u64) -> Stream {
-        let mut s = Stream::new();
-        for i in 1..=n {
-            let id = s.next_id(Some(IdArg::Exact(StreamId::new(i, 0))), 0).unwrap();
-            s.append(id, [&b"f"[..], b"v"].into_iter());
-        }
-        s
-    }
+    use crate::types::stream::filled;
 
     fn trim(s: &mut Stream, strategy: TrimStrategy, approx: bool, limit: usize) -> usize {
         s.trim(&Trim { strategy, approx, limit })

@@ -386,7 +386,8 @@ pub fn xclaim(e: &mut Engine, c: &mut Call) {
         } else if c.is(j, "RETRYCOUNT") && more {
             j += 1;
             let Some(n) = int_or(c, j, "Invalid RETRYCOUNT option argument for XCLAIM") else { return };
-            retry = Some(n);
+            // A negative count leaves the counter to the usual rule.
+            retry = u64::try_from(n).ok();
         } else if c.is(j, "LASTID") && more {
             j += 1;
             let Some(id) = id_arg(c, j, 0, true) else { return };
@@ -436,7 +437,7 @@ pub fn xclaim(e: &mut Engine, c: &mut Call) {
         let g = s.groups.get_mut(group_name).expect("checked above");
         let old_count = g.pel.get(&id).map_or(1, |n| n.delivery_count);
         let count = match retry {
-            Some(n) => n as u64,
+            Some(n) => n,
             None if !justid => old_count + 1,
             None => old_count,
         };

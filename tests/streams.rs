@@ -433,6 +433,8 @@ fn dumps_load_both_ways_with_redis() {
     assert_eq!(r.cmd(&["SAVE"]), Resp::ok());
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(forkv.path("dump.rdb"), dir.path().join("dump.rdb")).unwrap();
+    let check = std::process::Command::new("redis-check-rdb").arg(dir.path().join("dump.rdb")).output().unwrap();
+    assert!(check.status.success(), "redis-check-rdb:\n{}", String::from_utf8_lossy(&check.stdout));
     let (redis, _) = RedisServer::start(dir.path(), &["--appendonly", "no"]);
     let mut rr = Raw::connect(redis.port);
     assert_eq!(snapshot(&mut rr), want);

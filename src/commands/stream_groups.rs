@@ -2,7 +2,7 @@
 //! Claims are logged as Redis propagates them: one idempotent
 //! `XCLAIM … FORCE JUSTID LASTID` per entry whose ownership changed.
 
-use super::streams::{id_arg, interval_arg, read_stream, reply_entry};
+use super::streams::{checked_stream, id_arg, interval_arg, read_stream, reply_entry};
 use crate::engine::notify::STREAM;
 use crate::engine::{Call, Engine, SYNTAX};
 use crate::types::stream::{Group, StreamId, UNKNOWN_READS};
@@ -146,7 +146,7 @@ pub fn xgroup(e: &mut Engine, c: &mut Call) {
     match sub.as_slice() {
         b"create" if c.argc() <= 8 => xgroup_create(e, c, exists, entries_read),
         b"setid" if c.argc() == 5 || c.argc() == 7 => {
-            let Some(Value::Stream(s)) = e.value_mut(db, key) else { unreachable!("checked above") };
+            let s = checked_stream(e, db, key);
             let id = if c.arg(4) == b"$" {
                 s.last_id
             } else {
@@ -162,7 +162,7 @@ pub fn xgroup(e: &mut Engine, c: &mut Call) {
             e.notify(STREAM, "xgroup-setid", db, key);
         }
         b"destroy" => {
-            let Some(Value::Stream(s)) = e.value_mut(db, key) else { unreachable!("checked above") };
+            let s = checked_stream(e, db, key);
             if s.groups.remove(name).is_none() {
                 return c.out.int(0);
             }
@@ -172,7 +172,7 @@ pub fn xgroup(e: &mut Engine, c: &mut Call) {
         }
         b"createconsumer" => {
             let now = e.now;
-            let Some(Value::Stream(s)) = e.value_mut(db, key) else { unreachable!("checked above") };
+            let s = checked_stream(e, db, key);
             let created = s.groups.get_mut(name).expect("checked above").create_consumer(c.arg(4), now);
             c.out.int(i64::from(created));
             if created {
@@ -181,7 +181,7 @@ pub fn xgroup(e: &mut Engine, c: &mut Call) {
             }
         }
         b"delconsumer" => {
-            let Some(Value::Stream(s)) = e.value_mut(db, key) else { unreachable!("checked above") };
+            let s = checked_stream(e, db, key);
             let deleted = s.groups.get_mut(name).expect("checked above").delete_consumer(c.arg(4));
             c.out.int(deleted.unwrap_or(0) as i64);
             if deleted.is_some() {
@@ -211,7 +211,7 @@ fn xgroup_create(e: &mut Engine, c: &mut Call, exists: bool, entries_read: i64) 
         e.insert_value(db, key, Value::Stream(Box::default()));
         e.dirty += 1;
     }
-    let Some(Value::Stream(s)) = e.value_mut(db, key) else { unreachable!("exists now") };
+    let s = checked_stream(e, db, key);
     if s.groups.contains_key(name) {
         return c.out.error("BUSYGROUP Consumer Group name already exists");
     }
@@ -235,7 +235,7 @@ pub fn xack(e: &mut Engine, c: &mut Call) {
         let Some(id) = id_arg(c, i, 0, true) else { return };
         ids.push(id);
     }
-    let Some(Value::Stream(s)) = e.value_mut(db, key) else { unreachable!("checked above") };
+    let s = checked_stream(e, db, key);
     let g = s.groups.get_mut(c.arg(2)).expect("checked above");
     let acked = ids.into_iter().filter(|&id| g.ack(id)).count();
     e.dirty += acked as u64;
@@ -413,7 +413,7 @@ pub fn xclaim(e: &mut Engine, c: &mut Call) {
     let mut created = None;
     let mut claimed = Vec::new();
     for id in ids {
-        let Some(Value::Stream(s)) = e.value_mut(db, key) else { unreachable!("checked above") };
+        let s = checked_stream(e, db, key);
         let exists = s.contains(id);
         let g = s.groups.get(group_name).expect("checked above");
         let pending = g.pel.get(&id).map(|n| now - n.delivery_time);
@@ -421,7 +421,7 @@ pub fn xclaim(e: &mut Engine, c: &mut Call) {
             if pending.is_some() {
                 propagate_claim(c, key, group_name, g, id);
                 propagate_last_id = false;
-                let Some(Value::Stream(s)) = e.value_mut(db, key) else { unreachable!() };
+                let s = checked_stream(e, db, key);
                 s.groups.get_mut(group_name).expect("checked above").ack(id);
                 e.dirty += 1;
             }
@@ -433,7 +433,7 @@ pub fn xclaim(e: &mut Engine, c: &mut Call) {
             _ => {}
         }
         claimer(e, c, &mut created);
-        let Some(Value::Stream(s)) = e.value_mut(db, key) else { unreachable!() };
+        let s = checked_stream(e, db, key);
         let g = s.groups.get_mut(group_name).expect("checked above");
         let old_count = g.pel.get(&id).map_or(1, |n| n.delivery_count);
         let count = match retry {
@@ -447,12 +447,12 @@ pub fn xclaim(e: &mut Engine, c: &mut Call) {
         e.dirty += 1;
         claimed.push(id);
     }
-    let Some(Value::Stream(s)) = e.value_mut(db, key) else { unreachable!() };
+    let s = checked_stream(e, db, key);
     if propagate_last_id {
         propagate_group_id(c, key, group_name, &s.groups[group_name]);
         e.dirty += 1;
     }
-    let Some(Value::Stream(s)) = e.value(db, key) else { unreachable!() };
+    let s = checked_stream(e, db, key);
     reply_claimed(c, s, &claimed, justid);
 }
 
@@ -506,7 +506,7 @@ pub fn xautoclaim(e: &mut Engine, c: &mut Call) {
     let mut created = None;
     let mut cursor = Some(start);
     while attempts > 0 && count > 0 {
-        let Some(Value::Stream(s)) = e.value_mut(db, key) else { unreachable!("checked above") };
+        let s = checked_stream(e, db, key);
         let g = s.groups.get(group_name).expect("checked above");
         let Some((&id, nack)) = cursor.and_then(|from| g.pel.range(from..).next()) else {
             cursor = None;
@@ -516,7 +516,7 @@ pub fn xautoclaim(e: &mut Engine, c: &mut Call) {
         cursor = id.incr();
         if !s.contains(id) {
             propagate_claim(c, key, group_name, g, id);
-            let Some(Value::Stream(s)) = e.value_mut(db, key) else { unreachable!() };
+            let s = checked_stream(e, db, key);
             s.groups.get_mut(group_name).expect("checked above").ack(id);
             e.dirty += 1;
             deleted.push(id);
@@ -528,7 +528,7 @@ pub fn xautoclaim(e: &mut Engine, c: &mut Call) {
         }
         let delivery_count = nack.delivery_count + u64::from(!justid);
         claimer(e, c, &mut created);
-        let Some(Value::Stream(s)) = e.value_mut(db, key) else { unreachable!() };
+        let s = checked_stream(e, db, key);
         let g = s.groups.get_mut(group_name).expect("checked above");
         g.assign(id, c.arg(3), now, delivery_count);
         propagate_claim(c, key, group_name, g, id);
@@ -536,7 +536,7 @@ pub fn xautoclaim(e: &mut Engine, c: &mut Call) {
         claimed.push(id);
         count -= 1;
     }
-    let Some(Value::Stream(s)) = e.value(db, key) else { unreachable!() };
+    let s = checked_stream(e, db, key);
     let g = &s.groups[group_name];
     let next = cursor.and_then(|from| g.pel.range(from..).next().map(|(id, _)| *id)).unwrap_or(StreamId::MIN);
     c.out.array(3);

@@ -6,7 +6,7 @@
 //! entry, or with NOACK an XGROUP SETID (and XGROUP CREATECONSUMER).
 
 use super::stream_groups::{propagate_claim, propagate_group_id};
-use super::streams::{id_arg, reply_entry, reply_range};
+use super::streams::{checked_stream, id_arg, reply_entry, reply_range};
 use crate::engine::notify::STREAM;
 use crate::engine::{Call, Engine, SYNTAX};
 use crate::types::stream::StreamId;
@@ -162,6 +162,7 @@ pub fn xread(e: &mut Engine, c: &mut Call) {
     reply_header(c, ready.len());
     for k in ready {
         let key = c.arg(a.streams_at + k);
+        // A read lookup, counted in the keyspace hits as Redis counts it.
         let Some(Value::Stream(s)) = e.value(db, key) else { unreachable!("checked above") };
         if !c.client.resp3 {
             c.out.array(2);
@@ -247,7 +248,7 @@ pub fn xreadgroup(e: &mut Engine, c: &mut Call) {
 fn serve_group(e: &mut Engine, c: &mut Call, key: &[u8], a: &ReadArgs, after: StreamId, count: usize) {
     let (db, now) = (c.db(), e.now);
     let (group_name, consumer) = (c.arg(a.group_at), c.arg(a.group_at + 1));
-    let Some(Value::Stream(s)) = e.value_mut(db, key) else { unreachable!("checked by the caller") };
+    let s = checked_stream(e, db, key);
     let mut g = s.groups.remove(group_name).expect("checked by the caller");
     let created = g.create_consumer(consumer, now);
     g.consumers.get_mut(consumer).expect("just ensured").seen_time = now;

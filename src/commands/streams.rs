@@ -54,6 +54,14 @@ fn write_stream<'e>(e: &'e mut Engine, c: &mut Call, key: &[u8]) -> Result<Optio
     }
 }
 
+/// The stream at `key`, which the caller has checked (or made) exists.
+pub(super) fn checked_stream<'e>(e: &'e mut Engine, db: usize, key: &[u8]) -> &'e mut Stream {
+    match e.value_mut(db, key) {
+        Some(Value::Stream(s)) => s,
+        _ => unreachable!("the caller checked the key holds a stream"),
+    }
+}
+
 /// Argument `i` as an ID (`-`/`+` only unless `strict`), or the error reply.
 pub(super) fn id_arg(c: &mut Call, i: usize, missing_seq: u64, strict: bool) -> Option<StreamId> {
     let id = parse_exact(c.arg(i), missing_seq, strict);
@@ -222,7 +230,7 @@ fn xadd(e: &mut Engine, c: &mut Call) {
         Ok(Some(_)) => {}
     }
     let now = e.now.max(0) as u64;
-    let Some(Value::Stream(s)) = e.value_mut(db, key) else { unreachable!("created above") };
+    let s = checked_stream(e, db, key);
     if s.last_id == StreamId::MAX {
         return c.out.error("ERR The stream has exhausted the last possible ID, unable to add more items");
     }
@@ -280,7 +288,7 @@ fn xdel(e: &mut Engine, c: &mut Call) {
         let Some(id) = id_arg(c, i, 0, true) else { return };
         ids.push(id);
     }
-    let Some(Value::Stream(s)) = e.value_mut(db, key) else { unreachable!("checked above") };
+    let s = checked_stream(e, db, key);
     let deleted = s.delete(&ids);
     if deleted > 0 {
         e.notify(STREAM, "xdel", db, key);

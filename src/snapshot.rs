@@ -145,8 +145,8 @@ fn rdb_groups(s: &Stream) -> Vec<RdbGroup> {
         .collect()
 }
 
-/// A loaded stream; Err for a group that repeats or whose PEL names an
-/// entry no consumer owns.
+/// A loaded stream; Err for a last ID below its entries, or a group that
+/// repeats or whose PEL names an entry no consumer owns.
 fn stream_from_rdb(loaded: RdbStream) -> Result<Stream, String> {
     let mut s = Stream::new();
     for (id, items) in loaded.entries {
@@ -155,6 +155,10 @@ fn stream_from_rdb(loaded: RdbStream) -> Result<Stream, String> {
     let m = loaded.meta;
     (s.last_id, s.first_id, s.max_deleted_id, s.entries_added) =
         (m.last_id, m.first_id, m.max_deleted_id, m.entries_added);
+    if s.last_entry_id() > s.last_id {
+        // New IDs would collide with loaded entries.
+        return Err("Stream last ID is smaller than its last entry".into());
+    }
     for g in loaded.groups {
         let mut group = Group::new(g.last_id, g.entries_read);
         let mut owners = std::collections::HashMap::new();

@@ -461,6 +461,11 @@ fn dumps_load_both_ways_with_redis() {
             let a = conn.cmd(&["XINFO", "STREAM", &restored]).items()[6..].to_vec();
             let b = conn.cmd(&["XINFO", "STREAM", key]).items()[6..].to_vec();
             assert_eq!(a, b);
+            assert_eq!(conn.cmd(&["XINFO", "GROUPS", &restored]), conn.cmd(&["XINFO", "GROUPS", key]));
+            let group = if key == "s" { "g1" } else { "empty" };
+            let pending =
+                |conn: &mut Raw, k: &str| pel_rows_without_times(&conn.cmd(&["XPENDING", k, group, "-", "+", "99"]));
+            assert_eq!(pending(conn, &restored), pending(conn, key));
         }
     }
 }

@@ -175,7 +175,7 @@ pub(crate) fn decode_node(
             }
         } else {
             let n = usize::try_from(int(&mut it)?).map_err(|_| "negative field count")?;
-            for _ in 0..2 * n {
+            for _ in 0..n.saturating_mul(2) {
                 entry.push(it.next().ok_or("truncated stream entry")?);
             }
         }

@@ -2,9 +2,10 @@
 //! fsyncing it and renaming it over the dump file (in a fork child or, for
 //! SAVE, in the keyspace thread), and turning a dump's entries into values.
 
-use crate::rdb::{RdbEntry, RdbValue, RdbWriter};
+use crate::rdb::{RdbConsumer, RdbEntry, RdbGroup, RdbNack, RdbStream, RdbValue, RdbWriter, StreamMeta, StreamNodes};
 use crate::store::Db;
-use crate::types::{Hash, Limits, List, Set, Value, ZSet};
+use crate::types::stream::{Consumer, Group, Nack};
+use crate::types::{Hash, Limits, List, Set, Stream, Value, ZSet};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -99,7 +100,91 @@ fn write_entry<W: Write>(
             rdb.begin_zset(key, expire, z.len() as u64)?;
             z.iter().try_for_each(|(m, score)| m.with_bytes(|b| rdb.push_member(b, score)))
         }
+        Value::Stream(s) => {
+            let mut nodes = StreamNodes::new();
+            for (id, items) in s.iter() {
+                nodes.push(id, items);
+            }
+            rdb.write_stream(key, expire, &nodes.finish(), &stream_meta(s), &rdb_groups(s))
+        }
     }
+}
+
+fn stream_meta(s: &Stream) -> StreamMeta {
+    StreamMeta {
+        length: s.len() as u64,
+        last_id: s.last_id,
+        first_id: s.first_id,
+        max_deleted_id: s.max_deleted_id,
+        entries_added: s.entries_added,
+    }
+}
+
+fn rdb_groups(s: &Stream) -> Vec<RdbGroup> {
+    s.groups
+        .iter()
+        .map(|(name, g)| RdbGroup {
+            name: name.clone(),
+            last_id: g.last_id,
+            entries_read: g.entries_read,
+            pel: g
+                .pel
+                .iter()
+                .map(|(id, n)| RdbNack { id: *id, delivery_time: n.delivery_time, delivery_count: n.delivery_count })
+                .collect(),
+            consumers: g
+                .consumers
+                .iter()
+                .map(|(name, c)| RdbConsumer {
+                    name: name.clone(),
+                    seen_time: c.seen_time,
+                    pending: c.pending.iter().copied().collect(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// A loaded stream; Err for a last ID below its entries, or a group that
+/// repeats or whose PEL names an entry no consumer owns.
+fn stream_from_rdb(loaded: RdbStream) -> Result<Stream, String> {
+    let mut s = Stream::new();
+    for (id, items) in loaded.entries {
+        s.insert_loaded(id, crate::types::stream::entry::pack(items.iter().map(Vec::as_slice)));
+    }
+    let m = loaded.meta;
+    (s.last_id, s.first_id, s.max_deleted_id, s.entries_added) =
+        (m.last_id, m.first_id, m.max_deleted_id, m.entries_added);
+    if s.last_entry_id() > s.last_id {
+        // New IDs would collide with loaded entries.
+        return Err("Stream last ID is smaller than its last entry".into());
+    }
+    for g in loaded.groups {
+        let mut group = Group::new(g.last_id, g.entries_read);
+        let mut owners = std::collections::HashMap::new();
+        for c in g.consumers {
+            for id in &c.pending {
+                if owners.insert(*id, c.name.clone()).is_some() {
+                    return Err("Duplicated consumer PEL entry loading a stream consumer group".into());
+                }
+            }
+            let consumer = Consumer { seen_time: c.seen_time, pending: c.pending.into_iter().collect() };
+            if group.consumers.insert(c.name, consumer).is_some() {
+                return Err("Duplicate stream consumer detected.".into());
+            }
+        }
+        for n in g.pel {
+            let consumer = owners.remove(&n.id).ok_or("Stream CG PEL entry without consumer")?;
+            let nack = Nack { delivery_time: n.delivery_time, delivery_count: n.delivery_count, consumer };
+            if group.pel.insert(n.id, nack).is_some() {
+                return Err("Duplicated global PEL entry loading stream consumer group".into());
+            }
+        }
+        if s.groups.insert(g.name, group).is_some() {
+            return Err("Duplicated consumer group name".into());
+        }
+    }
+    Ok(s)
 }
 
 /// DUMP's serialization of a value: the RDB encoding a file gives it after
@@ -112,15 +197,16 @@ pub fn dump_payload(value: &Value, compression: bool) -> std::io::Result<Vec<u8>
 }
 
 /// Builds a keyspace value from a dump entry, in the compact encodings the
-/// limits allow.
-pub fn value_from_rdb(value: RdbValue, limits: &Limits) -> Value {
-    match value {
+/// limits allow; Err for what forkv cannot hold.
+pub fn value_from_rdb(value: RdbValue, limits: &Limits) -> Result<Value, String> {
+    Ok(match value {
         RdbValue::String(s) => Value::from_bytes(&s),
         RdbValue::List(items) => Value::List(Box::new(List::from_items(limits.list_max_listpack_size, items))),
         RdbValue::Set(members) => Value::Set(Box::new(Set::from_members(members, limits))),
         RdbValue::Hash(pairs) => Value::Hash(Box::new(Hash::from_pairs(pairs, limits))),
         RdbValue::ZSet(pairs) => Value::ZSet(Box::new(ZSet::from_pairs(pairs, limits))),
-    }
+        RdbValue::Stream(s) => Value::Stream(Box::new(stream_from_rdb(*s)?)),
+    })
 }
 
 /// Adds a loaded entry to `dbs`; entries expired at `skip_expired_at` (None
@@ -144,7 +230,8 @@ pub fn load_entry(
     if entry.expire_ms.zip(skip_expired_at).is_some_and(|(at, now)| at <= now) {
         return Ok(false);
     }
-    let slot = db.set(&entry.key, value_from_rdb(entry.value, limits), false, true, access);
+    let value = value_from_rdb(entry.value, limits)?;
+    let slot = db.set(&entry.key, value, false, true, access);
     if let Some(at) = entry.expire_ms {
         db.set_expire(slot, at);
     }
@@ -163,10 +250,28 @@ mod tests {
         dbs[0].set(b"s", Value::from_bytes(b"hello"), false, true, 0);
         let slot = dbs[0].set(b"n", Value::from_bytes(b"42"), false, true, 0);
         dbs[0].set_expire(slot, 9_000_000_000_000);
-        dbs[2].set(b"l", value_from_rdb(RdbValue::List(vec![b"a".to_vec(), b"b".to_vec()]), &limits), false, true, 0);
-        dbs[2].set(b"h", value_from_rdb(RdbValue::Hash(vec![(b"f".to_vec(), b"v".to_vec())]), &limits), false, true, 0);
-        dbs[2].set(b"z", value_from_rdb(RdbValue::ZSet(vec![(b"m".to_vec(), 1.5)]), &limits), false, true, 0);
-        dbs[2].set(b"st", value_from_rdb(RdbValue::Set(vec![b"1".to_vec(), b"x".to_vec()]), &limits), false, true, 0);
+        dbs[2].set(
+            b"l",
+            value_from_rdb(RdbValue::List(vec![b"a".to_vec(), b"b".to_vec()]), &limits).unwrap(),
+            false,
+            true,
+            0,
+        );
+        dbs[2].set(
+            b"h",
+            value_from_rdb(RdbValue::Hash(vec![(b"f".to_vec(), b"v".to_vec())]), &limits).unwrap(),
+            false,
+            true,
+            0,
+        );
+        dbs[2].set(b"z", value_from_rdb(RdbValue::ZSet(vec![(b"m".to_vec(), 1.5)]), &limits).unwrap(), false, true, 0);
+        dbs[2].set(
+            b"st",
+            value_from_rdb(RdbValue::Set(vec![b"1".to_vec(), b"x".to_vec()]), &limits).unwrap(),
+            false,
+            true,
+            0,
+        );
         let slot = dbs[1].set(b"old", Value::from_bytes(b"x"), false, true, 0);
         dbs[1].set_expire(slot, 5);
         let dir = tempfile::tempdir().unwrap();

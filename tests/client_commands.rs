@@ -290,7 +290,8 @@ fn client_reply_transcript(port: u16) -> Vec<Resp> {
     assert!(wait_until(LIMIT, || publisher.cmd(&["CLIENT", "LIST"]).text().contains("name=silenced")));
     seen.push(publisher.cmd(&["PUBLISH", "ch", "unheard"]));
     subscriber.send(&["CLIENT", "REPLY", "ON"]);
-    seen.push(subscriber.read());
+    seen.push(subscriber.read()); // the message, published before ON was sent
+    seen.push(subscriber.read()); // ON's own OK
     seen.push(publisher.cmd(&["PUBLISH", "ch", "heard"]));
     seen.push(subscriber.read());
 

@@ -277,6 +277,7 @@ fn populate(c: &mut Conn, en: &RdbEntry) {
             };
             batch(c, &[b"ZADD"], z.iter().flat_map(|(m, s)| [score(*s), m.clone()]).collect())
         }
+        RdbValue::Stream(_) => unreachable!("no streams generated here: tests/streams.rs covers them"),
     }
     if let Some(ms) = en.expire_ms {
         c.ok(&[b"PEXPIREAT".to_vec(), k, b(ms.to_string())]);

@@ -382,6 +382,7 @@ fn restart_loads_types_dbs_and_ttls() {
             RdbValue::Set(_) => "set",
             RdbValue::Hash(_) => "hash",
             RdbValue::ZSet(_) => "zset",
+            RdbValue::Stream(_) => "stream",
         };
         assert_eq!(t, want_type, "{key}");
         let at: i64 = redis::cmd("PEXPIRETIME").arg(&en.key).query(&mut con).unwrap();

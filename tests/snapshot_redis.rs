@@ -130,6 +130,7 @@ fn type_of(v: &RdbValue) -> &'static str {
         RdbValue::Set(_) => "set",
         RdbValue::Hash(_) => "hash",
         RdbValue::ZSet(_) => "zset",
+        RdbValue::Stream(_) => "stream",
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::record::write_command;
 use crate::store::Db;
-use crate::types::{Elem, Value};
+use crate::types::{Elem, Stream, Value};
 use crate::util::{fmt_i64, format_f64, itoa_buf};
 use std::io::{Result, Write};
 
@@ -106,7 +106,43 @@ fn write_value<W: Write>(w: &mut W, key: &[u8], value: &Value) -> Result<()> {
         Value::ZSet(z) => {
             batched(w, &[b"ZADD", key], z.iter().map(|(m, s)| [Text::Owned(format_f64(s)), Text::of(&m)]), 2)
         }
+        Value::Stream(s) => write_stream(w, key, s),
     }
+}
+
+/// XADD per entry (an empty stream: one added and trimmed away), XSETID
+/// to restore the counters, then per group XGROUP CREATE and per consumer
+/// an XCLAIM of each pending entry (XGROUP CREATECONSUMER when it has
+/// none), as Redis's rewriteStreamObject.
+fn write_stream<W: Write>(w: &mut W, key: &[u8], s: &Stream) -> Result<()> {
+    if s.is_empty() {
+        write_command(w, &[b"XADD", key, b"MAXLEN", b"0", b"0-1", b"x", b"y"])?;
+    }
+    for (id, items) in s.iter() {
+        let id = id.to_bytes();
+        let mut parts: Vec<&[u8]> = vec![b"XADD", key, &id];
+        parts.extend(items);
+        write_command(w, &parts)?;
+    }
+    let mut num = itoa_buf();
+    let (last, deleted) = (s.last_id.to_bytes(), s.max_deleted_id.to_bytes());
+    let added = fmt_i64(s.entries_added as i64, &mut num);
+    write_command(w, &[b"XSETID", key, &last, b"ENTRIESADDED", added, b"MAXDELETEDID", &deleted])?;
+    for (name, g) in &s.groups {
+        let (last, read) = (g.last_id.to_bytes(), g.entries_read.to_string());
+        write_command(w, &[b"XGROUP", b"CREATE", key, name, &last, b"ENTRIESREAD", read.as_bytes()])?;
+        for (consumer, c) in &g.consumers {
+            if c.pending.is_empty() {
+                write_command(w, &[b"XGROUP", b"CREATECONSUMER", key, name, consumer])?;
+            }
+            for id in &c.pending {
+                let mut args = g.pel[id].claim_command(key, name, *id);
+                args.extend([b"JUSTID".to_vec(), b"FORCE".to_vec()]);
+                write_command(w, &args.iter().map(Vec::as_slice).collect::<Vec<_>>())?;
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

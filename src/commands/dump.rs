@@ -43,6 +43,7 @@ fn has_duplicates(value: &RdbValue) -> bool {
         RdbValue::Set(members) => repeats(members.iter().map(Vec::as_slice)),
         RdbValue::Hash(pairs) => repeats(pairs.iter().map(|(f, _)| f.as_slice())),
         RdbValue::ZSet(pairs) => repeats(pairs.iter().map(|(m, _)| m.as_slice())),
+        RdbValue::Stream(s) => repeats(s.groups.iter().map(|g| g.name.as_slice())),
     }
 }
 
@@ -50,7 +51,7 @@ fn has_duplicates(value: &RdbValue) -> bool {
 /// not decode to one.
 fn load_payload(payload: &[u8], limits: &Limits) -> Option<Value> {
     let value = read_payload(payload).ok().filter(|v| !has_duplicates(v))?;
-    Some(value_from_rdb(value, limits))
+    value_from_rdb(value, limits).ok()
 }
 
 /// RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ

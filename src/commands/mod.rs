@@ -21,6 +21,10 @@ pub mod sets;
 pub mod slowlog;
 pub mod sort;
 pub mod standalone;
+pub mod stream_groups;
+pub mod stream_info;
+pub mod stream_read;
+pub mod streams;
 pub mod strings;
 pub mod tx;
 pub mod zsets;
@@ -37,6 +41,7 @@ pub static GROUPS: &[&[CommandSpec]] = &[
     hashes::COMMANDS,
     sets::COMMANDS,
     zsets::COMMANDS,
+    streams::COMMANDS,
     geo::COMMANDS,
     sort::COMMANDS,
     tx::COMMANDS,

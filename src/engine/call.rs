@@ -18,6 +18,9 @@ pub const SYNTAX: &str = "ERR syntax error";
 pub struct BlockRequest {
     pub keys: Vec<Vec<u8>>,
     pub deadline: Option<i64>,
+    /// The command to re-run, when not the one that blocked (XREAD's `$`
+    /// pinned to an ID).
+    pub command: Option<Vec<Vec<u8>>>,
 }
 
 pub struct Call<'a> {
@@ -124,7 +127,12 @@ impl<'a> Call<'a> {
     /// set, to give its timeout reply. With no keys only the deadline (or
     /// a disconnect) ends the wait (WAIT).
     pub fn block_on(&mut self, keys: Vec<Vec<u8>>, deadline: Option<i64>) {
-        self.block = Some(BlockRequest { keys, deadline });
+        self.block = Some(BlockRequest { keys, deadline, command: None });
+    }
+
+    /// Like `block_on`, re-running `command` instead of this one.
+    pub fn block_on_as(&mut self, keys: Vec<Vec<u8>>, deadline: Option<i64>, command: Vec<Vec<u8>>) {
+        self.block = Some(BlockRequest { keys, deadline, command: Some(command) });
     }
 
     /// Redis 7's reply when a container command (CONFIG, CLIENT, …) gets a

@@ -77,6 +77,16 @@ const SUBCOMMANDS: &[&str] = &[
     "slowlog|help",
     "slowlog|len",
     "slowlog|reset",
+    "xgroup|create",
+    "xgroup|createconsumer",
+    "xgroup|delconsumer",
+    "xgroup|destroy",
+    "xgroup|help",
+    "xgroup|setid",
+    "xinfo|consumers",
+    "xinfo|groups",
+    "xinfo|help",
+    "xinfo|stream",
 ];
 
 /// `parent|child` for a container called with a subcommand Redis knows

@@ -189,7 +189,7 @@ impl Engine {
             let db = client.db;
             self.blocking.add(client.id, db, &req.keys);
             client.blocked = Some(Blocked {
-                command: args.iter().map(|a| a.to_vec()).collect(),
+                command: req.command.unwrap_or_else(|| args.iter().map(|a| a.to_vec()).collect()),
                 keys: req.keys,
                 db,
                 deadline: req.deadline,

@@ -130,6 +130,34 @@ pub fn georadiusbymember_keys(args: &[&[u8]]) -> Result<Vec<usize>, &'static str
     store_options(args, 5)
 }
 
+/// XREAD's and XREADGROUP's keys: the first half of what follows STREAMS,
+/// found as Redis's xreadGetKeys skips the options before it.
+pub fn xread_keys(args: &[&[u8]]) -> Result<Vec<usize>, &'static str> {
+    let is = |a: &[u8], w: &str| a.eq_ignore_ascii_case(w.as_bytes());
+    let mut i = 1;
+    let mut streams_at = None;
+    while i < args.len() {
+        let a = args[i];
+        if is(a, "BLOCK") || is(a, "COUNT") {
+            i += 1;
+        } else if is(a, "GROUP") {
+            i += 2;
+        } else if is(a, "STREAMS") {
+            streams_at = Some(i);
+            break;
+        } else if !is(a, "NOACK") {
+            break;
+        }
+        i += 1;
+    }
+    let at = streams_at.ok_or(INVALID_ARGUMENTS)?;
+    let rest = args.len() - at - 1;
+    if rest == 0 || !rest.is_multiple_of(2) {
+        return Err(INVALID_ARGUMENTS);
+    }
+    Ok((at + 1..=at + rest / 2).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -115,7 +115,7 @@ pub(crate) fn ziplist(blob: &[u8]) -> Result<Vec<Vec<u8>>, String> {
 }
 
 /// Number of bytes a listpack back-length field takes for an entry of `len` bytes.
-fn backlen_size(len: usize) -> usize {
+pub(crate) fn backlen_size(len: usize) -> usize {
     match len {
         0..=127 => 1,
         128..=16382 => 2,

@@ -2,19 +2,22 @@
 //!
 //! [`RdbWriter`] streams a version-10 file (what Redis 7.0 writes) using only
 //! the plain, encoding-free value types, so it is cheap to run in a forked
-//! child. [`RdbReader`] loads everything Redis 7.0 can load except streams
-//! and module values, including the ziplist/listpack/intset/zipmap blobs.
+//! child. [`RdbReader`] loads everything Redis 7.0 can load except module
+//! values, including the ziplist/listpack/intset/zipmap blobs.
 
 mod check;
 mod compress;
 mod encodings;
+mod lp_encode;
 mod payload;
 mod read;
+pub mod stream;
 mod write;
 
 pub use check::{check_rdb, check_stream, CheckReport, DbReport};
 pub use payload::{read_payload, seal_payload, verify_payload, write_payload};
 pub use read::RdbReader;
+pub use stream::{RdbConsumer, RdbGroup, RdbNack, RdbStream, StreamMeta, StreamNodes};
 pub use write::RdbWriter;
 
 use crc::{Crc, Table, CRC_64_REDIS};
@@ -82,6 +85,7 @@ pub fn type_name(rdb_type: u8) -> &'static str {
         ty::HASH_LISTPACK => "hash-listpack",
         ty::ZSET_LISTPACK => "zset-listpack",
         ty::LIST_QUICKLIST_2 => "list-quicklist",
+        ty::STREAM_LISTPACKS | ty::STREAM_LISTPACKS_2 => "stream",
         _ => "unknown",
     }
 }
@@ -94,6 +98,7 @@ pub enum RdbValue {
     Set(Vec<Vec<u8>>),
     Hash(Vec<(Vec<u8>, Vec<u8>)>),
     ZSet(Vec<(Vec<u8>, f64)>),
+    Stream(Box<RdbStream>),
 }
 
 /// One key as stored in an RDB file.

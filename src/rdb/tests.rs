@@ -40,8 +40,43 @@ fn sample() -> Vec<RdbEntry> {
             ]),
             Some(i64::MAX),
         ),
+        entry(2, b"stream", RdbValue::Stream(Box::new(sample_stream())), None),
+        entry(2, b"empty-stream", RdbValue::Stream(Box::default()), Some(1_700_000_000_000)),
         entry(15, b"last", RdbValue::String(v("x")), None),
     ]
+}
+
+/// 250 entries (three nodes), fields shared or not, and a consumer group.
+fn sample_stream() -> RdbStream {
+    use crate::types::stream::StreamId;
+    let id = StreamId::new;
+    let entries: Vec<_> = (1..=250u64)
+        .map(|i| {
+            let items =
+                if i % 7 == 0 { vec![v("other"), v(&i.to_string())] } else { vec![v("f"), v(&format!("v{i}"))] };
+            (id(i, i % 3), items)
+        })
+        .collect();
+    let meta = StreamMeta {
+        length: 250,
+        last_id: id(300, 0),
+        first_id: id(1, 1),
+        max_deleted_id: id(260, 0),
+        entries_added: 260,
+    };
+    let pel = vec![
+        RdbNack { id: id(1, 1), delivery_time: 1_700_000_000_000, delivery_count: 2 },
+        RdbNack { id: id(2, 2), delivery_time: 1_700_000_000_500, delivery_count: 1 },
+    ];
+    let consumers = vec![
+        RdbConsumer { name: v("alice"), seen_time: 1_700_000_000_900, pending: vec![id(1, 1)] },
+        RdbConsumer { name: v("bob"), seen_time: 1_700_000_000_950, pending: vec![id(2, 2)] },
+    ];
+    let groups = vec![
+        RdbGroup { name: v("g1"), last_id: id(2, 2), entries_read: 2, pel, consumers },
+        RdbGroup { name: v("g2"), last_id: StreamId::MIN, entries_read: -1, pel: vec![], consumers: vec![] },
+    ];
+    RdbStream { meta, entries, groups }
 }
 
 fn write_file(entries: &[RdbEntry], compression: bool) -> Vec<u8> {
@@ -103,7 +138,7 @@ fn resizedb_counts_are_handed_to_the_loader_once() {
             hints.push((hint, e.db));
         }
     }
-    assert_eq!(hints, [((0, 12), 0), ((1, 1), 1), ((15, 1), 15)]);
+    assert_eq!(hints, [((0, 12), 0), ((1, 1), 1), ((2, 2), 2), ((15, 1), 15)]);
 }
 
 #[test]
@@ -222,8 +257,8 @@ fn old_opcodes_and_types() {
 
 #[test]
 fn unsupported_things_are_clear_errors() {
-    let err = read_all(&hand_file(10, b"\x0F\x01s")).unwrap_err();
-    assert_eq!(err.to_string(), "RDB error at byte 9: unsupported type 15 (streams/modules)");
+    let err = read_all(&hand_file(10, b"\x13\x01s\x01\x03abc")).unwrap_err();
+    assert_eq!(err.to_string(), "RDB error at byte 13: Stream node key entry is not the size of a stream ID");
     assert!(read_all(&hand_file(10, b"\x07\x01m")).unwrap_err().msg.contains("modules"));
     assert!(read_all(&hand_file(10, b"\xF7")).unwrap_err().msg.contains("module aux"));
     assert!(read_all(&hand_file(10, b"\x08\x01k")).unwrap_err().msg.contains("unknown value type 8"));

@@ -6,7 +6,9 @@
 //! own data structures without building vectors.
 
 use super::compress::Lzf;
+use super::stream::{RdbGroup, StreamMeta, StreamNodes};
 use super::{opcode, ty, RdbValue, CRC64, RDB_VERSION};
+use crate::types::stream::StreamId;
 use crc::{Digest, Table};
 use std::io::{self, Write};
 
@@ -285,6 +287,57 @@ impl<W: Write> RdbWriter<W> {
         self.raw(&score.to_le_bytes())
     }
 
+    /// Writes a stream (type 19): its listpack nodes (see `StreamNodes`),
+    /// counters and consumer groups. Streams may be empty.
+    pub fn write_stream(
+        &mut self,
+        key: &[u8],
+        expire_ms: Option<i64>,
+        nodes: &[(StreamId, Vec<u8>)],
+        meta: &StreamMeta,
+        groups: &[RdbGroup],
+    ) -> io::Result<()> {
+        self.key_header(key, expire_ms, ty::STREAM_LISTPACKS_2)?;
+        self.len(nodes.len() as u64)?;
+        for (master, lp) in nodes {
+            self.string(&master.to_be_bytes())?;
+            self.string(lp)?;
+        }
+        self.len(meta.length)?;
+        for id in [meta.last_id, meta.first_id, meta.max_deleted_id] {
+            self.stream_id(id)?;
+        }
+        self.len(meta.entries_added)?;
+        self.len(groups.len() as u64)?;
+        for g in groups {
+            self.string(&g.name)?;
+            self.stream_id(g.last_id)?;
+            // -1 (unknown) is stored as the u64 of its bits, as Redis does.
+            self.len(g.entries_read as u64)?;
+            self.len(g.pel.len() as u64)?;
+            for nack in &g.pel {
+                self.raw(&nack.id.to_be_bytes())?;
+                self.raw(&nack.delivery_time.to_le_bytes())?;
+                self.len(nack.delivery_count)?;
+            }
+            self.len(g.consumers.len() as u64)?;
+            for consumer in &g.consumers {
+                self.string(&consumer.name)?;
+                self.raw(&consumer.seen_time.to_le_bytes())?;
+                self.len(consumer.pending.len() as u64)?;
+                for id in &consumer.pending {
+                    self.raw(&id.to_be_bytes())?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn stream_id(&mut self, id: StreamId) -> io::Result<()> {
+        self.len(id.ms)?;
+        self.len(id.seq)
+    }
+
     /// Writes a whole owned value (convenience over the streaming calls).
     pub fn write_value(&mut self, key: &[u8], expire_ms: Option<i64>, value: &RdbValue) -> io::Result<()> {
         match value {
@@ -305,6 +358,13 @@ impl<W: Write> RdbWriter<W> {
             RdbValue::ZSet(members) => {
                 self.begin_zset(key, expire_ms, members.len() as u64)?;
                 members.iter().try_for_each(|(m, s)| self.push_member(m, *s))
+            }
+            RdbValue::Stream(s) => {
+                let mut nodes = StreamNodes::new();
+                for (id, items) in &s.entries {
+                    nodes.push(*id, items.iter().map(Vec::as_slice));
+                }
+                self.write_stream(key, expire_ms, &nodes.finish(), &s.meta, &s.groups)
             }
         }
     }

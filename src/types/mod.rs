@@ -10,6 +10,7 @@ pub mod list;
 pub mod listpack;
 mod ranked;
 pub mod set;
+pub mod stream;
 pub mod string;
 pub mod zrange;
 pub mod zset;
@@ -18,6 +19,7 @@ pub use elem::Elem;
 pub use hash::Hash;
 pub use list::List;
 pub use set::Set;
+pub use stream::Stream;
 pub use string::Str;
 
 pub use zrange::{parse_lex_range, parse_score_range, LexBound, LexRange, ScoreRange};
@@ -33,6 +35,7 @@ pub enum Value {
     Hash(Box<Hash>),
     Set(Box<Set>),
     ZSet(Box<ZSet>),
+    Stream(Box<Stream>),
 }
 
 /// The error text for an operation on the wrong kind of value.
@@ -51,6 +54,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -64,6 +68,7 @@ impl Value {
             Value::Hash(h) => std::mem::size_of::<Hash>() + h.heap_bytes(samples),
             Value::Set(s) => std::mem::size_of::<Set>() + s.heap_bytes(samples),
             Value::ZSet(z) => std::mem::size_of::<ZSet>() + z.heap_bytes(samples),
+            Value::Stream(s) => std::mem::size_of::<Stream>() + s.heap_bytes(samples),
         }
     }
 
@@ -75,6 +80,7 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(s) => s.encoding(),
         }
     }
 }

@@ -6,6 +6,7 @@
 pub mod bitmaps;
 pub mod conn;
 pub mod dump;
+pub mod functions;
 pub mod geo;
 pub mod hashes;
 pub mod hyperloglog;
@@ -45,4 +46,5 @@ pub static GROUPS: &[&[CommandSpec]] = &[
     latency::COMMANDS,
     dump::COMMANDS,
     scripting::COMMANDS,
+    functions::COMMANDS,
 ];

@@ -199,9 +199,7 @@ impl Engine {
         if client.multi.is_some() && !matches!(spec.name, "exec" | "discard" | "quit" | "reset") {
             return true;
         }
-        spec.has(table::DENYOOM)
-            || (spec.name.starts_with("eval")
-                && crate::scripting::may_grow_memory(self, spec.name.starts_with("evalsha"), args[1]))
+        spec.has(table::DENYOOM) || crate::scripting::may_grow_memory(self, args)
     }
 
     /// The running command started over `maxmemory` with nothing left to

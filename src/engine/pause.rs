@@ -89,11 +89,12 @@ impl Engine {
         }
     }
 
-    /// A write, or a command flagged as one that may replicate; an EVAL of
-    /// a script that declared its flags goes by `no-writes` instead.
+    /// A write, or a command flagged as one that may replicate; an EVAL or
+    /// FCALL of a script or function that declared its flags goes by
+    /// `no-writes` instead.
     fn may_replicate(&self, spec: &CommandSpec, args: &[&[u8]]) -> bool {
-        if spec.name.starts_with("eval") && spec.has(table::MAY_REPLICATE) {
-            if let Some(flags) = crate::scripting::declared_flags(self, spec.name == "evalsha", args[1]) {
+        if spec.has(table::MAY_REPLICATE) {
+            if let Some(flags) = crate::scripting::declared_flags(self, args) {
                 return !flags.no_writes;
             }
         }

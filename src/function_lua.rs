@@ -239,7 +239,9 @@ pub fn call(
     else {
         return out.error("ERR Function not found");
     };
-    let flags = info.flags;
+    // As registered: `name` may differ in letter case.
+    let (name, flags) = (info.name.clone(), info.flags);
+    let name = name.as_str();
     let code = library.code.clone();
     let prepared = scripting::with_state(Interpreter::Functions, |st| -> Result<Prepared, String> {
         if !st.callbacks.contains_key(name) {

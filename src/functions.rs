@@ -31,7 +31,8 @@ pub struct Library {
     pub functions: Vec<FunctionInfo>,
 }
 
-/// The libraries, by name, and which library holds each function.
+/// The libraries, by name, and which library holds each function (by its
+/// name in lowercase: FCALL finds functions in any letter case, as Redis).
 #[derive(Default)]
 pub struct Libraries {
     libraries: BTreeMap<String, Library>,
@@ -50,7 +51,8 @@ fn metadata(code: &[u8]) -> Result<(String, usize), String> {
     if !code.starts_with(b"#!") {
         return Err("Missing library metadata".into());
     }
-    let Some(end) = code.iter().position(|&b| b == b'\n') else {
+    // Redis looks for the newline with strchr: a NUL byte ends the search.
+    let Some(end) = code.iter().position(|&b| b == b'\n' || b == 0).filter(|&i| code[i] == b'\n') else {
         return Err("Invalid library metadata".into());
     };
     let line = String::from_utf8_lossy(&code[..end]);
@@ -80,14 +82,15 @@ fn metadata(code: &[u8]) -> Result<(String, usize), String> {
 }
 
 impl Libraries {
+    /// The function `name`, in any letter case.
     pub fn function(&self, name: &[u8]) -> Option<&FunctionInfo> {
         let library = self.library_of(name)?;
-        library.functions.iter().find(|f| f.name.as_bytes() == name)
+        library.functions.iter().find(|f| f.name.as_bytes().eq_ignore_ascii_case(name))
     }
 
-    /// The library that registered the function `name`.
+    /// The library that registered the function `name` (any letter case).
     pub fn library_of(&self, name: &[u8]) -> Option<&Library> {
-        let library = self.functions.get(std::str::from_utf8(name).ok()?)?;
+        let library = self.functions.get(&std::str::from_utf8(name).ok()?.to_ascii_lowercase())?;
         self.libraries.get(library)
     }
 
@@ -115,7 +118,7 @@ impl Libraries {
 
     fn link(&mut self, library: Library) {
         for f in &library.functions {
-            self.functions.insert(f.name.clone(), library.name.clone());
+            self.functions.insert(f.name.to_ascii_lowercase(), library.name.clone());
         }
         self.libraries.insert(library.name.clone(), library);
     }
@@ -123,7 +126,7 @@ impl Libraries {
     fn unlink(&mut self, name: &str) -> Option<Library> {
         let library = self.libraries.remove(name)?;
         for f in &library.functions {
-            self.functions.remove(&f.name);
+            self.functions.remove(&f.name.to_ascii_lowercase());
         }
         crate::function_lua::forget(&library.functions);
         Some(library)
@@ -159,7 +162,7 @@ impl Libraries {
             if registered.is_empty() {
                 return Err("No functions registered".to_string());
             }
-            match registered.iter().find(|(f, _)| self.functions.contains_key(&f.name)) {
+            match registered.iter().find(|(f, _)| self.functions.contains_key(&f.name.to_ascii_lowercase())) {
                 Some((f, _)) => Err(format!("Function {} already exists", f.name)),
                 None => Ok(registered),
             }
@@ -188,13 +191,15 @@ impl Libraries {
             }
         }
         // The functions of the libraries being replaced may be registered again.
-        let replaced: HashSet<&str> = (other.libraries.keys())
+        let lower = |f: &FunctionInfo| f.name.to_ascii_lowercase();
+        let replaced: HashSet<String> = (other.libraries.keys())
             .filter_map(|name| self.libraries.get(name))
-            .flat_map(|library| library.functions.iter().map(|f| f.name.as_str()))
+            .flat_map(|library| library.functions.iter().map(lower))
             .collect();
-        let clash = other.functions.keys().find(|f| self.functions.contains_key(*f) && !replaced.contains(f.as_str()));
+        let clash = (other.libraries.values().flat_map(|l| l.functions.iter()))
+            .find(|f| self.functions.contains_key(&lower(f)) && !replaced.contains(&lower(f)));
         if let Some(f) = clash {
-            return Err(format!("Function {f} already exists"));
+            return Err(format!("Function {} already exists", f.name));
         }
         for (name, library) in other.libraries {
             self.unlink(&name);
@@ -244,6 +249,7 @@ mod tests {
         assert_eq!(metadata(b"#!LUA NAME=x\n").unwrap().0, "x");
         assert_eq!(metadata(b"return 1").unwrap_err(), "Missing library metadata");
         assert_eq!(metadata(b"#!lua name=x").unwrap_err(), "Invalid library metadata");
+        assert_eq!(metadata(b"#!lua name=x\0y\n").unwrap_err(), "Invalid library metadata");
         assert_eq!(metadata(b"#!lua\n").unwrap_err(), "Library name was not given");
         assert_eq!(metadata(b"#!lua foo=bar\n").unwrap_err(), "Invalid metadata value given: foo=bar");
         assert_eq!(
@@ -271,9 +277,10 @@ mod tests {
             "Library 'a' already exists"
         );
         assert_eq!(
-            libs.create(b"#!lua name=b\n", false, registering(&["f1"])).unwrap_err(),
-            "Function f1 already exists"
+            libs.create(b"#!lua name=b\n", false, registering(&["F1"])).unwrap_err(),
+            "Function F1 already exists"
         );
+        assert_eq!(libs.function(b"F1").unwrap().name, "f1");
         assert_eq!(libs.create(b"#!lua name=a\n", true, registering(&[])).unwrap_err(), "No functions registered");
         assert!(libs.function(b"f1").is_some());
         libs.create(b"#!lua name=a\n", true, registering(&["f2"])).unwrap();

@@ -208,7 +208,7 @@ fn list(e: &mut Engine, c: &mut Call) {
         i += 1;
     }
     let shown: Vec<_> = (e.functions.libraries())
-        .filter(|l| pattern.is_none_or(|p| crate::glob::glob_match(p, l.name.as_bytes(), false)))
+        .filter(|l| pattern.is_none_or(|p| crate::glob::glob_match(p, l.name.as_bytes(), true)))
         .collect();
     let out = &mut *c.out;
     out.array(shown.len());

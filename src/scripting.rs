@@ -370,10 +370,11 @@ local library_redis = {register_function = c_register, log = c_log}
 for _, k in ipairs({'LOG_DEBUG', 'LOG_VERBOSE', 'LOG_NOTICE', 'LOG_WARNING', 'REDIS_VERSION', 'REDIS_VERSION_NUM'}) do
   library_redis[k] = redis[k]
 end
-local function strict(t)
+-- A read-only table of what `lookup` finds; a missing name is an error.
+local function strict(lookup)
   return setmetatable({}, {
     __index = function(_, k)
-      local v = rawget(t, k)
+      local v = lookup(k)
       if v == nil then
         error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
       end
@@ -383,7 +384,7 @@ local function strict(t)
     __metatable = false,
   })
 end
-local library_api = {redis = strict(library_redis)}
+local library_api = {redis = strict(function(k) return rawget(library_redis, k) end)}
 local api = G
 for _, name in ipairs({'string', 'table', 'math', 'coroutine', 'redis', 'bit', 'cjson'}) do
   local real = rawget(G, name)
@@ -391,17 +392,7 @@ for _, name in ipairs({'string', 'table', 'math', 'coroutine', 'redis', 'bit', '
     G[name] = setmetatable({}, {__index = real, __newindex = readonly, __metatable = false})
   end
 end
-local P = setmetatable({}, {
-  __index = function(_, k)
-    local v = rawget(api, k)
-    if v == nil then
-      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-    end
-    return v
-  end,
-  __newindex = readonly,
-  __metatable = false,
-})
+local P = strict(function(k) return rawget(api, k) end)
 G._G = P
 -- A script runs without arguments; a function gets its keys and args.
 local function run(f, keys, args)

@@ -438,16 +438,22 @@ fn load_counter(r: &mut Raw) {
     assert_eq!(r.cmd(&["FUNCTION", "LOAD", lib]), Resp::bulk("counter"));
 }
 
+/// forkv started with `args`, the counter library loaded and `n` bumped once.
+fn counter_server(args: &[&str]) -> (Server, Raw) {
+    let s = Server::start_with(args);
+    let mut r = Raw::connect(s.port);
+    load_counter(&mut r);
+    assert_eq!(r.cmd(&["FCALL", "bump", "1", "n"]), Resp::Int(1));
+    (s, r)
+}
+
 fn listing(r: &mut Raw) -> Resp {
     r.cmd(&["FUNCTION", "LIST", "WITHCODE"])
 }
 
 #[test]
 fn save_and_restart_keep_the_libraries() {
-    let mut s = Server::start_with(&["--save", "", "--appendonly", "no"]);
-    let mut r = Raw::connect(s.port);
-    load_counter(&mut r);
-    assert_eq!(r.cmd(&["FCALL", "bump", "1", "n"]), Resp::Int(1));
+    let (mut s, mut r) = counter_server(&["--save", "", "--appendonly", "no"]);
     let before = listing(&mut r);
     assert_eq!(r.cmd(&["SAVE"]), Resp::ok());
     s.restart();
@@ -474,10 +480,7 @@ fn rdb_files_with_libraries_load_in_both_servers() {
         return;
     }
     // forkv's dump in redis-server.
-    let mut s = Server::start_with(&["--save", "", "--appendonly", "no"]);
-    let mut r = Raw::connect(s.port);
-    load_counter(&mut r);
-    r.cmd(&["FCALL", "bump", "1", "n"]);
+    let (mut s, mut r) = counter_server(&["--save", "", "--appendonly", "no"]);
     let forkv_listing = listing(&mut r);
     assert_eq!(r.cmd(&["SAVE"]), Resp::ok());
     s.stop();
@@ -501,10 +504,7 @@ fn rdb_files_with_libraries_load_in_both_servers() {
 
 #[test]
 fn the_aof_replays_function_commands() {
-    let mut s = Server::start_with(&["--save", "", "--appendonly", "yes"]);
-    let mut r = Raw::connect(s.port);
-    load_counter(&mut r);
-    assert_eq!(r.cmd(&["FCALL", "bump", "1", "n"]), Resp::Int(1));
+    let (mut s, mut r) = counter_server(&["--save", "", "--appendonly", "yes"]);
     assert_eq!(r.cmd(&["FUNCTION", "LOAD", &code("gone", "gone", "return 1")]), Resp::bulk("gone"));
     assert_eq!(r.cmd(&["FUNCTION", "DELETE", "gone"]), Resp::ok());
     let payload = dump(&mut r);
@@ -528,10 +528,7 @@ fn the_aof_replays_function_commands() {
 #[test]
 fn rewrites_with_and_without_preamble_keep_the_libraries() {
     for preamble in ["yes", "no"] {
-        let mut s = Server::start_with(&["--save", "", "--appendonly", "yes", "--aof-use-rdb-preamble", preamble]);
-        let mut r = Raw::connect(s.port);
-        load_counter(&mut r);
-        assert_eq!(r.cmd(&["FCALL", "bump", "1", "n"]), Resp::Int(1));
+        let (mut s, mut r) = counter_server(&["--save", "", "--appendonly", "yes", "--aof-use-rdb-preamble", preamble]);
         let before = listing(&mut r);
         r.cmd(&["BGREWRITEAOF"]);
         assert!(helpers::wait_until(Duration::from_secs(20), || {

@@ -547,3 +547,23 @@ fn rewrites_with_and_without_preamble_keep_the_libraries() {
         assert_eq!(r.cmd(&["FCALL", "bump", "1", "n"]), Resp::Int(2));
     }
 }
+
+#[test]
+fn pause_write_holds_library_changes_and_writing_functions() {
+    let (s, mut admin) = counter_server(&["--save", "", "--appendonly", "no"]);
+    assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "60000", "WRITE"]), Resp::ok());
+    let mut loader = Raw::connect(s.port);
+    loader.send(&["FUNCTION", "LOAD", &code("later", "later", "return 1")]);
+    let mut writer = Raw::connect(s.port);
+    writer.send(&["FCALL", "bump", "1", "n"]);
+    assert!(helpers::wait_until(Duration::from_secs(10), || {
+        info_field(&admin.cmd(&["INFO", "clients"]).text(), "blocked_clients").as_deref() == Some("2")
+    }));
+    // Reads, and functions that declare no writes, go on.
+    let mut reader = Raw::connect(s.port);
+    assert_eq!(reader.cmd(&["FCALL", "peek", "1", "n"]), Resp::bulk("1"));
+    assert_eq!(reader.cmd(&["FUNCTION", "STATS"]).items().len(), 4);
+    assert_eq!(admin.cmd(&["CLIENT", "UNPAUSE"]), Resp::ok());
+    assert_eq!(loader.read(), Resp::bulk("later"));
+    assert_eq!(writer.read(), Resp::Int(2));
+}

@@ -103,6 +103,15 @@ const SUBCOMMANDS: &[(&str, i32)] = &[
     ("help", 2),
 ];
 
+/// Whether `args` is a FUNCTION subcommand Redis flags `write` (LOAD,
+/// DELETE, FLUSH, RESTORE): refused while persistence fails, held by
+/// CLIENT PAUSE WRITE.
+pub fn changes_libraries(args: &[&[u8]]) -> bool {
+    args.len() > 1
+        && args[0].eq_ignore_ascii_case(b"function")
+        && ["load", "delete", "flush", "restore"].iter().any(|s| args[1].eq_ignore_ascii_case(s.as_bytes()))
+}
+
 fn function(e: &mut Engine, c: &mut Call) {
     let sub = String::from_utf8_lossy(c.arg(1)).to_ascii_lowercase();
     let argc = c.argc() as i32;
@@ -111,7 +120,7 @@ fn function(e: &mut Engine, c: &mut Call) {
         let names: Vec<&str> = SUBCOMMANDS.iter().map(|(n, _)| *n).collect();
         return c.subcommand_error(&names);
     }
-    if matches!(sub.as_str(), "load" | "delete" | "flush" | "restore") {
+    if changes_libraries(c.args) {
         if let Some(err) = e.writes_refused() {
             return c.out.error(&err);
         }

@@ -16,6 +16,9 @@ use mlua::{Function, HookTriggers, Lua, MultiValue, Table, Value, VmState};
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
+/// A redis.log level above any: nothing is logged.
+const LOG_NOTHING: i64 = 4;
+
 /// What a library's load registered: each function with its callback.
 type Registered = Vec<(FunctionInfo, Function)>;
 
@@ -242,11 +245,11 @@ pub fn call(
     // As registered: `name` may differ in letter case.
     let (name, flags) = (info.name.clone(), info.flags);
     let name = name.as_str();
-    let code = library.code.clone();
+    let body = library.body().to_vec();
     let prepared = scripting::with_state(Interpreter::Functions, |st| -> Result<Prepared, String> {
         if !st.callbacks.contains_key(name) {
-            let body_start = code.iter().position(|&b| b == b'\n').unwrap_or(code.len());
-            let registered = run_library(st, &code[body_start..], 3, None, &mut Vec::new())?;
+            // The library logged what it logs when it was loaded.
+            let registered = run_library(st, &body, LOG_NOTHING, None, &mut Vec::new())?;
             st.callbacks.extend(registered.into_iter().map(|(info, f)| (info.name, f)));
         }
         let callback = st.callbacks.get(name).cloned().ok_or("Function not found")?;

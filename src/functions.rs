@@ -31,6 +31,15 @@ pub struct Library {
     pub functions: Vec<FunctionInfo>,
 }
 
+impl Library {
+    /// The code the engine runs: what follows the shebang line (its
+    /// newline kept, so line numbers stay the user's).
+    pub fn body(&self) -> &[u8] {
+        let start = self.code.iter().position(|&b| b == b'\n').unwrap_or(self.code.len());
+        &self.code[start..]
+    }
+}
+
 /// The libraries, by name, and which library holds each function (by its
 /// name in lowercase: FCALL finds functions in any letter case, as Redis).
 #[derive(Default)]

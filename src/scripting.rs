@@ -246,6 +246,15 @@ thread_local! {
     static FUNCTIONS_LUA: RefCell<Option<LuaState>> = const { RefCell::new(None) };
 }
 
+impl Interpreter {
+    fn slot(self) -> &'static std::thread::LocalKey<RefCell<Option<LuaState>>> {
+        match self {
+            Interpreter::Eval => &LUA,
+            Interpreter::Functions => &FUNCTIONS_LUA,
+        }
+    }
+}
+
 /// Set up once per interpreter: Redis's error handler, the `redis` table,
 /// pcall that unwraps error tables, and the read-only globals.
 const PRELUDE: &str = r#"
@@ -588,11 +597,7 @@ fn number_arg(v: &Value) -> Vec<u8> {
 /// Drops an interpreter (SCRIPT FLUSH, FUNCTION FLUSH): the next use
 /// starts a new one.
 pub fn reset_interpreter(which: Interpreter) {
-    let slot = match which {
-        Interpreter::Eval => &LUA,
-        Interpreter::Functions => &FUNCTIONS_LUA,
-    };
-    slot.with(|l| l.borrow_mut().take());
+    which.slot().with(|l| l.borrow_mut().take());
 }
 
 /// Compiles `body` (its Lua part after any shebang) as function `f_<sha>`
@@ -616,11 +621,7 @@ fn ensure_compiled(st: &LuaState, sha: &str, body: &[u8], code_start: usize) -> 
 }
 
 pub(crate) fn with_state<R>(which: Interpreter, f: impl FnOnce(&mut LuaState) -> R) -> Result<R, String> {
-    let slot = match which {
-        Interpreter::Eval => &LUA,
-        Interpreter::Functions => &FUNCTIONS_LUA,
-    };
-    slot.with(|cell| {
+    which.slot().with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
             *slot = Some(new_state().map_err(|e| format!("ERR Lua interpreter: {e}"))?);

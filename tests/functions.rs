@@ -452,6 +452,18 @@ fn listing(r: &mut Raw) -> Resp {
 }
 
 #[test]
+fn load_logs_and_command_stats() {
+    let (s, mut r) = counter_server(&["--save", "", "--appendonly", "no"]);
+    let logging = "#!lua name=logging\nredis.log(redis.LOG_WARNING, 'library logging loads')\nredis.register_function('quiet', function() return 0 end)";
+    assert_eq!(r.cmd(&["FUNCTION", "LOAD", logging]), Resp::bulk("logging"));
+    s.wait_for_log("library logging loads");
+    let stats = r.cmd(&["INFO", "commandstats"]).text();
+    for name in ["cmdstat_function|load", "cmdstat_fcall"] {
+        assert!(info_field(&stats, name).is_some_and(|v| v.starts_with("calls=")), "{name} in {stats}");
+    }
+}
+
+#[test]
 fn save_and_restart_keep_the_libraries() {
     let (mut s, mut r) = counter_server(&["--save", "", "--appendonly", "no"]);
     let before = listing(&mut r);

@@ -341,6 +341,11 @@ fn flags_gate_writes_and_memory_as_in_redis() {
     assert_eq!(refused, restore(&mut p.redis, &payload, None));
     assert!(refused.text().contains("command not allowed when used memory"), "{refused:?}");
     same(&mut p, &["CONFIG", "SET", "maxmemory", "0"]);
+    // Refused before they run, as Redis counts them.
+    let stats = p.forkv.cmd(&["INFO", "commandstats"]).text();
+    for name in ["cmdstat_function|load", "cmdstat_function|restore"] {
+        assert!(info_field(&stats, name).is_some_and(|v| v.contains("rejected_calls=1,failed_calls=0")), "{stats}");
+    }
     assert_eq!(restore(&mut p.forkv, &payload, None), Resp::ok());
     assert_eq!(restore(&mut p.redis, &payload, None), Resp::ok());
     assert_eq!(same(&mut p, &["FCALL", "reader", "0"]), Resp::bulk("1"));

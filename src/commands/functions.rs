@@ -103,13 +103,24 @@ const SUBCOMMANDS: &[(&str, i32)] = &[
     ("help", 2),
 ];
 
+/// Whether `args` is one of the FUNCTION `subcommands`.
+fn is_subcommand(args: &[&[u8]], subcommands: &[&str]) -> bool {
+    args.len() > 1
+        && args[0].eq_ignore_ascii_case(b"function")
+        && subcommands.iter().any(|s| args[1].eq_ignore_ascii_case(s.as_bytes()))
+}
+
 /// Whether `args` is a FUNCTION subcommand Redis flags `write` (LOAD,
 /// DELETE, FLUSH, RESTORE): refused while persistence fails, held by
 /// CLIENT PAUSE WRITE.
 pub fn changes_libraries(args: &[&[u8]]) -> bool {
-    args.len() > 1
-        && args[0].eq_ignore_ascii_case(b"function")
-        && ["load", "delete", "flush", "restore"].iter().any(|s| args[1].eq_ignore_ascii_case(s.as_bytes()))
+    is_subcommand(args, &["load", "delete", "flush", "restore"])
+}
+
+/// Whether `args` is a FUNCTION subcommand Redis flags `denyoom` (LOAD,
+/// RESTORE): refused over `maxmemory`.
+pub fn adds_libraries(args: &[&[u8]]) -> bool {
+    is_subcommand(args, &["load", "restore"])
 }
 
 fn function(e: &mut Engine, c: &mut Call) {
@@ -119,14 +130,6 @@ fn function(e: &mut Engine, c: &mut Call) {
     if known.is_none_or(|&(_, arity)| if arity > 0 { argc != arity } else { argc < -arity }) {
         let names: Vec<&str> = SUBCOMMANDS.iter().map(|(n, _)| *n).collect();
         return c.subcommand_error(&names);
-    }
-    if changes_libraries(c.args) {
-        if let Some(err) = e.writes_refused() {
-            return c.out.error(&err);
-        }
-    }
-    if matches!(sub.as_str(), "load" | "restore") && e.out_of_memory() {
-        return c.out.error(crate::engine::maxmemory::OOM_ERROR);
     }
     match sub.as_str() {
         "load" => load(e, c),

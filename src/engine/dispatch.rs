@@ -154,7 +154,8 @@ impl Engine {
             client.multi_error |= client.multi.is_some();
             return self.reject(spec, args, out, super::maxmemory::OOM_ERROR);
         }
-        if spec.has(table::DENYOOM) || spec.is_write() {
+        let library_change = spec.has(table::CONTAINER) && crate::commands::functions::changes_libraries(args);
+        if spec.has(table::DENYOOM) || spec.is_write() || library_change {
             if let Some(err) = self.writes_refused() {
                 client.multi_error |= client.multi.is_some();
                 return self.reject(spec, args, out, &err);

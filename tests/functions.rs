@@ -584,3 +584,41 @@ fn pause_write_holds_library_changes_and_writing_functions() {
     assert_eq!(loader.read(), Resp::bulk("later"));
     assert_eq!(writer.read(), Resp::Int(2));
 }
+
+#[test]
+fn persistence_errors_refuse_writing_functions_as_redis() {
+    if !RedisServer::available() {
+        return;
+    }
+    let forkv = Server::start_with(&["--save", "3600 1", "--appendonly", "no"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (redis, _con) = RedisServer::start(dir.path(), &["--save", "3600 1", "--appendonly", "no"]);
+    let (mut f, mut r) = (Raw::connect(forkv.port), Raw::connect(redis.port));
+    let lib = "#!lua name=lib\nredis.register_function('w', function() return redis.call('set', 'x', '1') end)\nredis.register_function{function_name='r', callback=function() return redis.call('get', 'x') end, flags={'no-writes'}}";
+    both(&mut f, &mut r, &["FUNCTION", "LOAD", lib]);
+    let payload = dump(&mut r);
+    // A directory where the dump goes: every save fails.
+    std::fs::create_dir(forkv.path("dump.rdb")).unwrap();
+    std::fs::create_dir(dir.path().join("dump.rdb")).unwrap();
+    for c in [&mut f, &mut r] {
+        assert_eq!(c.cmd(&["BGSAVE"]), Resp::Simple("Background saving started".into()));
+        assert!(helpers::wait_until(Duration::from_secs(20), || {
+            info_field(&c.cmd(&["INFO", "persistence"]).text(), "rdb_last_bgsave_status").as_deref() == Some("err")
+        }));
+    }
+    for args in [
+        &["FCALL", "w", "0"][..],
+        &["FCALL", "r", "0"],
+        &["FCALL_RO", "r", "0"],
+        &["EVAL", "#!lua\nreturn redis.call('set', 'x', '1')", "0"],
+        &["EVAL", "#!lua flags=no-writes\nreturn 1", "0"],
+        &["FUNCTION", "LOAD", &code("other", "other", "return 1")],
+        &["FUNCTION", "DELETE", "lib"],
+        &["FUNCTION", "FLUSH"],
+        &["FUNCTION", "LIST"],
+    ] {
+        both(&mut f, &mut r, args);
+    }
+    assert_eq!(restore(&mut f, &payload, Some("REPLACE")), restore(&mut r, &payload, Some("REPLACE")));
+    assert!(f.cmd(&["FCALL", "w", "0"]).text().starts_with("MISCONF Redis is configured to save RDB snapshots"));
+}

@@ -725,7 +725,7 @@ pub fn env_directive(var: &str) -> Option<String> {
 }
 
 /// Splits a config line into words, honouring double and single quotes.
-fn split_config_line(line: &str) -> Result<Vec<String>, String> {
+pub(crate) fn split_config_line(line: &str) -> Result<Vec<String>, String> {
     let mut words = Vec::new();
     let mut chars = line.chars().peekable();
     while let Some(&c) = chars.peek() {

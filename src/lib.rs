@@ -8,6 +8,8 @@ pub mod config;
 pub mod engine;
 pub mod eviction;
 pub mod fork;
+pub mod function_lua;
+pub mod functions;
 pub mod geo;
 pub mod glob;
 pub mod lcs;

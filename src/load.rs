@@ -1,7 +1,8 @@
 //! Loading the dataset at startup, a slice at a time so the keyspace can
 //! answer -LOADING in between: replaying the AOF (its RDB preamble first,
 //! if it has one; cutting off a truncated last command, stopping with the
-//! byte offset on corruption) or reading the snapshot.
+//! byte offset on corruption) or reading the snapshot, function libraries
+//! included.
 
 use crate::aof::reader::{starts_with_preamble, AofError, AofReader};
 use crate::engine::Engine;
@@ -213,6 +214,11 @@ impl Loader {
     fn rdb_step(&mut self, engine: &mut Engine, log: &Logger) -> Option<LoadOutcome> {
         let (Source::Rdb(reader) | Source::Preamble(reader)) = &mut self.source else { unreachable!("rdb source") };
         let next = reader.next_entry();
+        for code in reader.take_functions() {
+            if let Err(err) = crate::functions::load(engine, None, &code, false, None) {
+                return Some(LoadOutcome::Failed(format!("Failed loading library, {err}: {}", self.path.display())));
+            }
+        }
         if let Some((db, keys)) = reader.take_resize_hint() {
             // A key takes at least 3 bytes of the file: a corrupt count can
             // not make the table larger than the file could fill.

@@ -7,7 +7,8 @@
 //! The interpreter lives in a thread-local: the `Engine` must stay `Send` to
 //! be moved onto its thread, and a Lua state is not. The engine keeps the
 //! script bodies (`ScriptCache`), from which a missing compiled function is
-//! rebuilt on demand.
+//! rebuilt on demand. Functions (FUNCTION LOAD, FCALL) get an interpreter
+//! of their own, as in Redis (`crate::function_lua`), made by the same code.
 
 use crate::engine::table::{self, CommandSpec};
 use crate::engine::{Client, Engine};
@@ -18,7 +19,8 @@ use std::collections::HashMap;
 
 pub const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
 
-/// Script flags declared in a `#!lua flags=...` first line.
+/// Script flags declared in a `#!lua flags=...` first line, or by a
+/// function's `redis.register_function`.
 #[derive(Clone, Copy, Default, Debug, PartialEq)]
 pub struct ScriptFlags {
     /// No shebang: Redis's backwards compatible EVAL mode.
@@ -26,6 +28,38 @@ pub struct ScriptFlags {
     pub no_writes: bool,
     /// May write even when used memory is over `maxmemory`.
     pub allow_oom: bool,
+    /// Flags a standalone server only records (FUNCTION LIST shows them).
+    pub allow_stale: bool,
+    pub no_cluster: bool,
+    pub allow_cross_slot_keys: bool,
+}
+
+/// The flags' names, in Redis's order (scripts_flags_def).
+const FLAG_NAMES: [&str; 5] = ["no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys"];
+
+impl ScriptFlags {
+    fn slots(&mut self) -> [&mut bool; 5] {
+        [
+            &mut self.no_writes,
+            &mut self.allow_oom,
+            &mut self.allow_stale,
+            &mut self.no_cluster,
+            &mut self.allow_cross_slot_keys,
+        ]
+    }
+
+    /// Sets the flag named exactly `name`; false for an unknown name.
+    pub fn set(&mut self, name: &str) -> bool {
+        let Some(i) = FLAG_NAMES.iter().position(|&n| n == name) else { return false };
+        *self.slots()[i] = true;
+        true
+    }
+
+    /// The names of the flags set, in Redis's order.
+    pub fn names(mut self) -> Vec<&'static str> {
+        let set: Vec<bool> = self.slots().iter().map(|b| **b).collect();
+        FLAG_NAMES.iter().zip(set).filter(|(_, on)| *on).map(|(n, _)| *n).collect()
+    }
 }
 
 pub struct Script {
@@ -77,13 +111,9 @@ pub fn shebang(body: &[u8]) -> Result<(ScriptFlags, usize), String> {
             return Err(format!("Unknown lua shebang option: {part}"));
         };
         for flag in list.split(',') {
-            match flag {
-                "no-writes" => flags.no_writes = true,
-                "allow-oom" => flags.allow_oom = true,
-                "allow-stale" | "no-cluster" | "allow-cross-slot-keys" => {}
-                // An empty list (`flags=`) declares no flags, as in Redis.
-                "" if list.is_empty() => {}
-                other => return Err(format!("Unexpected flag in script shebang: {other}")),
+            // An empty list (`flags=`) declares no flags, as in Redis.
+            if !flags.set(flag) && !list.is_empty() {
+                return Err(format!("Unexpected flag in script shebang: {flag}"));
             }
         }
     }
@@ -184,26 +214,51 @@ fn denied_in_scripts(spec: &CommandSpec, args: &[&[u8]]) -> bool {
 }
 
 /// The interpreter and the handles the engine uses to drive it.
-struct LuaState {
-    lua: Lua,
+pub(crate) struct LuaState {
+    pub(crate) lua: Lua,
     /// The real globals (KEYS and ARGV are set here); scripts see them
     /// through a read-only proxy.
     globals: Table,
-    /// Holds the functions bound to the running script (call, setresp, log).
-    ctx: Table,
-    /// `xpcall(f, __redis__err__handler)`.
+    /// Holds the functions bound to the running script (call, setresp,
+    /// log) or to the library being loaded (register_function, log).
+    pub(crate) ctx: Table,
+    /// `run(f [, keys, args])`: `xpcall(f, __redis__err__handler)`, with
+    /// a function's two arguments.
     runner: Function,
+    /// `loading(on)`: globals show only the library API while on.
+    pub(crate) loading: Function,
+    /// Lua's own pcall, which leaves error values as they were raised.
+    pub(crate) pcall: Function,
     runs: u64,
+    /// The functions' interpreter only: each function's callback by name.
+    pub(crate) callbacks: HashMap<String, Function>,
+}
+
+/// Which of the two interpreters: EVAL's, or the functions'.
+#[derive(Clone, Copy)]
+pub enum Interpreter {
+    Eval,
+    Functions,
 }
 
 thread_local! {
     static LUA: RefCell<Option<LuaState>> = const { RefCell::new(None) };
+    static FUNCTIONS_LUA: RefCell<Option<LuaState>> = const { RefCell::new(None) };
+}
+
+impl Interpreter {
+    fn slot(self) -> &'static std::thread::LocalKey<RefCell<Option<LuaState>>> {
+        match self {
+            Interpreter::Eval => &LUA,
+            Interpreter::Functions => &FUNCTIONS_LUA,
+        }
+    }
 }
 
 /// Set up once per interpreter: Redis's error handler, the `redis` table,
 /// pcall that unwraps error tables, and the read-only globals.
 const PRELUDE: &str = r#"
-local error_table, c_call, c_pcall, c_setresp, c_log, c_sha1hex = ...
+local error_table, c_call, c_pcall, c_setresp, c_log, c_sha1hex, c_register = ...
 local G = _G
 local dbg = debug
 G.debug = nil
@@ -317,30 +372,50 @@ end
 
 -- Library tables and globals are read-only, as in Redis 7.0.
 local function readonly() error('Attempt to modify a readonly table', 2) end
+
+-- What a library's code sees while FUNCTION LOAD runs it: only `redis`,
+-- with register_function, log and the constants; anything else is an error.
+local library_redis = {register_function = c_register, log = c_log}
+for _, k in ipairs({'LOG_DEBUG', 'LOG_VERBOSE', 'LOG_NOTICE', 'LOG_WARNING', 'REDIS_VERSION', 'REDIS_VERSION_NUM'}) do
+  library_redis[k] = redis[k]
+end
+-- A read-only table of what `lookup` finds; a missing name is an error.
+local function strict(lookup)
+  return setmetatable({}, {
+    __index = function(_, k)
+      local v = lookup(k)
+      if v == nil then
+        error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+      end
+      return v
+    end,
+    __newindex = readonly,
+    __metatable = false,
+  })
+end
+local library_api = {redis = strict(function(k) return rawget(library_redis, k) end)}
+local api = G
 for _, name in ipairs({'string', 'table', 'math', 'coroutine', 'redis', 'bit', 'cjson'}) do
   local real = rawget(G, name)
   if real then
     G[name] = setmetatable({}, {__index = real, __newindex = readonly, __metatable = false})
   end
 end
-local P = setmetatable({}, {
-  __index = function(_, k)
-    local v = rawget(G, k)
-    if v == nil then
-      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-    end
-    return v
-  end,
-  __newindex = readonly,
-  __metatable = false,
-})
+local P = strict(function(k) return rawget(api, k) end)
 G._G = P
-local function run(f) return xpcall(f, handler) end
-return P, run
+-- A script runs without arguments; a function gets its keys and args.
+local function run(f, keys, args)
+  if keys == nil then return xpcall(f, handler) end
+  return xpcall(function() return f(keys, args) end, handler)
+end
+local function loading(on)
+  if on then api = library_api else api = G end
+end
+return P, run, loading, rawpcall
 "#;
 
 /// Redis's luaPushErrorBuff: `-CODE msg` or `msg` → `{err = "CODE msg"}`.
-fn error_table(lua: &Lua, buf: &[u8]) -> mlua::Result<Table> {
+pub(crate) fn error_table(lua: &Lua, buf: &[u8]) -> mlua::Result<Table> {
     let (code, msg): (&[u8], &[u8]) = if let Some(rest) = buf.strip_prefix(b"-") {
         match rest.iter().position(|&b| b == b' ') {
             Some(sp) => (&rest[..sp], &rest[sp + 1..]),
@@ -385,6 +460,11 @@ fn new_state() -> mlua::Result<LuaState> {
     ctx.raw_set("sha1hex", sha)?;
     crate::scripting_libs::register(&lua, &globals)?;
     lua.set_named_registry_value(CTX_KEY, &ctx)?;
+    let outside_load = lua.create_function(|lua, _: MultiValue| {
+        let t = error_table(lua, b"redis.register_function can only be called on FUNCTION LOAD command")?;
+        Ok((Value::Table(t), true))
+    })?;
+    ctx.raw_set("register_function", outside_load)?;
     let err = lua.create_function(|lua, s: mlua::LuaString| error_table(lua, &s.as_bytes()))?;
     // SAFETY: the shims only move values on the stack and call ctx's functions.
     let shims = unsafe {
@@ -394,12 +474,13 @@ fn new_state() -> mlua::Result<LuaState> {
             lua.create_c_function(redis_setresp)?,
             lua.create_c_function(redis_log)?,
             lua.create_c_function(redis_sha1hex)?,
+            lua.create_c_function(redis_register_function)?,
         )
     };
-    let (proxy, runner): (Table, Function) =
-        lua.load(PRELUDE).set_name("=forkv").call((err, shims.0, shims.1, shims.2, shims.3, shims.4))?;
+    let (proxy, runner, loading, pcall): (Table, Function, Function, Function) =
+        lua.load(PRELUDE).set_name("=forkv").call((err, shims.0, shims.1, shims.2, shims.3, shims.4, shims.5))?;
     lua.set_globals(proxy)?;
-    Ok(LuaState { lua, globals, ctx, runner, runs: 0 })
+    Ok(LuaState { lua, globals, ctx, runner, loading, pcall, runs: 0, callbacks: HashMap::new() })
 }
 
 /// The registry key of the table holding the running script's callbacks.
@@ -496,6 +577,10 @@ unsafe extern "C-unwind" fn redis_sha1hex(state: *mut mlua::ffi::lua_State) -> i
     invoke(state, c"sha1hex", true, 1)
 }
 
+unsafe extern "C-unwind" fn redis_register_function(state: *mut mlua::ffi::lua_State) -> i32 {
+    invoke(state, c"register_function", true, 0)
+}
+
 /// Lua numbers as command arguments: `%.17g`, as Redis formats them.
 fn number_arg(v: &Value) -> Vec<u8> {
     let n = match v {
@@ -509,9 +594,10 @@ fn number_arg(v: &Value) -> Vec<u8> {
     buf[..(len.max(0) as usize).min(buf.len() - 1)].to_vec()
 }
 
-/// Drops the interpreter (SCRIPT FLUSH): the next script starts a new one.
-pub fn reset_interpreter() {
-    LUA.with(|l| l.borrow_mut().take());
+/// Drops an interpreter (SCRIPT FLUSH, FUNCTION FLUSH): the next use
+/// starts a new one.
+pub fn reset_interpreter(which: Interpreter) {
+    which.slot().with(|l| l.borrow_mut().take());
 }
 
 /// Compiles `body` (its Lua part after any shebang) as function `f_<sha>`
@@ -534,8 +620,8 @@ fn ensure_compiled(st: &LuaState, sha: &str, body: &[u8], code_start: usize) -> 
     }
 }
 
-fn with_state<R>(f: impl FnOnce(&mut LuaState) -> R) -> Result<R, String> {
-    LUA.with(|cell| {
+pub(crate) fn with_state<R>(which: Interpreter, f: impl FnOnce(&mut LuaState) -> R) -> Result<R, String> {
+    which.slot().with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
             *slot = Some(new_state().map_err(|e| format!("ERR Lua interpreter: {e}"))?);
@@ -552,13 +638,13 @@ pub fn create_function(e: &mut Engine, body: &[u8]) -> Result<String, String> {
         return Ok(sha);
     }
     let (flags, start) = shebang(body).map_err(|m| format!("ERR {m}"))?;
-    with_state(|st| ensure_compiled(st, &sha, body, start))??;
+    with_state(Interpreter::Eval, |st| ensure_compiled(st, &sha, body, start))??;
     e.scripts.scripts.insert(sha.clone(), Script { body: body.to_vec(), flags, code_start: start });
     Ok(sha)
 }
 
 /// What a running script's callbacks share.
-struct RunState {
+pub(crate) struct RunState {
     resp3: bool,
     read_only: bool,
     /// A write ran: later writes are not refused for persistence errors
@@ -572,23 +658,40 @@ struct RunState {
     log_level: i64,
 }
 
-/// The flags the script EVAL* (or EVALSHA*, `by_sha`) runs declared in its
-/// shebang; None for one without (or unknown): Redis then goes by the
-/// command's own flags.
-pub fn declared_flags(e: &Engine, by_sha: bool, script: &[u8]) -> Option<ScriptFlags> {
-    let flags = if by_sha {
-        e.scripts.by_sha(script).map(|(_, s)| s.flags)
+impl RunState {
+    /// The state of a library's load, where only redis.log is callable.
+    pub(crate) fn logging(log_level: i64) -> RunState {
+        RunState { resp3: false, read_only: true, wrote: false, deny_oom: false, logs: Vec::new(), log_level }
+    }
+
+    pub(crate) fn into_logs(self) -> Vec<String> {
+        self.logs
+    }
+}
+
+/// The flags declared by what the script command `args` (EVAL*, EVALSHA*,
+/// FCALL*) runs; None for a script without a shebang, an unknown one, or
+/// another command: Redis then goes by the command's own flags.
+pub fn declared_flags(e: &Engine, args: &[&[u8]]) -> Option<ScriptFlags> {
+    let (command, target) = (args.first()?, args.get(1)?);
+    let is = |names: [&str; 2]| names.iter().any(|n| command.eq_ignore_ascii_case(n.as_bytes()));
+    let flags = if is(["evalsha", "evalsha_ro"]) {
+        e.scripts.by_sha(target).map(|(_, s)| s.flags)
+    } else if is(["eval", "eval_ro"]) {
+        shebang(target).ok().map(|(flags, _)| flags)
+    } else if is(["fcall", "fcall_ro"]) {
+        e.functions.function(target).map(|f| f.flags)
     } else {
-        shebang(script).ok().map(|(flags, _)| flags)
+        None
     };
     flags.filter(|f| !f.compat)
 }
 
-/// Whether EVAL* (or EVALSHA*, `by_sha`) of `script` runs one that declared
-/// flags but neither `no-writes` nor `allow-oom`: Redis counts such a call
-/// as one that may grow memory, refused while over `maxmemory`.
-pub fn may_grow_memory(e: &Engine, by_sha: bool, script: &[u8]) -> bool {
-    declared_flags(e, by_sha, script).is_some_and(|f| !f.no_writes && !f.allow_oom)
+/// Whether the script command `args` runs one that declared flags but
+/// neither `no-writes` nor `allow-oom`: Redis counts such a call as one
+/// that may grow memory, refused while over `maxmemory`.
+pub fn may_grow_memory(e: &Engine, args: &[&[u8]]) -> bool {
+    declared_flags(e, args).is_some_and(|f| !f.no_writes && !f.allow_oom)
 }
 
 /// Runs the script `sha` (known to the cache) with `keys` and `args`,
@@ -606,51 +709,93 @@ pub fn run(
         return out.error(NOSCRIPT);
     };
     let flags = script.flags;
-    if !flags.compat && !flags.no_writes {
-        if let Some(err) = e.writes_refused() {
-            let why = if err.contains("AOF") {
-                format!(
-                    "MISCONF Redis is configured to persist data to AOF, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts. AOF error: {}",
-                    e.persistence.aof_last_write_error
-                )
-            } else {
-                "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts.".to_string()
-            };
-            return out.error(&why);
-        }
-        if read_only_cmd {
-            return out.error("ERR Can not execute a script with write flag using *_ro command.");
-        }
-        if e.out_of_memory() && !flags.allow_oom {
-            return out
-                .error("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'");
-        }
-    }
-    let read_only = read_only_cmd || (!flags.compat && flags.no_writes);
-    let script = &e.scripts.scripts[sha];
-    let prepared = with_state(|st| -> Result<(Lua, Table, Table, Function, Function), String> {
+    let prepared = with_state(Interpreter::Eval, |st| -> Result<Prepared, String> {
         let f = ensure_compiled(st, sha, &script.body, script.code_start)?;
+        let set_array = |name: &str, items: &[&[u8]]| -> mlua::Result<()> {
+            st.globals.raw_set(name, string_array(&st.lua, items)?)
+        };
+        set_array("KEYS", keys).and_then(|_| set_array("ARGV", args)).map_err(|err| format!("ERR {err}"))?;
+        Ok(Prepared::new(st, f, None))
+    });
+    match prepared.and_then(|r| r) {
+        Ok(prepared) => execute(e, caller, out, prepared, sha, flags, read_only_cmd),
+        Err(msg) => out.error(&msg),
+    }
+}
+
+/// A Lua array of `items`, as KEYS and ARGV are made.
+pub(crate) fn string_array(lua: &Lua, items: &[&[u8]]) -> mlua::Result<Table> {
+    let t = lua.create_table_with_capacity(items.len(), 0)?;
+    for (i, item) in items.iter().enumerate() {
+        t.raw_seti(i + 1, lua.create_string(item)?)?;
+    }
+    Ok(t)
+}
+
+/// Redis's scriptPrepareForRun checks of a script's (or function's)
+/// declared flags: the error that refuses to run it.
+fn refused_by_flags(e: &Engine, flags: ScriptFlags, read_only_cmd: bool) -> Result<(), String> {
+    if flags.compat || flags.no_writes {
+        return Ok(());
+    }
+    if let Some(err) = e.writes_refused() {
+        return Err(if err.contains("AOF") {
+            format!(
+                "MISCONF Redis is configured to persist data to AOF, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts. AOF error: {}",
+                e.persistence.aof_last_write_error
+            )
+        } else {
+            "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts.".to_string()
+        });
+    }
+    if read_only_cmd {
+        return Err("ERR Can not execute a script with write flag using *_ro command.".into());
+    }
+    if e.out_of_memory() && !flags.allow_oom {
+        return Err("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'".into());
+    }
+    Ok(())
+}
+
+/// What a run needs from an interpreter, taken out of its thread-local
+/// so that the run may re-enter the engine.
+pub(crate) struct Prepared {
+    lua: Lua,
+    ctx: Table,
+    runner: Function,
+    function: Function,
+    /// A function's (keys, args); a script reads KEYS and ARGV instead.
+    arguments: Option<(Table, Table)>,
+}
+
+impl Prepared {
+    /// Counts the run, and calls the garbage collector every 50 runs, as
+    /// Redis does to keep its latency low.
+    pub(crate) fn new(st: &mut LuaState, function: Function, arguments: Option<(Table, Table)>) -> Prepared {
         st.runs += 1;
-        if st.runs % 50 == 0 {
+        if st.runs.is_multiple_of(50) {
             let _ = st.lua.gc_step();
         }
-        Ok((st.lua.clone(), st.globals.clone(), st.ctx.clone(), st.runner.clone(), f))
-    });
-    let (lua, globals, ctx, runner, function) = match prepared.and_then(|r| r) {
-        Ok(v) => v,
-        Err(msg) => return out.error(&msg),
-    };
-    let set_array = |name: &str, items: &[&[u8]]| -> mlua::Result<()> {
-        let t = lua.create_table_with_capacity(items.len(), 0)?;
-        for (i, item) in items.iter().enumerate() {
-            t.raw_seti(i + 1, lua.create_string(item)?)?;
-        }
-        globals.raw_set(name, t)
-    };
-    if let Err(err) = set_array("KEYS", keys).and_then(|_| set_array("ARGV", args)) {
-        return out.error(&format!("ERR {err}"));
+        Prepared { lua: st.lua.clone(), ctx: st.ctx.clone(), runner: st.runner.clone(), function, arguments }
     }
+}
 
+/// Runs a prepared script or function (`name` in its error messages),
+/// writing its reply to `out`, after the checks of its `flags`.
+pub(crate) fn execute(
+    e: &mut Engine,
+    caller: &mut Client,
+    out: &mut Reply,
+    prepared: Prepared,
+    name: &str,
+    flags: ScriptFlags,
+    read_only_cmd: bool,
+) {
+    if let Err(msg) = refused_by_flags(e, flags, read_only_cmd) {
+        return out.error(&msg);
+    }
+    let Prepared { lua, ctx, runner, function, arguments } = prepared;
+    let read_only = read_only_cmd || (!flags.compat && flags.no_writes);
     let mut client = Client {
         db: caller.db,
         addr: "lua".into(),
@@ -660,12 +805,7 @@ pub fn run(
         id: caller.id,
         ..Default::default()
     };
-    let log_level = match e.config.loglevel.as_str() {
-        "debug" => 0,
-        "verbose" => 1,
-        "notice" => 2,
-        _ => 3,
-    };
+    let log_level = log_level(e);
     let deny_oom = e.out_of_memory() && !flags.allow_oom;
     let state = RefCell::new(RunState { resp3: false, read_only, wrote: false, deny_oom, logs: Vec::new(), log_level });
     let unit = e.aof.begin_script();
@@ -686,7 +826,10 @@ pub fn run(
         ctx.raw_set("call", call)?;
         ctx.raw_set("setresp", setresp)?;
         ctx.raw_set("log", log)?;
-        let r = runner.call::<(bool, Value)>(function);
+        let r = match arguments {
+            Some((keys, args)) => runner.call::<(bool, Value)>((function, keys, args)),
+            None => runner.call::<(bool, Value)>(function),
+        };
         ctx.raw_set("call", Value::Nil)?;
         ctx.raw_set("setresp", Value::Nil)?;
         ctx.raw_set("log", Value::Nil)?;
@@ -694,11 +837,7 @@ pub fn run(
     });
     e.aof.end_script(unit);
     let state = state.into_inner();
-    // The server log has one channel for the engine: script lines go
-    // through it, whatever their level.
-    for line in state.logs {
-        e.requests.push(crate::engine::Request::Warn(line));
-    }
+    warn_logged(e, state.logs);
     match result {
         Ok((true, value)) => lua_to_reply(&value, out, state.resp3, 0),
         Ok((false, Value::Table(t))) => {
@@ -707,7 +846,7 @@ pub fn run(
                 Some(m) => String::from_utf8_lossy(&m.as_bytes()).into_owned(),
                 None => "ERR unknown error".into(),
             };
-            let field = |name: &str| match t.get::<Value>(name) {
+            let field = |field: &str| match t.get::<Value>(field) {
                 Ok(Value::String(s)) => Some(text_of(&s)),
                 Ok(v @ (Value::Integer(_) | Value::Number(_))) => {
                     Some(format!("{}", lua_number(&v).unwrap_or(0.0) as i64))
@@ -715,7 +854,7 @@ pub fn run(
                 _ => None,
             };
             if let (Some(source), Some(line)) = (field("source"), field("line")) {
-                text.push_str(&format!(" script: {sha}, on {source}:{line}."));
+                text.push_str(&format!(" script: {name}, on {source}:{line}."));
             }
             if matches!(t.raw_get::<Value>("ignore_error_stats_update"), Ok(Value::Boolean(true))) {
                 uncounted_error(out, &text);
@@ -729,9 +868,27 @@ pub fn run(
                 _ => "execution failure".into(),
             };
             let msg: String = msg.chars().take(100).collect();
-            out.error(&format!("ERR Error running script f_{sha}, {msg}"));
+            out.error(&format!("ERR Error running script {name}, {msg}"));
         }
-        Err(err) => out.error(&format!("ERR Error running script f_{sha}, {err}")),
+        Err(err) => out.error(&format!("ERR Error running script {name}, {err}")),
+    }
+}
+
+/// The lowest redis.log level written (the `loglevel` setting).
+pub(crate) fn log_level(e: &Engine) -> i64 {
+    match e.config.loglevel.as_str() {
+        "debug" => 0,
+        "verbose" => 1,
+        "notice" => 2,
+        _ => 3,
+    }
+}
+
+/// Hands what redis.log wrote to the server log: it has one channel for
+/// the engine, so script lines go through it, whatever their level.
+pub(crate) fn warn_logged(e: &mut Engine, logs: Vec<String>) {
+    for line in logs {
+        e.requests.push(crate::engine::Request::Warn(line));
     }
 }
 
@@ -741,7 +898,7 @@ fn uncounted_error(out: &mut Reply, text: &str) {
     out.error_counted_before(text);
 }
 
-fn log_call(lua: &Lua, state: &RefCell<RunState>, argv: MultiValue) -> mlua::Result<(Value, bool)> {
+pub(crate) fn log_call(lua: &Lua, state: &RefCell<RunState>, argv: MultiValue) -> mlua::Result<(Value, bool)> {
     let fail = |m: &[u8]| -> mlua::Result<(Value, bool)> { Ok((Value::Table(error_table(lua, m)?), true)) };
     if argv.len() < 2 {
         return fail(b"redis.log() requires two arguments or more.");

@@ -2,6 +2,7 @@
 //! fsyncing it and renaming it over the dump file (in a fork child or, for
 //! SAVE, in the keyspace thread), and turning a dump's entries into values.
 
+use crate::functions::Libraries;
 use crate::rdb::{RdbConsumer, RdbEntry, RdbGroup, RdbNack, RdbStream, RdbValue, RdbWriter, StreamMeta, StreamNodes};
 use crate::store::Db;
 use crate::types::stream::{Consumer, Group, Nack};
@@ -21,12 +22,19 @@ pub fn temp_path(dir: &Path, pid: u32) -> PathBuf {
     dir.join(format!("temp-{pid}.rdb"))
 }
 
-/// Writes every live key of `dbs` to `target` atomically: temp file, fsync,
-/// rename, fsync of the directory. The temp file is removed on failure.
-pub fn save(dbs: &[Db], target: &Path, compression: bool, now_ms: i64) -> std::io::Result<Saved> {
+/// Writes the function libraries and every live key of `dbs` to `target`
+/// atomically: temp file, fsync, rename, fsync of the directory. The temp
+/// file is removed on failure.
+pub fn save(
+    dbs: &[Db],
+    libraries: &Libraries,
+    target: &Path,
+    compression: bool,
+    now_ms: i64,
+) -> std::io::Result<Saved> {
     let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let temp = temp_path(dir, std::process::id());
-    let result = write_file(dbs, &temp, compression, now_ms).and_then(|saved| {
+    let result = write_file(dbs, libraries, &temp, compression, now_ms).and_then(|saved| {
         std::fs::rename(&temp, target)?;
         File::open(dir)?.sync_all()?;
         Ok(saved)
@@ -37,19 +45,26 @@ pub fn save(dbs: &[Db], target: &Path, compression: bool, now_ms: i64) -> std::i
     result
 }
 
-fn write_file(dbs: &[Db], path: &Path, compression: bool, now_ms: i64) -> std::io::Result<Saved> {
+fn write_file(
+    dbs: &[Db],
+    libraries: &Libraries,
+    path: &Path,
+    compression: bool,
+    now_ms: i64,
+) -> std::io::Result<Saved> {
     let mut out = BufWriter::with_capacity(64 * 1024, File::create(path)?);
-    let saved = write_rdb(&mut out, dbs, compression, now_ms, false)?;
+    let saved = write_rdb(&mut out, dbs, libraries, compression, now_ms, false)?;
     out.get_ref().sync_all()?;
     Ok(saved)
 }
 
-/// Writes every live key of `dbs` to `out` in RDB format, up to the EOF
-/// opcode and checksum, and flushes it: a dump file or, with `aof_base`, the
-/// RDB preamble of a rewritten AOF.
+/// Writes the function libraries, then every live key of `dbs`, to `out`
+/// in RDB format, up to the EOF opcode and checksum, and flushes it: a dump
+/// file or, with `aof_base`, the RDB preamble of a rewritten AOF.
 pub fn write_rdb<W: Write>(
     out: W,
     dbs: &[Db],
+    libraries: &Libraries,
     compression: bool,
     now_ms: i64,
     aof_base: bool,
@@ -57,6 +72,9 @@ pub fn write_rdb<W: Write>(
     let mut rdb = RdbWriter::new(out);
     rdb.set_compression(compression);
     rdb.write_header(now_ms / 1000, crate::memory::used_memory(), aof_base)?;
+    for library in libraries.libraries() {
+        rdb.write_function(&library.code)?;
+    }
     let mut keys = 0;
     for (index, db) in dbs.iter().enumerate() {
         if db.is_empty() {
@@ -276,7 +294,7 @@ mod tests {
         dbs[1].set_expire(slot, 5);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("dump.rdb");
-        let saved = save(&dbs, &path, true, 1000).unwrap();
+        let saved = save(&dbs, &Libraries::default(), &path, true, 1000).unwrap();
         assert_eq!(saved.keys, 6);
         assert!(!temp_path(dir.path(), std::process::id()).exists());
         let mut loaded: Vec<Db> = (0..3).map(|_| Db::default()).collect();
@@ -317,7 +335,7 @@ mod tests {
     fn failed_save_leaves_no_temp_and_old_file() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("missing-dir").join("dump.rdb");
-        assert!(save(&[Db::default()], &target, true, 0).is_err());
+        assert!(save(&[Db::default()], &Libraries::default(), &target, true, 0).is_err());
         assert!(!temp_path(&dir.path().join("missing-dir"), std::process::id()).exists());
     }
 }

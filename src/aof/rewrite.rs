@@ -1,8 +1,10 @@
 //! The compacted AOF a rewrite child writes from its copy-on-write view of
-//! the keyspace: one command per small key, big collections in batches of
-//! 64 items, TTLs as PEXPIREAT — the shape of Redis's rewriteAppendOnlyFile.
+//! the keyspace: a FUNCTION LOAD per library first, then one command per
+//! small key, big collections in batches of 64 items, TTLs as PEXPIREAT —
+//! the shape of Redis's rewriteAppendOnlyFile.
 
 use super::record::write_command;
+use crate::functions::Libraries;
 use crate::store::Db;
 use crate::types::{Elem, Stream, Value};
 use crate::util::{fmt_i64, format_f64, itoa_buf};
@@ -11,9 +13,12 @@ use std::io::{Result, Write};
 /// Items per command for collections (AOF_REWRITE_ITEMS_PER_CMD).
 pub const ITEMS_PER_COMMAND: usize = 64;
 
-/// Writes every live key of every db as commands. Keys already expired at
-/// `now_ms` are left out.
-pub fn write_dataset<W: Write>(w: &mut W, dbs: &[Db], now_ms: i64) -> Result<u64> {
+/// Writes a FUNCTION LOAD of each library, then every live key of every db,
+/// as commands. Keys already expired at `now_ms` are left out.
+pub fn write_dataset<W: Write>(w: &mut W, dbs: &[Db], libraries: &Libraries, now_ms: i64) -> Result<u64> {
+    for library in libraries.libraries() {
+        write_command(w, &[b"FUNCTION", b"LOAD", &library.code])?;
+    }
     let mut keys = 0;
     for (index, db) in dbs.iter().enumerate() {
         if db.is_empty() {
@@ -160,7 +165,7 @@ mod tests {
         let slot = dbs[1].set(b"gone", Value::from_bytes(b"x"), false, true, 0);
         dbs[1].set_expire(slot, 10);
         let mut out = Vec::new();
-        let keys = write_dataset(&mut out, &dbs, 100).unwrap();
+        let keys = write_dataset(&mut out, &dbs, &Libraries::default(), 100).unwrap();
         assert_eq!(keys, 2);
         let mut r = AofReader::new(&out[..]);
         let mut cmds = vec![];

@@ -60,11 +60,13 @@ fn hashtable_overhead(len: usize) -> u64 {
 }
 
 /// Redis's memory overhead breakdown, from what forkv accounts for: the
-/// allocator's figures, the script cache's bodies and the dbs' dicts;
-/// buffers it does not track (clients, replication, AOF) count as 0.
+/// allocator's figures, the script cache's bodies, the function libraries'
+/// code and the dbs' dicts; buffers it does not track (clients,
+/// replication, AOF) count as 0.
 struct Overhead {
     figures: memory::MemoryFigures,
     lua_caches: u64,
+    functions_caches: u64,
     /// (db index, main dict, expires dict) for each db with keys.
     dbs: Vec<(usize, u64, u64)>,
     total: u64,
@@ -79,9 +81,10 @@ impl Overhead {
             .filter(|(_, db)| !db.is_empty())
             .map(|(i, db)| (i, hashtable_overhead(db.len()), hashtable_overhead(db.expires_len())))
             .collect();
-        let total = lua_caches + dbs.iter().map(|&(_, main, expires)| main + expires).sum::<u64>();
+        let functions_caches = e.functions.memory() as u64;
+        let total = lua_caches + functions_caches + dbs.iter().map(|&(_, main, expires)| main + expires).sum::<u64>();
         let keys = e.dbs.iter().map(|db| db.len() as u64).sum();
-        Overhead { figures, lua_caches, dbs, total, keys }
+        Overhead { figures, lua_caches, functions_caches, dbs, total, keys }
     }
 }
 
@@ -103,7 +106,7 @@ fn stats(e: &mut Engine, c: &mut Call) {
         ("cluster.links", 0),
         ("aof.buffer", 0),
         ("lua.caches", o.lua_caches),
-        ("functions.caches", 0),
+        ("functions.caches", o.functions_caches),
     ] {
         c.out.bulk(name.as_bytes());
         c.out.int(value as i64);

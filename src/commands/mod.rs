@@ -7,6 +7,7 @@ pub mod bitmaps;
 pub mod conn;
 pub mod draws;
 pub mod dump;
+pub mod functions;
 pub mod geo;
 pub mod hashes;
 pub mod hyperloglog;
@@ -53,4 +54,5 @@ pub static GROUPS: &[&[CommandSpec]] = &[
     dump::COMMANDS,
     scripting::COMMANDS,
     standalone::COMMANDS,
+    functions::COMMANDS,
 ];

@@ -92,7 +92,7 @@ fn script(e: &mut Engine, c: &mut Call) {
             return c.out.error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
         }
         e.scripts.scripts.clear();
-        scripting::reset_interpreter();
+        scripting::reset_interpreter(scripting::Interpreter::Eval);
         c.out.ok();
     } else if argc >= 3 && c.is(1, "exists") {
         c.out.array(argc - 2);

@@ -168,11 +168,9 @@ impl Engine {
             client.multi_error |= client.multi.is_some();
             return self.reject(spec, args, out, super::maxmemory::OOM_ERROR);
         }
-        if spec.has(table::DENYOOM) || spec.is_write() {
-            if let Some(err) = self.writes_refused() {
-                client.multi_error |= client.multi.is_some();
-                return self.reject(spec, args, out, &err);
-            }
+        if let Some(err) = self.writes_refused().filter(|_| self.may_write(spec, args)) {
+            client.multi_error |= client.multi.is_some();
+            return self.reject(spec, args, out, &err);
         }
         if self.pause.is_active() && self.pause_holds(spec, client, args) {
             self.hold_for_pause(client);
@@ -204,6 +202,18 @@ impl Engine {
             return Flow::Close;
         }
         Flow::Continue
+    }
+
+    /// Whether persistence errors (MISCONF) refuse the command: a write or
+    /// `denyoom` command, a FUNCTION subcommand that changes the libraries,
+    /// or a script or function that declared flags without `no-writes`
+    /// (Redis then goes by those rather than the command's own).
+    fn may_write(&self, spec: &CommandSpec, args: &[&[u8]]) -> bool {
+        spec.has(table::DENYOOM)
+            || spec.is_write()
+            || (spec.has(table::CONTAINER) && crate::commands::functions::changes_libraries(args))
+            || (spec.has(table::MAY_REPLICATE)
+                && crate::scripting::declared_flags(self, args).is_some_and(|f| !f.no_writes))
     }
 
     /// Puts the command in the slow log if it took long enough (EXEC

@@ -188,9 +188,9 @@ impl Engine {
 
     /// Before a command: evicts if needed and remembers whether memory is
     /// still over the limit. Then Redis's rule: a command that may grow
-    /// memory is refused (a script by its declared flags), and inside MULTI
-    /// anything but EXEC, DISCARD, QUIT and RESET, since queueing takes
-    /// memory too (EXEC checks its queue itself).
+    /// memory is refused (a script by its declared flags, FUNCTION LOAD and
+    /// RESTORE too), and inside MULTI anything but EXEC, DISCARD, QUIT and
+    /// RESET, since queueing takes memory too (EXEC checks its queue itself).
     pub fn refused_for_memory(&mut self, spec: &CommandSpec, client: &Client, args: &[&[u8]]) -> bool {
         self.eviction.out_of_memory = !self.evict_to_limit();
         if !self.eviction.out_of_memory {
@@ -200,8 +200,8 @@ impl Engine {
             return true;
         }
         spec.has(table::DENYOOM)
-            || (spec.name.starts_with("eval")
-                && crate::scripting::may_grow_memory(self, spec.name.starts_with("evalsha"), args[1]))
+            || crate::scripting::may_grow_memory(self, args)
+            || crate::commands::functions::adds_libraries(args)
     }
 
     /// The running command started over `maxmemory` with nothing left to

@@ -104,6 +104,8 @@ pub struct Engine {
     pub clock: quanta::Clock,
     /// Lua scripts by SHA1 (EVAL, SCRIPT LOAD).
     pub scripts: crate::scripting::ScriptCache,
+    /// Function libraries (FUNCTION LOAD, FCALL).
+    pub functions: crate::functions::Libraries,
     pub eviction: maxmemory::Eviction,
     pub pause: pause::Pause,
     /// A write command is running (lazy expiry deletes even while paused).
@@ -142,6 +144,7 @@ impl Engine {
             latency: latency::LatencyMonitor::default(),
             clock: quanta::Clock::new(),
             scripts: Default::default(),
+            functions: Default::default(),
             eviction: Default::default(),
             pause: Default::default(),
             writing: false,

@@ -89,15 +89,16 @@ impl Engine {
         }
     }
 
-    /// A write, or a command flagged as one that may replicate; an EVAL of
-    /// a script that declared its flags goes by `no-writes` instead.
+    /// A write (FUNCTION LOAD and the like included), or a command flagged
+    /// as one that may replicate; an EVAL or FCALL of a script or function
+    /// that declared its flags goes by `no-writes` instead.
     fn may_replicate(&self, spec: &CommandSpec, args: &[&[u8]]) -> bool {
-        if spec.name.starts_with("eval") && spec.has(table::MAY_REPLICATE) {
-            if let Some(flags) = crate::scripting::declared_flags(self, spec.name == "evalsha", args[1]) {
+        if spec.has(table::MAY_REPLICATE) {
+            if let Some(flags) = crate::scripting::declared_flags(self, args) {
                 return !flags.no_writes;
             }
         }
-        spec.is_write() || spec.has(table::MAY_REPLICATE)
+        spec.is_write() || spec.has(table::MAY_REPLICATE) || crate::commands::functions::changes_libraries(args)
     }
 
     /// Parks a client whose command the pause holds.

@@ -75,13 +75,14 @@ impl Engine {
             return Err("Background save already in progress".into());
         }
         let target = PathBuf::from(&self.config.dbfilename);
-        let (compression, now, dbs) = (self.config.rdbcompression, self.now, &self.dbs);
-        let child = fork_child(|| crate::snapshot::save(dbs, &target, compression, now).is_ok()).map_err(|e| {
-            self.persistence.rdb_last_bgsave_ok = false;
-            let msg = format!("Can't save in background: fork: {e}");
-            self.requests.push(Request::Warn(msg.clone()));
-            msg
-        })?;
+        let (compression, now, dbs, libraries) = (self.config.rdbcompression, self.now, &self.dbs, &self.functions);
+        let child =
+            fork_child(|| crate::snapshot::save(dbs, libraries, &target, compression, now).is_ok()).map_err(|e| {
+                self.persistence.rdb_last_bgsave_ok = false;
+                let msg = format!("Can't save in background: fork: {e}");
+                self.requests.push(Request::Warn(msg.clone()));
+                msg
+            })?;
         let temp = crate::snapshot::temp_path(std::path::Path::new("."), child.pid.as_raw() as u32);
         let p = &mut self.persistence;
         p.rdb_bgsave_in_progress = true;
@@ -100,9 +101,9 @@ impl Engine {
             return Err("Background child already running".into());
         }
         let before = self.aof.take();
-        let (now, dbs) = (self.now, &self.dbs);
+        let (now, dbs, libraries) = (self.now, &self.dbs, &self.functions);
         let (preamble, compression) = (self.config.aof_use_rdb_preamble, self.config.rdbcompression);
-        let result = fork_child(|| write_rewrite_file(dbs, now, preamble, compression).is_ok());
+        let result = fork_child(|| write_rewrite_file(dbs, libraries, now, preamble, compression).is_ok());
         match result {
             Ok(child) => {
                 // The tail after the fork point starts a new file section: re-SELECT.
@@ -198,7 +199,7 @@ impl Engine {
     pub fn save_now(&mut self) -> Result<crate::snapshot::Saved, String> {
         let target = PathBuf::from(&self.config.dbfilename);
         let now = crate::util::now_ms();
-        match crate::snapshot::save(&self.dbs, &target, self.config.rdbcompression, now) {
+        match crate::snapshot::save(&self.dbs, &self.functions, &target, self.config.rdbcompression, now) {
             Ok(saved) => {
                 self.dirty = 0;
                 let p = &mut self.persistence;
@@ -251,13 +252,19 @@ impl Engine {
 /// With `preamble` the dataset is in RDB format (what Redis's
 /// aof-use-rdb-preamble writes), else as commands; either way the writer
 /// appends the commands logged since the fork after it.
-fn write_rewrite_file(dbs: &[crate::store::Db], now_ms: i64, preamble: bool, compression: bool) -> std::io::Result<()> {
+fn write_rewrite_file(
+    dbs: &[crate::store::Db],
+    libraries: &crate::functions::Libraries,
+    now_ms: i64,
+    preamble: bool,
+    compression: bool,
+) -> std::io::Result<()> {
     let path = rewrite_temp_path(std::process::id() as i32);
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::fs::File::create(&path)?);
     if preamble {
-        crate::snapshot::write_rdb(&mut out, dbs, compression, now_ms, true)?;
+        crate::snapshot::write_rdb(&mut out, dbs, libraries, compression, now_ms, true)?;
     } else {
-        crate::aof::rewrite::write_dataset(&mut out, dbs, now_ms)?;
+        crate::aof::rewrite::write_dataset(&mut out, dbs, libraries, now_ms)?;
     }
     out.flush()?;
     out.get_ref().sync_all()

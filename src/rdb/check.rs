@@ -26,7 +26,7 @@ pub struct CheckReport {
     /// Stored CRC64; `None` before version 5, `Some(0)` when disabled.
     pub checksum: Option<u64>,
     pub empty_keys_skipped: u64,
-    pub functions_skipped: u64,
+    pub functions: u64,
 }
 
 /// Reads the whole file at `path`, failing on the first problem.
@@ -57,7 +57,7 @@ pub fn check_stream<R: Read>(input: R) -> Result<CheckReport, RdbError> {
         dbs,
         checksum: reader.checksum(),
         empty_keys_skipped: reader.empty_keys_skipped(),
-        functions_skipped: reader.functions_skipped(),
+        functions: reader.functions_read(),
     })
 }
 
@@ -77,8 +77,8 @@ impl fmt::Display for CheckReport {
         if self.empty_keys_skipped > 0 {
             writeln!(f, "{} empty keys skipped", self.empty_keys_skipped)?;
         }
-        if self.functions_skipped > 0 {
-            writeln!(f, "{} function libraries skipped", self.functions_skipped)?;
+        if self.functions > 0 {
+            writeln!(f, "{} function libraries", self.functions)?;
         }
         match self.checksum {
             None => writeln!(f, "checksum: none (pre-v5 file)"),

@@ -3,7 +3,8 @@
 //! [`RdbWriter`] streams a version-10 file (what Redis 7.0 writes) using only
 //! the plain, encoding-free value types, so it is cheap to run in a forked
 //! child. [`RdbReader`] loads everything Redis 7.0 can load except module
-//! values, including the ziplist/listpack/intset/zipmap blobs.
+//! values, including the ziplist/listpack/intset/zipmap blobs and function
+//! libraries.
 
 mod check;
 mod compress;
@@ -15,7 +16,9 @@ pub mod stream;
 mod write;
 
 pub use check::{check_rdb, check_stream, CheckReport, DbReport};
-pub use payload::{read_payload, seal_payload, verify_payload, write_payload};
+pub use payload::{
+    read_functions_payload, read_payload, seal_payload, verify_payload, write_functions_payload, write_payload,
+};
 pub use read::RdbReader;
 pub use stream::{RdbConsumer, RdbGroup, RdbNack, RdbStream, StreamMeta, StreamNodes};
 pub use write::RdbWriter;

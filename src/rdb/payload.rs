@@ -35,14 +35,40 @@ pub fn read_payload(payload: &[u8]) -> Result<RdbValue, RdbError> {
     RdbReader::payload(payload, version).read_payload_value()
 }
 
-/// Ends `body` (a type byte and a value's encoding, or anything else) with
-/// a footer that passes [`verify_payload`]: for tests and tools that craft
-/// payloads.
+/// Ends `body` (a type byte and a value's encoding, function libraries,
+/// or anything else) with a footer that passes [`verify_payload`].
 pub fn seal_payload(mut body: Vec<u8>) -> Vec<u8> {
     body.extend_from_slice(&(RDB_VERSION as u16).to_le_bytes());
     let crc = CRC64.checksum(&body);
     body.extend_from_slice(&crc.to_le_bytes());
     body
+}
+
+/// FUNCTION DUMP's payload: each library's code after its opcode, as an
+/// RDB file holds them, then the footer.
+pub fn write_functions_payload<'a>(
+    codes: impl Iterator<Item = &'a [u8]>,
+    compression: bool,
+) -> std::io::Result<Vec<u8>> {
+    let mut w = RdbWriter::new(Vec::new());
+    w.set_compression(compression);
+    for code in codes {
+        w.write_function(code)?;
+    }
+    Ok(seal_payload(w.into_inner()))
+}
+
+/// The libraries' code in a FUNCTION RESTORE payload [`verify_payload`]
+/// accepted, read up to its footer. Err is Redis's error text.
+pub fn read_functions_payload(payload: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    let n = payload.len();
+    let version = u32::from(u16::from_le_bytes([payload[n - 10], payload[n - 9]]));
+    let mut reader = RdbReader::payload(payload, version);
+    let mut codes = Vec::new();
+    while n as u64 - reader.offset() > FOOTER_LEN as u64 {
+        codes.push(reader.read_payload_function()?);
+    }
+    Ok(codes)
 }
 
 /// The payload of a whole value (empty collections have none).

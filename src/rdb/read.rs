@@ -164,7 +164,9 @@ pub struct RdbReader<R: Read> {
     last_type: Option<u8>,
     checksum: Option<u64>,
     empty_keys_skipped: u64,
-    functions_skipped: u64,
+    /// Function libraries' code read and not yet taken, and how many in all.
+    functions: Vec<Vec<u8>>,
+    functions_read: u64,
     /// The last RESIZEDB seen and not yet taken: (db, number of keys).
     resize_hint: Option<(usize, u64)>,
     done: bool,
@@ -205,7 +207,8 @@ impl<R: Read> RdbReader<R> {
             last_type: None,
             checksum: None,
             empty_keys_skipped: 0,
-            functions_skipped: 0,
+            functions: Vec::new(),
+            functions_read: 0,
             resize_hint: None,
             done,
         }
@@ -262,9 +265,50 @@ impl<R: Read> RdbReader<R> {
         self.empty_keys_skipped
     }
 
-    /// Function libraries (FUNCTION2 opcode), which are not loaded.
-    pub fn functions_skipped(&self) -> u64 {
-        self.functions_skipped
+    /// Function libraries read so far.
+    pub fn functions_read(&self) -> u64 {
+        self.functions_read
+    }
+
+    /// The code of the function libraries read since the last call (Redis
+    /// writes them before the first db, so they come with the first key).
+    pub fn take_functions(&mut self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut self.functions)
+    }
+
+    /// One library of a FUNCTION DUMP payload: its opcode, then its code.
+    /// Err is Redis's error text.
+    pub fn read_payload_function(&mut self) -> Result<Vec<u8>, String> {
+        let op = self.src.u8().map_err(|_| "can not read data type".to_string())?;
+        if op != opcode::FUNCTION2 && op != opcode::FUNCTION {
+            return Err("given type is not a function".into());
+        }
+        self.function_code(op).map_err(|e| e.msg)
+    }
+
+    /// A library's code after its opcode: RDB_OPCODE_FUNCTION2's string, or
+    /// what Redis 7.0's release candidates wrote (RDB_OPCODE_FUNCTION: name,
+    /// engine, optional description and code), as the code with its shebang.
+    fn function_code(&mut self, op: u8) -> Result<Vec<u8>, RdbError> {
+        fn loading(what: &'static str) -> impl Fn(RdbError) -> RdbError {
+            move |e| RdbError::new(e.offset, format!("Failed loading library {what}"))
+        }
+        if op == opcode::FUNCTION2 {
+            return self.src.string().map_err(loading("payload"));
+        }
+        let name = self.src.string().map_err(loading("name"))?;
+        let engine = self.src.string().map_err(loading("engine name"))?;
+        if self.src.len().map_err(loading("description indicator"))? != 0 {
+            self.src.string().map_err(loading("description"))?;
+        }
+        let blob = self.src.string().map_err(loading("blob"))?;
+        let mut code = b"#!".to_vec();
+        code.extend_from_slice(&engine);
+        code.extend_from_slice(b" name=");
+        code.extend_from_slice(&name);
+        code.push(b'\n');
+        code.extend_from_slice(&blob);
+        Ok(code)
     }
 
     /// The key count a RESIZEDB announced for a db, once: lets the loader
@@ -302,15 +346,13 @@ impl<R: Read> RdbReader<R> {
                     let v = self.src.string()?;
                     self.aux.push((k, v));
                 }
-                opcode::FUNCTION2 => {
-                    self.src.string()?;
-                    self.functions_skipped += 1;
+                opcode::FUNCTION2 | opcode::FUNCTION => {
+                    let code = self.function_code(op)?;
+                    self.functions.push(code);
+                    self.functions_read += 1;
                 }
                 opcode::MODULE_AUX => {
                     return Err(RdbError::new(at, "unsupported opcode 247 (module aux data)"));
-                }
-                opcode::FUNCTION => {
-                    return Err(RdbError::new(at, "unsupported opcode 246 (pre-release functions)"));
                 }
                 opcode::EOF => {
                     self.finish_eof()?;

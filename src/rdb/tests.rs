@@ -249,7 +249,8 @@ fn old_opcodes_and_types() {
             entry(0, b"zl", RdbValue::ZSet(vec![(v("a"), 7.0)]), None),
         ]
     );
-    assert_eq!(r.functions_skipped(), 1);
+    assert_eq!(r.functions_read(), 1);
+    assert_eq!(r.take_functions(), vec![v("code")]);
     assert_eq!(r.empty_keys_skipped(), 1);
     // Version 4 files have no checksum.
     assert_eq!(read_all(&hand_file(4, b"\x00\x01k\x01v")).unwrap().len(), 1);
@@ -367,4 +368,18 @@ fn ziplist_era_types() {
         entry(0, b"m", RdbValue::Hash(vec![(v("a"), v("b"))]), None),
     ];
     assert_eq!(got, want);
+}
+
+/// Libraries as Redis 7.0's release candidates wrote them (name, engine,
+/// optional description, code) read as the code with its shebang.
+#[test]
+fn pre_release_function_libraries_get_a_shebang() {
+    let body = b"\xF6\x03lib\x03LUA\x01\x04desc\x0Areturn 1\nx\xF6\x02l2\x03LUA\x00\x01y";
+    let file = hand_file(10, body);
+    let mut r = RdbReader::new(&file[..]).unwrap();
+    assert!(r.next_entry().unwrap().is_none());
+    assert_eq!(r.take_functions(), vec![v("#!LUA name=lib\nreturn 1\nx"), v("#!LUA name=l2\ny")]);
+    let truncated = hand_file(10, b"\xF6\x03lib\x03LUA\x01");
+    let err = RdbReader::new(&truncated[..]).unwrap().next_entry().unwrap_err();
+    assert!(err.msg.starts_with("Failed loading library description"), "{err}");
 }

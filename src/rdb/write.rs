@@ -173,6 +173,20 @@ impl<W: Write> RdbWriter<W> {
         self.string(value)
     }
 
+    /// Writes one function library's code, as Redis 7.0 does before the
+    /// first db (RDB_OPCODE_FUNCTION2); FUNCTION DUMP's payload is a run of
+    /// these.
+    pub fn write_function(&mut self, code: &[u8]) -> io::Result<()> {
+        self.check_closed()?;
+        self.raw(&[opcode::FUNCTION2])?;
+        self.string(code)
+    }
+
+    /// The sink, for a run of [`write_function`](Self::write_function)s.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
     /// Starts database `db`; the sizes are hash table hints for the loader.
     pub fn select_db(&mut self, db: usize, db_size: u64, expires_size: u64) -> io::Result<()> {
         self.check_file()?;

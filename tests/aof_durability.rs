@@ -100,10 +100,14 @@ fn always_never_loses_an_acknowledged_write_across_random_sigkills() {
             let url = server.url();
             let (acked, stop) = (acked.clone(), stop.clone());
             handles.push(std::thread::spawn(move || {
-                let client = redis::Client::open(url).unwrap();
-                let mut con = client.get_connection_with_timeout(Duration::from_secs(5)).unwrap();
-                con.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
                 let counter = format!("counter:{t}");
+                let client = redis::Client::open(url).unwrap();
+                let Ok(mut con) = client.get_connection_with_timeout(Duration::from_secs(5)) else {
+                    // Killed before this writer got in (a slow thread start): nothing sent.
+                    acked.lock().unwrap().counters.push((counter, 0, 0));
+                    return;
+                };
+                con.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
                 let mut incr_sent = 0i64;
                 let mut incr_acked = None;
                 let mut local = vec![];

@@ -108,6 +108,8 @@ pub struct Engine {
     pub pause: pause::Pause,
     /// A write command is running (lazy expiry deletes even while paused).
     pub writing: bool,
+    /// Users and their permissions (ACL).
+    pub acl: crate::acl::Acl,
 }
 
 impl Engine {
@@ -115,6 +117,8 @@ impl Engine {
         let now = crate::util::now_ms();
         let mut rng = Rng::seeded();
         let run_id = (0..40).map(|_| char::from_digit(rng.below(16) as u32, 16).unwrap_or('0')).collect();
+        let commands = CommandTable::new(crate::commands::GROUPS);
+        let acl = crate::acl::Acl::new(&commands, config.requirepass.as_deref());
         Engine {
             dbs: (0..config.databases).map(|_| Db::default()).collect(),
             tcp_port: config.port,
@@ -133,7 +137,7 @@ impl Engine {
             monitors: monitor::Monitors::default(),
             aof: Propagator::default(),
             requests: Vec::new(),
-            commands: CommandTable::new(crate::commands::GROUPS),
+            commands,
             child_active: false,
             run_id,
             loader: Box::new(Client { authenticated: true, loader: true, ..Default::default() }),
@@ -145,6 +149,7 @@ impl Engine {
             eviction: Default::default(),
             pause: Default::default(),
             writing: false,
+            acl,
         }
     }
 
@@ -154,7 +159,7 @@ impl Engine {
 
     /// Registers a new connection.
     pub fn connect(&mut self, id: ClientId, addr: String, laddr: String) {
-        let client = Client::new(id, addr, laddr, self.now, self.config.requirepass.is_some());
+        let client = Client::new(id, addr, laddr, self.now, self.acl.auth_required());
         self.clients.insert(id, Box::new(client));
         self.stats.total_connections_received += 1;
     }

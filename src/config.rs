@@ -41,6 +41,11 @@ pub struct Config {
     pub rdbcompression: bool,
     pub rdbchecksum: bool,
     pub requirepass: Option<String>,
+    /// The ACL file ACL LOAD and SAVE use (empty: none).
+    pub aclfile: String,
+    pub acllog_max_len: u64,
+    /// The config file's `user` lines: the name, then its rules.
+    pub users: Vec<Vec<String>>,
     pub maxclients: u64,
     pub databases: usize,
     pub hz: u64,
@@ -107,6 +112,9 @@ impl Default for Config {
             rdbcompression: true,
             rdbchecksum: true,
             requirepass: None,
+            aclfile: String::new(),
+            acllog_max_len: 128,
+            users: Vec::new(),
             maxclients: 10000,
             databases: 16,
             hz: 10,
@@ -162,6 +170,8 @@ const DIRECTIVES: &[(&str, bool)] = &[
     ("rdbcompression", true),
     ("rdbchecksum", true),
     ("requirepass", true),
+    ("aclfile", false),
+    ("acllog-max-len", true),
     ("maxclients", true),
     ("databases", false),
     ("hz", true),
@@ -422,6 +432,10 @@ impl Config {
                     .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?
             }
             "daemonize" => self.daemonize = parse_bool(one()?)?,
+            "aclfile" => self.aclfile = one()?.into(),
+            "acllog-max-len" => self.acllog_max_len = parse_ranged(one()?, 0, i64::MAX)? as u64,
+            // Checked when the users are made, after the whole file is read.
+            "user" if !args.is_empty() => self.users.push(args.to_vec()),
             "io-threads" => self.io_threads = parse_ranged(one()?, 1, 128)? as usize,
             _ => return Err(format!("Bad directive or wrong number of arguments: '{name}'")),
         }
@@ -448,6 +462,8 @@ impl Config {
             "rdbcompression" => yes_no(self.rdbcompression),
             "rdbchecksum" => yes_no(self.rdbchecksum),
             "requirepass" => self.requirepass.clone().unwrap_or_default(),
+            "aclfile" => self.aclfile.clone(),
+            "acllog-max-len" => self.acllog_max_len.to_string(),
             "maxclients" => self.maxclients.to_string(),
             "databases" => self.databases.to_string(),
             "hz" => self.hz.to_string(),

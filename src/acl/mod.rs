@@ -81,6 +81,24 @@ pub struct Refusal {
 }
 
 impl Refusal {
+    /// Why EXEC no longer runs a queued command.
+    pub fn exec_reason(&self) -> &'static str {
+        match self.reason {
+            Denied::Command => "no permission to execute the command or subcommand",
+            Denied::Key => "no permission to touch the specified keys",
+            Denied::Channel => "no permission to access one of the channels used as arguments",
+        }
+    }
+
+    /// Why a script's redis.call was refused.
+    pub fn script_reason(&self) -> &'static str {
+        match self.reason {
+            Denied::Command => "can't run this command or subcommand",
+            Denied::Key => "can't access at least one of the keys mentioned in the command arguments",
+            Denied::Channel => "can't publish to the channel mentioned in the command",
+        }
+    }
+
     /// The NOPERM error a refused command gets.
     pub fn error(&self, command: &str) -> String {
         match self.reason {

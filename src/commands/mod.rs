@@ -3,6 +3,7 @@
 //! one place (their handler), through `Call::propagate_as` when the command
 //! text alone would not replay deterministically.
 
+pub mod acl;
 pub mod bitmaps;
 pub mod conn;
 pub mod dump;
@@ -45,4 +46,5 @@ pub static GROUPS: &[&[CommandSpec]] = &[
     latency::COMMANDS,
     dump::COMMANDS,
     scripting::COMMANDS,
+    acl::COMMANDS,
 ];

@@ -327,7 +327,11 @@ fn config(e: &mut Engine, c: &mut Call) {
             if trial.loglevel != e.config.loglevel {
                 crate::log::set_level(&trial.loglevel);
             }
+            let password_changed = trial.requirepass != e.config.requirepass;
             e.config = trial;
+            if password_changed {
+                e.acl.set_default_password(e.config.requirepass.as_deref());
+            }
             if aof_changed {
                 e.requests.push(Request::AofConfigChanged);
             }

@@ -1,11 +1,12 @@
 //! Running a batch: command lookup, the checks Redis makes before a command
-//! (arity, auth, pub/sub context, loading, MISCONF, MULTI queuing), the call
+//! (arity, auth, ACL, pub/sub context, loading, MISCONF, MULTI queuing), the call
 //! itself, and what follows it (AOF record, WATCH, waking blocked clients).
 
 use super::client::Blocked;
 use super::command_stats::Timed;
 use super::table::{self, CommandSpec};
 use super::{BlockRequest, Call, Client, ClientId, Engine};
+use crate::acl::log::Context;
 use crate::reply::Reply;
 use crate::resp::Batch;
 use bytes::BytesMut;
@@ -136,9 +137,16 @@ impl Engine {
             let message = format!("ERR wrong number of arguments for '{}' command", spec.name);
             return self.reject(spec, args, out, &message);
         }
-        if !client.authenticated && !spec.has(table::NO_AUTH) {
+        if !client.authenticated && !spec.has(table::NO_AUTH) && self.acl.auth_required() {
             client.multi_error |= client.multi.is_some();
             return self.reject(spec, args, out, "NOAUTH Authentication required.");
+        }
+        if !self.acl.unrestricted(client.user) {
+            let context = if client.multi.is_some() { Context::Multi } else { Context::TopLevel };
+            if let Some((refusal, name)) = self.acl_refusal(client, spec, args, context) {
+                client.multi_error |= client.multi.is_some();
+                return self.reject(spec, args, out, &refusal.error(name));
+            }
         }
         if client.in_pubsub_mode() && !spec.has(table::PUBSUB_CONTEXT) {
             let name = super::command_stats::subcommand_name(spec, args).unwrap_or(spec.name);

@@ -2,6 +2,7 @@
 //! keyspace actor feeds it batches and forwards what it produces (replies,
 //! messages for other clients, AOF records, requests for persistence work).
 
+mod acl;
 mod blocking;
 mod call;
 pub mod client;

@@ -145,7 +145,8 @@ impl Engine {
             let context = if client.multi.is_some() { Context::Multi } else { Context::TopLevel };
             if let Some((refusal, name)) = self.acl_refusal(client, spec, args, context) {
                 client.multi_error |= client.multi.is_some();
-                return self.reject(spec, args, out, &refusal.error(name));
+                let message = self.abort_if_exec(spec, client, refusal.error(name));
+                return self.reject(spec, args, out, &message);
             }
         }
         if client.in_pubsub_mode() && !spec.has(table::PUBSUB_CONTEXT) {
@@ -198,6 +199,18 @@ impl Engine {
             return Flow::Close;
         }
         Flow::Continue
+    }
+
+    /// A refused EXEC discards any transaction and says so, as Redis's
+    /// rejectCommand does; other commands keep their `message`.
+    fn abort_if_exec(&mut self, spec: &CommandSpec, client: &mut Client, message: String) -> String {
+        if spec.name != "exec" {
+            return message;
+        }
+        client.multi = None;
+        self.watches.unwatch_all(client.id, &client.watched);
+        client.watched.clear();
+        format!("EXECABORT Transaction discarded because of: {message}")
     }
 
     /// Puts the command in the slow log if it took long enough (EXEC

@@ -1,0 +1,540 @@
+//! ACL (users, passwords, command, key and channel permissions) against
+//! the real binary, side by side with Debian's redis-server 7.0: the cases
+//! of Redis's acl.tcl and acl-v2.tcl whose replies are deterministic —
+//! SETUSER rules and their errors, GETUSER and LIST, refusals of commands,
+//! keys and channels (at the top level, queued in MULTI, at EXEC, from a
+//! script) and what ACL LOG records of them, AUTH and HELLO with users,
+//! requirepass and the default user, DELUSER disconnecting, DRYRUN, CAT,
+//! GENPASS's shape, COMMAND INFO's categories, and users kept across a
+//! restart by ACL SAVE and the aclfile, or given by config-file lines.
+//! Skips with a note when redis-server is not installed.
+
+mod aof_support;
+mod common;
+mod helpers;
+mod side_by_side;
+
+use aof_support::RedisServer;
+use common::Server;
+use helpers::{Raw, Resp};
+use side_by_side::{start_pair, Pair};
+use std::time::Duration;
+
+/// One connection to each server.
+struct Conns {
+    forkv: Raw,
+    redis: Raw,
+}
+
+impl Conns {
+    fn open(forkv_port: u16, redis_port: u16) -> Conns {
+        Conns { forkv: Raw::connect(forkv_port), redis: Raw::connect(redis_port) }
+    }
+
+    /// The command on both: the same reply, returned.
+    fn both(&mut self, args: &[&str]) -> Resp {
+        let f = self.forkv.cmd(args);
+        let r = self.redis.cmd(args);
+        assert_eq!(f, r, "{}", args.join(" "));
+        f
+    }
+
+    fn line(&mut self, line: &str) -> Resp {
+        self.both(&line.split(' ').collect::<Vec<_>>())
+    }
+
+    /// An error on both, the same, matching `want` (a prefix).
+    fn error(&mut self, line: &str, want: &str) {
+        let reply = self.line(line);
+        assert!(matches!(&reply, Resp::Error(e) if e.starts_with(want)), "{line}: {reply:?}");
+    }
+
+    /// GETUSER on both: the same, with the single commands of each
+    /// command rule compared as a set (their order follows each server's
+    /// command table).
+    fn same_user(&mut self, name: &str) -> Resp {
+        fn normalized(reply: &Resp) -> Resp {
+            match reply {
+                Resp::Bulk(b) if b.starts_with(b"+@all") || b.starts_with(b"-@all") => {
+                    let text = String::from_utf8_lossy(b);
+                    let mut words: Vec<&str> = text.split(' ').collect();
+                    words[1..].sort();
+                    Resp::bulk(&words.join(" "))
+                }
+                Resp::Array(items) => Resp::Array(items.iter().map(normalized).collect()),
+                Resp::Set(items) => Resp::Set(items.iter().map(normalized).collect()),
+                Resp::Map(pairs) => Resp::Map(pairs.iter().map(|(k, v)| (k.clone(), normalized(v))).collect()),
+                other => other.clone(),
+            }
+        }
+        let args = ["ACL", "GETUSER", name];
+        let (f, r) = (self.forkv.cmd(&args), self.redis.cmd(&args));
+        assert_eq!(normalized(&f), normalized(&r), "ACL GETUSER {name}");
+        f
+    }
+
+    /// ACL LIST on both, each line's rules compared as a set: the order
+    /// of single commands follows each server's command table.
+    fn same_acl_list(&mut self) -> Vec<String> {
+        let normalized = |reply: Resp| -> Vec<Vec<String>> {
+            reply
+                .items()
+                .iter()
+                .map(|line| {
+                    let mut words: Vec<String> = line.text().split(' ').map(str::to_string).collect();
+                    words[2..].sort();
+                    words
+                })
+                .collect()
+        };
+        let (f, r) = (self.forkv.cmd(&["ACL", "LIST"]), self.redis.cmd(&["ACL", "LIST"]));
+        assert_eq!(normalized(f.clone()), normalized(r), "ACL LIST");
+        f.items().iter().map(Resp::text).collect()
+    }
+
+    /// ACL LOG on both: the same entries, less their age and client info.
+    fn same_acl_log(&mut self, count: &str) -> Vec<Vec<(String, Resp)>> {
+        let entries = |reply: Resp| -> Vec<Vec<(String, Resp)>> {
+            reply
+                .items()
+                .iter()
+                .map(|entry| {
+                    let fields = entry.items();
+                    fields
+                        .chunks(2)
+                        .map(|kv| (kv[0].text(), kv[1].clone()))
+                        .filter(|(k, _)| k != "age-seconds" && k != "client-info")
+                        .collect()
+                })
+                .collect()
+        };
+        let f = entries(self.forkv.cmd(&["ACL", "LOG", count]));
+        let r = entries(self.redis.cmd(&["ACL", "LOG", count]));
+        assert_eq!(f, r, "ACL LOG");
+        f
+    }
+}
+
+fn pair_conns(p: &Pair) -> Conns {
+    Conns::open(p.forkv_server.port, p.redis_server.port)
+}
+
+fn start() -> Option<(Pair, Conns)> {
+    let p = start_pair()?;
+    let c = pair_conns(&p);
+    Some((p, c))
+}
+
+#[test]
+fn users_rules_and_their_descriptions_match_redis() {
+    let Some((p, mut c)) = start() else { return };
+    c.line("ACL WHOAMI");
+    c.line("ACL SETUSER newuser");
+    let reply = c.both(&["ACL", "SETUSER", "a a"]);
+    assert_eq!(reply, Resp::err("ERR Usernames can't contain spaces or null characters"));
+    c.line("ACL SETUSER newuser >passwd1");
+    c.line("ACL SETUSER newuser #34344e4d60c2b6d639b7bd22e18f2b0b91bc34bf0ac5f9952744435093cfb4e6");
+    c.error(
+        "ACL SETUSER newuser #34344e4d60c2b6d639b7bd22e18f2b0b91bc34bf0ac5f9952744435093cfb4e",
+        "ERR Error in ACL SETUSER modifier",
+    );
+    c.error(
+        "ACL SETUSER newuser #34344e4d60c2b6d639b7bd22e18f2b0b91bc34bf0ac5f9952744435093cfb4eq",
+        "ERR Error in ACL SETUSER modifier",
+    );
+    c.same_user("newuser");
+    c.line("ACL SETUSER newuser !34344e4d60c2b6d639b7bd22e18f2b0b91bc34bf0ac5f9952744435093cfb4e6");
+    c.error("ACL SETUSER newuser <nosuchpass", "ERR Error in ACL SETUSER modifier '<nosuchpass'");
+    for rules in [
+        "on +acl ~foo:* ~bar:* &chan",
+        "allkeys ~x",
+        "allchannels &x",
+        "+nosuchcommand",
+        "+@nosuchcategory",
+        "-@all +select|0 +client|id",
+        "+client|id|x",
+        "+get|",
+        "%X~k",
+        "%RW~rw %R~r %W~w resetchannels &a &b",
+        "reset",
+        "+@all -get -client|kill",
+        "-@all +@hash +@string -@write",
+        "(+get ~a*) (+set ~b* &c)",
+        "(+get",
+        "clearselectors nopass",
+        "skip-sanitize-payload",
+    ] {
+        let mut args = vec!["ACL", "SETUSER", "newuser"];
+        args.extend(rules.split(' '));
+        c.both(&args);
+        c.same_acl_list();
+        c.same_user("newuser");
+    }
+    c.line("ACL SETUSER other on nopass +get");
+    c.line("ACL USERS");
+    c.line("ACL GETUSER nosuchuser");
+    c.error("ACL DELUSER default newuser", "ERR The 'default' user cannot be removed");
+    c.line("ACL DELUSER newuser other nosuchuser");
+    c.same_acl_list();
+    c.error("ACL NOSUCH", "ERR unknown subcommand 'NOSUCH'. Try ACL HELP.");
+    c.error("ACL GETUSER", "ERR wrong number of arguments for 'acl|getuser' command");
+    c.line("ACL HELP");
+    // RESP3 GETUSER: a map with a set of flags.
+    for r in [&mut c.forkv, &mut c.redis] {
+        r.cmd(&["HELLO", "3"]);
+    }
+    c.line("ACL SETUSER r3 on >p ~k* &ch +get (+set ~s*)");
+    c.same_user("r3");
+    c.same_user("default");
+    drop(p);
+}
+
+#[test]
+fn a_restricted_user_is_refused_commands_keys_and_channels() {
+    let Some((p, mut admin)) = start() else { return };
+    admin.line("ACL SETUSER limited on >pw +get +set +publish +subscribe +psubscribe +client|id ~k* %R~r* %W~w* &ch*");
+    admin.line("SET r1 v");
+    let mut c = pair_conns(&p);
+    c.line("AUTH limited pw");
+    c.line("ACL WHOAMI");
+    c.line("GET k1");
+    c.line("SET k1 v");
+    c.line("GET r1");
+    c.error("SET r1 v", "NOPERM this user has no permissions to access one of the keys used as arguments");
+    c.error("GET w1", "NOPERM this user has no permissions to access one of the keys used as arguments");
+    c.error("GET other", "NOPERM");
+    c.error("DEL k1", "NOPERM this user has no permissions to run the 'del' command");
+    c.error("CLIENT KILL ID 1", "NOPERM this user has no permissions to run the 'client|kill' command");
+    assert!(matches!(c.forkv.cmd(&["CLIENT", "ID"]), Resp::Int(_)));
+    assert!(matches!(c.redis.cmd(&["CLIENT", "ID"]), Resp::Int(_)));
+    c.line("PUBLISH ch1 hello");
+    c.error(
+        "PUBLISH other hello",
+        "NOPERM this user has no permissions to access one of the channels used as arguments",
+    );
+    c.error("SUBSCRIBE ch1 other", "NOPERM");
+    c.error("PSUBSCRIBE ch1*", "NOPERM");
+    c.error("SPUBLISH ch1 m", "NOPERM this user has no permissions to run the 'spublish' command");
+    // EXEC refused discards the transaction.
+    c.error("MULTI", "NOPERM");
+    c.error("EXEC", "EXECABORT Transaction discarded because of: NOPERM");
+    admin.line("ACL SETUSER limited +multi +exec");
+    // A refusal while queueing aborts the transaction.
+    c.line("MULTI");
+    c.line("SET k2 v");
+    c.error("DEL k2", "NOPERM");
+    c.error("EXEC", "EXECABORT");
+    // Rules changed between MULTI and EXEC: the command is refused at EXEC.
+    c.line("MULTI");
+    c.line("SET k3 v");
+    c.line("GET k3");
+    admin.line("ACL SETUSER limited -set");
+    c.line("EXEC");
+    admin.line("ACL SETUSER limited +eval");
+    for script in
+        ["return redis.call('get','k3')", "return redis.call('set','k3','x')", "return redis.call('get','zz')"]
+    {
+        c.both(&["EVAL", script, "0"]);
+    }
+    admin.same_acl_log("20");
+    admin.line("ACL LOG RESET");
+    admin.line("ACL LOG");
+    // Subscribed clients whose channels are revoked are disconnected.
+    let mut sub = pair_conns(&p);
+    sub.line("AUTH limited pw");
+    sub.line("SUBSCRIBE ch1");
+    admin.line("ACL SETUSER limited resetchannels &other");
+    assert!(sub.forkv.is_closed(Duration::from_secs(5)), "forkv kept the revoked subscriber");
+    assert!(sub.redis.is_closed(Duration::from_secs(5)), "redis kept the revoked subscriber");
+    // DRYRUN answers without running or logging.
+    admin.line("ACL SETUSER limited +set &ch*");
+    for line in ["ACL DRYRUN limited get k1", "ACL DRYRUN limited del k1", "ACL DRYRUN limited set r1 v"] {
+        admin.line(line);
+    }
+    admin.line("ACL DRYRUN limited publish nope m");
+    admin.error("ACL DRYRUN nosuchuser get k", "ERR User 'nosuchuser' not found");
+    admin.error("ACL DRYRUN limited nosuchcmd k", "ERR Command 'nosuchcmd' not found");
+    admin.error("ACL DRYRUN limited get", "ERR wrong number of arguments for 'get' command");
+    admin.line("ACL LOG");
+    drop(p);
+}
+
+#[test]
+fn auth_and_hello_log_in_as_users() {
+    let Some((p, mut admin)) = start() else { return };
+    admin.error("AUTH x", "ERR AUTH <password> called without any password configured");
+    admin.line("ACL SETUSER alice >alicepw +acl +get ~*");
+    let mut c = pair_conns(&p);
+    // A new user is off until `on`.
+    c.error("AUTH alice alicepw", "WRONGPASS invalid username-password pair or user is disabled.");
+    admin.line("ACL SETUSER alice on");
+    c.error("AUTH alice wrong", "WRONGPASS");
+    c.error("AUTH nosuchuser x", "WRONGPASS");
+    c.line("AUTH alice alicepw");
+    c.line("ACL WHOAMI");
+    c.error("AUTH a b c", "ERR syntax error");
+    // HELLO AUTH: the map differs by server name and version only.
+    let hello = ["HELLO", "2", "AUTH", "alice", "wrong"];
+    c.both(&hello);
+    let f = c.forkv.cmd(&["HELLO", "3", "AUTH", "default", "x", "SETNAME", "n"]);
+    let r = c.redis.cmd(&["HELLO", "3", "AUTH", "default", "x", "SETNAME", "n"]);
+    assert!(matches!((&f, &r), (Resp::Map(_), Resp::Map(_))), "{f:?} {r:?}");
+    c.line("ACL WHOAMI");
+    c.line("CLIENT GETNAME");
+    admin.same_acl_log("10");
+    drop(p);
+}
+
+#[test]
+fn requirepass_and_the_default_user_stay_in_step() {
+    let Some((p, mut admin)) = start() else { return };
+    admin.line("CONFIG SET requirepass secret");
+    admin.same_acl_list();
+    let mut c = pair_conns(&p);
+    c.error("GET k", "NOAUTH Authentication required.");
+    c.error("HELLO 3", "NOAUTH HELLO must be called with the client already authenticated");
+    c.error("AUTH wrong", "WRONGPASS");
+    c.line("AUTH secret");
+    c.line("AUTH default secret");
+    c.line("GET k");
+    // Clients logged in before stay so; a password set on the default
+    // user directly works as requirepass does.
+    admin.line("ACL SETUSER default resetpass >other");
+    let mut d = pair_conns(&p);
+    d.error("AUTH secret", "WRONGPASS");
+    d.line("AUTH other");
+    // nopass lets everyone in, even a client that never authenticated.
+    let mut e = pair_conns(&p);
+    e.error("PING", "NOAUTH");
+    admin.line("ACL SETUSER default nopass");
+    e.line("PING");
+    admin.line("CONFIG SET requirepass again");
+    admin.same_acl_list();
+    admin.line("CONFIG GET requirepass");
+    admin.both(&["CONFIG", "SET", "requirepass", ""]);
+    admin.same_acl_list();
+    admin.line("CONFIG SET requirepass");
+    drop(p);
+}
+
+#[test]
+fn deleting_a_user_disconnects_its_clients() {
+    let Some((p, mut admin)) = start() else { return };
+    admin.line("ACL SETUSER bob on >pw +@all ~*");
+    let mut c = pair_conns(&p);
+    c.line("AUTH bob pw");
+    let mut other = pair_conns(&p);
+    other.line("AUTH bob pw");
+    // CLIENT LIST names the user; CLIENT KILL USER picks its clients.
+    let list = admin.forkv.cmd(&["CLIENT", "LIST"]).text();
+    assert_eq!(list.matches("user=bob").count(), 2, "{list}");
+    admin.error("CLIENT KILL USER nosuch", "ERR No such user 'nosuch'");
+    admin.line("CLIENT KILL USER bob SKIPME yes");
+    assert!(c.forkv.is_closed(Duration::from_secs(5)) && c.redis.is_closed(Duration::from_secs(5)));
+    let mut d = pair_conns(&p);
+    d.line("AUTH bob pw");
+    admin.line("ACL DELUSER bob");
+    assert!(d.forkv.is_closed(Duration::from_secs(5)), "forkv kept a deleted user's client");
+    assert!(d.redis.is_closed(Duration::from_secs(5)), "redis kept a deleted user's client");
+    assert!(other.forkv.is_closed(Duration::from_secs(5)) && other.redis.is_closed(Duration::from_secs(5)));
+    // A user that deletes itself gets its reply, then the connection closes.
+    admin.line("ACL SETUSER carol on >pw +acl");
+    let mut e = pair_conns(&p);
+    e.line("AUTH carol pw");
+    e.line("ACL DELUSER carol");
+    assert!(e.forkv.is_closed(Duration::from_secs(5)) && e.redis.is_closed(Duration::from_secs(5)));
+    drop(p);
+}
+
+#[test]
+fn categories_genpass_and_command_info() {
+    let Some((p, mut c)) = start() else { return };
+    c.line("ACL CAT");
+    c.error("ACL CAT nosuch", "ERR Unknown category 'nosuch'");
+    // forkv lacks some of Redis's commands: each category it lists must be
+    // within Redis's, and hold every forkv command Redis puts in it.
+    let forkv_commands: Vec<String> = c.forkv.cmd(&["COMMAND", "LIST"]).items().iter().map(Resp::text).collect();
+    for category in c.forkv.cmd(&["ACL", "CAT"]).items().iter().map(Resp::text) {
+        let names = |r: &mut Raw| -> Vec<String> {
+            let mut v: Vec<String> = r.cmd(&["ACL", "CAT", &category]).items().iter().map(Resp::text).collect();
+            v.sort();
+            v
+        };
+        let (f, r) = (names(&mut c.forkv), names(&mut c.redis));
+        let known = |n: &String| forkv_commands.contains(&n.split('|').next().unwrap_or_default().to_string());
+        let expected: Vec<String> = r.into_iter().filter(known).collect();
+        let f_known: Vec<String> = f.into_iter().filter(|n| expected.contains(n) || !n.contains('|')).collect();
+        assert_eq!(
+            f_known.iter().filter(|n| !n.contains('|')).collect::<Vec<_>>(),
+            expected.iter().filter(|n| !n.contains('|')).collect::<Vec<_>>(),
+            "@{category}"
+        );
+    }
+    // COMMAND INFO's seventh element: the categories, in Redis's order.
+    for name in ["get", "set", "client", "acl", "eval", "blpop", "publish", "del", "ping", "config"] {
+        let (f, r) = (c.forkv.cmd(&["COMMAND", "INFO", name]), c.redis.cmd(&["COMMAND", "INFO", name]));
+        assert_eq!(f.items()[0].items()[6], r.items()[0].items()[6], "{name}");
+    }
+    for bits in ["", "1", "5", "128", "4096"] {
+        let mut args = vec!["ACL", "GENPASS"];
+        args.extend(Some(bits).filter(|b| !b.is_empty()));
+        let (f, r) = (c.forkv.cmd(&args).text(), c.redis.cmd(&args).text());
+        assert_eq!(f.len(), r.len(), "{args:?}");
+        assert!(f.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{f}");
+    }
+    c.error("ACL GENPASS 0", "ERR ACL GENPASS argument must be the number of bits");
+    c.error("ACL GENPASS 4097", "ERR ACL GENPASS argument must be the number of bits");
+    c.error("ACL GENPASS x", "ERR value is not an integer or out of range");
+    c.error("ACL LOAD", "ERR This Redis instance is not configured to use an ACL file.");
+    c.error("ACL SAVE", "ERR This Redis instance is not configured to use an ACL file.");
+    drop(p);
+}
+
+/// A forkv and a redis-server started with `args`, one connection each.
+fn start_both_with(dir: &std::path::Path, args: &[&str]) -> (Server, RedisServer, Conns) {
+    let forkv = Server::start_with(&[&["--save", "", "--appendonly", "no"], args].concat());
+    let (redis, _) = RedisServer::start(dir, args);
+    let c = Conns::open(forkv.port, redis.port);
+    (forkv, redis, c)
+}
+
+#[test]
+fn acl_save_and_the_aclfile_keep_users_across_a_restart() {
+    if !RedisServer::available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (forkv_file, redis_file) = (dir.path().join("forkv.acl"), dir.path().join("redis.acl"));
+    for f in [&forkv_file, &redis_file] {
+        std::fs::write(f, "").unwrap();
+    }
+    let forkv_args = ["--aclfile", forkv_file.to_str().unwrap()];
+    let redis_args = ["--aclfile", redis_file.to_str().unwrap()];
+    let mut forkv = Server::start_with(&[&["--save", "", "--appendonly", "no"], &forkv_args[..]].concat());
+    let (redis, _) = RedisServer::start(dir.path(), &redis_args);
+    let mut c = Conns::open(forkv.port, redis.port);
+    c.line("ACL LIST");
+    c.line("ACL SETUSER saved on >pw ~k* &ch +get (+set ~s*)");
+    c.line("ACL SETUSER default resetpass >defpw");
+    c.line("AUTH defpw");
+    c.line("ACL SAVE");
+    let saved = c.same_acl_list();
+    let (fs, rs) = (std::fs::read_to_string(&forkv_file).unwrap(), std::fs::read_to_string(&redis_file).unwrap());
+    assert_eq!(fs.lines().collect::<Vec<_>>(), saved.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(fs, rs);
+    // ACL LOAD drops what was not saved, and the clients of replaced users.
+    c.line("ACL SETUSER unsaved on");
+    let mut saved_client = Conns::open(forkv.port, redis.port);
+    saved_client.line("AUTH saved pw");
+    c.line("ACL LOAD");
+    c.same_acl_list();
+    assert!(
+        saved_client.forkv.is_closed(Duration::from_secs(5)) && saved_client.redis.is_closed(Duration::from_secs(5))
+    );
+    // A broken file changes nothing and says why.
+    for f in [&forkv_file, &redis_file] {
+        std::fs::write(f, "user bad +nosuchcommand\nnot a user line\n").unwrap();
+    }
+    let (f, r) = (c.forkv.cmd(&["ACL", "LOAD"]).text(), c.redis.cmd(&["ACL", "LOAD"]).text());
+    assert_eq!(f.replace("forkv.acl", "redis.acl"), r);
+    for f in [&forkv_file, &redis_file] {
+        std::fs::write(f, &fs).unwrap();
+    }
+    forkv.restart();
+    let mut after = Raw::connect(forkv.port);
+    assert_eq!(after.cmd(&["AUTH", "defpw"]), Resp::ok());
+    let users: Vec<String> = after.cmd(&["ACL", "LIST"]).items().iter().map(Resp::text).collect();
+    assert_eq!(users, saved);
+    // A missing aclfile stops the start, as in Redis.
+    std::fs::remove_file(&forkv_file).unwrap();
+    forkv.kill();
+    let mut child = common::forkv_command(
+        dir.path(),
+        common::free_port(),
+        &["--aclfile", forkv_file.to_str().unwrap()],
+        std::fs::File::create(dir.path().join("failed.log")).unwrap(),
+    )
+    .spawn()
+    .unwrap();
+    let status = wait_for_exit(&mut child);
+    assert!(!status.success(), "started without its aclfile");
+    let log = std::fs::read_to_string(dir.path().join("failed.log")).unwrap();
+    assert!(log.contains("Error loading ACLs, opening file"), "{log}");
+}
+
+fn wait_for_exit(child: &mut std::process::Child) -> std::process::ExitStatus {
+    for _ in 0..500 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    child.wait().unwrap()
+}
+
+#[test]
+fn user_lines_of_a_config_file_make_users() {
+    if !RedisServer::available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("server.conf");
+    std::fs::write(
+        &conf,
+        "user alice on >alicepw ~cached:* +get\nuser default on nopass ~* &* +@all -debug\nuser bob off (+set ~b*)\n",
+    )
+    .unwrap();
+    let port = common::free_port();
+    let mut forkv = std::process::Command::new(common::binary())
+        .arg(&conf)
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--dir"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(helpers::wait_until(Duration::from_secs(20), || common::answers_ping(port)), "forkv did not start");
+    let redis_port = common::free_port();
+    let mut redis = std::process::Command::new("redis-server")
+        .arg(&conf)
+        .args(["--port", &redis_port.to_string(), "--bind", "127.0.0.1", "--save", "", "--dir"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(helpers::wait_until(Duration::from_secs(20), || common::answers_ping(redis_port)), "redis did not start");
+    let mut c = Conns::open(port, redis_port);
+    c.same_acl_list();
+    c.line("AUTH alice alicepw");
+    c.line("GET cached:1");
+    c.error("GET other", "NOPERM");
+    c.error("AUTH bob x", "WRONGPASS");
+    // Both together with an aclfile is refused at startup.
+    let both = dir.path().join("both.conf");
+    std::fs::write(&both, format!("user x on\naclfile {}\n", dir.path().join("none.acl").display())).unwrap();
+    let mut refused = std::process::Command::new(common::binary())
+        .arg(&both)
+        .args(["--port", &common::free_port().to_string(), "--dir"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(!wait_for_exit(&mut refused).success());
+    let _ = forkv.kill();
+    let _ = forkv.wait();
+    let _ = redis.kill();
+    let _ = redis.wait();
+}
+
+#[test]
+fn start_both_with_user_arguments() {
+    let Some(dir) = RedisServer::available().then(|| tempfile::tempdir().unwrap()) else { return };
+    let (_forkv, _redis, mut c) = start_both_with(dir.path(), &["--user", "cli", "on", "nopass", "+ping"]);
+    c.same_acl_list();
+    c.line("AUTH cli x");
+    c.line("PING");
+    c.error("GET k", "NOPERM");
+}

@@ -538,3 +538,30 @@ fn start_both_with_user_arguments() {
     c.line("PING");
     c.error("GET k", "NOPERM");
 }
+
+/// Starts forkv in `dir` with `args` and waits until it answers PING.
+fn spawn_forkv(dir: &std::path::Path, port: u16, args: &[&str]) -> std::process::Child {
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("forkv.log")).unwrap();
+    let child = common::forkv_command(dir, port, args, log).spawn().unwrap();
+    assert!(helpers::wait_until(Duration::from_secs(20), || common::answers_ping(port)), "forkv did not start");
+    child
+}
+
+#[test]
+fn the_aof_replays_whatever_the_default_user_may_run_now() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let mut first = spawn_forkv(dir.path(), port, &["--appendonly", "yes", "--appendfsync", "always"]);
+    let mut c = Raw::connect(port);
+    assert_eq!(c.cmd(&["SET", "k", "v"]), Resp::ok());
+    c.send(&["SHUTDOWN"]);
+    assert!(wait_for_exit(&mut first).success());
+    let port = common::free_port();
+    let rules = ["--user", "default", "on", "nopass", "~*", "&*", "+@all", "-set"];
+    let mut second = spawn_forkv(dir.path(), port, &[&["--appendonly", "yes"], &rules[..]].concat());
+    let mut c = Raw::connect(port);
+    assert_eq!(c.cmd(&["GET", "k"]), Resp::bulk("v"));
+    assert_eq!(c.err(&["SET", "k", "w"]), "NOPERM this user has no permissions to run the 'set' command");
+    let _ = second.kill();
+    let _ = second.wait();
+}

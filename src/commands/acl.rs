@@ -4,11 +4,12 @@
 use crate::acl::log::Field;
 use crate::acl::selector::{Denied, Selector};
 use crate::acl::{categories, file, CallToCheck};
-use crate::engine::table::{cmd, CommandSpec, CONTAINER, LOADING};
+use crate::engine::table::{cmd, CommandSpec, ADMIN, CONTAINER, LOADING};
 use crate::engine::{Call, Engine};
 use std::io::Read;
 
-pub static COMMANDS: &[CommandSpec] = &[cmd("acl", -2, LOADING | CONTAINER, (0, 0, 0), acl)];
+/// ADMIN keeps it from MONITOR, where SETUSER would show passwords.
+pub static COMMANDS: &[CommandSpec] = &[cmd("acl", -2, ADMIN | LOADING | CONTAINER, (0, 0, 0), acl)];
 
 const NO_ACL_FILE: &str = "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.";
 

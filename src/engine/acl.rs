@@ -19,6 +19,10 @@ impl Engine {
         args: &[&[u8]],
         context: Context,
     ) -> Option<(Refusal, &'static str)> {
+        // The AOF loader (and its scripts) replays what was allowed once.
+        if client.loader {
+            return None;
+        }
         let call = CallToCheck::new(&self.acl.catalog, self.commands.id(spec), spec, args);
         let refusal = self.acl.check(client.user, &call).err()?;
         let name = self.acl.catalog.entries[call.id].name;

@@ -203,6 +203,14 @@ fn a_restricted_user_is_refused_commands_keys_and_channels() {
     c.error("SET r1 v", "NOPERM this user has no permissions to access one of the keys used as arguments");
     c.error("GET w1", "NOPERM this user has no permissions to access one of the keys used as arguments");
     c.error("GET other", "NOPERM");
+    admin.line("ACL SETUSER sorter on >pw +sort +lpush %R~* %W~dst* ~src");
+    let mut sorter = pair_conns(&p);
+    sorter.line("AUTH sorter pw");
+    sorter.line("LPUSH src 3 1 2");
+    sorter.line("SORT src STORE dst1");
+    sorter.error("SORT src STORE other", "NOPERM this user has no permissions to access one of the keys");
+    sorter.line("LPUSH dst2 1");
+    sorter.error("LPUSH r1 1", "NOPERM");
     c.error("DEL k1", "NOPERM this user has no permissions to run the 'del' command");
     c.error("CLIENT KILL ID 1", "NOPERM this user has no permissions to run the 'client|kill' command");
     assert!(matches!(c.forkv.cmd(&["CLIENT", "ID"]), Resp::Int(_)));

@@ -5,7 +5,9 @@
 //! JSON file plus the implicit ones its flags give (`write` → @write,
 //! `readonly` → @read unless @scripting, `admin` → @admin @dangerous,
 //! `pubsub`, `fast` (else @slow), `blocking`); the key access comes from
-//! its key specs (`ACCESS` reads, `INSERT`/`DELETE`/`UPDATE` write).
+//! its key specs (`ACCESS` reads, `INSERT`/`DELETE`/`UPDATE` write; of
+//! the specs its own key finder resolves, only those that write are keys
+//! forkv reports: SORT's STORE, not its BY/GET patterns).
 
 pub const KEYSPACE: u32 = 1;
 pub const READ: u32 = 1 << 1;
@@ -303,7 +305,7 @@ pub static COMMANDS: &[(&str, u32, &[u8])] = &[
     ("smembers", READ | SET | SLOW, &[R]),
     ("smismember", READ | SET | FAST, &[R]),
     ("smove", WRITE | SET | FAST, &[RW, W]),
-    ("sort", WRITE | SET | SORTEDSET | LIST | SLOW | DANGEROUS, &[R]),
+    ("sort", WRITE | SET | SORTEDSET | LIST | SLOW | DANGEROUS, &[R, W]),
     ("sort_ro", READ | SET | SORTEDSET | LIST | SLOW | DANGEROUS, &[R]),
     ("spop", WRITE | SET | FAST, &[RW]),
     ("spublish", PUBSUB | FAST, &[ANY]),

@@ -215,6 +215,11 @@ mod tests {
         assert_eq!(run(&c, &u, "set r1 v"), Err((Denied::Key, 1)));
         assert_eq!(run(&c, &u, "get x"), Err((Denied::Key, 1)));
         assert_eq!(run(&c, &u, "del k1"), Err((Denied::Command, 0)));
+        // SORT reads its key and writes its STORE destination only.
+        let s = user(&c, "on +sort %R~* %W~dst*");
+        assert_eq!(run(&c, &s, "sort src limit 0 1 store dst1"), Ok(()));
+        assert_eq!(run(&c, &s, "sort src store other"), Err((Denied::Key, 3)));
+        assert_eq!(run(&c, &s, "sort dst1"), Ok(()));
         let p = user(&c, "on +publish +psubscribe &ch*");
         assert_eq!(run(&c, &p, "publish ch1 m"), Ok(()));
         assert_eq!(run(&c, &p, "publish other m"), Err((Denied::Channel, 1)));

@@ -49,6 +49,12 @@ impl Conns {
         assert!(matches!(&reply, Resp::Error(e) if e.starts_with(want)), "{line}: {reply:?}");
     }
 
+    /// Both servers closed this connection (within 5 s).
+    fn both_closed(&mut self, what: &str) {
+        assert!(self.forkv.is_closed(Duration::from_secs(5)), "forkv kept {what}");
+        assert!(self.redis.is_closed(Duration::from_secs(5)), "redis kept {what}");
+    }
+
     /// GETUSER on both: the same, with the single commands of each
     /// command rule compared as a set (their order follows each server's
     /// command table).
@@ -252,8 +258,7 @@ fn a_restricted_user_is_refused_commands_keys_and_channels() {
     sub.line("AUTH limited pw");
     sub.line("SUBSCRIBE ch1");
     admin.line("ACL SETUSER limited resetchannels &other");
-    assert!(sub.forkv.is_closed(Duration::from_secs(5)), "forkv kept the revoked subscriber");
-    assert!(sub.redis.is_closed(Duration::from_secs(5)), "redis kept the revoked subscriber");
+    sub.both_closed("the revoked subscriber");
     // DRYRUN answers without running or logging.
     admin.line("ACL SETUSER limited +set &ch*");
     for line in ["ACL DRYRUN limited get k1", "ACL DRYRUN limited del k1", "ACL DRYRUN limited set r1 v"] {
@@ -338,19 +343,18 @@ fn deleting_a_user_disconnects_its_clients() {
     assert_eq!(list.matches("user=bob").count(), 2, "{list}");
     admin.error("CLIENT KILL USER nosuch", "ERR No such user 'nosuch'");
     admin.line("CLIENT KILL USER bob SKIPME yes");
-    assert!(c.forkv.is_closed(Duration::from_secs(5)) && c.redis.is_closed(Duration::from_secs(5)));
+    c.both_closed("the killed client");
     let mut d = pair_conns(&p);
     d.line("AUTH bob pw");
     admin.line("ACL DELUSER bob");
-    assert!(d.forkv.is_closed(Duration::from_secs(5)), "forkv kept a deleted user's client");
-    assert!(d.redis.is_closed(Duration::from_secs(5)), "redis kept a deleted user's client");
-    assert!(other.forkv.is_closed(Duration::from_secs(5)) && other.redis.is_closed(Duration::from_secs(5)));
+    d.both_closed("a deleted user's client");
+    other.both_closed("a deleted user's other client");
     // A user that deletes itself gets its reply, then the connection closes.
     admin.line("ACL SETUSER carol on >pw +acl");
     let mut e = pair_conns(&p);
     e.line("AUTH carol pw");
     e.line("ACL DELUSER carol");
-    assert!(e.forkv.is_closed(Duration::from_secs(5)) && e.redis.is_closed(Duration::from_secs(5)));
+    e.both_closed("the client that deleted its user");
     drop(p);
 }
 
@@ -436,9 +440,7 @@ fn acl_save_and_the_aclfile_keep_users_across_a_restart() {
     saved_client.line("AUTH saved pw");
     c.line("ACL LOAD");
     c.same_acl_list();
-    assert!(
-        saved_client.forkv.is_closed(Duration::from_secs(5)) && saved_client.redis.is_closed(Duration::from_secs(5))
-    );
+    saved_client.both_closed("a client of a user ACL LOAD replaced");
     // A broken file changes nothing and says why.
     for f in [&forkv_file, &redis_file] {
         std::fs::write(f, "user bad +nosuchcommand\nnot a user line\n").unwrap();

@@ -4,12 +4,8 @@
 
 use super::catalog::Catalog;
 use super::user::User;
-use super::{merge_selector_rules, Acl, RuleError};
+use super::{has_spaces, merge_selector_rules, Acl, RuleError};
 use std::io::Write;
-
-fn has_spaces(s: &[u8]) -> bool {
-    s.iter().any(|&b| b.is_ascii_whitespace() || b == 0)
-}
 
 /// Parses an ACL file's text into users, or Redis's error text listing
 /// every line at fault (`filename` names the file in it).

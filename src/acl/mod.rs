@@ -269,6 +269,12 @@ impl Acl {
     }
 }
 
+/// Spaces (C's isspace) or NUL in a user name or pattern, which Redis
+/// refuses so that rules read back as they were written.
+pub fn has_spaces(s: &[u8]) -> bool {
+    s.iter().any(|&b| b.is_ascii_whitespace() || b == 0x0b || b == 0)
+}
+
 /// Joins a selector written over several words (`(+get` `~k)`) into one
 /// rule, as Redis accepts; Err gives the word of an unclosed `(`.
 pub fn merge_selector_rules<'a>(words: &[&'a [u8]]) -> Result<Vec<Vec<u8>>, &'a [u8]> {

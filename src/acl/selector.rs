@@ -4,7 +4,7 @@
 
 use super::catalog::Catalog;
 use super::categories::{self, R, RW, W};
-use super::RuleError;
+use super::{has_spaces, RuleError};
 use crate::glob::glob_match;
 use std::collections::BTreeMap;
 
@@ -51,10 +51,6 @@ pub struct Selector {
     first_args: BTreeMap<usize, Vec<Vec<u8>>>,
     pub keys: Vec<KeyPattern>,
     pub channels: Vec<Vec<u8>>,
-}
-
-fn has_spaces(s: &[u8]) -> bool {
-    s.iter().any(|&b| b.is_ascii_whitespace() || b == 0 || b == 0x0b)
 }
 
 impl Selector {

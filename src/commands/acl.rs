@@ -3,7 +3,7 @@
 
 use crate::acl::log::Field;
 use crate::acl::selector::{Denied, Selector};
-use crate::acl::{categories, file, CallToCheck};
+use crate::acl::{categories, file, has_spaces, CallToCheck};
 use crate::engine::table::{cmd, CommandSpec, ADMIN, CONTAINER, LOADING};
 use crate::engine::{Call, Engine};
 use std::io::Read;
@@ -70,10 +70,6 @@ fn acl(e: &mut Engine, c: &mut Call) {
             "dryrun", "help",
         ]),
     }
-}
-
-fn has_spaces(name: &[u8]) -> bool {
-    name.iter().any(|&b| b.is_ascii_whitespace() || b == 0)
 }
 
 fn setuser(e: &mut Engine, c: &mut Call) {

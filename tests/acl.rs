@@ -575,3 +575,122 @@ fn the_aof_replays_whatever_the_default_user_may_run_now() {
     let _ = second.kill();
     let _ = second.wait();
 }
+
+#[test]
+fn selectors_and_read_write_key_patterns_as_acl_v2() {
+    let Some((p, mut admin)) = start() else { return };
+    let mut c = pair_conns(&p);
+    admin.line("ACL SETUSER selector-1 on -@all resetkeys nopass");
+    c.line("AUTH selector-1 password");
+    c.error("PING", "NOPERM");
+    admin.line("ACL SETUSER selector-1 (+@write ~write::*) (+@read ~read::*)");
+    for line in ["PING", "SET write::foo bar", "GET read::foo", "GET write::foo", "SET read::foo bar"] {
+        c.line(line);
+    }
+    admin.line("ACL SETUSER selector-default reset ()");
+    admin.same_user("selector-default");
+    admin.both(&["ACL", "SETUSER", "selector-del", "on", "(~added-selector)"]);
+    admin.same_user("selector-del");
+    admin.line("ACL SETUSER selector-del clearselectors");
+    admin.same_user("selector-del");
+    admin.line("ACL SETUSER selector-syntax on (this-is-invalid)");
+    admin.line("ACL SETUSER selector-syntax on (&* &fail)");
+    admin.line("ACL GETUSER selector-syntax");
+    admin.both(&["ACL", "SETUSER", "selector-2", "(~key1 +get )", "( ~key2 +get )", "( ~key3 +get)", "(~key4 +get)"]);
+    admin.line("ACL SETUSER selector-2 (~key5 +get ) ( ~key6 +get ) ( ~key7 +get) (~key8 +get)");
+    admin.same_user("selector-2");
+    admin.both(&["ACL", "SETUSER", "invalid-selector", " () "]);
+    admin.line("ACL SETUSER invalid-selector (");
+    admin.line("ACL SETUSER invalid-selector )");
+    admin.line("SET readstr bar");
+    admin.line("SET read bar");
+    let sessions: &[(&str, &[&str])] = &[
+        ("%R~read* +@all", &["GET readstr", "SET readstr bar", "GET notread"]),
+        ("%W~write* +@all", &["LPUSH writelist 10", "GET writestr", "LPUSH notwrite 10"]),
+        ("%R~read* %W~write* +@all", &["COPY read write", "COPY write read"]),
+        ("(%R~read* +@all) (%W~write* +@all)", &["LPUSH writelist 10", "GET readstr", "COPY read write"]),
+        ("%R~read* +@all", &["SET readstr bar GET", "SET readstr bar EX 100", "SET readstr bar KEEPTTL NX"]),
+        ("%W~write* +@all", &["SET writestr bar", "SET writestr get", "SET get writestr", "SET writestr bar get"]),
+        ("%W~write* +@all", &["SET writestr bar ex get", "SET writestr bar get keepttl nx"]),
+        ("%RW~readwrite* +@all", &["SET readwrite_str bar ex get", "SET readwrite_str bar2 get"]),
+        (
+            "%R~read* +@all",
+            &["BITFIELD readbits get u4 0", "BITFIELD readbits set u4 0 1", "BITFIELD readbits incrby u4 0 1"],
+        ),
+        ("%W~write* +@all", &["BITFIELD writebits get u4 0", "BITFIELD writebits set u4 0 1"]),
+        (
+            "+mget ~key (+mget ~key ~otherkey)",
+            &["GET key", "MGET otherkey someotherkey", "MGET key otherkey someotherkey"],
+        ),
+    ];
+    for (n, (rules, lines)) in sessions.iter().enumerate() {
+        let user = format!("kp{n}");
+        let mut args = vec!["ACL", "SETUSER", &user, "on", "nopass"];
+        args.extend(rules.split(' '));
+        admin.both(&args);
+        admin.same_user(&user);
+        c.both(&["AUTH", &user, "x"]);
+        for line in lines.iter() {
+            c.line(line);
+        }
+    }
+    admin.same_acl_log("50");
+    admin.line("ACL SETUSER selector-rw-info %R~foo %W~foo %RW~bar");
+    admin.same_user("selector-rw-info");
+    admin.line("ACL SETUSER command-test +@all %R~read* %W~write* %RW~rw*");
+    for line in [
+        "GET read",
+        "SORT read STORE write",
+        "SORT read STORE read",
+        "SORT write STORE write",
+        "EVAL x 1 rw1",
+        "EVAL x 1 read",
+        "EVAL_RO x 1 rw1",
+        "EVAL_RO x 1 read",
+        "EVAL x 0 read",
+        "EVAL x -1 read",
+        "EVAL x 3 rw rw",
+        "EVAL x 3 rw read",
+        "GEORADIUS read 0 0 1 M STOREDIST write",
+        "GEORADIUS read1 0 0 1 M STOREDIST read2",
+        "GEORADIUS write1 0 0 1 M STOREDIST write2",
+        "GEORADIUS read 0 0 1 M STORE write",
+        "GEORADIUS read1 0 0 1 M STORE read2",
+        "HEXISTS read foo",
+        "HEXISTS write foo",
+        "HEXISTS nothing foo",
+        "HSTRLEN write foo",
+        "SISMEMBER write foo",
+        "SINTERCARD 2 read read",
+        "SINTERCARD 2 write read",
+        "ZCOUNT write 0 1",
+        "PFCOUNT read read",
+        "PFCOUNT write read",
+        "ZINTERCARD 2 nothing read",
+        "TOUCH write",
+        "EXISTS rw",
+        "EXISTS nothing",
+        "MEMORY USAGE write",
+        "MEMORY USAGE nothing",
+        "TYPE write",
+        "OBJECT ENCODING write",
+        "RENAME read write",
+        "RENAME rw write",
+        "SMOVE rw write m",
+        "LMOVE read write LEFT RIGHT",
+        "ZUNIONSTORE write 2 read rw",
+        "ZUNIONSTORE read 2 read rw",
+        "BITOP AND write read rw",
+        "PFMERGE rw read",
+        "DEL read",
+        "APPEND write x",
+    ] {
+        let mut args = vec!["ACL", "DRYRUN", "command-test"];
+        args.extend(line.split(' '));
+        admin.both(&args);
+    }
+    admin.line("ACL SETUSER command-test -@all");
+    admin.line("ACL DRYRUN command-test set somekey somevalue");
+    admin.line("ACL DRYRUN command-test get somekey");
+    drop(p);
+}

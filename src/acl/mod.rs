@@ -55,6 +55,8 @@ pub struct CallToCheck<'a> {
     pub id: usize,
     pub args: &'a [&'a [u8]],
     pub keys: Vec<usize>,
+    /// What each key needs (see `categories::COMMANDS`).
+    pub access: &'static [u8],
     /// Channel positions, and whether they are patterns (PSUBSCRIBE).
     pub channels: Option<(Range<usize>, bool)>,
 }
@@ -68,7 +70,35 @@ impl<'a> CallToCheck<'a> {
             "publish" | "spublish" => Some((1..2, false)),
             _ => None,
         };
-        CallToCheck { id: catalog.id_of_call(spec_id, spec, args), args, keys, channels }
+        let id = catalog.id_of_call(spec_id, spec, args);
+        let access = variable_access(spec.name, args).unwrap_or(catalog.entries[id].access);
+        CallToCheck { id, args, keys, access, channels }
+    }
+}
+
+/// The key access of the commands whose options decide it (Redis's
+/// VARIABLE_FLAGS key specs): SET reads its key only with GET, BITFIELD
+/// writes it only with SET or INCRBY (or what it cannot parse).
+fn variable_access(name: &str, args: &[&[u8]]) -> Option<&'static [u8]> {
+    let is = |arg: &[u8], word: &str| arg.eq_ignore_ascii_case(word.as_bytes());
+    match name {
+        "set" if args.iter().skip(3).any(|a| is(a, "get")) => Some(&[categories::RW]),
+        "set" => Some(&[categories::W]),
+        "bitfield" => {
+            let mut i = 2;
+            while i < args.len() {
+                let remaining = args.len() - i - 1;
+                if is(args[i], "get") && remaining >= 2 {
+                    i += 3;
+                } else if is(args[i], "overflow") && remaining >= 1 {
+                    i += 2;
+                } else {
+                    return Some(&[categories::RW]);
+                }
+            }
+            Some(&[categories::R])
+        }
+        _ => None,
     }
 }
 

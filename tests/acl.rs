@@ -493,60 +493,84 @@ fn wait_for_exit(child: &mut std::process::Child) -> std::process::ExitStatus {
     child.wait().unwrap()
 }
 
+/// `binary` started from the config file `conf` on a free port in `dir`;
+/// None if it exited instead (its output goes to `conf`.log).
+fn start_from_config(
+    binary: &std::ffi::OsStr,
+    conf: &std::path::Path,
+    dir: &std::path::Path,
+) -> Option<(std::process::Child, u16)> {
+    let port = common::free_port();
+    let log = std::fs::File::create(conf.with_extension("log")).unwrap();
+    let mut child = std::process::Command::new(binary)
+        .arg(conf)
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--dir"])
+        .arg(dir)
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let up = helpers::wait_until(Duration::from_secs(20), || {
+        common::answers_ping(port) || child.try_wait().ok().flatten().is_some()
+    });
+    if up && common::answers_ping(port) {
+        return Some((child, port));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+fn stop(mut child: std::process::Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 #[test]
 fn user_lines_of_a_config_file_make_users() {
     if !RedisServer::available() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let conf = dir.path().join("server.conf");
-    std::fs::write(
-        &conf,
-        "user alice on >alicepw ~cached:* +get\nuser default on nopass ~* &* +@all -debug\nuser bob off (+set ~b*)\n",
-    )
-    .unwrap();
-    let port = common::free_port();
-    let mut forkv = std::process::Command::new(common::binary())
-        .arg(&conf)
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--dir"])
-        .arg(dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    assert!(helpers::wait_until(Duration::from_secs(20), || common::answers_ping(port)), "forkv did not start");
-    let redis_port = common::free_port();
-    let mut redis = std::process::Command::new("redis-server")
-        .arg(&conf)
-        .args(["--port", &redis_port.to_string(), "--bind", "127.0.0.1", "--save", "", "--dir"])
-        .arg(dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    assert!(helpers::wait_until(Duration::from_secs(20), || common::answers_ping(redis_port)), "redis did not start");
+    let (forkv_conf, redis_conf) = (dir.path().join("forkv.conf"), dir.path().join("redis.conf"));
+    let users =
+        "user alice on >alicepw ~cached:* +get\nuser default on nopass ~* &* +@all -debug\nuser bob off (+set ~b*)\n";
+    for conf in [&forkv_conf, &redis_conf] {
+        std::fs::write(conf, format!("# users\n{users}")).unwrap();
+    }
+    let forkv_binary = common::binary();
+    let (forkv, port) = start_from_config(forkv_binary.as_os_str(), &forkv_conf, dir.path()).expect("forkv starts");
+    let (redis, redis_port) =
+        start_from_config("redis-server".as_ref(), &redis_conf, dir.path()).expect("redis-server starts");
     let mut c = Conns::open(port, redis_port);
     c.same_acl_list();
     c.line("AUTH alice alicepw");
     c.line("GET cached:1");
     c.error("GET other", "NOPERM");
     c.error("AUTH bob x", "WRONGPASS");
+    // CONFIG REWRITE writes the users as they are now.
+    let mut admin = Conns::open(port, redis_port);
+    admin.line("ACL SETUSER carl on >pw +get ~c*");
+    admin.line("ACL DELUSER bob");
+    admin.line("CONFIG REWRITE");
+    let user_lines = |conf: &std::path::Path| -> Vec<String> {
+        let text = std::fs::read_to_string(conf).unwrap();
+        text.lines().filter(|l| l.starts_with("user ")).map(str::to_string).collect()
+    };
+    let written = user_lines(&forkv_conf);
+    assert_eq!(written, admin.same_acl_list());
+    assert_eq!(written.len(), user_lines(&redis_conf).len());
+    stop(forkv);
+    let (forkv, port) = start_from_config(forkv_binary.as_os_str(), &forkv_conf, dir.path()).expect("forkv restarts");
+    let mut after = Raw::connect(port);
+    let listed: Vec<String> = after.cmd(&["ACL", "LIST"]).items().iter().map(Resp::text).collect();
+    assert_eq!(listed, written);
+    stop(forkv);
+    stop(redis);
     // Both together with an aclfile is refused at startup.
     let both = dir.path().join("both.conf");
     std::fs::write(&both, format!("user x on\naclfile {}\n", dir.path().join("none.acl").display())).unwrap();
-    let mut refused = std::process::Command::new(common::binary())
-        .arg(&both)
-        .args(["--port", &common::free_port().to_string(), "--dir"])
-        .arg(dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    assert!(!wait_for_exit(&mut refused).success());
-    let _ = forkv.kill();
-    let _ = forkv.wait();
-    let _ = redis.kill();
-    let _ = redis.wait();
+    assert!(start_from_config(forkv_binary.as_os_str(), &both, dir.path()).is_none());
 }
 
 #[test]

@@ -43,6 +43,13 @@ impl Conns {
         self.both(&line.split(' ').collect::<Vec<_>>())
     }
 
+    /// Each line in turn, as `line`.
+    fn lines(&mut self, lines: &[&str]) {
+        for line in lines {
+            self.line(line);
+        }
+    }
+
     /// An error on both, the same, matching `want` (a prefix).
     fn error(&mut self, line: &str, want: &str) {
         let reply = self.line(line);
@@ -186,9 +193,7 @@ fn users_rules_and_their_descriptions_match_redis() {
         c.same_acl_list();
         c.same_user("newuser");
     }
-    c.line("ACL SETUSER other on nopass +get");
-    c.line("ACL USERS");
-    c.line("ACL GETUSER nosuchuser");
+    c.lines(&["ACL SETUSER other on nopass +get", "ACL USERS", "ACL GETUSER nosuchuser"]);
     c.error("ACL DELUSER default newuser", "ERR The 'default' user cannot be removed");
     c.line("ACL DELUSER newuser other nosuchuser");
     c.same_acl_list();
@@ -211,19 +216,13 @@ fn a_restricted_user_is_refused_commands_keys_and_channels() {
     admin.line("ACL SETUSER limited on >pw +get +set +publish +subscribe +psubscribe +client|id ~k* %R~r* %W~w* &ch*");
     admin.line("SET r1 v");
     let mut c = pair_conns(&p);
-    c.line("AUTH limited pw");
-    c.line("ACL WHOAMI");
-    c.line("GET k1");
-    c.line("SET k1 v");
-    c.line("GET r1");
+    c.lines(&["AUTH limited pw", "ACL WHOAMI", "GET k1", "SET k1 v", "GET r1"]);
     c.error("SET r1 v", "NOPERM this user has no permissions to access one of the keys used as arguments");
     c.error("GET w1", "NOPERM this user has no permissions to access one of the keys used as arguments");
     c.error("GET other", "NOPERM");
     admin.line("ACL SETUSER sorter on >pw +sort +lpush %R~* %W~dst* ~src");
     let mut sorter = pair_conns(&p);
-    sorter.line("AUTH sorter pw");
-    sorter.line("LPUSH src 3 1 2");
-    sorter.line("SORT src STORE dst1");
+    sorter.lines(&["AUTH sorter pw", "LPUSH src 3 1 2", "SORT src STORE dst1"]);
     sorter.error("SORT src STORE other", "NOPERM this user has no permissions to access one of the keys");
     sorter.line("LPUSH dst2 1");
     sorter.error("LPUSH r1 1", "NOPERM");
@@ -249,9 +248,7 @@ fn a_restricted_user_is_refused_commands_keys_and_channels() {
     c.error("DEL k2", "NOPERM");
     c.error("EXEC", "EXECABORT");
     // Rules changed between MULTI and EXEC: the command is refused at EXEC.
-    c.line("MULTI");
-    c.line("SET k3 v");
-    c.line("GET k3");
+    c.lines(&["MULTI", "SET k3 v", "GET k3"]);
     admin.line("ACL SETUSER limited -set");
     c.line("EXEC");
     admin.line("ACL SETUSER limited +eval");
@@ -317,9 +314,7 @@ fn requirepass_and_the_default_user_stay_in_step() {
     c.error("GET k", "NOAUTH Authentication required.");
     c.error("HELLO 3", "NOAUTH HELLO must be called with the client already authenticated");
     c.error("AUTH wrong", "WRONGPASS");
-    c.line("AUTH secret");
-    c.line("AUTH default secret");
-    c.line("GET k");
+    c.lines(&["AUTH secret", "AUTH default secret", "GET k"]);
     // Clients logged in before stay so; a password set on the default
     // user directly works as requirepass does.
     admin.line("ACL SETUSER default resetpass >other");
@@ -435,11 +430,13 @@ fn acl_save_and_the_aclfile_keep_users_across_a_restart() {
     let mut forkv = Server::start_with(&[&["--save", "", "--appendonly", "no"], &forkv_args[..]].concat());
     let (redis, _) = RedisServer::start(dir.path(), &redis_args);
     let mut c = Conns::open(forkv.port, redis.port);
-    c.line("ACL LIST");
-    c.line("ACL SETUSER saved on >pw ~k* &ch +get (+set ~s*)");
-    c.line("ACL SETUSER default resetpass >defpw");
-    c.line("AUTH defpw");
-    c.line("ACL SAVE");
+    c.lines(&[
+        "ACL LIST",
+        "ACL SETUSER saved on >pw ~k* &ch +get (+set ~s*)",
+        "ACL SETUSER default resetpass >defpw",
+        "AUTH defpw",
+        "ACL SAVE",
+    ]);
     let saved = c.same_acl_list();
     let (fs, rs) = (std::fs::read_to_string(&forkv_file).unwrap(), std::fs::read_to_string(&redis_file).unwrap());
     assert_eq!(fs.lines().collect::<Vec<_>>(), saved.iter().map(String::as_str).collect::<Vec<_>>());
@@ -550,9 +547,7 @@ fn user_lines_of_a_config_file_make_users() {
     c.error("AUTH bob x", "WRONGPASS");
     // CONFIG REWRITE writes the users as they are now.
     let mut admin = Conns::open(port, redis_port);
-    admin.line("ACL SETUSER carl on >pw +get ~c*");
-    admin.line("ACL DELUSER bob");
-    admin.line("CONFIG REWRITE");
+    admin.lines(&["ACL SETUSER carl on >pw +get ~c*", "ACL DELUSER bob", "CONFIG REWRITE"]);
     let user_lines = |conf: &std::path::Path| -> Vec<String> {
         let text = std::fs::read_to_string(conf).unwrap();
         text.lines().filter(|l| l.starts_with("user ")).map(str::to_string).collect()
@@ -627,17 +622,21 @@ fn selectors_and_read_write_key_patterns_as_acl_v2() {
     admin.same_user("selector-del");
     admin.line("ACL SETUSER selector-del clearselectors");
     admin.same_user("selector-del");
-    admin.line("ACL SETUSER selector-syntax on (this-is-invalid)");
-    admin.line("ACL SETUSER selector-syntax on (&* &fail)");
-    admin.line("ACL GETUSER selector-syntax");
+    admin.lines(&[
+        "ACL SETUSER selector-syntax on (this-is-invalid)",
+        "ACL SETUSER selector-syntax on (&* &fail)",
+        "ACL GETUSER selector-syntax",
+    ]);
     admin.both(&["ACL", "SETUSER", "selector-2", "(~key1 +get )", "( ~key2 +get )", "( ~key3 +get)", "(~key4 +get)"]);
     admin.line("ACL SETUSER selector-2 (~key5 +get ) ( ~key6 +get ) ( ~key7 +get) (~key8 +get)");
     admin.same_user("selector-2");
     admin.both(&["ACL", "SETUSER", "invalid-selector", " () "]);
-    admin.line("ACL SETUSER invalid-selector (");
-    admin.line("ACL SETUSER invalid-selector )");
-    admin.line("SET readstr bar");
-    admin.line("SET read bar");
+    admin.lines(&[
+        "ACL SETUSER invalid-selector (",
+        "ACL SETUSER invalid-selector )",
+        "SET readstr bar",
+        "SET read bar",
+    ]);
     let sessions: &[(&str, &[&str])] = &[
         ("%R~read* +@all", &["GET readstr", "SET readstr bar", "GET notread"]),
         ("%W~write* +@all", &["LPUSH writelist 10", "GET writestr", "LPUSH notwrite 10"]),
@@ -723,9 +722,11 @@ fn selectors_and_read_write_key_patterns_as_acl_v2() {
         args.extend(line.split(' '));
         admin.both(&args);
     }
-    admin.line("ACL SETUSER command-test -@all");
-    admin.line("ACL DRYRUN command-test set somekey somevalue");
-    admin.line("ACL DRYRUN command-test get somekey");
+    admin.lines(&[
+        "ACL SETUSER command-test -@all",
+        "ACL DRYRUN command-test set somekey somevalue",
+        "ACL DRYRUN command-test get somekey",
+    ]);
     drop(p);
 }
 
@@ -753,12 +754,14 @@ fn channel_permissions_as_acl_tcl() {
     }
     // Subscribing to what is allowed works; a pattern must match literally.
     let mut sub = pair_conns(&p);
-    sub.line("AUTH psuser pspass");
-    sub.line("CLIENT SETNAME pardoned");
-    sub.line("SUBSCRIBE foo:1");
-    sub.line("SSUBSCRIBE orders");
-    sub.line("PSUBSCRIBE bar:*");
-    sub.line("PSUBSCRIBE bar:1*");
+    sub.lines(&[
+        "AUTH psuser pspass",
+        "CLIENT SETNAME pardoned",
+        "SUBSCRIBE foo:1",
+        "SSUBSCRIBE orders",
+        "PSUBSCRIBE bar:*",
+        "PSUBSCRIBE bar:1*",
+    ]);
     // Kept while its subscriptions stay allowed, or on gaining allchannels.
     admin.line("ACL SETUSER psuser resetchannels &foo:1 &bar:* &orders &baz:qaz &zoo:*");
     admin.line("ACL SETUSER psuser allchannels");
@@ -858,21 +861,19 @@ fn acl_log_as_acl_tcl() {
     let Some((p, mut admin)) = start() else { return };
     admin.line("ACL SETUSER antirez on >foo +set ~object:* &chan +eval +multi +exec +incr");
     let mut c = pair_conns(&p);
-    c.line("AUTH antirez foo");
-    c.line("GET foo");
-    c.line("GET foo");
-    c.line("GET foo");
-    c.line("SCRIPT HELP");
-    c.line("SET somekeynotallowed 1234");
-    c.line("PUBLISH somechannelnotallowed nullmsg");
+    c.lines(&[
+        "AUTH antirez foo",
+        "GET foo",
+        "GET foo",
+        "GET foo",
+        "SCRIPT HELP",
+        "SET somekeynotallowed 1234",
+        "PUBLISH somechannelnotallowed nullmsg",
+    ]);
     admin.same_acl_log("10");
     admin.line("ACL LOG RESET");
     admin.line("ACL LOG");
-    c.line("MULTI");
-    c.line("INCR foo");
-    c.line("EXEC");
-    c.line("MULTI");
-    c.line("INCR object:1234");
+    c.lines(&["MULTI", "INCR foo", "EXEC", "MULTI", "INCR object:1234"]);
     admin.line("ACL SETUSER antirez -incr");
     c.line("EXEC");
     c.both(&["EVAL", "redis.call('incr','foo')", "0"]);
@@ -881,9 +882,7 @@ fn acl_log_as_acl_tcl() {
     admin.same_acl_log("10");
     admin.same_acl_log("2");
     admin.same_acl_log("-1");
-    admin.line("ACL LOG notanumber");
-    admin.line("ACL LOG RESET");
-    admin.line("CONFIG SET acllog-max-len 5");
+    admin.lines(&["ACL LOG notanumber", "ACL LOG RESET", "CONFIG SET acllog-max-len 5"]);
     for j in 0..10 {
         c.both(&["SET", &format!("obj:{j}"), "123"]);
     }

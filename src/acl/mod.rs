@@ -4,16 +4,20 @@
 
 pub mod catalog;
 pub mod categories;
+mod check;
 pub mod file;
 pub mod log;
+mod rules;
 pub mod selector;
 pub mod user;
 
-use crate::engine::table::{CommandSpec, CommandTable};
+pub use check::{CallToCheck, Refusal};
+pub use rules::{has_spaces, merge_selector_rules, RuleError};
+
+use crate::engine::table::CommandTable;
 use catalog::Catalog;
 use selector::Denied;
 use std::collections::BTreeMap;
-use std::ops::Range;
 use user::User;
 
 /// A client's user: an index into `Acl::users`, never reused, so a client
@@ -22,124 +26,6 @@ pub type UserId = usize;
 
 /// The default user's id.
 pub const DEFAULT_USER: UserId = 0;
-
-/// Why an ACL SETUSER rule was refused (Redis's errno cases).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RuleError {
-    Unknown,
-    Syntax,
-    KeyAfterAll,
-    ChannelAfterAll,
-    NoSuchPassword,
-    BadHash,
-    FirstArgOfSubcommand,
-}
-
-impl RuleError {
-    pub fn message(self) -> &'static str {
-        match self {
-            RuleError::Unknown => "Unknown command or category name in ACL",
-            RuleError::Syntax => "Syntax error",
-            RuleError::KeyAfterAll => "Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not have any effect. Try 'resetkeys' to start with an empty list of patterns",
-            RuleError::ChannelAfterAll => "Adding a pattern after the * pattern (or the 'allchannels' flag) is not valid and does not have any effect. Try 'resetchannels' to start with an empty list of channels",
-            RuleError::NoSuchPassword => "The password you are trying to remove from the user does not exist",
-            RuleError::BadHash => "The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters",
-            RuleError::FirstArgOfSubcommand => "Allowing first-arg of a subcommand is not supported",
-        }
-    }
-}
-
-/// A call as the checks see it: its catalog id, its arguments, the
-/// positions of its keys and of the channels it publishes or subscribes to.
-pub struct CallToCheck<'a> {
-    pub id: usize,
-    pub args: &'a [&'a [u8]],
-    pub keys: Vec<usize>,
-    /// What each key needs (see `categories::COMMANDS`).
-    pub access: &'static [u8],
-    /// Channel positions, and whether they are patterns (PSUBSCRIBE).
-    pub channels: Option<(Range<usize>, bool)>,
-}
-
-impl<'a> CallToCheck<'a> {
-    pub fn new(catalog: &Catalog, spec_id: usize, spec: &CommandSpec, args: &'a [&'a [u8]]) -> CallToCheck<'a> {
-        let keys = if spec.has_keys() { spec.key_positions(args).unwrap_or_default() } else { Vec::new() };
-        let channels = match spec.name {
-            "subscribe" | "ssubscribe" => Some((1..args.len(), false)),
-            "psubscribe" => Some((1..args.len(), true)),
-            "publish" | "spublish" => Some((1..2, false)),
-            _ => None,
-        };
-        let id = catalog.id_of_call(spec_id, spec, args);
-        let access = variable_access(spec.name, args).unwrap_or(catalog.entries[id].access);
-        CallToCheck { id, args, keys, access, channels }
-    }
-}
-
-/// The key access of the commands whose options decide it (Redis's
-/// VARIABLE_FLAGS key specs): SET reads its key only with GET, BITFIELD
-/// writes it only with SET or INCRBY (or what it cannot parse).
-fn variable_access(name: &str, args: &[&[u8]]) -> Option<&'static [u8]> {
-    let is = |arg: &[u8], word: &str| arg.eq_ignore_ascii_case(word.as_bytes());
-    match name {
-        "set" if args.iter().skip(3).any(|a| is(a, "get")) => Some(&[categories::RW]),
-        "set" => Some(&[categories::W]),
-        "bitfield" => {
-            let mut i = 2;
-            while i < args.len() {
-                let remaining = args.len() - i - 1;
-                if is(args[i], "get") && remaining >= 2 {
-                    i += 3;
-                } else if is(args[i], "overflow") && remaining >= 1 {
-                    i += 2;
-                } else {
-                    return Some(&[categories::RW]);
-                }
-            }
-            Some(&[categories::R])
-        }
-        _ => None,
-    }
-}
-
-/// The refusal of a call: what ACL LOG records and the client is told.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Refusal {
-    pub reason: Denied,
-    /// The argument at fault (a key or channel).
-    pub position: usize,
-}
-
-impl Refusal {
-    /// Why EXEC no longer runs a queued command.
-    pub fn exec_reason(&self) -> &'static str {
-        match self.reason {
-            Denied::Command => "no permission to execute the command or subcommand",
-            Denied::Key => "no permission to touch the specified keys",
-            Denied::Channel => "no permission to access one of the channels used as arguments",
-        }
-    }
-
-    /// Why a script's redis.call was refused.
-    pub fn script_reason(&self) -> &'static str {
-        match self.reason {
-            Denied::Command => "can't run this command or subcommand",
-            Denied::Key => "can't access at least one of the keys mentioned in the command arguments",
-            Denied::Channel => "can't publish to the channel mentioned in the command",
-        }
-    }
-
-    /// The NOPERM error a refused command gets.
-    pub fn error(&self, command: &str) -> String {
-        match self.reason {
-            Denied::Command => format!("NOPERM this user has no permissions to run the '{command}' command"),
-            Denied::Key => "NOPERM this user has no permissions to access one of the keys used as arguments".into(),
-            Denied::Channel => {
-                "NOPERM this user has no permissions to access one of the channels used as arguments".into()
-            }
-        }
-    }
-}
 
 pub struct Acl {
     pub catalog: Catalog,
@@ -296,35 +182,5 @@ impl Acl {
         }
         self.put(default);
         dropped
-    }
-}
-
-/// Spaces (C's isspace) or NUL in a user name or pattern, which Redis
-/// refuses so that rules read back as they were written.
-pub fn has_spaces(s: &[u8]) -> bool {
-    s.iter().any(|&b| b.is_ascii_whitespace() || b == 0x0b || b == 0)
-}
-
-/// Joins a selector written over several words (`(+get` `~k)`) into one
-/// rule, as Redis accepts; Err gives the word of an unclosed `(`.
-pub fn merge_selector_rules<'a>(words: &[&'a [u8]]) -> Result<Vec<Vec<u8>>, &'a [u8]> {
-    let mut merged = Vec::new();
-    let mut open: Option<(Vec<u8>, &[u8])> = None;
-    for &word in words {
-        if let Some((selector, _)) = open.as_mut() {
-            selector.push(b' ');
-            selector.extend_from_slice(word);
-            if word.ends_with(b")") {
-                merged.push(open.take().map(|(s, _)| s).unwrap_or_default());
-            }
-        } else if word.first() == Some(&b'(') && !word.ends_with(b")") {
-            open = Some((word.to_vec(), word));
-        } else {
-            merged.push(word.to_vec());
-        }
-    }
-    match open {
-        Some((_, start)) => Err(start),
-        None => Ok(merged),
     }
 }

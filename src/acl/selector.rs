@@ -4,7 +4,7 @@
 
 use super::catalog::Catalog;
 use super::categories::{self, R, RW, W};
-use super::{has_spaces, RuleError};
+use super::{has_spaces, CallToCheck, RuleError};
 use crate::glob::glob_match;
 use std::collections::BTreeMap;
 
@@ -159,6 +159,10 @@ impl Selector {
                 }
                 offset += 1;
             }
+            // `%~p` grants nothing (Redis would keep it and fail to show it).
+            if access == 0 {
+                return Err(RuleError::Syntax);
+            }
             (access, offset)
         } else {
             (RW, 1)
@@ -203,8 +207,8 @@ impl Selector {
         Ok(())
     }
 
-    /// May it run command `id` called with `args`? `sub_arg` is the
-    /// position a first-arg rule looks at.
+    /// May it run command `id` called with `args`? A first-arg rule looks
+    /// at the argument after the command (after the subcommand for one).
     fn command_allowed(&self, catalog: &Catalog, id: usize, args: &[&[u8]]) -> bool {
         if self.allcommands || catalog.entries[id].no_auth || self.allows(id) {
             return true;
@@ -227,7 +231,7 @@ impl Selector {
     }
 
     /// Checks one call: Ok, or why not and the argument at fault.
-    pub fn check(&self, catalog: &Catalog, call: &super::CallToCheck) -> Result<(), (Denied, usize)> {
+    pub fn check(&self, catalog: &Catalog, call: &CallToCheck) -> Result<(), (Denied, usize)> {
         if !self.command_allowed(catalog, call.id, call.args) {
             return Err((Denied::Command, 0));
         }

@@ -241,6 +241,8 @@ mod tests {
         assert_eq!(v.apply(&c, b"+nosuch"), Err(RuleError::Unknown));
         assert_eq!(v.apply(&c, b"+@nosuch"), Err(RuleError::Unknown));
         assert_eq!(v.apply(&c, b"+get|"), Err(RuleError::Syntax));
+        assert_eq!(v.apply(&c, b"%~k"), Err(RuleError::Syntax));
+        assert_eq!(v.apply(&c, b"%RX~k"), Err(RuleError::Syntax));
     }
 
     #[test]

@@ -71,6 +71,11 @@ pub struct Config {
     pub rdbcompression: bool,
     pub rdbchecksum: bool,
     pub requirepass: Option<String>,
+    /// The ACL file ACL LOAD and SAVE use (empty: none).
+    pub aclfile: String,
+    pub acllog_max_len: u64,
+    /// The config file's `user` lines: the name, then its rules.
+    pub users: Vec<Vec<String>>,
     pub maxclients: u64,
     pub databases: usize,
     pub hz: u64,
@@ -141,6 +146,9 @@ impl Default for Config {
             rdbcompression: true,
             rdbchecksum: true,
             requirepass: None,
+            aclfile: String::new(),
+            acllog_max_len: 128,
+            users: Vec::new(),
             maxclients: 10000,
             databases: 16,
             hz: 10,
@@ -202,6 +210,8 @@ const DIRECTIVES: &[(&str, bool)] = &[
     ("rdbcompression", true),
     ("rdbchecksum", true),
     ("requirepass", true),
+    ("aclfile", false),
+    ("acllog-max-len", true),
     ("maxclients", true),
     ("databases", false),
     ("hz", true),
@@ -474,6 +484,10 @@ impl Config {
                     .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?
             }
             "daemonize" => self.daemonize = parse_bool(one()?)?,
+            "aclfile" => self.aclfile = one()?.into(),
+            "acllog-max-len" => self.acllog_max_len = parse_ranged(one()?, 0, i64::MAX)? as u64,
+            // Checked when the users are made, after the whole file is read.
+            "user" if !args.is_empty() => self.users.push(args.to_vec()),
             "io-threads" => self.io_threads = parse_ranged(one()?, 1, 128)? as usize,
             "enable-protected-configs" => self.enable_protected_configs = ProtectedAction::parse(one()?)?,
             "enable-debug-command" => self.enable_debug_command = ProtectedAction::parse(one()?)?,
@@ -503,6 +517,8 @@ impl Config {
             "rdbcompression" => yes_no(self.rdbcompression),
             "rdbchecksum" => yes_no(self.rdbchecksum),
             "requirepass" => self.requirepass.clone().unwrap_or_default(),
+            "aclfile" => self.aclfile.clone(),
+            "acllog-max-len" => self.acllog_max_len.to_string(),
             "maxclients" => self.maxclients.to_string(),
             "databases" => self.databases.to_string(),
             "hz" => self.hz.to_string(),
@@ -667,15 +683,23 @@ impl Config {
 
     /// CONFIG REWRITE: updates the directives in the config file in place,
     /// keeping comments and order, and appends changed ones it lacks.
-    pub fn rewrite_file(&self) -> Result<(), String> {
+    /// `users` (`user …` lines) replace the file's user lines, as Redis
+    /// writes its ACL users there.
+    pub fn rewrite_file(&self, users: &str) -> Result<(), String> {
         let path = self.config_file.as_ref().ok_or("The server is running without a config file")?;
         let old = std::fs::read_to_string(path).unwrap_or_default();
         let defaults = Config::default();
         let mut written = std::collections::HashSet::new();
         let mut out = String::new();
+        let mut users_written = false;
         for line in old.lines() {
             let name = line.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
-            if line.trim_start().starts_with('#') || !Config::is_directive(&name) {
+            if name == "user" {
+                if !users_written {
+                    out.push_str(users);
+                    users_written = true;
+                }
+            } else if line.trim_start().starts_with('#') || !Config::is_directive(&name) {
                 out.push_str(line);
                 out.push('\n');
             } else if written.insert(name.clone()) {
@@ -686,6 +710,9 @@ impl Config {
             if !written.contains(*name) && self.get(name) != defaults.get(name) && !name.contains("ziplist") {
                 out.push_str(&self.directive_line(name));
             }
+        }
+        if !users_written {
+            out.push_str(users);
         }
         let tmp = path.with_extension("rewrite.tmp");
         std::fs::write(&tmp, out)
@@ -851,7 +878,7 @@ mod tests {
         assert!(err.contains("'yes' or 'no'"), "{err}");
         c.config_file = Some(file.clone());
         std::fs::write(&file, "# kept\n").unwrap();
-        c.rewrite_file().unwrap();
+        c.rewrite_file("").unwrap();
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "# kept\naof-use-rdb-preamble no\n");
     }
 
@@ -870,11 +897,11 @@ mod tests {
         let err = c.set_runtime("latency-tracking-info-percentiles", "1 x").unwrap_err();
         assert!(err.ends_with("Invalid latency-tracking-info-percentiles parameters"), "{err}");
         assert_eq!(c.latency_tracking_info_percentiles, [90.0, 100.0], "a refused value changes nothing");
-        c.rewrite_file().unwrap();
+        c.rewrite_file("").unwrap();
         let text = std::fs::read_to_string(&file).unwrap();
         assert_eq!(text, "latency-tracking-info-percentiles 90 100\nlatency-tracking no\n");
         c.set_runtime("latency-tracking-info-percentiles", "").unwrap();
-        c.rewrite_file().unwrap();
+        c.rewrite_file("").unwrap();
         assert!(std::fs::read_to_string(&file).unwrap().starts_with("latency-tracking-info-percentiles \"\"\n"));
         let reread = Config::from_args(&[file.display().to_string()]).unwrap();
         assert!(reread.latency_tracking_info_percentiles.is_empty());
@@ -894,7 +921,7 @@ mod tests {
         );
         assert_eq!(c.get("notify-keyspace-events").unwrap(), "$xE", "a refused value changes nothing");
         c.set_runtime("notify-keyspace-events", "KEA").unwrap();
-        c.rewrite_file().unwrap();
+        c.rewrite_file("").unwrap();
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "notify-keyspace-events AKE\n");
         let args: Vec<String> = ["--notify-keyspace-events", "gK"].iter().map(|s| s.to_string()).collect();
         assert_eq!(Config::from_args(&args).unwrap().get("notify-keyspace-events").unwrap(), "gK");

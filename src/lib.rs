@@ -2,6 +2,7 @@
 //! persistence formats. The actors in `actors/` drive it; nothing here knows
 //! about actix.
 
+pub mod acl;
 pub mod aof;
 pub mod commands;
 pub mod config;

@@ -84,7 +84,12 @@ fn run(config: Config, log: slog::Logger) -> i32 {
             max_bulk_len: config.proto_max_bulk_len as usize,
             query_buffer_limit: config.client_query_buffer_limit as usize,
         };
-        let engine = Engine::new(config.clone());
+        let mut engine = Engine::new(config.clone());
+        if let Err(e) = engine.load_configured_users() {
+            error!(log, "Aborting startup because of ACL errors"; "error" => e);
+            forkv::log::flush();
+            std::process::exit(1);
+        }
         let keyspace_log = log.clone();
         let keyspace_arbiter = Arbiter::new();
         let keyspace =

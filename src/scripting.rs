@@ -10,6 +10,7 @@
 //! rebuilt on demand. Functions (FUNCTION LOAD, FCALL) get an interpreter
 //! of their own, as in Redis (`crate::function_lua`), made by the same code.
 
+use crate::acl::log::Context;
 use crate::engine::table::{self, CommandSpec};
 use crate::engine::{Client, Engine};
 use crate::reply::Reply;
@@ -800,6 +801,7 @@ pub(crate) fn execute(
         db: caller.db,
         addr: "lua".into(),
         authenticated: true,
+        user: caller.user,
         loader: caller.loader,
         script: true,
         id: caller.id,
@@ -965,7 +967,7 @@ fn script_call(
     let mut out = Reply::new(resp3);
     client.resp3 = resp3;
     let found = e.commands.get(args[0]);
-    let spec = match check_script_command(e, state, found, &args) {
+    let spec = match check_script_command(e, client, state, found, &args) {
         Ok(spec) => spec,
         Err(msg) => {
             if let Some(spec) = found {
@@ -993,7 +995,8 @@ fn script_call(
 /// Redis's scriptCall checks, in its order, on the command `found` for
 /// `args`: the spec to call, or the error text (with its code).
 fn check_script_command(
-    e: &Engine,
+    e: &mut Engine,
+    client: &Client,
     state: &RefCell<RunState>,
     found: Option<&'static CommandSpec>,
     args: &[&[u8]],
@@ -1006,6 +1009,11 @@ fn check_script_command(
     }
     if denied_in_scripts(spec, args) {
         return Err("ERR This Redis command is not allowed from script".into());
+    }
+    if !e.acl.unrestricted(client.user) {
+        if let Some((refusal, _)) = e.acl_refusal(client, spec, args, Context::Lua) {
+            return Err(format!("ERR The user executing the script {}", refusal.script_reason()));
+        }
     }
     let mut st = state.borrow_mut();
     if st.read_only && (spec.is_write() || MAY_REPLICATE.contains(&spec.name)) {

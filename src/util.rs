@@ -104,6 +104,16 @@ pub fn fmt_i64(v: i64, buf: &mut [u8; 20]) -> &[u8] {
 }
 
 /// Milliseconds since the Unix epoch, from the real clock.
+/// An I/O error as C's strerror words it ("No such file or directory"),
+/// without Rust's " (os error N)" suffix.
+pub fn io_error_text(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }

@@ -1,5 +1,7 @@
 //! Connection commands: PING, ECHO, QUIT, SELECT, HELLO, AUTH, CLIENT, COMMAND, RESET, MONITOR.
 
+use crate::acl::log::{Context, Reason};
+use crate::acl::DEFAULT_USER;
 use crate::engine::key_finders::{NO_KEYS, UNKNOWN_COMMAND, WRONG_ARITY};
 use crate::engine::pause::PauseKind;
 use crate::engine::table::{
@@ -57,39 +59,27 @@ fn select(e: &mut Engine, c: &mut Call) {
     }
 }
 
-/// Checks a password against requirepass; true when accepted. `user` is
-/// None for the one-argument form of AUTH.
-fn check_password(e: &Engine, c: &mut Call, user: Option<&[u8]>, pass: &[u8]) -> bool {
-    match &e.config.requirepass {
-        None if user == Some(&b"default"[..]) => {
-            // AUTH default <anything> works when no password is set, as nopass.
-            c.client.authenticated = true;
-            true
-        }
-        // Only the default user exists.
-        None if user.is_some() => {
-            c.out.error("WRONGPASS invalid username-password pair or user is disabled.");
-            false
-        }
-        None => {
-            c.out.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
-            false
-        }
-        Some(p) if user.is_none_or(|u| u == b"default") && p.as_bytes() == pass => {
-            c.client.authenticated = true;
-            true
-        }
-        Some(_) => {
-            c.out.error("WRONGPASS invalid username-password pair or user is disabled.");
-            false
-        }
+/// Logs the client in as `user` if `pass` opens it; true when accepted.
+/// A refusal is logged in ACL LOG and answered with WRONGPASS.
+fn authenticate(e: &mut Engine, c: &mut Call, user: &[u8], pass: &[u8]) -> bool {
+    if let Some(id) = e.acl.authenticate(user, pass) {
+        c.client.authenticated = true;
+        c.client.user = id;
+        return true;
     }
+    let context = if c.client.multi.is_some() { Context::Multi } else { Context::TopLevel };
+    e.log_acl_event(c.client, Reason::Auth, context, c.arg(0).to_vec(), user.to_vec());
+    c.out.error("WRONGPASS invalid username-password pair or user is disabled.");
+    false
 }
 
 fn auth(e: &mut Engine, c: &mut Call) {
     let ok = match c.argc() {
-        2 => check_password(e, c, None, c.arg(1)),
-        3 => check_password(e, c, Some(c.arg(1)), c.arg(2)),
+        2 if e.acl.get(b"default").is_some_and(|u| u.nopass) => {
+            return c.out.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
+        }
+        2 => authenticate(e, c, b"default", c.arg(1)),
+        3 => authenticate(e, c, c.arg(1), c.arg(2)),
         _ => return c.out.error(SYNTAX),
     };
     if ok {
@@ -111,7 +101,7 @@ fn hello(e: &mut Engine, c: &mut Call) {
     let mut new_name = None;
     while i < c.argc() {
         if c.is(i, "AUTH") && i + 2 < c.argc() {
-            if !check_password(e, c, Some(c.arg(i + 1)), c.arg(i + 2)) {
+            if !authenticate(e, c, c.arg(i + 1), c.arg(i + 2)) {
                 return;
             }
             i += 3;
@@ -125,7 +115,7 @@ fn hello(e: &mut Engine, c: &mut Call) {
             return c.out.error(&format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(c.arg(i))));
         }
     }
-    if !c.client.authenticated {
+    if !c.client.authenticated && e.acl.auth_required() {
         return c.out.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
     }
     if let Some(name) = new_name {
@@ -155,7 +145,7 @@ fn valid_name(name: &[u8]) -> bool {
 }
 
 /// One CLIENT LIST line, with Redis's field names.
-fn client_line(e: &Engine, cl: &Client) -> String {
+pub(crate) fn client_line(e: &Engine, cl: &Client) -> String {
     let mut flags = String::new();
     if cl.multi.is_some() {
         flags.push('x');
@@ -173,7 +163,7 @@ fn client_line(e: &Engine, cl: &Client) -> String {
         flags.push('N');
     }
     format!(
-        "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={}\n",
+        "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir=-1 resp={}\n",
         cl.id,
         cl.addr,
         cl.laddr,
@@ -187,6 +177,7 @@ fn client_line(e: &Engine, cl: &Client) -> String {
         cl.shard_channels.len(),
         cl.multi.as_ref().map_or(-1, |m| m.len() as i64),
         if cl.last_cmd.is_empty() { "NULL" } else { &cl.last_cmd },
+        String::from_utf8_lossy(e.acl.name(cl.user)),
         if cl.resp3 { 3 } else { 2 },
     )
 }
@@ -352,7 +343,7 @@ fn client_unblock(e: &mut Engine, c: &mut Call) {
 /// CLIENT KILL addr | CLIENT KILL [ID id] [ADDR addr] [LADDR addr] [SKIPME yes/no].
 fn client_kill(e: &mut Engine, c: &mut Call) {
     let old_style = c.argc() == 3;
-    let (mut id, mut addr, mut laddr, mut skipme) = (None, None, None, true);
+    let (mut id, mut addr, mut laddr, mut user, mut skipme) = (None, None, None, None, true);
     if old_style {
         addr = Some(c.arg(2).to_vec());
     } else {
@@ -370,8 +361,13 @@ fn client_kill(e: &mut Engine, c: &mut Call) {
                 laddr = Some(v.to_vec());
             } else if c.is(i, "SKIPME") {
                 skipme = v.eq_ignore_ascii_case(b"yes");
-            } else if c.is(i, "USER") || c.is(i, "TYPE") {
-                // Single user, single client type: no filtering needed.
+            } else if c.is(i, "USER") {
+                match e.acl.id(v) {
+                    Some(found) => user = Some(found),
+                    None => return c.out.error(&format!("ERR No such user '{}'", String::from_utf8_lossy(v))),
+                }
+            } else if c.is(i, "TYPE") {
+                // A single client type: no filtering needed.
             } else {
                 return c.out.error(SYNTAX);
             }
@@ -385,6 +381,7 @@ fn client_kill(e: &mut Engine, c: &mut Call) {
         id.is_none_or(|i| cl.id == i)
             && addr.as_deref().is_none_or(|a| cl.addr.as_bytes() == a)
             && laddr.as_deref().is_none_or(|a| cl.laddr.as_bytes() == a)
+            && user.is_none_or(|u| cl.user == u)
     };
     let mut killed: Vec<u64> = e.clients.values().filter(|cl| matches(cl)).map(|cl| cl.id).collect();
     let me = matches(c.client) && (old_style || !skipme);
@@ -423,8 +420,9 @@ const FLAG_NAMES: &[(u32, &str)] = &[
     (table::SKIP_MONITOR, "skip_monitor"),
 ];
 
-/// Redis-style COMMAND INFO entry: name, arity, flags, first, last, step.
-fn command_info(c: &mut Call, spec: &CommandSpec) {
+/// Redis-style COMMAND INFO entry: name, arity, flags, first, last, step,
+/// ACL categories.
+fn command_info(e: &Engine, c: &mut Call, spec: &'static CommandSpec) {
     c.out.array(10);
     c.out.bulk(spec.name.as_bytes());
     c.out.int(spec.arity as i64);
@@ -436,7 +434,11 @@ fn command_info(c: &mut Call, spec: &CommandSpec) {
     c.out.int(spec.first_key as i64);
     c.out.int(spec.last_key as i64);
     c.out.int(spec.step as i64);
-    c.out.set(0); // ACL categories
+    let categories = e.acl.catalog.entries[e.commands.id(spec)].categories;
+    c.out.set(categories.count_ones() as usize);
+    for name in crate::acl::categories::names(categories) {
+        c.out.simple(&format!("@{name}"));
+    }
     c.out.set(0); // tips
     c.out.set(0); // key specs
     c.out.set(0); // subcommands
@@ -447,7 +449,7 @@ fn all_command_info(e: &Engine, c: &mut Call) {
     let all = e.commands.all().to_vec();
     c.out.array(all.len());
     for spec in all {
-        command_info(c, spec);
+        command_info(e, c, spec);
     }
 }
 
@@ -485,7 +487,7 @@ fn command(e: &mut Engine, c: &mut Call) {
             c.out.array(names.len());
             for name in names {
                 match e.commands.get(name) {
-                    Some(spec) => command_info(c, spec),
+                    Some(spec) => command_info(e, c, spec),
                     None => c.out.null_array(),
                 }
             }
@@ -577,7 +579,8 @@ fn reset(e: &mut Engine, c: &mut Call) {
     c.client.resp3 = false;
     c.out.resp3 = false;
     c.client.name = None;
-    c.client.authenticated = e.config.requirepass.is_none();
+    c.client.authenticated = !e.acl.auth_required();
+    c.client.user = DEFAULT_USER;
     c.client.reply_mode = ReplyMode::On;
     c.out.simple("RESET");
 }

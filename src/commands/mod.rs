@@ -3,6 +3,7 @@
 //! one place (their handler), through `Call::propagate_as` when the command
 //! text alone would not replay deterministically.
 
+pub mod acl;
 pub mod bitmaps;
 pub mod conn;
 pub mod draws;
@@ -55,4 +56,5 @@ pub static GROUPS: &[&[CommandSpec]] = &[
     scripting::COMMANDS,
     standalone::COMMANDS,
     functions::COMMANDS,
+    acl::COMMANDS,
 ];

@@ -288,6 +288,16 @@ const CONFIG_HELP: &[&str] = &[
     "    Prints this help.",
 ];
 
+/// The `user` lines CONFIG REWRITE writes: every ACL user, unless the
+/// users live in an aclfile.
+fn config_file_users(e: &Engine) -> String {
+    if e.config.aclfile.is_empty() {
+        crate::acl::file::render(&e.acl)
+    } else {
+        String::new()
+    }
+}
+
 fn config(e: &mut Engine, c: &mut Call) {
     let sub = c.arg(1).to_ascii_lowercase();
     match sub.as_slice() {
@@ -334,7 +344,11 @@ fn config(e: &mut Engine, c: &mut Call) {
             if trial.loglevel != e.config.loglevel {
                 crate::log::set_level(&trial.loglevel);
             }
+            let password_changed = trial.requirepass != e.config.requirepass;
             e.config = trial;
+            if password_changed {
+                e.acl.set_default_password(e.config.requirepass.as_deref());
+            }
             if aof_changed {
                 e.requests.push(Request::AofConfigChanged);
             }
@@ -345,7 +359,7 @@ fn config(e: &mut Engine, c: &mut Call) {
             e.persistence.aof_delayed_fsync = 0;
             c.out.ok();
         }
-        b"rewrite" if c.argc() == 2 => match e.config.rewrite_file() {
+        b"rewrite" if c.argc() == 2 => match e.config.rewrite_file(&config_file_users(e)) {
             Ok(()) => c.out.ok(),
             Err(err) => c.out.error(&format!("ERR {err}")),
         },

@@ -1,6 +1,7 @@
 //! Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH. EXEC runs the queued
 //! commands inside one keyspace message, so nothing interleaves.
 
+use crate::acl::log::Context;
 use crate::engine::maxmemory::OOM_ERROR;
 use crate::engine::table::{cmd, CommandSpec, DENYOOM, FAST, LOADING, NO_MULTI};
 use crate::engine::{Call, Engine};
@@ -63,6 +64,13 @@ fn exec(e: &mut Engine, c: &mut Call) {
     for command in &queued {
         let args: Vec<&[u8]> = command.iter().map(|a| a.as_slice()).collect();
         let spec = e.commands.get(args[0]).expect("queued commands were looked up");
+        // The rules may have changed since the command was queued.
+        if !e.acl.unrestricted(c.client.user) {
+            if let Some((refusal, _)) = e.acl_refusal(c.client, spec, &args, Context::Multi) {
+                c.out.error(&format!("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {}", refusal.exec_reason()));
+                continue;
+            }
+        }
         if spec.is_write() {
             if let Some(err) = e.writes_refused() {
                 c.out.error(&err);

@@ -19,6 +19,8 @@ pub struct Client {
     pub db: usize,
     pub resp3: bool,
     pub authenticated: bool,
+    /// Its ACL user (the default user until AUTH names another).
+    pub user: crate::acl::UserId,
     pub created_ms: i64,
     pub last_active_ms: i64,
     pub last_cmd: String,

@@ -14,7 +14,20 @@ const MAX_ERROR_CODES: usize = 128;
 
 /// Subcommands Redis counts on their own (`cmdstat_client|id`); their
 /// parents carry the table's CONTAINER flag.
-const SUBCOMMANDS: &[&str] = &[
+pub const SUBCOMMANDS: &[&str] = &[
+    "acl|cat",
+    "acl|deluser",
+    "acl|dryrun",
+    "acl|genpass",
+    "acl|getuser",
+    "acl|help",
+    "acl|list",
+    "acl|load",
+    "acl|log",
+    "acl|save",
+    "acl|setuser",
+    "acl|users",
+    "acl|whoami",
     "client|caching",
     "client|getname",
     "client|getredir",

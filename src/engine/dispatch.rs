@@ -1,11 +1,12 @@
 //! Running a batch: command lookup, the checks Redis makes before a command
-//! (arity, auth, pub/sub context, loading, MISCONF, MULTI queuing), the call
+//! (arity, auth, ACL, pub/sub context, loading, MISCONF, MULTI queuing), the call
 //! itself, and what follows it (AOF record, WATCH, waking blocked clients).
 
 use super::client::{Blocked, ReplyMode};
 use super::command_stats::Timed;
 use super::table::{self, CommandSpec};
 use super::{BlockRequest, Call, Client, ClientId, Engine};
+use crate::acl::log::Context;
 use crate::reply::Reply;
 use crate::resp::Batch;
 use bytes::BytesMut;
@@ -150,9 +151,17 @@ impl Engine {
             client.multi_error |= client.multi.is_some();
             return self.reject(spec, args, out, DEBUG_NOT_ALLOWED);
         }
-        if !client.authenticated && !spec.has(table::NO_AUTH) {
+        if !client.authenticated && !spec.has(table::NO_AUTH) && self.acl.auth_required() {
             client.multi_error |= client.multi.is_some();
             return self.reject(spec, args, out, "NOAUTH Authentication required.");
+        }
+        if !self.acl.unrestricted(client.user) {
+            let context = if client.multi.is_some() { Context::Multi } else { Context::TopLevel };
+            if let Some((refusal, name)) = self.acl_refusal(client, spec, args, context) {
+                client.multi_error |= client.multi.is_some();
+                let message = self.abort_if_exec(spec, client, refusal.error(name));
+                return self.reject(spec, args, out, &message);
+            }
         }
         if client.in_pubsub_mode() && !spec.has(table::PUBSUB_CONTEXT) {
             let name = super::command_stats::subcommand_name(spec, args).unwrap_or(spec.name);
@@ -214,6 +223,18 @@ impl Engine {
             || (spec.has(table::CONTAINER) && crate::commands::functions::changes_libraries(args))
             || (spec.has(table::MAY_REPLICATE)
                 && crate::scripting::declared_flags(self, args).is_some_and(|f| !f.no_writes))
+    }
+
+    /// A refused EXEC discards any transaction and says so, as Redis's
+    /// rejectCommand does; other commands keep their `message`.
+    fn abort_if_exec(&mut self, spec: &CommandSpec, client: &mut Client, message: String) -> String {
+        if spec.name != "exec" {
+            return message;
+        }
+        client.multi = None;
+        self.watches.unwatch_all(client.id, &client.watched);
+        client.watched.clear();
+        format!("EXECABORT Transaction discarded because of: {message}")
     }
 
     /// Puts the command in the slow log if it took long enough (EXEC

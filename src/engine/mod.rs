@@ -2,6 +2,7 @@
 //! keyspace actor feeds it batches and forwards what it produces (replies,
 //! messages for other clients, AOF records, requests for persistence work).
 
+mod acl;
 mod blocking;
 mod call;
 pub mod client;
@@ -110,6 +111,8 @@ pub struct Engine {
     pub pause: pause::Pause,
     /// A write command is running (lazy expiry deletes even while paused).
     pub writing: bool,
+    /// Users and their permissions (ACL).
+    pub acl: crate::acl::Acl,
 }
 
 impl Engine {
@@ -117,6 +120,8 @@ impl Engine {
         let now = crate::util::now_ms();
         let mut rng = Rng::seeded();
         let run_id = (0..40).map(|_| char::from_digit(rng.below(16) as u32, 16).unwrap_or('0')).collect();
+        let commands = CommandTable::new(crate::commands::GROUPS);
+        let acl = crate::acl::Acl::new(&commands, config.requirepass.as_deref());
         Engine {
             dbs: (0..config.databases).map(|_| Db::default()).collect(),
             tcp_port: config.port,
@@ -135,7 +140,7 @@ impl Engine {
             monitors: monitor::Monitors::default(),
             aof: Propagator::default(),
             requests: Vec::new(),
-            commands: CommandTable::new(crate::commands::GROUPS),
+            commands,
             child_active: false,
             run_id,
             loader: Box::new(Client { authenticated: true, loader: true, ..Default::default() }),
@@ -148,6 +153,7 @@ impl Engine {
             eviction: Default::default(),
             pause: Default::default(),
             writing: false,
+            acl,
         }
     }
 
@@ -157,7 +163,7 @@ impl Engine {
 
     /// Registers a new connection.
     pub fn connect(&mut self, id: ClientId, addr: String, laddr: String) {
-        let client = Client::new(id, addr, laddr, self.now, self.config.requirepass.is_some());
+        let client = Client::new(id, addr, laddr, self.now, self.acl.auth_required());
         self.clients.insert(id, Box::new(client));
         self.stats.total_connections_received += 1;
     }

@@ -86,7 +86,7 @@ fn logged_args(args: &[&[u8]]) -> Vec<Vec<u8>> {
 }
 
 /// Positions of passwords: AUTH's arguments, HELLO's AUTH user and
-/// password, CONFIG SET requirepass's value.
+/// password, CONFIG SET requirepass's value, ACL SETUSER's rules.
 fn secret_positions(args: &[&[u8]]) -> Vec<usize> {
     let is = |i: usize, word: &str| args.get(i).is_some_and(|a| a.eq_ignore_ascii_case(word.as_bytes()));
     if is(0, "auth") {
@@ -94,6 +94,9 @@ fn secret_positions(args: &[&[u8]]) -> Vec<usize> {
     }
     if is(0, "hello") {
         return (2..args.len()).filter(|&i| is(i, "auth")).flat_map(|i| [i + 1, i + 2]).collect();
+    }
+    if is(0, "acl") && is(1, "setuser") {
+        return (2..args.len()).collect();
     }
     if is(0, "config") && is(1, "set") {
         return (2..args.len()).step_by(2).filter(|&i| is(i, "requirepass")).map(|i| i + 1).collect();
@@ -147,7 +150,10 @@ mod tests {
         log.push(&[b"AUTH", b"user", b"secret"], 1, 0, "", b"", 10);
         log.push(&[b"HELLO", b"3", b"AUTH", b"default", b"secret", b"SETNAME", b"me"], 1, 0, "", b"", 10);
         log.push(&[b"CONFIG", b"SET", b"requirepass", b"secret", b"hz", b"10"], 1, 0, "", b"", 10);
+        log.push(&[b"ACL", b"SETUSER", b"alice", b">secret"], 1, 0, "", b"", 10);
         let logged = args_of(&log);
+        assert_eq!(logged[0], ["ACL", "SETUSER", "(redacted)", "(redacted)"]);
+        let logged = &logged[1..];
         assert_eq!(logged[0], ["CONFIG", "SET", "requirepass", "(redacted)", "hz", "10"]);
         assert_eq!(logged[1], ["HELLO", "3", "AUTH", "(redacted)", "(redacted)", "SETNAME", "me"]);
         assert_eq!(logged[2], ["AUTH", "(redacted)", "(redacted)"]);

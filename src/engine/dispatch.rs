@@ -122,6 +122,9 @@ impl Engine {
         Flow::Continue
     }
 
+    // One caller: kept inline (out of line, callgrind counted ~15 more
+    // instructions a SET/GET).
+    #[inline(always)]
     fn check_and_call(&mut self, client: &mut Client, args: &[&[u8]], out: &mut Reply) -> Flow {
         self.now = crate::util::now_ms();
         let Some(spec) = self.commands.get(args[0]) else {

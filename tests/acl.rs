@@ -33,10 +33,7 @@ impl Conns {
 
     /// The command on both: the same reply, returned.
     fn both(&mut self, args: &[&str]) -> Resp {
-        let f = self.forkv.cmd(args);
-        let r = self.redis.cmd(args);
-        assert_eq!(f, r, "{}", args.join(" "));
-        f
+        side_by_side::both(&mut self.forkv, &mut self.redis, args)
     }
 
     fn line(&mut self, line: &str) -> Resp {

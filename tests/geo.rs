@@ -19,24 +19,6 @@ use side_by_side::{start_pair, Pair};
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
 impl Pair {
-    /// The command on both servers: the same reply, returned.
-    fn both(&mut self, args: &[&str]) -> Resp {
-        let f = self.forkv.cmd(args);
-        let r = self.redis.cmd(args);
-        assert_eq!(f, r, "{}", args.join(" "));
-        f
-    }
-
-    /// `line` split on spaces, on both servers.
-    fn line(&mut self, line: &str) -> Resp {
-        self.both(&line.split(' ').collect::<Vec<_>>())
-    }
-
-    /// An error on both servers, the same text.
-    fn error(&mut self, line: &str, want: &str) {
-        assert_eq!(self.line(line), Resp::err(want), "{line}");
-    }
-
     /// A key's members and scores: the same on both, returned.
     fn zset(&mut self, key: &str) -> Resp {
         self.both(&["ZRANGE", key, "0", "-1", "WITHSCORES"])

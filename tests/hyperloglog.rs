@@ -24,19 +24,6 @@ const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kin
 const LONG_RUN: &str = "dwdytpqc";
 
 impl Pair {
-    /// The command on both servers: the same reply, returned.
-    fn both_bytes(&mut self, args: &[&[u8]]) -> Resp {
-        let f = self.forkv.cmd_bytes(args);
-        let r = self.redis.cmd_bytes(args);
-        assert_eq!(f, r, "{:?}", args.iter().map(|a| String::from_utf8_lossy(a)).collect::<Vec<_>>());
-        f
-    }
-
-    fn both(&mut self, args: &[&str]) -> Resp {
-        let bytes: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        self.both_bytes(&bytes)
-    }
-
     /// PFADD of many elements on both: the same reply.
     fn pfadd(&mut self, key: &str, elements: &[String]) -> Resp {
         let mut args = vec!["PFADD", key];

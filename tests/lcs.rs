@@ -11,7 +11,7 @@ mod side_by_side;
 
 use aof_support::Rng;
 use helpers::{Raw, Resp};
-use side_by_side::{start_pair, Pair};
+use side_by_side::{both_bytes, start_pair, Pair};
 
 const RNA1: &str = "CACCTTCCCAGGTAACAAACCAACCAACTTTCGATCTCTTGTAGATCTGTTCTCTAAACGAACTTTAAAATCTGTGTGGCTGTCACTCGGCTGCATGCTTAGTGCACTCACGCAGTATAATTAATAACTAATTACTGTCGTTGACAGGACACGAGTAACTCGTCTATCTTCTGCAGGCTGCTTACGGTTTCGTCCGTGTTGCAGCCGATCATCAGCACATCTAGGTTTCGTCCGGGTGTG";
 const RNA2: &str = "ATTAAAGGTTTATACCTTCCCAGGTAACAAACCAACCAACTTTCGATCTCTTGTAGATCTGTTCTCTAAACGAACTTTAAAATCTGTGTGGCTGTCACTCGGCTGCATGCTTAGTGCACTCACGCAGTATAATTAATAACTAATTACTGTCGTTGACAGGACACGAGTAACTCGTCTATCTTCTGCAGGCTGCTTACGGTTTCGTCCGTGTTGCAGCCGATCATCAGCACATCTAGGTTT";
@@ -35,23 +35,15 @@ fn resp3(p: &Pair) -> Resp3 {
     Resp3 { forkv, redis }
 }
 
-/// The command on both connections: the same reply, returned.
-fn both(forkv: &mut Raw, redis: &mut Raw, args: &[&[u8]]) -> Resp {
-    let f = forkv.cmd_bytes(args);
-    let r = redis.cmd_bytes(args);
-    assert_eq!(f, r, "{:?}", args.iter().map(|a| String::from_utf8_lossy(a)).collect::<Vec<_>>());
-    f
-}
-
 fn words(line: &str) -> Vec<&[u8]> {
     line.split(' ').map(str::as_bytes).collect()
 }
 
 trait Both {
-    fn both(&mut self, args: &[&[u8]]) -> Resp;
+    fn both_bytes(&mut self, args: &[&[u8]]) -> Resp;
 
     fn line(&mut self, line: &str) -> Resp {
-        self.both(&words(line))
+        self.both_bytes(&words(line))
     }
 
     /// An error on both, the same text, `want`.
@@ -61,14 +53,14 @@ trait Both {
 }
 
 impl Both for Pair {
-    fn both(&mut self, args: &[&[u8]]) -> Resp {
-        both(&mut self.forkv, &mut self.redis, args)
+    fn both_bytes(&mut self, args: &[&[u8]]) -> Resp {
+        both_bytes(&mut self.forkv, &mut self.redis, args)
     }
 }
 
 impl Both for Resp3 {
-    fn both(&mut self, args: &[&[u8]]) -> Resp {
-        both(&mut self.forkv, &mut self.redis, args)
+    fn both_bytes(&mut self, args: &[&[u8]]) -> Resp {
+        both_bytes(&mut self.forkv, &mut self.redis, args)
     }
 }
 
@@ -105,8 +97,8 @@ type Range = ((i64, i64), (i64, i64), i64);
 fn string_tcl_cases_match_redis() {
     let Some(mut p) = start_pair() else { return };
     let mut p3 = resp3(&p);
-    p.both(&[b"SET", b"virus1{t}", RNA1.as_bytes()]);
-    p.both(&[b"SET", b"virus2{t}", RNA2.as_bytes()]);
+    p.both_bytes(&[b"SET", b"virus1{t}", RNA1.as_bytes()]);
+    p.both_bytes(&[b"SET", b"virus2{t}", RNA2.as_bytes()]);
     let tcl: [(&str, &[Range]); 2] = [
         (
             "",
@@ -171,23 +163,23 @@ fn random_pairs_match_redis() {
             (0..n).map(|_| alphabet[rng.below(alphabet.len() as u64) as usize]).collect()
         };
         let (a, b) = (s(60), s(60));
-        p.both(&[b"SET", b"a", &a]);
-        p.both(&[b"SET", b"b", &b]);
+        p.both_bytes(&[b"SET", b"a", &a]);
+        p.both_bytes(&[b"SET", b"b", &b]);
         let min = rng.below(6) as i64 - 1; // -1 ..= 4: negatives mean 0
         let min = min.to_string();
         for opts in option_sets(&min) {
             let mut args: Vec<&[u8]> = vec![b"LCS", b"a", b"b"];
             args.extend(opts.iter().map(|o| o.as_bytes()));
-            let r2 = p.both(&args);
-            let r3 = p3.both(&args);
+            let r2 = p.both_bytes(&args);
+            let r3 = p3.both_bytes(&args);
             if opts.iter().any(|o| o == "IDX") {
                 assert_eq!(matches(&r2), matches(&r3));
             }
             compared += 2;
         }
         // The other way round, and against a missing key.
-        p.both(&[b"LCS", b"b", b"a", b"IDX", b"WITHMATCHLEN"]);
-        p3.both(&[b"LCS", b"a", b"nokey", b"IDX"]);
+        p.both_bytes(&[b"LCS", b"b", b"a", b"IDX", b"WITHMATCHLEN"]);
+        p3.both_bytes(&[b"LCS", b"a", b"nokey", b"IDX"]);
     }
     assert!(compared >= 300 * 2 * 9);
 }
@@ -202,7 +194,7 @@ fn missing_integer_and_empty_values() {
     p.line("SET neg -9000123");
     p.line("SET text x1y2z3w4567890");
     p.line("INCR counter");
-    p.both(&[b"SET", b"empty", b""]);
+    p.both_bytes(&[b"SET", b"empty", b""]);
     p.line("SET gone 12 PX 1");
     std::thread::sleep(std::time::Duration::from_millis(20));
     for s in [&mut p as &mut dyn Both, &mut p3] {
@@ -227,8 +219,8 @@ fn missing_integer_and_empty_values() {
     assert_eq!(p.line("LCS nokey int"), Resp::bulk(""));
     assert_eq!(p.line("LCS nokey nokey LEN"), Resp::Int(0));
     // Binary-safe values.
-    p.both(&[b"SET", b"bin1", b"\x00a\r\nb\x00\xff"]);
-    p.both(&[b"SET", b"bin2", b"\xff\x00\r\n\x00"]);
+    p.both_bytes(&[b"SET", b"bin1", b"\x00a\r\nb\x00\xff"]);
+    p.both_bytes(&[b"SET", b"bin2", b"\xff\x00\r\n\x00"]);
     p.line("LCS bin1 bin2");
     p.line("LCS bin1 bin2 IDX WITHMATCHLEN");
 }
@@ -269,9 +261,9 @@ fn errors_match_redis() {
         for bad in ["x", "1.5", "", "99999999999999999999", "0x10", " 1", "-0"] {
             let mut args = words("LCS a b IDX MINMATCHLEN");
             args.push(bad.as_bytes());
-            assert_eq!(s.both(&args), Resp::err("ERR value is not an integer or out of range"), "{bad:?}");
+            assert_eq!(s.both_bytes(&args), Resp::err("ERR value is not an integer or out of range"), "{bad:?}");
             args.extend(words("LEN FOO"));
-            assert_eq!(s.both(&args), Resp::err("ERR value is not an integer or out of range"), "{bad:?}");
+            assert_eq!(s.both_bytes(&args), Resp::err("ERR value is not an integer or out of range"), "{bad:?}");
         }
         // Accepted: negatives (as 0), huge, repeated options.
         for line in [
@@ -287,11 +279,11 @@ fn errors_match_redis() {
             assert!(!matches!(s.line(line), Resp::Error(_)), "{line}");
         }
         // Redis compares option words as C text, up to a NUL byte.
-        s.both(&[b"LCS", b"a", b"b", b"LEN\x00x"]);
-        s.both(&[b"LCS", b"a", b"b", b"IDX\x00", b"WITHMATCHLEN\x00junk"]);
-        assert_eq!(s.both(&[b"LCS", b"a", b"b", b"\x00LEN"]), Resp::err("ERR syntax error"));
+        s.both_bytes(&[b"LCS", b"a", b"b", b"LEN\x00x"]);
+        s.both_bytes(&[b"LCS", b"a", b"b", b"IDX\x00", b"WITHMATCHLEN\x00junk"]);
+        assert_eq!(s.both_bytes(&[b"LCS", b"a", b"b", b"\x00LEN"]), Resp::err("ERR syntax error"));
         // The number is read whole: a NUL in it is not a number.
-        s.both(&[b"LCS", b"a", b"b", b"MINMATCHLEN\x00", b"2\x00"]);
+        s.both_bytes(&[b"LCS", b"a", b"b", b"MINMATCHLEN\x00", b"2\x00"]);
     }
 }
 
@@ -304,9 +296,9 @@ fn memory_guard_matches_redis() {
     p.line("CONFIG SET proto-max-bulk-len 1mb");
     let x511 = "x".repeat(511);
     let y512 = format!("{}y", "x".repeat(511));
-    p.both(&[b"SET", b"s511", x511.as_bytes()]);
-    p.both(&[b"SET", b"s512", y512.as_bytes()]);
-    p.both(&[b"SET", b"big", "z".repeat(300_000).as_bytes()]);
+    p.both_bytes(&[b"SET", b"s511", x511.as_bytes()]);
+    p.both_bytes(&[b"SET", b"s512", y512.as_bytes()]);
+    p.both_bytes(&[b"SET", b"big", "z".repeat(300_000).as_bytes()]);
     let guard = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
     for s in [&mut p as &mut dyn Both, &mut p3] {
         assert_eq!(s.line("LCS s511 s511 LEN"), Resp::Int(511));
@@ -359,9 +351,9 @@ fn command_table_and_contexts_match_redis() {
     assert_eq!(stats[0], [Some("3".to_string()), Some("3".to_string())]);
 
     assert_eq!(p.line("LCS a b"), Resp::bulk("mytext"));
-    p.both(&[b"EVAL", b"return redis.call('LCS', KEYS[1], KEYS[2], 'IDX', 'WITHMATCHLEN')", b"2", b"a", b"b"]);
-    p.both(&[b"EVAL", b"return redis.call('LCS', KEYS[1], KEYS[2], 'LEN')", b"2", b"a", b"b"]);
-    p.both(&[b"EVAL", b"return redis.pcall('LCS', KEYS[1], KEYS[2], 'LEN', 'IDX')", b"2", b"a", b"b"]);
+    p.both_bytes(&[b"EVAL", b"return redis.call('LCS', KEYS[1], KEYS[2], 'IDX', 'WITHMATCHLEN')", b"2", b"a", b"b"]);
+    p.both_bytes(&[b"EVAL", b"return redis.call('LCS', KEYS[1], KEYS[2], 'LEN')", b"2", b"a", b"b"]);
+    p.both_bytes(&[b"EVAL", b"return redis.pcall('LCS', KEYS[1], KEYS[2], 'LEN', 'IDX')", b"2", b"a", b"b"]);
     p.line("MULTI");
     p.line("LCS a b");
     p.line("LCS a b LEN");

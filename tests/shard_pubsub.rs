@@ -18,14 +18,6 @@ use side_by_side::{start_pair, Pair};
 use std::time::{Duration, Instant};
 
 impl Pair {
-    /// The command on both servers: the same reply, returned.
-    fn both(&mut self, args: &[&str]) -> Resp {
-        let f = self.forkv.cmd(args);
-        let r = self.redis.cmd(args);
-        assert_eq!(f, r, "{}", args.join(" "));
-        f
-    }
-
     /// The command on both servers, `n` replies read from each: the same.
     fn both_n(&mut self, args: &[&str], n: usize) -> Vec<Resp> {
         self.forkv.send(args);
@@ -57,16 +49,6 @@ impl Pair {
         }
         assert_eq!(sides[0], sides[1], "{}", args.join(" "));
         std::mem::take(&mut sides[0])
-    }
-
-    /// `line` split on spaces, on both servers.
-    fn line(&mut self, line: &str) -> Resp {
-        self.both(&line.split(' ').collect::<Vec<_>>())
-    }
-
-    /// An error on both servers, the same text.
-    fn error(&mut self, line: &str, want: &str) {
-        assert_eq!(self.line(line), Resp::err(want), "{line}");
     }
 
     /// A second connection to each server.

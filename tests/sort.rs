@@ -20,24 +20,7 @@ use side_by_side::{start_pair, Pair};
 const NOT_DOUBLE: &str = "ERR One or more scores can't be converted into double";
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
-fn shown(args: &[&[u8]]) -> Vec<String> {
-    args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect()
-}
-
 impl Pair {
-    /// The command on both servers: the same reply, returned.
-    fn both_bytes(&mut self, args: &[&[u8]]) -> Resp {
-        let f = self.forkv.cmd_bytes(args);
-        let r = self.redis.cmd_bytes(args);
-        assert_eq!(f, r, "{:?}", shown(args));
-        f
-    }
-
-    fn both(&mut self, args: &[&str]) -> Resp {
-        let bytes: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        self.both_bytes(&bytes)
-    }
-
     /// Many commands on both, pipelined; replies are not compared.
     fn load(&mut self, commands: &[Vec<Vec<u8>>]) {
         for raw in [&mut self.forkv, &mut self.redis] {

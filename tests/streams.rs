@@ -22,11 +22,7 @@ fn words(line: &str) -> Vec<&[u8]> {
 
 /// The command on both servers: the same reply, returned.
 fn both(forkv: &mut Raw, redis: &mut Raw, line: &str) -> Resp {
-    let args = words(line);
-    let f = forkv.cmd_bytes(&args);
-    let r = redis.cmd_bytes(&args);
-    assert_eq!(f, r, "{line}");
-    f
+    side_by_side::both_bytes(forkv, redis, &words(line))
 }
 
 fn same(p: &mut Pair, line: &str) -> Resp {

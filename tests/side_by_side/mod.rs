@@ -5,7 +5,7 @@
 
 use crate::aof_support::RedisServer;
 use crate::common::Server;
-use crate::helpers::Raw;
+use crate::helpers::{Raw, Resp};
 
 /// Fields drop in order: connections, servers, then redis's directory.
 pub struct Pair {
@@ -31,4 +31,39 @@ pub fn start_pair() -> Option<Pair> {
         redis_server,
         _dir: dir,
     })
+}
+
+/// The command on both connections: the same reply, returned.
+pub fn both_bytes(forkv: &mut Raw, redis: &mut Raw, args: &[&[u8]]) -> Resp {
+    let f = forkv.cmd_bytes(args);
+    let r = redis.cmd_bytes(args);
+    assert_eq!(f, r, "{:?}", args.iter().map(|a| String::from_utf8_lossy(a)).collect::<Vec<_>>());
+    f
+}
+
+/// `both_bytes` of text arguments.
+pub fn both(forkv: &mut Raw, redis: &mut Raw, args: &[&str]) -> Resp {
+    let bytes: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+    both_bytes(forkv, redis, &bytes)
+}
+
+impl Pair {
+    /// The command on both servers: the same reply, returned.
+    pub fn both(&mut self, args: &[&str]) -> Resp {
+        both(&mut self.forkv, &mut self.redis, args)
+    }
+
+    pub fn both_bytes(&mut self, args: &[&[u8]]) -> Resp {
+        both_bytes(&mut self.forkv, &mut self.redis, args)
+    }
+
+    /// `line` split on spaces, on both servers.
+    pub fn line(&mut self, line: &str) -> Resp {
+        self.both(&line.split(' ').collect::<Vec<_>>())
+    }
+
+    /// An error on both servers, the same text.
+    pub fn error(&mut self, line: &str, want: &str) {
+        assert_eq!(self.line(line), Resp::err(want), "{line}");
+    }
 }

@@ -50,6 +50,14 @@ impl ProtectedAction {
     pub fn allows(self, local: bool) -> bool {
         self == ProtectedAction::Yes || (self == ProtectedAction::Local && local)
     }
+
+    /// Redis's refusal of protected `command` when `option` does not
+    /// allow the client.
+    pub fn refusal(command: &str, option: &str) -> String {
+        format!(
+            "ERR {command} command not allowed. If the {option} option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+        )
+    }
 }
 
 #[derive(Clone, Debug)]

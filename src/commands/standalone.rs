@@ -4,6 +4,7 @@
 //! operators REPLICAOF NO ONE), and an unknown-command error would read as
 //! a broken server rather than as "not here".
 
+use crate::config::ProtectedAction;
 use crate::engine::table::{arity_fits, cmd, CommandSpec, ADMIN, FAST, LOADING};
 use crate::engine::{Call, Engine, NOT_INTEGER, SYNTAX};
 use crate::util::parse_i64;
@@ -154,9 +155,9 @@ fn module(e: &mut Engine, c: &mut Call) {
     match sub {
         "help" => c.out.help(MODULE_HELP),
         "list" => c.out.array(0),
-        _ if !e.config.enable_module_command.allows(c.client.is_local()) => c.out.error(
-            "ERR MODULE command not allowed. If the enable-module-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
-        ),
+        _ if !e.config.enable_module_command.allows(c.client.is_local()) => {
+            c.out.error(&ProtectedAction::refusal("MODULE", "enable-module-command"))
+        }
         "unload" => c.out.error("ERR Error unloading module: no such module with that name"),
         _ => c.out.error("ERR Error loading the extension. Please check the server logs."),
     }

@@ -7,11 +7,10 @@ use super::command_stats::Timed;
 use super::table::{self, CommandSpec};
 use super::{BlockRequest, Call, Client, ClientId, Engine};
 use crate::acl::log::Context;
+use crate::config::ProtectedAction;
 use crate::reply::Reply;
 use crate::resp::Batch;
 use bytes::BytesMut;
-
-const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
 
 enum Flow {
     Continue,
@@ -152,7 +151,8 @@ impl Engine {
         }
         if spec.has(table::PROTECTED) && !self.config.enable_debug_command.allows(client.is_local()) {
             client.multi_error |= client.multi.is_some();
-            return self.reject(spec, args, out, DEBUG_NOT_ALLOWED);
+            let message = ProtectedAction::refusal("DEBUG", "enable-debug-command");
+            return self.reject(spec, args, out, &message);
         }
         if !client.authenticated && !spec.has(table::NO_AUTH) && self.acl.auth_required() {
             client.multi_error |= client.multi.is_some();

@@ -208,6 +208,8 @@ fn config_set_appendonly_builds_the_aof_and_appendfsync_switches_policy() {
 fn turning_appendonly_off_cancels_a_running_rewrite() {
     let server = Server::start_with(&["--appendonly", "yes", "--save", ""]);
     let mut con = server.client();
+    // A debug build filling 2M keys beside other tests may pass the usual 30 s read timeout.
+    con.set_read_timeout(Some(Duration::from_secs(180))).unwrap();
     let _: () = redis::cmd("DEBUG").arg("POPULATE").arg(2_000_000).arg("key").arg(100).query(&mut con).unwrap();
     let _: String = redis::cmd("BGREWRITEAOF").query(&mut con).unwrap();
     wait_until(Duration::from_secs(10), "the rewrite child", || info_field(&mut con, "aof_rewrite_in_progress") == "1");

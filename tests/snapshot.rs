@@ -110,8 +110,12 @@ fn set(con: &mut redis::Connection, key: &str, value: &str) {
     let _: () = redis::cmd("SET").arg(key).arg(value).query(con).unwrap();
 }
 
+/// DEBUG POPULATE; a debug build filling 2M keys beside three other tests
+/// on two cores can take longer than the client's usual 30 s read timeout.
 fn populate(con: &mut redis::Connection, count: u64, prefix: &str, size: u64) {
+    con.set_read_timeout(Some(Duration::from_secs(180))).unwrap();
     let _: () = redis::cmd("DEBUG").arg("POPULATE").arg(count).arg(prefix).arg(size).query(con).unwrap();
+    con.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
 }
 
 fn bgsave(con: &mut redis::Connection) -> String {

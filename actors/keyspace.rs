@@ -453,9 +453,8 @@ impl Handler<Connect> for Keyspace {
     type Result = ();
 
     fn handle(&mut self, msg: Connect, _: &mut Context<Self>) {
-        if self.engine.connected_clients() as u64 >= self.engine.config.maxclients {
-            self.engine.stats.rejected_connections += 1;
-            msg.deliver.do_send(Deliver::Data("-ERR max number of clients reached\r\n".into()));
+        if let Err(refusal) = self.engine.admit(&msg.addr) {
+            msg.deliver.do_send(Deliver::Data(refusal.into()));
             msg.deliver.do_send(Deliver::Close);
             return;
         }

@@ -29,6 +29,7 @@ pub struct Limits {
 struct Acceptor {
     addrs: Vec<String>,
     port: u16,
+    backlog: i32,
     keyspace: Addr<Keyspace>,
     limits: Limits,
     log: Logger,
@@ -58,31 +59,32 @@ pub struct ResumeAccepting;
 impl Listener {
     /// Binds every address first (so startup fails loudly), then starts the
     /// actor that accepts on them.
-    pub async fn start(
-        addrs: &[String],
-        port: u16,
+    pub fn start(
+        bind: (&[String], u16, i32),
         keyspace: Addr<Keyspace>,
         limits: Limits,
         log: Logger,
         io: Vec<ArbiterHandle>,
     ) -> std::io::Result<Addr<Listener>> {
-        let acceptor =
-            Acceptor { addrs: addrs.to_vec(), port, keyspace, limits, log, io, next_id: Arc::new(AtomicU64::new(1)) };
-        let mut listeners = Vec::new();
-        for addr in addrs {
-            listeners.push(TcpListener::bind((addr.as_str(), port)).await?);
-        }
-        let loops = listeners.into_iter().map(|l| acceptor.clone().spawn(l)).collect();
-        Ok(Listener { acceptor, loops }.start())
+        let (addrs, port, backlog) = bind;
+        let next_id = Arc::new(AtomicU64::new(1));
+        let acceptor = Acceptor { addrs: addrs.to_vec(), port, backlog, keyspace, limits, log, io, next_id };
+        let mut listener = Listener { acceptor, loops: Vec::new() };
+        listener.bind()?;
+        Ok(listener.start())
     }
 
-    fn rebind(&mut self) -> std::io::Result<()> {
-        for addr in &self.acceptor.addrs {
-            let std = std::net::TcpListener::bind((addr.as_str(), self.acceptor.port))?;
-            std.set_nonblocking(true)?;
-            let listener = TcpListener::from_std(std)?;
-            self.loops.push(self.acceptor.clone().spawn(listener));
+    /// Listens on every address (those `listen` skips aside) or on none.
+    fn bind(&mut self) -> std::io::Result<()> {
+        let a = &self.acceptor;
+        let mut listeners = Vec::new();
+        for addr in &a.addrs {
+            match forkv::listen::listen(addr, a.port, a.backlog)? {
+                Some(std) => listeners.push(TcpListener::from_std(std)?),
+                None => warn!(a.log, "Skipping a bind address this host lacks"; "addr" => addr, "port" => a.port),
+            }
         }
+        self.loops = listeners.into_iter().map(|l| self.acceptor.clone().spawn(l)).collect();
         Ok(())
     }
 }
@@ -109,7 +111,7 @@ impl Handler<ResumeAccepting> for Listener {
         if !self.loops.is_empty() {
             return;
         }
-        match self.rebind() {
+        match self.bind() {
             Ok(()) => {
                 warn!(self.acceptor.log, "Shutdown called off; accepting connections again"; "listeners" => self.loops.len())
             }

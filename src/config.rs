@@ -1,6 +1,8 @@
 //! Configuration with redis.conf's directive names and syntax: a config file,
 //! `--directive value` command-line overrides, and CONFIG GET/SET at runtime.
 
+mod accepted;
+
 use crate::glob::glob_match;
 use crate::util::format_f64_trimmed;
 use std::path::PathBuf;
@@ -64,6 +66,10 @@ impl ProtectedAction {
 pub struct Config {
     pub bind: Vec<String>,
     pub port: u16,
+    pub tcp_backlog: i32,
+    /// Refuse clients off the loopback address while the default user has
+    /// no password.
+    pub protected_mode: bool,
     pub dir: PathBuf,
     pub dbfilename: String,
     pub appendonly: bool,
@@ -133,6 +139,8 @@ pub struct Config {
     pub enable_module_command: ProtectedAction,
     /// The config file this came from, for CONFIG REWRITE and INFO.
     pub config_file: Option<PathBuf>,
+    /// Redis parameters forkv keeps without acting on them.
+    pub accepted: accepted::Values,
 }
 
 impl Default for Config {
@@ -140,6 +148,8 @@ impl Default for Config {
         Config {
             bind: vec!["127.0.0.1".into()],
             port: 6379,
+            tcp_backlog: 511,
+            protected_mode: true,
             dir: PathBuf::from("."),
             dbfilename: "dump.rdb".into(),
             appendonly: false,
@@ -193,6 +203,7 @@ impl Default for Config {
             enable_debug_command: ProtectedAction::No,
             enable_module_command: ProtectedAction::No,
             config_file: None,
+            accepted: accepted::Values::default(),
         }
     }
 }
@@ -204,6 +215,8 @@ const PROTECTED: &[&str] = &["dir", "dbfilename"];
 const DIRECTIVES: &[(&str, bool)] = &[
     ("bind", false),
     ("port", false),
+    ("tcp-backlog", false),
+    ("protected-mode", true),
     ("dir", true),
     ("dbfilename", true),
     ("appendonly", true),
@@ -360,6 +373,8 @@ impl Config {
                 self.bind = args.iter().flat_map(|a| a.split_whitespace().map(str::to_string)).collect();
             }
             "port" => self.port = parse_num(one()?)?,
+            "tcp-backlog" => self.tcp_backlog = parse_ranged(one()?, 0, i32::MAX as i64)? as i32,
+            "protected-mode" => self.protected_mode = parse_bool(one()?)?,
             "dir" => self.dir = PathBuf::from(one()?),
             "dbfilename" => {
                 let v = one()?;
@@ -500,7 +515,10 @@ impl Config {
             "enable-protected-configs" => self.enable_protected_configs = ProtectedAction::parse(one()?)?,
             "enable-debug-command" => self.enable_debug_command = ProtectedAction::parse(one()?)?,
             "enable-module-command" => self.enable_module_command = ProtectedAction::parse(one()?)?,
-            _ => return Err(format!("Bad directive or wrong number of arguments: '{name}'")),
+            _ => match accepted::find(&name) {
+                Some(param) => self.accepted.set(param, args)?,
+                None => return Err(format!("Bad directive or wrong number of arguments: '{name}'")),
+            },
         }
         Ok(())
     }
@@ -511,6 +529,8 @@ impl Config {
         Some(match name {
             "bind" => self.bind.join(" "),
             "port" => self.port.to_string(),
+            "tcp-backlog" => self.tcp_backlog.to_string(),
+            "protected-mode" => yes_no(self.protected_mode),
             "dir" => std::fs::canonicalize(&self.dir).unwrap_or(self.dir.clone()).display().to_string(),
             "dbfilename" => self.dbfilename.clone(),
             "appendonly" => yes_no(self.appendonly),
@@ -567,15 +587,27 @@ impl Config {
             "enable-protected-configs" => self.enable_protected_configs.name().into(),
             "enable-debug-command" => self.enable_debug_command.name().into(),
             "enable-module-command" => self.enable_module_command.name().into(),
-            _ => return None,
+            _ => return accepted::find(name).map(|param| self.accepted.get(param)),
         })
     }
 
     /// CONFIG GET: every directive matching any of the glob patterns.
+    /// Hidden parameters match only a pattern that is their exact name.
     pub fn get_matching(&self, patterns: &[&[u8]]) -> Vec<(String, String)> {
-        DIRECTIVES
-            .iter()
-            .filter(|(name, _)| patterns.iter().any(|p| glob_match(p, name.as_bytes(), true)))
+        let listed = DIRECTIVES.iter().map(|(name, _)| (*name, false));
+        let accepted =
+            accepted::PARAMS.iter().flat_map(|p| std::iter::once(p.name).chain(p.alias).map(|n| (n, p.hidden)));
+        listed
+            .chain(accepted)
+            .filter(|(name, hidden)| {
+                patterns.iter().any(|p| {
+                    if *hidden {
+                        p.eq_ignore_ascii_case(name.as_bytes())
+                    } else {
+                        glob_match(p, name.as_bytes(), true)
+                    }
+                })
+            })
             .filter_map(|(name, _)| self.get(name).map(|v| (name.to_string(), v)))
             .collect()
     }
@@ -586,9 +618,10 @@ impl Config {
     pub fn settable(&self, name: &str, local: bool) -> Result<(), String> {
         let name = name.to_ascii_lowercase();
         let refuse = |why: &str| Err(format!("CONFIG SET failed (possibly related to argument '{name}') - {why}"));
-        match DIRECTIVES.iter().find(|(n, _)| *n == name) {
+        let mutable = DIRECTIVES.iter().find(|(n, _)| *n == name).map(|(_, m)| *m);
+        match mutable.or_else(|| accepted::find(&name).map(|p| p.mutable)) {
             None => Err(format!("Unknown option or number of arguments for CONFIG SET - '{name}'")),
-            Some((_, false)) => refuse("can't set immutable config"),
+            Some(false) => refuse("can't set immutable config"),
             Some(_) if PROTECTED.contains(&name.as_str()) && !self.enable_protected_configs.allows(local) => {
                 refuse("can't set protected config")
             }
@@ -702,6 +735,8 @@ impl Config {
         let mut users_written = false;
         for line in old.lines() {
             let name = line.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
+            // An alias line is rewritten under the parameter's own name.
+            let name = accepted::find(&name).map_or(name, |p| p.name.to_string());
             if name == "user" {
                 if !users_written {
                     out.push_str(users);
@@ -716,6 +751,11 @@ impl Config {
         }
         for (name, _) in DIRECTIVES {
             if !written.contains(*name) && self.get(name) != defaults.get(name) && !name.contains("ziplist") {
+                out.push_str(&self.directive_line(name));
+            }
+        }
+        for (name, _) in self.accepted.changed() {
+            if !written.contains(name) {
                 out.push_str(&self.directive_line(name));
             }
         }
@@ -736,7 +776,7 @@ impl Config {
             }
             return self.save.iter().map(|(s, c)| format!("save {s} {c}\n")).collect();
         }
-        let multi_word = name == "bind" || name == "latency-tracking-info-percentiles";
+        let multi_word = name == "bind" || name == "latency-tracking-info-percentiles" || accepted::is_multi_word(name);
         if value.is_empty() || value.contains(' ') && !multi_word {
             format!("{name} \"{value}\"\n")
         } else {
@@ -745,7 +785,7 @@ impl Config {
     }
 
     pub fn is_directive(name: &str) -> bool {
-        DIRECTIVES.iter().any(|(n, _)| *n == name)
+        DIRECTIVES.iter().any(|(n, _)| *n == name) || accepted::find(name).is_some()
     }
 }
 

@@ -14,6 +14,7 @@ pub mod functions;
 pub mod geo;
 pub mod glob;
 pub mod lcs;
+pub mod listen;
 pub mod load;
 pub mod log;
 pub mod long_double;

@@ -106,7 +106,13 @@ fn run(config: Config, log: slog::Logger) -> i32 {
         } else {
             (0..config.io_threads).map(|_| Arbiter::new().handle()).collect()
         };
-        let listener = Listener::start(&config.bind, config.port, keyspace.clone(), limits, log.clone(), io).await?;
+        let listener = Listener::start(
+            (&config.bind, config.port, config.tcp_backlog),
+            keyspace.clone(),
+            limits,
+            log.clone(),
+            io,
+        )?;
         SignalWatcher::start(keyspace.clone(), supervisor.clone(), listener.clone(), log.clone())?;
         keyspace.do_send(Attach { writer, supervisor, listener });
         Ok::<(), std::io::Error>(())

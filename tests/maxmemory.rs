@@ -11,7 +11,7 @@ mod helpers;
 
 use aof_support::RedisServer;
 use common::Server;
-use helpers::{info_field, wait_until, Raw, Resp};
+use helpers::{config_pairs, info_field, wait_until, Raw, Resp};
 use std::time::Duration;
 
 const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
@@ -134,7 +134,7 @@ fn eviction_settings_answer_as_redis_server_does() {
         let (fr, rr) = (f.cmd(command), r.cmd(command));
         if command[..2] == ["CONFIG", "GET"] {
             // Redis lists matches in its dict's order.
-            assert_eq!(pairs(fr), pairs(rr), "{command:?}");
+            assert_eq!(config_pairs(fr), config_pairs(rr), "{command:?}");
         } else {
             assert_eq!(fr, rr, "{command:?}");
         }
@@ -142,14 +142,6 @@ fn eviction_settings_answer_as_redis_server_does() {
     let policy = |c: &mut Raw| info_field(&c.cmd(&["INFO", "memory"]).text(), "maxmemory_policy");
     assert_eq!(policy(&mut f), Some("volatile-ttl".to_string()));
     assert_eq!(policy(&mut f), policy(&mut r));
-}
-
-/// A CONFIG GET reply as sorted (name, value) pairs.
-fn pairs(reply: Resp) -> Vec<(String, String)> {
-    let items = reply.items();
-    let mut pairs: Vec<_> = items.chunks(2).map(|p| (p[0].text(), p[1].text())).collect();
-    pairs.sort();
-    pairs
 }
 
 /// Fills a server whose limit is 2 MB above its empty state with 4 MB of

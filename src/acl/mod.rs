@@ -98,6 +98,11 @@ impl Acl {
         self.open.get(id).copied().unwrap_or(false)
     }
 
+    /// Has the default user the `nopass` flag? (Protected mode's test.)
+    pub fn default_nopass(&self) -> bool {
+        self.user(DEFAULT_USER).is_some_and(|u| u.nopass)
+    }
+
     /// Must a client that has not authenticated do so first? (The
     /// default user is off or has passwords.)
     pub fn auth_required(&self) -> bool {

@@ -102,8 +102,7 @@ impl Client {
     /// Connected from 127.0.0.1 or ::1, Redis's test for the `local`
     /// setting of the protected actions.
     pub fn is_local(&self) -> bool {
-        let ip = self.addr.parse::<std::net::SocketAddr>().map(|a| a.ip());
-        ip.is_ok_and(|ip| ip == std::net::Ipv4Addr::LOCALHOST || ip == std::net::Ipv6Addr::LOCALHOST)
+        is_loopback(&self.addr)
     }
 
     pub fn subscribed_to(&self, kind: Sub) -> &Vec<Vec<u8>> {
@@ -141,4 +140,10 @@ impl Client {
     pub fn in_pubsub_mode(&self) -> bool {
         !self.resp3 && self.subscriptions() > 0
     }
+}
+
+/// Whether a peer address (`ip:port`) is 127.0.0.1 or ::1.
+pub fn is_loopback(addr: &str) -> bool {
+    let ip = addr.parse::<std::net::SocketAddr>().map(|a| a.ip());
+    ip.is_ok_and(|ip| ip == std::net::Ipv4Addr::LOCALHOST || ip == std::net::Ipv6Addr::LOCALHOST)
 }

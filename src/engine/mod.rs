@@ -115,6 +115,9 @@ pub struct Engine {
     pub acl: crate::acl::Acl,
 }
 
+/// Redis 7.0's reply to a client refused by protected mode.
+const PROTECTED_MODE_DENIED: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
 impl Engine {
     pub fn new(config: Config) -> Engine {
         let now = crate::util::now_ms();
@@ -162,6 +165,23 @@ impl Engine {
     }
 
     /// Registers a new connection.
+    /// Whether a new connection from `addr` may become a client, else the
+    /// error it gets before it is closed (Redis's order: `maxclients`, then
+    /// protected mode, which refuses clients off the loopback address while
+    /// the default user has no password).
+    pub fn admit(&mut self, addr: &str) -> Result<(), &'static str> {
+        if self.connected_clients() as u64 >= self.config.maxclients {
+            self.stats.rejected_connections += 1;
+            return Err("-ERR max number of clients reached\r\n");
+        }
+        if self.config.protected_mode && self.acl.default_nopass() && !client::is_loopback(addr) {
+            self.stats.total_connections_received += 1;
+            self.stats.rejected_connections += 1;
+            return Err(PROTECTED_MODE_DENIED);
+        }
+        Ok(())
+    }
+
     pub fn connect(&mut self, id: ClientId, addr: String, laddr: String) {
         let client = Client::new(id, addr, laddr, self.now, self.acl.auth_required());
         self.clients.insert(id, Box::new(client));
@@ -201,5 +221,33 @@ impl Engine {
         for db in &mut self.dbs {
             db.maintain(can_resize);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protected_mode_refuses_remote_clients_while_there_is_no_password() {
+        let mut e = Engine::new(Config::default());
+        assert_eq!(e.admit("127.0.0.1:4000"), Ok(()));
+        assert_eq!(e.admit("[::1]:4000"), Ok(()));
+        let refusal = e.admit("10.1.2.3:4000").unwrap_err();
+        assert!(refusal.starts_with("-DENIED Redis is running in protected mode"));
+        assert_eq!(e.stats.rejected_connections, 1);
+
+        let with_password = Config { requirepass: Some("secret".into()), ..Config::default() };
+        assert_eq!(Engine::new(with_password).admit("10.1.2.3:4000"), Ok(()));
+
+        e.config.protected_mode = false;
+        assert_eq!(e.admit("10.1.2.3:4000"), Ok(()));
+    }
+
+    #[test]
+    fn maxclients_is_checked_first() {
+        let mut e = Engine::new(Config { maxclients: 1, ..Config::default() });
+        e.connect(1, "127.0.0.1:1".into(), "127.0.0.1:2".into());
+        assert_eq!(e.admit("127.0.0.1:3"), Err("-ERR max number of clients reached\r\n"));
     }
 }

@@ -242,3 +242,11 @@ pub fn changes_since_save(r: &mut Raw) -> i64 {
     let info = r.cmd(&["INFO", "persistence"]).text();
     info_field(&info, "rdb_changes_since_last_save").expect("field").parse().unwrap()
 }
+
+/// A CONFIG GET reply as sorted (name, value) pairs.
+pub fn config_pairs(reply: Resp) -> Vec<(String, String)> {
+    let items = reply.items();
+    let mut pairs: Vec<_> = items.chunks(2).map(|p| (p[0].text(), p[1].text())).collect();
+    pairs.sort();
+    pairs
+}

@@ -10,7 +10,7 @@ use crate::actors::messages::*;
 use crate::actors::supervisor::Supervisor;
 use actix::prelude::*;
 use bytes::BytesMut;
-use forkv::config::FsyncPolicy;
+use forkv::config::{FsyncPolicy, ShutdownFlags};
 use forkv::engine::{BatchOutput, ClientId, Engine, Outbound, Request};
 use forkv::load::{LoadOutcome, Loader};
 use forkv::reply::count_values;
@@ -234,7 +234,7 @@ impl Keyspace {
                     w.do_send(AofRewriteStart);
                 }
             }
-            Request::Shutdown { save } => self.shutdown("SHUTDOWN command", save, ctx),
+            Request::Shutdown(flags) => self.shutdown("SHUTDOWN command", flags, ctx),
             Request::AofConfigChanged => self.aof_config_changed(),
             Request::Warn(msg) => warn!(self.log, "{}", msg),
             Request::PauseUntil(end) => {
@@ -276,7 +276,7 @@ impl Keyspace {
         }
     }
 
-    fn shutdown(&mut self, reason: &str, save: Option<bool>, ctx: &mut Context<Self>) {
+    fn shutdown(&mut self, reason: &str, flags: ShutdownFlags, ctx: &mut Context<Self>) {
         if self.shutting_down {
             return;
         }
@@ -304,10 +304,10 @@ impl Keyspace {
                 None => Ok(()),
             }
         };
-        ctx.wait(flush.into_actor(self).map(move |res, act, ctx| act.finish_shutdown(res, save, ctx)));
+        ctx.wait(flush.into_actor(self).map(move |res, act, ctx| act.finish_shutdown(res, flags, ctx)));
     }
 
-    fn finish_shutdown(&mut self, aof: Result<(), String>, save: Option<bool>, ctx: &mut Context<Self>) {
+    fn finish_shutdown(&mut self, aof: Result<(), String>, flags: ShutdownFlags, ctx: &mut Context<Self>) {
         match aof {
             Ok(()) if self.engine.config.appendonly => {
                 let elapsed = self.shutdown_started.map(|t| t.elapsed().as_millis() as u64).unwrap_or(0);
@@ -316,13 +316,14 @@ impl Keyspace {
             Ok(()) => {}
             Err(e) => warn!(self.log, "Error flushing the AOF file before exiting"; "error" => e),
         }
-        if save.unwrap_or(!self.engine.config.save.is_empty()) {
+        if flags.save.unwrap_or(!self.engine.config.save.is_empty()) {
             info!(self.log, "Saving the final RDB snapshot before exiting.");
             let started = std::time::Instant::now();
             match self.engine.save_now() {
                 Ok(saved) => {
                     info!(self.log, "DB saved on disk"; "bytes" => saved.bytes, "keys" => saved.keys, "duration_ms" => started.elapsed().as_millis() as u64)
                 }
+                Err(e) if flags.force => error!(self.log, "Error trying to save the DB. Exit anyway."; "error" => e),
                 Err(e) => {
                     error!(self.log, "Error trying to save the DB, can't exit."; "error" => e);
                     self.shutting_down = false;
@@ -506,7 +507,8 @@ impl Handler<Shutdown> for Keyspace {
     type Result = ();
 
     fn handle(&mut self, msg: Shutdown, ctx: &mut Context<Self>) {
-        self.shutdown(msg.reason, None, ctx);
+        let flags = self.engine.config.shutdown_on_signal(msg.term);
+        self.shutdown(msg.reason, flags, ctx);
     }
 }
 

@@ -53,6 +53,8 @@ pub struct Disconnect {
 #[rtype(result = "()")]
 pub struct Shutdown {
     pub reason: &'static str,
+    /// SIGTERM (else SIGINT): which `shutdown-on-sig…` applies.
+    pub term: bool,
 }
 
 /// Keyspace → AOF writer: records produced by commands, in execution order;

@@ -69,7 +69,7 @@ impl StreamHandler<i32> for SignalWatcher {
                 ctx.wait(
                     async move {
                         let _ = listener.send(StopAccepting).await;
-                        keyspace.do_send(Shutdown { reason });
+                        keyspace.do_send(Shutdown { reason, term: signal == SIGTERM });
                     }
                     .into_actor(self),
                 );

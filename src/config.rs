@@ -7,6 +7,16 @@ use crate::glob::glob_match;
 use crate::util::format_f64_trimmed;
 use std::path::PathBuf;
 
+/// What a shutdown does about the final save: SHUTDOWN's SAVE / NOSAVE /
+/// FORCE, or `shutdown-on-sigterm` / `shutdown-on-sigint` for a signal.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ShutdownFlags {
+    /// None: save when save points are configured.
+    pub save: Option<bool>,
+    /// Exit even if the final save fails.
+    pub force: bool,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FsyncPolicy {
     Always,
@@ -592,6 +602,18 @@ impl Config {
     }
 
     /// CONFIG GET: every directive matching any of the glob patterns.
+    /// `shutdown-on-sigterm` (`term`) or `shutdown-on-sigint`.
+    pub fn shutdown_on_signal(&self, term: bool) -> ShutdownFlags {
+        let name = if term { "shutdown-on-sigterm" } else { "shutdown-on-sigint" };
+        let bits = self.accepted.flags(name);
+        let save = match (bits & accepted::SHUTDOWN_SAVE != 0, bits & accepted::SHUTDOWN_NOSAVE != 0) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        };
+        ShutdownFlags { save, force: bits & accepted::SHUTDOWN_FORCE != 0 }
+    }
+
     /// Hidden parameters match only a pattern that is their exact name.
     pub fn get_matching(&self, patterns: &[&[u8]]) -> Vec<(String, String)> {
         let listed = DIRECTIVES.iter().map(|(name, _)| (*name, false));

@@ -352,6 +352,41 @@ fn sigterm_stops_accepting_finishes_in_flight_and_removes_pidfile() {
 }
 
 #[test]
+fn shutdown_on_signal_settings_decide_the_final_save() {
+    // nosave: no snapshot although save points are set.
+    let mut server = Server::start_with(&["--save", "3600 1", "--shutdown-on-sigterm", "nosave"]);
+    let _: () = query(&mut server.client(), &["SET", "k", "v"]);
+    server.signal(Signal::SIGTERM);
+    assert!(server.wait_exit(Duration::from_secs(10)).success());
+    assert!(!server.path("dump.rdb").exists(), "saved despite nosave:\n{}", server.log());
+
+    // save: a snapshot although there are no save points.
+    let mut server = Server::start_with(&["--save", "", "--shutdown-on-sigint", "save"]);
+    let _: () = query(&mut server.client(), &["SET", "k", "v"]);
+    server.signal(Signal::SIGINT);
+    assert!(server.wait_exit(Duration::from_secs(10)).success());
+    server.spawn();
+    let got: Option<String> = query(&mut server.client(), &["GET", "k"]);
+    assert_eq!(got.as_deref(), Some("v"));
+
+    // force: the server exits even though the final save fails (its
+    // directory is gone); without it, it stays up.
+    for (flags, exits) in [("default", false), ("force", true)] {
+        let mut server = Server::start_with(&["--save", "3600 1", "--shutdown-on-sigterm", flags]);
+        let mut con = server.client();
+        let _: () = query(&mut con, &["SET", "k", "v"]);
+        std::fs::remove_dir_all(server.path("")).unwrap();
+        server.signal(Signal::SIGTERM);
+        let gone = wait_until(Duration::from_secs(5), || !server.is_running());
+        assert_eq!(gone, exits, "{flags}");
+        if !exits {
+            let pong: String = query(&mut server.client(), &["PING"]);
+            assert_eq!(pong, "PONG");
+        }
+    }
+}
+
+#[test]
 fn second_sigint_exits_at_once() {
     let mut server = Server::start_with(&["--save", "", "--appendonly", "no"]);
     let mut busy = server.raw();

@@ -2,6 +2,7 @@
 //! triggers (which the actor layer carries out), and ROLE and WAIT as a
 //! master without replicas answers them.
 
+use crate::config::ShutdownFlags;
 use crate::engine::table::{cmd, CommandSpec, ADMIN, CONTAINER, FAST, LOADING, NO_MULTI, PROTECTED};
 use crate::engine::{Call, Engine, Request, Sub, NOT_INTEGER, SYNTAX};
 use crate::memory::{diff, human, ratio, total_system_memory, MemoryFigures};
@@ -436,19 +437,21 @@ fn debug(e: &mut Engine, c: &mut Call) {
 }
 
 fn shutdown(e: &mut Engine, c: &mut Call) {
-    let mut save = None;
+    let mut flags = ShutdownFlags::default();
     for i in 1..c.argc() {
         if c.is(i, "SAVE") {
-            save = Some(true);
+            flags.save = Some(true);
         } else if c.is(i, "NOSAVE") {
-            save = Some(false);
-        } else if c.is(i, "NOW") || c.is(i, "FORCE") || c.is(i, "ABORT") {
+            flags.save = Some(false);
+        } else if c.is(i, "FORCE") {
+            flags.force = true;
+        } else if c.is(i, "NOW") || c.is(i, "ABORT") {
             // Accepted for compatibility; there are no replicas to wait for.
         } else {
             return c.out.error(SYNTAX);
         }
     }
-    e.requests.push(Request::Shutdown { save });
+    e.requests.push(Request::Shutdown(flags));
     c.client.closing = true;
 }
 

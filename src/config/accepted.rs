@@ -1,6 +1,7 @@
 //! The Redis 7.0 parameters forkv accepts, checks and reports but does not
 //! act on: replication, cluster, TLS, lazy freeing, defragmentation, the
-//! process title and the like. A redis.conf written for Redis (Debian's
+//! process title and the like (shutdown-on-sigterm and shutdown-on-sigint
+//! aside: a signalled shutdown reads them here). A redis.conf written for Redis (Debian's
 //! stock file included) starts forkv unchanged, and CONFIG GET/SET/REWRITE
 //! answer for them as Redis does, with Redis's defaults, bounds and error
 //! texts (the table follows Redis 7.0.15's `static_configs`). Values that
@@ -82,7 +83,11 @@ const ACL_PUBSUB_DEFAULT: &[(&str, u32)] = &[("allchannels", 1), ("resetchannels
 const SANITIZE_DUMP_PAYLOAD: &[(&str, u32)] = &[("no", 0), ("yes", 1), ("clients", 2)];
 const CLUSTER_ENDPOINT_TYPE: &[(&str, u32)] = &[("ip", 0), ("hostname", 1), ("unknown-endpoint", 2)];
 const PROPAGATION_ERROR_BEHAVIOR: &[(&str, u32)] = &[("ignore", 0), ("panic", 1), ("panic-on-replicas", 2)];
-const SHUTDOWN_ON_SIG: &[(&str, u32)] = &[("default", 0), ("save", 1), ("nosave", 2), ("now", 4), ("force", 8)];
+pub const SHUTDOWN_SAVE: u32 = 1;
+pub const SHUTDOWN_NOSAVE: u32 = 2;
+pub const SHUTDOWN_FORCE: u32 = 8;
+const SHUTDOWN_ON_SIG: &[(&str, u32)] =
+    &[("default", 0), ("save", SHUTDOWN_SAVE), ("nosave", SHUTDOWN_NOSAVE), ("now", 4), ("force", SHUTDOWN_FORCE)];
 const TLS_AUTH_CLIENTS: &[(&str, u32)] = &[("no", 0), ("yes", 1), ("optional", 2)];
 
 use Kind::*;
@@ -310,6 +315,16 @@ impl Values {
     /// The value CONFIG GET shows.
     pub fn get(&self, param: &Param) -> String {
         self.0.get(param.name).cloned().unwrap_or_else(|| default_value(param))
+    }
+
+    /// The bits of a multi-name parameter's value (0 for any other).
+    pub fn flags(&self, name: &str) -> u32 {
+        match find(name) {
+            Some(p @ Param { kind: Enum { names, multi: true, .. }, .. }) => {
+                enum_value(names, &self.get(p).split(' ').collect::<Vec<_>>()).unwrap_or(0)
+            }
+            _ => 0,
+        }
     }
 
     /// Parameters whose value differs from Redis's default, for CONFIG REWRITE.

@@ -58,9 +58,7 @@ pub enum Request {
     AofRewriteStart {
         before: bytes::BytesMut,
     },
-    Shutdown {
-        save: Option<bool>,
-    },
+    Shutdown(crate::config::ShutdownFlags),
     /// CONFIG SET changed appendonly or appendfsync.
     AofConfigChanged,
     /// Something went wrong that the operator must see in the log (a fork

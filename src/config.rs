@@ -660,6 +660,11 @@ impl Config {
 
     /// Reads redis.conf syntax; errors name the line.
     pub fn load_file_text(&mut self, text: &str) -> Result<(), String> {
+        self.load_text(text, 0)
+    }
+
+    /// `depth`: how many `include`s led here.
+    fn load_text(&mut self, text: &str, depth: usize) -> Result<(), String> {
         let mut saw_save = false;
         for (lineno, line) in text.lines().enumerate() {
             let line = line.trim();
@@ -669,7 +674,12 @@ impl Config {
             let words = split_config_line(line).map_err(|e| format!("line {}: {e}: '{line}'", lineno + 1))?;
             let (name, args) = words.split_first().expect("non-empty line");
             let lname = name.to_ascii_lowercase();
-            let result = if lname == "save" && saw_save {
+            let result = if lname == "include" {
+                match args {
+                    [pattern] => self.include(pattern, depth + 1),
+                    _ => Err("wrong number of arguments".into()),
+                }
+            } else if lname == "save" && saw_save {
                 // Repeated save lines accumulate as in redis.conf.
                 let mut more = self.save.clone();
                 parse_save(&args.join(" ")).map(|extra| {
@@ -683,6 +693,36 @@ impl Config {
             if lname == "save" {
                 saw_save = args.iter().any(|a| !a.is_empty());
             }
+        }
+        Ok(())
+    }
+
+    /// `include PATH`: that file's directives, here. As in Redis, a path with
+    /// wildcards (in its last part: `conf.d/*.conf`) includes every match in
+    /// name order, or nothing when none matches.
+    fn include(&mut self, pattern: &str, depth: usize) -> Result<(), String> {
+        const MAX_DEPTH: usize = 16;
+        if depth > MAX_DEPTH {
+            return Err(format!("include nested deeper than {MAX_DEPTH} files (a cycle?)"));
+        }
+        let path = std::path::Path::new(pattern);
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let files = if name.contains(['*', '?', '[']) {
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            let mut matches: Vec<PathBuf> =
+                std::fs::read_dir(dir).map(|entries| entries.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+            matches.retain(|p| {
+                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| glob_match(name.as_bytes(), n.as_bytes(), false))
+            });
+            matches.sort();
+            matches
+        } else {
+            vec![path.to_path_buf()]
+        };
+        for file in files {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| format!("can't open config file '{}': {e}", file.display()))?;
+            self.load_text(&text, depth).map_err(|e| format!("included file '{}', {e}", file.display()))?;
         }
         Ok(())
     }
@@ -739,7 +779,11 @@ impl Config {
             if values.is_empty() {
                 values.push(String::new());
             }
-            cfg.apply(name, &values).map_err(|e| format!("--{name}: {e}"))?;
+            let applied = match (name, &values[..]) {
+                ("include", [path]) => cfg.include(path, 1),
+                _ => cfg.apply(name, &values),
+            };
+            applied.map_err(|e| format!("--{name}: {e}"))?;
         }
         Ok((cfg, warnings))
     }
@@ -880,6 +924,29 @@ mod tests {
         assert!(c.appendonly);
         assert_eq!(c.save, vec![(900, 1), (300, 10)]);
         assert_eq!(c.requirepass.as_deref(), Some("s3 cret"));
+    }
+
+    #[test]
+    fn include_reads_files_in_place_and_globs_in_name_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir(d.join("conf.d")).unwrap();
+        std::fs::write(d.join("conf.d/b.conf"), "port 7002\nmaxclients 5\n").unwrap();
+        std::fs::write(d.join("conf.d/a.conf"), "port 7001\nhz 20\n").unwrap();
+        std::fs::write(d.join("extra.conf"), "databases 4\n").unwrap();
+        let main = format!(
+            "port 7000\ninclude {0}/conf.d/*.conf\ninclude {0}/extra.conf\ninclude {0}/none.d/*.conf\nhz 30\n",
+            d.display()
+        );
+        let mut c = Config::default();
+        c.load_file_text(&main).unwrap();
+        assert_eq!((c.port, c.maxclients, c.databases, c.hz), (7002, 5, 4, 30));
+
+        std::fs::write(d.join("self.conf"), format!("include {}/self.conf\n", d.display())).unwrap();
+        let err = Config::default().load_file_text(&format!("include {}/self.conf\n", d.display())).unwrap_err();
+        assert!(err.contains("nested deeper"), "{err}");
+        let err = Config::default().load_file_text(&format!("include {}/missing.conf\n", d.display())).unwrap_err();
+        assert!(err.starts_with("line 1: can't open config file"), "{err}");
     }
 
     #[test]

@@ -13,6 +13,7 @@ use bytes::BytesMut;
 use forkv::config::{FsyncPolicy, ShutdownFlags};
 use forkv::engine::{BatchOutput, ClientId, Engine, Outbound, Request};
 use forkv::load::{LoadOutcome, Loader};
+use forkv::output_limit::{Class, Limit};
 use forkv::reply::count_values;
 use slog::{error, info, warn, Logger};
 use std::collections::{HashMap, VecDeque};
@@ -26,9 +27,15 @@ struct Held {
     msg: Deliver,
 }
 
+/// A client's connection: where its output, and its output limit, go.
+struct Peer {
+    deliver: Recipient<Deliver>,
+    limit: Recipient<OutputLimit>,
+}
+
 pub struct Keyspace {
     engine: Engine,
-    clients: HashMap<ClientId, Recipient<Deliver>>,
+    clients: HashMap<ClientId, Peer>,
     log: Logger,
     writer: Option<Addr<AofWriter>>,
     supervisor: Option<Addr<Supervisor>>,
@@ -118,8 +125,15 @@ impl Keyspace {
         if let Deliver::Data(bytes) = &msg {
             self.engine.stats.total_net_output_bytes += bytes.len() as u64;
         }
-        if let Some(r) = self.clients.get(&id) {
-            r.do_send(msg);
+        if let Some(peer) = self.clients.get(&id) {
+            peer.deliver.do_send(msg);
+        }
+    }
+
+    /// Tells a connection the output limit of its client's class.
+    fn send_limit(&self, id: ClientId, class: Class) {
+        if let Some(peer) = self.clients.get(&id) {
+            peer.limit.do_send(OutputLimit(self.engine.config.client_output_buffer_limit.of(class)));
         }
     }
 
@@ -237,6 +251,12 @@ impl Keyspace {
             Request::Shutdown(flags) => self.shutdown("SHUTDOWN command", flags, ctx),
             Request::AofConfigChanged => self.aof_config_changed(),
             Request::Warn(msg) => warn!(self.log, "{}", msg),
+            Request::OutputClass { id, class } => self.send_limit(id, class),
+            Request::OutputLimitsChanged => {
+                for (&id, client) in &self.engine.clients {
+                    self.send_limit(id, client.output_class());
+                }
+            }
             Request::PauseUntil(end) => {
                 // Redis ends a pause at most a cron tick late; this timer
                 // ends it on time. The timer of a pause extended since does
@@ -347,8 +367,8 @@ impl Keyspace {
             System::current().stop();
             return;
         }
-        for client in self.clients.values() {
-            client.do_send(Deliver::Close);
+        for peer in self.clients.values() {
+            peer.deliver.do_send(Deliver::Close);
         }
         ctx.run_later(Duration::from_secs(1), |_, _| System::current().stop());
     }
@@ -461,7 +481,22 @@ impl Handler<Connect> for Keyspace {
         }
         slog::debug!(self.log, "Accepted"; "addr" => &msg.addr, "id" => msg.id);
         self.engine.connect(msg.id, msg.addr, msg.laddr);
-        self.clients.insert(msg.id, msg.deliver);
+        self.clients.insert(msg.id, Peer { deliver: msg.deliver, limit: msg.limit });
+        if self.engine.config.client_output_buffer_limit.of(Class::Normal) != Limit::default() {
+            self.send_limit(msg.id, Class::Normal);
+        }
+    }
+}
+
+impl Handler<OutputLimitReached> for Keyspace {
+    type Result = ();
+
+    fn handle(&mut self, msg: OutputLimitReached, _: &mut Context<Self>) {
+        if let Some(client) = self.engine.clients.get(&msg.id) {
+            let mut info = forkv::commands::conn::client_line(&self.engine, client);
+            info.pop();
+            warn!(self.log, "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.", info);
+        }
     }
 }
 

@@ -13,6 +13,13 @@ pub enum Deliver {
     Close,
 }
 
+/// Keyspace → connection: the client-output-buffer-limit of the client's
+/// class, sent when the class or the config changes (connections start
+/// with no limit).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct OutputLimit(pub forkv::output_limit::Limit);
+
 /// Connection → keyspace: a new client.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -21,6 +28,16 @@ pub struct Connect {
     pub addr: String,
     pub laddr: String,
     pub deliver: Recipient<Deliver>,
+    pub limit: Recipient<OutputLimit>,
+}
+
+/// Connection → keyspace: the client's pending output went over its
+/// limit, so the connection closed without writing it; a `Disconnect`
+/// follows.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct OutputLimitReached {
+    pub id: ClientId,
 }
 
 /// Connection → keyspace: every command decoded from one socket read.

@@ -121,6 +121,7 @@ pub struct Config {
     pub latency_tracking_info_percentiles: Vec<f64>,
     pub proto_max_bulk_len: u64,
     pub client_query_buffer_limit: u64,
+    pub client_output_buffer_limit: crate::output_limit::Limits,
     pub maxmemory: u64,
     pub maxmemory_policy: crate::eviction::Policy,
     /// Keys sampled per db for each eviction (LRU, LFU and TTL policies).
@@ -193,6 +194,7 @@ impl Default for Config {
             latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
             proto_max_bulk_len: 512 * 1024 * 1024,
             client_query_buffer_limit: 1024 * 1024 * 1024,
+            client_output_buffer_limit: Default::default(),
             maxmemory: 0,
             maxmemory_policy: crate::eviction::Policy::NoEviction,
             maxmemory_samples: 5,
@@ -259,6 +261,7 @@ const DIRECTIVES: &[(&str, bool)] = &[
     ("latency-tracking-info-percentiles", true),
     ("proto-max-bulk-len", true),
     ("client-query-buffer-limit", true),
+    ("client-output-buffer-limit", true),
     ("maxmemory", true),
     ("maxmemory-policy", true),
     ("maxmemory-samples", true),
@@ -484,6 +487,8 @@ impl Config {
             "latency-tracking-info-percentiles" => self.latency_tracking_info_percentiles = parse_percentiles(&joined)?,
             "proto-max-bulk-len" => self.proto_max_bulk_len = parse_memory_at_least_1mb(one()?)?,
             "client-query-buffer-limit" => self.client_query_buffer_limit = parse_memory_at_least_1mb(one()?)?,
+            // Each line or value changes the classes it names.
+            "client-output-buffer-limit" => self.client_output_buffer_limit.set(args)?,
             "maxmemory" => self.maxmemory = parse_memory(one()?)?,
             "maxmemory-policy" => {
                 self.maxmemory_policy = crate::eviction::Policy::parse(one()?).ok_or_else(|| {
@@ -578,6 +583,7 @@ impl Config {
                 .join(" "),
             "proto-max-bulk-len" => self.proto_max_bulk_len.to_string(),
             "client-query-buffer-limit" => self.client_query_buffer_limit.to_string(),
+            "client-output-buffer-limit" => self.client_output_buffer_limit.config_value(),
             "maxmemory" => self.maxmemory.to_string(),
             "maxmemory-policy" => self.maxmemory_policy.name().into(),
             "maxmemory-samples" => self.maxmemory_samples.to_string(),
@@ -811,7 +817,13 @@ impl Config {
             } else if line.trim_start().starts_with('#') || !Config::is_directive(&name) {
                 out.push_str(line);
                 out.push('\n');
-            } else if written.insert(name.clone()) {
+            } else if !written.insert(name.clone()) {
+                // Written where it first appeared.
+            } else if name == "client-output-buffer-limit" {
+                let ours = |l: &&str| l.split_whitespace().next().is_some_and(|w| w.eq_ignore_ascii_case(&name));
+                let old_lines = old.lines().filter(ours).count();
+                out.push_str(&self.client_output_buffer_limit.rewrite_lines(&name, old_lines));
+            } else {
                 out.push_str(&self.directive_line(&name));
             }
         }
@@ -841,6 +853,9 @@ impl Config {
                 return "save \"\"\n".into();
             }
             return self.save.iter().map(|(s, c)| format!("save {s} {c}\n")).collect();
+        }
+        if name == "client-output-buffer-limit" {
+            return self.client_output_buffer_limit.rewrite_lines(name, 0);
         }
         let multi_word = name == "bind" || name == "latency-tracking-info-percentiles" || accepted::is_multi_word(name);
         if value.is_empty() || value.contains(' ') && !multi_word {

@@ -19,6 +19,7 @@ pub mod load;
 pub mod log;
 pub mod long_double;
 pub mod memory;
+pub mod output_limit;
 pub mod rdb;
 pub mod reply;
 pub mod resp;

@@ -15,7 +15,7 @@ mod helpers;
 mod side_by_side;
 
 use aof_support::RedisServer;
-use common::Server;
+use common::{start_from_config, Server};
 use helpers::{Raw, Resp};
 use side_by_side::{start_pair, Pair};
 use std::time::Duration;
@@ -485,34 +485,6 @@ fn wait_for_exit(child: &mut std::process::Child) -> std::process::ExitStatus {
     }
     let _ = child.kill();
     child.wait().unwrap()
-}
-
-/// `binary` started from the config file `conf` on a free port in `dir`;
-/// None if it exited instead (its output goes to `conf`.log).
-fn start_from_config(
-    binary: &std::ffi::OsStr,
-    conf: &std::path::Path,
-    dir: &std::path::Path,
-) -> Option<(std::process::Child, u16)> {
-    let port = common::free_port();
-    let log = std::fs::File::create(conf.with_extension("log")).unwrap();
-    let mut child = std::process::Command::new(binary)
-        .arg(conf)
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--dir"])
-        .arg(dir)
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let up = helpers::wait_until(Duration::from_secs(20), || {
-        common::answers_ping(port) || child.try_wait().ok().flatten().is_some()
-    });
-    if up && common::answers_ping(port) {
-        return Some((child, port));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    None
 }
 
 fn stop(mut child: std::process::Child) {

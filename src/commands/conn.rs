@@ -145,7 +145,7 @@ fn valid_name(name: &[u8]) -> bool {
 }
 
 /// One CLIENT LIST line, with Redis's field names.
-pub(crate) fn client_line(e: &Engine, cl: &Client) -> String {
+pub fn client_line(e: &Engine, cl: &Client) -> String {
     let mut flags = String::new();
     if cl.multi.is_some() {
         flags.push('x');
@@ -572,9 +572,11 @@ fn reset(e: &mut Engine, c: &mut Call) {
     e.pubsub.remove_client(c.client);
     e.monitors.remove(id);
     c.client.monitor = false;
+    let before = c.client.output_class();
     for kind in Sub::ALL {
         c.client.subscribed_to_mut(kind).clear();
     }
+    e.note_output_class(c.client, before);
     c.client.db = 0;
     c.client.resp3 = false;
     c.out.resp3 = false;

@@ -43,6 +43,7 @@ fn subscribe_generic(e: &mut Engine, c: &mut Call, kind: Sub) {
     if kind == Sub::Shard && c.no_block {
         return c.out.error("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client");
     }
+    let before = c.client.output_class();
     for &name in &c.args[1..] {
         if !c.client.subscribed_to(kind).iter().any(|x| x == name) {
             c.client.subscribed_to_mut(kind).push(name.to_vec());
@@ -50,6 +51,7 @@ fn subscribe_generic(e: &mut Engine, c: &mut Call, kind: Sub) {
         }
         confirm(c, kind, kind.subscribed(), Some(name));
     }
+    e.note_output_class(c.client, before);
 }
 
 /// Without names: from every subscription of `kind`, or one confirmation
@@ -63,11 +65,13 @@ fn unsubscribe_generic(e: &mut Engine, c: &mut Call, kind: Sub) {
     if names.is_empty() {
         return confirm(c, kind, kind.unsubscribed(), None);
     }
+    let before = c.client.output_class();
     for name in names {
         c.client.subscribed_to_mut(kind).retain(|x| *x != name);
         e.pubsub.unsubscribe(kind, c.client.id, &name);
         confirm(c, kind, kind.unsubscribed(), Some(&name));
     }
+    e.note_output_class(c.client, before);
 }
 
 fn subscribe(e: &mut Engine, c: &mut Call) {

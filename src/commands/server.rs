@@ -346,6 +346,9 @@ fn config(e: &mut Engine, c: &mut Call) {
                 crate::log::set_level(&trial.loglevel);
             }
             let password_changed = trial.requirepass != e.config.requirepass;
+            if trial.client_output_buffer_limit != e.config.client_output_buffer_limit {
+                e.requests.push(Request::OutputLimitsChanged);
+            }
             e.config = trial;
             if password_changed {
                 e.acl.set_default_password(e.config.requirepass.as_deref());

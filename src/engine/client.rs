@@ -136,6 +136,17 @@ impl Client {
         self.channels.len() + self.patterns.len() + self.shard_channels.len()
     }
 
+    /// Its class for client-output-buffer-limit (Redis's getClientType):
+    /// pubsub while subscribed, in either protocol; MONITOR clients are
+    /// normal ones in Redis too, and forkv has no replicas.
+    pub fn output_class(&self) -> crate::output_limit::Class {
+        if self.subscriptions() > 0 {
+            crate::output_limit::Class::PubSub
+        } else {
+            crate::output_limit::Class::Normal
+        }
+    }
+
     /// In RESP2 a subscribed client may only run subscription commands.
     pub fn in_pubsub_mode(&self) -> bool {
         !self.resp3 && self.subscriptions() > 0

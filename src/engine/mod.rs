@@ -66,6 +66,14 @@ pub enum Request {
     Warn(String),
     /// A CLIENT PAUSE lasts until this time (ms): wake then to end it.
     PauseUntil(i64),
+    /// A command moved the client to another class of
+    /// client-output-buffer-limit: its connection needs that class's limit.
+    OutputClass {
+        id: ClientId,
+        class: crate::output_limit::Class,
+    },
+    /// CONFIG SET changed client-output-buffer-limit.
+    OutputLimitsChanged,
 }
 
 pub struct Engine {
@@ -198,6 +206,15 @@ impl Engine {
             if client.paused {
                 self.forget_paused(id);
             }
+        }
+    }
+
+    /// After a command that may have (un)subscribed `client`, whose class
+    /// was `before`: asks for the new class's limit when it changed.
+    pub(crate) fn note_output_class(&mut self, client: &Client, before: crate::output_limit::Class) {
+        let class = client.output_class();
+        if class != before {
+            self.requests.push(Request::OutputClass { id: client.id, class });
         }
     }
 

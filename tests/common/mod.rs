@@ -47,6 +47,35 @@ pub fn answers_ping(port: u16) -> bool {
     ping_reply(port).is_some_and(|r| r.starts_with(b"+PONG") || r.starts_with(b"-NOAUTH"))
 }
 
+/// `binary` (forkv or redis-server) started from the config file `conf` on
+/// a free port in `dir`, persistence off; None if it exited instead (its
+/// output goes to `conf`.log).
+pub fn start_from_config(binary: &std::ffi::OsStr, conf: &Path, dir: &Path) -> Option<(Child, u16)> {
+    let port = free_port();
+    let log = std::fs::File::create(conf.with_extension("log")).unwrap();
+    let mut child = Command::new(binary)
+        .arg(conf)
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--dir"])
+        .arg(dir)
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        if answers_ping(port) {
+            return Some((child, port));
+        }
+        if child.try_wait().ok().flatten().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_forkv"))
 }

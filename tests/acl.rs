@@ -505,9 +505,10 @@ fn user_lines_of_a_config_file_make_users() {
         std::fs::write(conf, format!("# users\n{users}")).unwrap();
     }
     let forkv_binary = common::binary();
-    let (forkv, port) = start_from_config(forkv_binary.as_os_str(), &forkv_conf, dir.path()).expect("forkv starts");
+    let (forkv, port) =
+        start_from_config(forkv_binary.as_os_str(), &forkv_conf, dir.path(), &[]).expect("forkv starts");
     let (redis, redis_port) =
-        start_from_config("redis-server".as_ref(), &redis_conf, dir.path()).expect("redis-server starts");
+        start_from_config("redis-server".as_ref(), &redis_conf, dir.path(), &[]).expect("redis-server starts");
     let mut c = Conns::open(port, redis_port);
     c.same_acl_list();
     c.line("AUTH alice alicepw");
@@ -525,7 +526,8 @@ fn user_lines_of_a_config_file_make_users() {
     assert_eq!(written, admin.same_acl_list());
     assert_eq!(written.len(), user_lines(&redis_conf).len());
     stop(forkv);
-    let (forkv, port) = start_from_config(forkv_binary.as_os_str(), &forkv_conf, dir.path()).expect("forkv restarts");
+    let (forkv, port) =
+        start_from_config(forkv_binary.as_os_str(), &forkv_conf, dir.path(), &[]).expect("forkv restarts");
     let mut after = Raw::connect(port);
     let listed: Vec<String> = after.cmd(&["ACL", "LIST"]).items().iter().map(Resp::text).collect();
     assert_eq!(listed, written);
@@ -534,7 +536,7 @@ fn user_lines_of_a_config_file_make_users() {
     // Both together with an aclfile is refused at startup.
     let both = dir.path().join("both.conf");
     std::fs::write(&both, format!("user x on\naclfile {}\n", dir.path().join("none.acl").display())).unwrap();
-    assert!(start_from_config(forkv_binary.as_os_str(), &both, dir.path()).is_none());
+    assert!(start_from_config(forkv_binary.as_os_str(), &both, dir.path(), &[]).is_none());
 }
 
 #[test]

@@ -99,7 +99,7 @@ fn stock_config_lines_start_and_rewrite_as_redis() {
         // The stock lines, then one more that changes a class: lines add up.
         let conf = dir.path().join(format!("{i}.conf"));
         std::fs::write(&conf, format!("{STOCK_LINES}client-output-buffer-limit pubsub 16mb 4mb 30\n")).unwrap();
-        let (mut child, port) = start_from_config(binary, &conf, dir.path()).expect("starts from the stock lines");
+        let (mut child, port) = start_from_config(binary, &conf, dir.path(), &[]).expect("starts from the stock lines");
         let mut c = Raw::connect(port);
         assert_eq!(config_value(&mut c), "normal 0 0 0 slave 268435456 67108864 60 pubsub 16777216 4194304 30");
         assert_eq!(c.cmd(&["CONFIG", "SET", NAME, "normal 1gb 1000 0"]), Resp::ok());
@@ -127,7 +127,7 @@ fn stock_config_lines_start_and_rewrite_as_redis() {
     }
     // forkv reads back what it wrote.
     let conf = dir.path().join("0.conf");
-    let (mut child, port) = start_from_config(binaries[0].as_os_str(), &conf, dir.path()).expect("restarts");
+    let (mut child, port) = start_from_config(binaries[0].as_os_str(), &conf, dir.path(), &[]).expect("restarts");
     assert_eq!(config_value(&mut Raw::connect(port)), "normal 0 0 0 slave 1048576 0 0 pubsub 33554432 8388608 60");
     let _ = child.kill();
     let _ = child.wait();

@@ -48,15 +48,16 @@ pub fn answers_ping(port: u16) -> bool {
 }
 
 /// `binary` (forkv or redis-server) started from the config file `conf` on
-/// a free port in `dir`, persistence off; None if it exited instead (its
-/// output goes to `conf`.log).
-pub fn start_from_config(binary: &std::ffi::OsStr, conf: &Path, dir: &Path) -> Option<(Child, u16)> {
+/// a free port in `dir`, persistence off, then `extra` arguments; None if
+/// it exited instead (its output goes to `conf`.log).
+pub fn start_from_config(binary: &std::ffi::OsStr, conf: &Path, dir: &Path, extra: &[&str]) -> Option<(Child, u16)> {
     let port = free_port();
     let log = std::fs::File::create(conf.with_extension("log")).unwrap();
     let mut child = Command::new(binary)
         .arg(conf)
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--dir"])
         .arg(dir)
+        .args(extra)
         .stdout(log.try_clone().unwrap())
         .stderr(log)
         .spawn()

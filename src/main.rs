@@ -78,6 +78,9 @@ fn run(config: Config, log: slog::Logger) -> i32 {
     if !config.pidfile.is_empty() {
         let _ = std::fs::write(&config.pidfile, format!("{}\n", std::process::id()));
     }
+    if config.appendonly && !adopt_redis7_aof(&config, &log) {
+        return 1;
+    }
     let system = System::new();
     let started = system.block_on(async {
         let limits = Limits {
@@ -127,6 +130,25 @@ fn run(config: Config, log: slog::Logger) -> i32 {
         Err(e) => {
             error!(log, "actor system failed"; "error" => e.to_string());
             1
+        }
+    }
+}
+
+/// A Redis 7 AOF (manifest and parts in `appenddirname`) where forkv's own
+/// file is missing becomes forkv's file before loading; false if that
+/// failed, and forkv must not start without the data.
+fn adopt_redis7_aof(config: &Config, log: &slog::Logger) -> bool {
+    let dir_name = config.get("appenddirname").unwrap_or_default();
+    match forkv::aof::redis7::adopt(std::path::Path::new("."), &dir_name, &config.appendfilename) {
+        Ok(None) => true,
+        Ok(Some(a)) => {
+            info!(log, "Copied a Redis 7 multi-part AOF into forkv's single-file AOF; the Redis directory is left as it was";
+                "manifest" => a.manifest.display().to_string(), "files" => a.files, "bytes" => a.bytes, "aof" => &config.appendfilename);
+            true
+        }
+        Err(e) => {
+            error!(log, "Can't take over the Redis 7 AOF; not starting without its data"; "dir" => dir_name, "error" => e.to_string());
+            false
         }
     }
 }

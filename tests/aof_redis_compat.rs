@@ -1,8 +1,8 @@
 //! AOFs cross between forkv and Debian's redis-server (7.0) with the same
 //! keys, values and expiries: forkv's command AOF and its AOF with an RDB
 //! preamble load into Redis (which takes an old-style `appendonly.aof` in
-//! `dir` as the base to upgrade), and Redis's base RDB followed by its
-//! commands (Redis 6's single-file format) loads into forkv. Skips with a
+//! `dir` as the base to upgrade), and forkv started on Redis 7's data
+//! directory takes over its multi-part AOF (base RDB, then commands). Skips with a
 //! note when redis-server is not installed.
 
 mod aof_support;
@@ -127,7 +127,7 @@ fn forkv_aof_with_an_rdb_preamble_loads_into_redis_server() {
 }
 
 #[test]
-fn redis_base_rdb_and_its_commands_load_into_forkv_as_one_preamble_aof() {
+fn forkv_takes_over_a_redis7_data_dir_and_its_multi_part_aof() {
     if !RedisServer::available() {
         return;
     }
@@ -155,11 +155,35 @@ fn redis_base_rdb_and_its_commands_load_into_forkv_as_one_preamble_aof() {
     assert!(base.starts_with(b"REDIS") && incr.starts_with(b"#TS:"), "manifest:\n{manifest}");
     assert!(incr.windows(3).any(|w| w == b"*3\r"), "commands follow the annotations");
 
+    // forkv started on Redis's directory as it is: it copies the base and
+    // the commands, in the manifest's order, into its own file and loads it.
     let mut server = Server::start_with(&["--appendonly", "yes", "--save", ""]);
     server.kill();
-    std::fs::write(server.path("appendonly.aof"), [base.as_slice(), &incr].concat()).unwrap();
+    std::fs::remove_file(server.path("appendonly.aof")).unwrap();
+    let forkv_aof_dir = server.path("appendonlydir");
+    std::fs::create_dir(&forkv_aof_dir).unwrap();
+    for entry in std::fs::read_dir(&aof_dir).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), forkv_aof_dir.join(entry.file_name())).unwrap();
+    }
     server.spawn();
     let mut con = server.client();
-    assert_same(&want, &dump(&mut con, 3), "Redis's preamble AOF loaded by forkv");
+    assert_same(&want, &dump(&mut con, 3), "Redis's multi-part AOF loaded by forkv");
     server.wait_for_log("reading the remaining AOF tail");
+    server.wait_for_log("Copied a Redis 7 multi-part AOF");
+    assert_eq!(std::fs::read(server.path("appendonly.aof")).unwrap(), [base.as_slice(), &incr].concat());
+
+    // From then on forkv's file is the data: a write after the takeover
+    // survives a restart, and Redis's files are left as they were.
+    let _: () = redis::cmd("SET").arg("after-takeover").arg("1").query(&mut con).unwrap();
+    let want = dump(&mut con, 3);
+    drop(con);
+    assert!(server.stop().success());
+    server.spawn();
+    assert_same(&want, &dump(&mut server.client(), 3), "forkv's own AOF after the takeover");
+    for entry in std::fs::read_dir(&aof_dir).unwrap() {
+        let entry = entry.unwrap();
+        let copy = std::fs::read(forkv_aof_dir.join(entry.file_name())).unwrap();
+        assert_eq!(std::fs::read(entry.path()).unwrap(), copy, "{:?} changed", entry.file_name());
+    }
 }

@@ -3,4 +3,5 @@
 
 pub mod reader;
 pub mod record;
+pub mod redis7;
 pub mod rewrite;

@@ -100,6 +100,8 @@ pub struct Config {
     pub acllog_max_len: u64,
     /// The config file's `user` lines: the name, then its rules.
     pub users: Vec<Vec<String>>,
+    /// `rename-command from to` lines, in order (an empty `to` removes).
+    pub renames: Vec<(String, String)>,
     pub maxclients: u64,
     pub databases: usize,
     pub hz: u64,
@@ -178,6 +180,7 @@ impl Default for Config {
             aclfile: String::new(),
             acllog_max_len: 128,
             users: Vec::new(),
+            renames: Vec::new(),
             maxclients: 10000,
             databases: 16,
             hz: 10,
@@ -526,6 +529,10 @@ impl Config {
             "acllog-max-len" => self.acllog_max_len = parse_ranged(one()?, 0, i64::MAX)? as u64,
             // Checked when the users are made, after the whole file is read.
             "user" if !args.is_empty() => self.users.push(args.to_vec()),
+            "rename-command" => match args {
+                [from, to] => self.renames.push((from.clone(), to.clone())),
+                _ => return Err("wrong number of arguments".into()),
+            },
             "io-threads" => self.io_threads = parse_ranged(one()?, 1, 128)? as usize,
             "enable-protected-configs" => self.enable_protected_configs = ProtectedAction::parse(one()?)?,
             "enable-debug-command" => self.enable_debug_command = ProtectedAction::parse(one()?)?,

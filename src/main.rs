@@ -88,6 +88,11 @@ fn run(config: Config, log: slog::Logger) -> i32 {
             query_buffer_limit: config.client_query_buffer_limit as usize,
         };
         let mut engine = Engine::new(config.clone());
+        if let Err(e) = engine.apply_renames() {
+            error!(log, "Aborting startup because of a bad rename-command"; "error" => e);
+            forkv::log::flush();
+            std::process::exit(1);
+        }
         if let Err(e) = engine.load_configured_users() {
             error!(log, "Aborting startup because of ACL errors"; "error" => e);
             forkv::log::flush();

@@ -168,3 +168,35 @@ fn config_rewrite_keeps_kept_parameters_across_a_restart() {
     let got = config_pairs(c.cmd(&["CONFIG", "GET", "shutdown-on-sigterm"]));
     assert_eq!(got, [("shutdown-on-sigterm".into(), "save now".into())]);
 }
+
+#[test]
+fn rename_command_renames_and_removes_as_in_redis() {
+    if !aof_support::RedisServer::available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("renamed.conf");
+    std::fs::write(&conf, "rename-command CONFIG cfg-secret\nrename-command FLUSHALL \"\"\n").unwrap();
+    let (forkv_dir, redis_dir) = (dir.path().join("forkv"), dir.path().join("redis"));
+    std::fs::create_dir(&forkv_dir).unwrap();
+    std::fs::create_dir(&redis_dir).unwrap();
+    let forkv = start_from_file(&forkv_dir, &conf, &[]).expect("forkv starts");
+    let (redis, redis_port) =
+        common::start_from_config("redis-server".as_ref(), &conf, &redis_dir, &[]).expect("redis-server starts");
+    let _redis = FromFile { child: redis, port: redis_port };
+    let (mut f, mut r) = (Raw::connect(forkv.port), Raw::connect(redis_port));
+    for args in [
+        &["CONFIG", "GET", "maxmemory"][..],
+        &["cfg-secret", "GET", "maxmemory"],
+        &["CFG-SECRET", "SET", "maxmemory", "0"],
+        &["FLUSHALL"],
+        &["FLUSHDB"],
+    ] {
+        side_by_side::both(&mut f, &mut r, args);
+    }
+
+    let bad = dir.path().join("bad.conf");
+    std::fs::write(&bad, "rename-command NOSUCH x\n").unwrap();
+    let err = start_from_file(&forkv_dir, &bad, &[]).err().expect("refused");
+    assert!(err.contains("No such command in rename-command"), "{err}");
+}

@@ -171,6 +171,15 @@ impl Engine {
     }
 
     /// Registers a new connection.
+    /// The config file's `rename-command` lines, applied to the command
+    /// table before anything runs (the AOF included, as in Redis).
+    pub fn apply_renames(&mut self) -> Result<(), String> {
+        for (from, to) in &self.config.renames {
+            self.commands.rename(from, to).map_err(|e| format!("{e}: rename-command {from} '{to}'"))?;
+        }
+        Ok(())
+    }
+
     /// Whether a new connection from `addr` may become a client, else the
     /// error it gets before it is closed (Redis's order: `maxclients`, then
     /// protected mode, which refuses clients off the loopback address while

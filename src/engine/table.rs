@@ -162,6 +162,24 @@ impl CommandTable {
         self.map.get(lower).copied()
     }
 
+    /// `rename-command from to` (an empty `to` removes the command), with
+    /// Redis's errors; renames apply in order, so they may chain.
+    pub fn rename(&mut self, from: &str, to: &str) -> Result<(), &'static str> {
+        let from = from.to_ascii_lowercase();
+        let spec = self.map.remove(from.as_str()).ok_or("No such command in rename-command")?;
+        if to.is_empty() {
+            return Ok(());
+        }
+        // Leaked once at startup: the table's names live as long as the process.
+        let to: &'static str = Box::leak(to.to_ascii_lowercase().into_boxed_str());
+        if self.map.contains_key(to) {
+            self.map.insert(spec.name, spec);
+            return Err("Target command name already exists");
+        }
+        self.map.insert(to, spec);
+        Ok(())
+    }
+
     pub fn all(&self) -> &[&'static CommandSpec] {
         &self.all
     }
@@ -170,6 +188,20 @@ impl CommandTable {
 #[cfg(test)]
 mod tests {
     use super::CommandTable;
+
+    #[test]
+    fn renamed_commands_answer_to_their_new_name_only() {
+        let mut table = CommandTable::new(crate::commands::GROUPS);
+        table.rename("CONFIG", "cfg-secret").unwrap();
+        table.rename("flushall", "").unwrap();
+        assert!(table.get(b"config").is_none() && table.get(b"flushall").is_none());
+        assert_eq!(table.get(b"CFG-SECRET").map(|s| s.name), Some("config"));
+        assert_eq!(table.rename("nosuch", "x"), Err("No such command in rename-command"));
+        assert_eq!(table.rename("get", "set"), Err("Target command name already exists"));
+        assert!(table.get(b"get").is_some(), "a refused rename keeps the command");
+        table.rename("cfg-secret", "cfg2").unwrap();
+        assert_eq!(table.get(b"cfg2").map(|s| s.name), Some("config"));
+    }
 
     #[test]
     fn every_command_id_is_its_position() {

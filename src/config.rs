@@ -98,6 +98,8 @@ pub struct Config {
     /// The ACL file ACL LOAD and SAVE use (empty: none).
     pub aclfile: String,
     pub acllog_max_len: u64,
+    /// `acl-pubsub-default allchannels` (else `resetchannels`).
+    pub acl_pubsub_default_all: bool,
     /// The config file's `user` lines: the name, then its rules.
     pub users: Vec<Vec<String>>,
     /// `rename-command from to` lines, in order (an empty `to` removes).
@@ -179,6 +181,7 @@ impl Default for Config {
             requirepass: None,
             aclfile: String::new(),
             acllog_max_len: 128,
+            acl_pubsub_default_all: false,
             users: Vec::new(),
             renames: Vec::new(),
             maxclients: 10000,
@@ -248,6 +251,7 @@ const DIRECTIVES: &[(&str, bool)] = &[
     ("requirepass", true),
     ("aclfile", false),
     ("acllog-max-len", true),
+    ("acl-pubsub-default", true),
     ("maxclients", true),
     ("databases", false),
     ("hz", true),
@@ -527,6 +531,13 @@ impl Config {
             "daemonize" => self.daemonize = parse_bool(one()?)?,
             "aclfile" => self.aclfile = one()?.into(),
             "acllog-max-len" => self.acllog_max_len = parse_ranged(one()?, 0, i64::MAX)? as u64,
+            "acl-pubsub-default" => {
+                self.acl_pubsub_default_all = match one()?.to_ascii_lowercase().as_str() {
+                    "allchannels" => true,
+                    "resetchannels" => false,
+                    _ => return Err("argument(s) must be one of the following: allchannels, resetchannels".into()),
+                }
+            }
             // Checked when the users are made, after the whole file is read.
             "user" if !args.is_empty() => self.users.push(args.to_vec()),
             "rename-command" => match args {
@@ -569,6 +580,7 @@ impl Config {
             "requirepass" => self.requirepass.clone().unwrap_or_default(),
             "aclfile" => self.aclfile.clone(),
             "acllog-max-len" => self.acllog_max_len.to_string(),
+            "acl-pubsub-default" => if self.acl_pubsub_default_all { "allchannels" } else { "resetchannels" }.into(),
             "maxclients" => self.maxclients.to_string(),
             "databases" => self.databases.to_string(),
             "hz" => self.hz.to_string(),

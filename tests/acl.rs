@@ -754,6 +754,26 @@ fn channel_permissions_as_acl_tcl() {
 }
 
 #[test]
+fn acl_pubsub_default_decides_new_users_channels() {
+    let Some((p, mut admin)) = start() else { return };
+    admin.line("CONFIG SET acl-pubsub-default allchannels");
+    admin.line("CONFIG GET acl-pubsub-default");
+    admin.line("ACL SETUSER open on >pw +@pubsub");
+    admin.line("ACL SETUSER sel on >pw +@pubsub (+get ~k*)");
+    admin.line("ACL SETUSER wiped on >pw reset +@pubsub");
+    let mut c = pair_conns(&p);
+    c.line("AUTH open pw");
+    c.line("PUBLISH anything x");
+    admin.line("CONFIG SET acl-pubsub-default resetchannels");
+    admin.line("ACL SETUSER closed on >pw +@pubsub");
+    c.line("AUTH closed pw");
+    c.line("PUBLISH anything x");
+    admin.same_acl_list();
+    admin.line("CONFIG SET acl-pubsub-default sometimes");
+    drop(p);
+}
+
+#[test]
 fn command_rules_as_acl_tcl() {
     let Some((p, mut admin)) = start() else { return };
     admin.line("ACL SETUSER newuser on nopass ~* &* +@all");

@@ -23,6 +23,9 @@ pub struct Entry {
 pub struct Catalog {
     pub entries: Vec<Entry>,
     by_name: HashMap<&'static str, usize>,
+    /// `acl-pubsub-default allchannels`: new users and selectors start with
+    /// every channel (Redis 7.0's default, `resetchannels`, is false).
+    pub all_channels_default: bool,
 }
 
 /// The categories a command's flags imply, for a command with no row
@@ -80,7 +83,7 @@ impl Catalog {
             entries[parent].subcommands.push(id);
             by_name.insert(full, id);
         }
-        Catalog { entries, by_name }
+        Catalog { entries, by_name, all_channels_default: false }
     }
 
     pub fn len(&self) -> usize {

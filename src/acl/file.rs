@@ -34,7 +34,7 @@ pub fn parse(catalog: &Catalog, text: &str, filename: &str) -> Result<Vec<User>,
             errors.push_str(&format!("WARNING: Duplicate user '{shown}' found on line {linenum}. "));
             continue;
         }
-        let mut user = User::new(name);
+        let mut user = User::new(name, catalog);
         let Ok(rules) = merge_selector_rules(&words[2..]) else {
             errors.push_str(&format!("{filename}:{linenum}: Unmatched parenthesis in selector definition."));
             continue;
@@ -99,7 +99,7 @@ pub fn from_config_lines(catalog: &Catalog, lines: &[Vec<String>]) -> Result<Vec
         let words: Vec<&[u8]> = rules.iter().map(|r| r.as_bytes()).collect();
         let rules = merge_selector_rules(&words).map_err(|_| "Unmatched parenthesis in acl selector".to_string())?;
         // Like Redis, the default user starts from `reset` when configured.
-        let mut user = User::new(name.as_bytes());
+        let mut user = User::new(name.as_bytes(), catalog);
         if name == "default" {
             user.apply(catalog, b"reset").map_err(|e| e.message().to_string())?;
         }

@@ -51,7 +51,7 @@ impl Acl {
     }
 
     fn default_rules(&self) -> User {
-        let mut u = User::new(b"default");
+        let mut u = User::new(b"default", &self.catalog);
         for rule in ["+@all", "~*", "&*", "on", "nopass"] {
             u.apply(&self.catalog, rule.as_bytes()).expect("the default user's rules are valid");
         }
@@ -130,7 +130,7 @@ impl Acl {
         let rules = merge_selector_rules(rules).map_err(|start| {
             format!("Unmatched parenthesis in acl selector starting at '{}'.", String::from_utf8_lossy(start))
         })?;
-        let mut user = self.get(name).cloned().unwrap_or_else(|| User::new(name));
+        let mut user = self.get(name).cloned().unwrap_or_else(|| User::new(name, &self.catalog));
         for rule in &rules {
             user.apply(&self.catalog, rule).map_err(|e| {
                 format!("Error in ACL SETUSER modifier '{}': {}", String::from_utf8_lossy(rule), e.message())

@@ -54,6 +54,11 @@ pub struct Selector {
 }
 
 impl Selector {
+    /// A new selector: nothing allowed, channels as `acl-pubsub-default` says.
+    pub fn new(catalog: &Catalog) -> Selector {
+        Selector { allchannels: catalog.all_channels_default, ..Selector::default() }
+    }
+
     pub fn allows(&self, id: usize) -> bool {
         self.bits.get(id / 64).is_some_and(|w| w & (1 << (id % 64)) != 0)
     }

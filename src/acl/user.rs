@@ -35,15 +35,16 @@ fn same_hash(a: &str, b: &str) -> bool {
 }
 
 impl User {
-    /// A new user: off, no password, no permissions.
-    pub fn new(name: &[u8]) -> User {
+    /// A new user: off, no password, no permissions (channels as
+    /// `acl-pubsub-default` says).
+    pub fn new(name: &[u8], catalog: &Catalog) -> User {
         User {
             name: name.to_vec(),
             enabled: false,
             nopass: false,
             sanitize_payload: None,
             passwords: Vec::new(),
-            selectors: vec![Selector::default()],
+            selectors: vec![Selector::new(catalog)],
         }
     }
 
@@ -89,7 +90,7 @@ impl User {
             let at = self.passwords.iter().position(|p| *p == hash).ok_or(RuleError::NoSuchPassword)?;
             self.passwords.remove(at);
         } else if op[0] == b'(' && op.ends_with(b")") {
-            let mut selector = Selector::default();
+            let mut selector = Selector::new(catalog);
             let inner = String::from_utf8_lossy(&op[1..op.len() - 1]).into_owned();
             for word in inner.split_ascii_whitespace() {
                 selector.apply(catalog, word.as_bytes())?;
@@ -98,7 +99,7 @@ impl User {
         } else if is("clearselectors") {
             self.selectors.truncate(1);
         } else if is("reset") {
-            *self = User { sanitize_payload: Some(true), ..User::new(&self.name) };
+            *self = User { sanitize_payload: Some(true), ..User::new(&self.name, catalog) };
         } else {
             self.selectors[0].apply(catalog, op)?;
         }
@@ -179,7 +180,7 @@ mod tests {
     }
 
     fn user(catalog: &Catalog, rules: &str) -> User {
-        let mut u = User::new(b"u");
+        let mut u = User::new(b"u", catalog);
         for r in rules.split(' ') {
             u.apply(catalog, r.as_bytes()).unwrap();
         }
@@ -236,7 +237,7 @@ mod tests {
         assert_eq!(run(&c, &u, "client kill x"), Err((Denied::Command, 0)));
         assert_eq!(run(&c, &u, "select 0"), Ok(()));
         assert_eq!(run(&c, &u, "select 1"), Err((Denied::Command, 0)));
-        let mut v = User::new(b"v");
+        let mut v = User::new(b"v", &c);
         assert_eq!(v.apply(&c, b"+client|id|x"), Err(RuleError::FirstArgOfSubcommand));
         assert_eq!(v.apply(&c, b"+nosuch"), Err(RuleError::Unknown));
         assert_eq!(v.apply(&c, b"+@nosuch"), Err(RuleError::Unknown));
@@ -260,7 +261,7 @@ mod tests {
     #[test]
     fn descriptions_are_redis_rules() {
         let c = catalog();
-        assert_eq!(User::new(b"n").describe(&c), "off resetchannels -@all");
+        assert_eq!(User::new(b"n", &c).describe(&c), "off resetchannels -@all");
         let u = user(&c, "reset on nopass ~* &* +@all -get");
         assert_eq!(u.describe(&c), "on nopass sanitize-payload ~* &* +@all -get");
         let h = user(&c, "-@all +@hash %W~w* %RW~b");

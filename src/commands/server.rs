@@ -353,6 +353,7 @@ fn config(e: &mut Engine, c: &mut Call) {
             if password_changed {
                 e.acl.set_default_password(e.config.requirepass.as_deref());
             }
+            e.acl.catalog.all_channels_default = e.config.acl_pubsub_default_all;
             if aof_changed {
                 e.requests.push(Request::AofConfigChanged);
             }

@@ -79,7 +79,6 @@ const SYSLOG_FACILITY: &[(&str, u32)] = &[
 ];
 const REPL_DISKLESS_LOAD: &[(&str, u32)] = &[("disabled", 0), ("on-empty-db", 1), ("swapdb", 2)];
 const OOM_SCORE_ADJ: &[(&str, u32)] = &[("no", 0), ("yes", 1), ("relative", 1), ("absolute", 2)];
-const ACL_PUBSUB_DEFAULT: &[(&str, u32)] = &[("allchannels", 1), ("resetchannels", 0)];
 const SANITIZE_DUMP_PAYLOAD: &[(&str, u32)] = &[("no", 0), ("yes", 1), ("clients", 2)];
 const CLUSTER_ENDPOINT_TYPE: &[(&str, u32)] = &[("ip", 0), ("hostname", 1), ("unknown-endpoint", 2)];
 const PROPAGATION_ERROR_BEHAVIOR: &[(&str, u32)] = &[("ignore", 0), ("panic", 1), ("panic-on-replicas", 2)];
@@ -152,7 +151,6 @@ pub const PARAMS: &[Param] = &[
     p("syslog-facility", None, false, false, Enum { names: SYSLOG_FACILITY, default: 128, multi: false }),
     p("repl-diskless-load", None, true, false, Enum { names: REPL_DISKLESS_LOAD, default: 0, multi: false }),
     p("oom-score-adj", None, true, false, Enum { names: OOM_SCORE_ADJ, default: 0, multi: false }),
-    p("acl-pubsub-default", None, true, false, Enum { names: ACL_PUBSUB_DEFAULT, default: 0, multi: false }),
     p("sanitize-dump-payload", None, true, false, Enum { names: SANITIZE_DUMP_PAYLOAD, default: 0, multi: false }),
     p(
         "cluster-preferred-endpoint-type",

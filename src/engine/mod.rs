@@ -130,7 +130,8 @@ impl Engine {
         let mut rng = Rng::seeded();
         let run_id = (0..40).map(|_| char::from_digit(rng.below(16) as u32, 16).unwrap_or('0')).collect();
         let commands = CommandTable::new(crate::commands::GROUPS);
-        let acl = crate::acl::Acl::new(&commands, config.requirepass.as_deref());
+        let mut acl = crate::acl::Acl::new(&commands, config.requirepass.as_deref());
+        acl.catalog.all_channels_default = config.acl_pubsub_default_all;
         Engine {
             dbs: (0..config.databases).map(|_| Db::default()).collect(),
             tcp_port: config.port,

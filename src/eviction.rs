@@ -246,13 +246,18 @@ mod tests {
         let none = LfuTuning { log_factor: 10, decay_minutes: 0 };
         assert_eq!(lfu_counter(stamp, t + 30 * 60_000, none), 5);
         let mut rng = Rng::seeded();
-        let mut s = stamp;
-        for _ in 0..100 {
-            s = lfu_access(s, t, tuning, &mut rng);
-        }
-        let after_100 = lfu_counter(s, t, tuning);
-        // Redis's table: factor 10 reaches ~10 after 100 hits, 255 only after ~1M.
-        assert!((8..=14).contains(&after_100), "{after_100}");
+        let after_100_hits = |rng: &mut Rng| {
+            let mut s = stamp;
+            for _ in 0..100 {
+                s = lfu_access(s, t, tuning, rng);
+            }
+            lfu_counter(s, t, tuning) as f64
+        };
+        // Redis's table: factor 10 reaches ~10 after 100 hits (the mean of
+        // Redis's increment rule is 9.7; one run spreads from 6 to 16, the
+        // mean of 300 runs stays within ±0.3 of it).
+        let mean = (0..300).map(|_| after_100_hits(&mut rng)).sum::<f64>() / 300.0;
+        assert!((9.2..=10.2).contains(&mean), "{mean}");
     }
 
     #[test]

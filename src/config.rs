@@ -303,24 +303,26 @@ fn parse_bool(v: &str) -> Result<bool, String> {
     }
 }
 
-/// Parses sizes like redis.conf: `1gb`, `64mb`, `100k`, plain bytes.
+/// Parses sizes like Redis's memtoull: digits, then nothing or a unit
+/// (b, k, kb, m, mb, g, gb, any case); no sign. Unlike Redis, a size past
+/// 2^64 is an error rather than a wrapped number.
 pub fn parse_memory(v: &str) -> Result<u64, String> {
-    let lower = v.to_ascii_lowercase();
-    let (num, mult) = [
-        ("gb", 1u64 << 30),
-        ("mb", 1 << 20),
-        ("kb", 1 << 10),
-        ("g", 1_000_000_000),
-        ("m", 1_000_000),
-        ("k", 1000),
-        ("b", 1),
-    ]
-    .iter()
-    .find(|(suffix, _)| lower.ends_with(suffix))
-    .map(|(suffix, m)| (&lower[..lower.len() - suffix.len()], *m))
-    .unwrap_or((lower.as_str(), 1));
-    let n: u64 = num.parse().map_err(|_| "argument must be a memory value".to_string())?;
-    n.checked_mul(mult).ok_or_else(|| "argument must be a memory value".to_string())
+    let bad = || "argument must be a memory value".to_string();
+    let digits_end = v.bytes().position(|b| !b.is_ascii_digit()).unwrap_or(v.len());
+    let (digits, unit) = v.split_at(digits_end);
+    let mult: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1 << 10,
+        "m" => 1_000_000,
+        "mb" => 1 << 20,
+        "g" => 1_000_000_000,
+        "gb" => 1 << 30,
+        _ => return Err(bad()),
+    };
+    // As strtoull reads them, no digits at all are 0.
+    let n: u64 = if digits.is_empty() { 0 } else { digits.parse().map_err(|_| bad())? };
+    n.checked_mul(mult).ok_or_else(bad)
 }
 
 /// proto-max-bulk-len and client-query-buffer-limit: Redis's bounds.
@@ -981,6 +983,18 @@ mod tests {
         assert!(err.contains("nested deeper"), "{err}");
         let err = Config::default().load_file_text(&format!("include {}/missing.conf\n", d.display())).unwrap_err();
         assert!(err.starts_with("line 1: can't open config file"), "{err}");
+    }
+
+    #[test]
+    fn memory_values_parse_as_redis_memtoull() {
+        assert_eq!(parse_memory("1KB"), Ok(1024));
+        assert_eq!(parse_memory("3m"), Ok(3_000_000));
+        assert_eq!(parse_memory("2gb"), Ok(2 << 30));
+        assert_eq!(parse_memory("7b"), Ok(7));
+        assert_eq!(parse_memory("mb"), Ok(0));
+        for bad in ["+1", "-1", "1 mb", "1tb", "x", "99999999999999999999"] {
+            assert!(parse_memory(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! would promise what forkv cannot do (a TLS port, cluster mode, a unix
 //! socket, following a master) are refused instead of ignored.
 
+use super::parse_memory;
 use crate::util::parse_i64;
 use std::collections::BTreeMap;
 
@@ -422,26 +423,8 @@ fn parse_number(v: &str, unit: Unit) -> Result<i128, String> {
     }
 }
 
-/// Redis's memtoull: digits with an optional b/k/kb/m/mb/g/gb suffix.
 fn memory(v: &str) -> Option<i128> {
-    let lower = v.to_ascii_lowercase();
-    let units: [(&str, u64); 7] = [
-        ("gb", 1 << 30),
-        ("mb", 1 << 20),
-        ("kb", 1 << 10),
-        ("g", 1_000_000_000),
-        ("m", 1_000_000),
-        ("k", 1000),
-        ("b", 1),
-    ];
-    let (digits, mul) = units
-        .iter()
-        .find_map(|(suffix, mul)| lower.strip_suffix(suffix).map(|d| (d, *mul)))
-        .unwrap_or((lower.as_str(), 1));
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse::<u64>().ok()?.checked_mul(mul).map(i128::from)
+    parse_memory(v).ok().map(i128::from)
 }
 
 fn check_bounds(n: i128, min: i128, max: i128, unit: Unit) -> Result<(), String> {

@@ -105,6 +105,10 @@ pub struct Config {
     /// `rename-command from to` lines, in order (an empty `to` removes).
     pub renames: Vec<(String, String)>,
     pub maxclients: u64,
+    /// Writes are refused unless this many replicas (lagging at most
+    /// `min_replicas_max_lag` s) are connected: with none, while both are set.
+    pub min_replicas_to_write: u32,
+    pub min_replicas_max_lag: u32,
     pub databases: usize,
     pub hz: u64,
     pub loglevel: String,
@@ -185,6 +189,8 @@ impl Default for Config {
             users: Vec::new(),
             renames: Vec::new(),
             maxclients: 10000,
+            min_replicas_to_write: 0,
+            min_replicas_max_lag: 10,
             databases: 16,
             hz: 10,
             loglevel: "notice".into(),
@@ -226,6 +232,12 @@ impl Default for Config {
     }
 }
 
+/// Second names of directives (Redis's aliases): listed by CONFIG GET,
+/// never written by CONFIG REWRITE.
+fn is_alias(name: &str) -> bool {
+    name.contains("ziplist") || name.contains("slaves")
+}
+
 /// Directives CONFIG SET changes only under `enable-protected-configs`.
 const PROTECTED: &[&str] = &["dir", "dbfilename"];
 
@@ -253,6 +265,10 @@ const DIRECTIVES: &[(&str, bool)] = &[
     ("acllog-max-len", true),
     ("acl-pubsub-default", true),
     ("maxclients", true),
+    ("min-replicas-to-write", true),
+    ("min-slaves-to-write", true),
+    ("min-replicas-max-lag", true),
+    ("min-slaves-max-lag", true),
     ("databases", false),
     ("hz", true),
     ("loglevel", true),
@@ -436,6 +452,12 @@ impl Config {
                 let v = one()?;
                 self.requirepass = if v.is_empty() { None } else { Some(v.into()) };
             }
+            "min-replicas-to-write" | "min-slaves-to-write" => {
+                self.min_replicas_to_write = parse_ranged(one()?, 0, i32::MAX as i64)? as u32
+            }
+            "min-replicas-max-lag" | "min-slaves-max-lag" => {
+                self.min_replicas_max_lag = parse_ranged(one()?, 0, i32::MAX as i64)? as u32
+            }
             "maxclients" => {
                 let n: u64 = parse_num(one()?)?;
                 if n == 0 {
@@ -584,6 +606,8 @@ impl Config {
             "acllog-max-len" => self.acllog_max_len.to_string(),
             "acl-pubsub-default" => if self.acl_pubsub_default_all { "allchannels" } else { "resetchannels" }.into(),
             "maxclients" => self.maxclients.to_string(),
+            "min-replicas-to-write" | "min-slaves-to-write" => self.min_replicas_to_write.to_string(),
+            "min-replicas-max-lag" | "min-slaves-max-lag" => self.min_replicas_max_lag.to_string(),
             "databases" => self.databases.to_string(),
             "hz" => self.hz.to_string(),
             "loglevel" => self.loglevel.clone(),
@@ -849,7 +873,7 @@ impl Config {
             }
         }
         for (name, _) in DIRECTIVES {
-            if !written.contains(*name) && self.get(name) != defaults.get(name) && !name.contains("ziplist") {
+            if !written.contains(*name) && self.get(name) != defaults.get(name) && !is_alias(name) {
                 out.push_str(&self.directive_line(name));
             }
         }

@@ -200,3 +200,25 @@ fn rename_command_renames_and_removes_as_in_redis() {
     let err = start_from_file(&forkv_dir, &bad, &[]).err().expect("refused");
     assert!(err.contains("No such command in rename-command"), "{err}");
 }
+
+#[test]
+fn min_replicas_to_write_refuses_writes_without_replicas_as_redis() {
+    let Some(mut pair) = start_pair() else { return };
+    let refused = ["SET k v2", "GET k", "MULTI", "INCR n", "EXEC"];
+    for line in ["SET k v", "CONFIG SET min-replicas-to-write 1"].iter().chain(&refused) {
+        pair.line(line);
+    }
+    pair.both(&["EVAL", "return redis.call('set','k','v3')", "0"]);
+    for line in [
+        "CONFIG SET min-slaves-max-lag 0",
+        "SET k v4",
+        "CONFIG GET min-replicas-max-lag",
+        "CONFIG SET min-replicas-max-lag 10",
+        "CONFIG SET min-slaves-to-write 0",
+        "SET k v5",
+        "GET k",
+    ] {
+        pair.line(line);
+    }
+    assert_eq!(pair.line("SET k v6"), Resp::ok());
+}

@@ -50,6 +50,10 @@ impl Engine {
         if self.config.stop_writes_on_bgsave_error && !self.config.save.is_empty() && !p.rdb_last_bgsave_ok {
             return Some(MISCONF_RDB.into());
         }
+        // A standalone server has no replica: asked for one, it writes nothing.
+        if self.config.min_replicas_to_write > 0 && self.config.min_replicas_max_lag > 0 {
+            return Some("NOREPLICAS Not enough good replicas to write.".into());
+        }
         None
     }
 

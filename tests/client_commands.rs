@@ -323,3 +323,34 @@ fn client_reply_off_and_skip_silence_what_redis_silences() {
     assert_eq!(forkv, redis);
     assert!(forkv.contains(&Resp::bulk("four")) && !forkv.contains(&Resp::bulk("three")), "{forkv:?}");
 }
+
+#[test]
+fn command_list_names_subcommands_and_filters_as_redis() {
+    let Some(mut pair) = start_pair() else { return };
+    // Not in forkv: MIGRATE, LOLWUT, and CLUSTER's and MODULE's subcommands
+    // (both answer as a standalone server without modules, as one command).
+    let missing = |name: &String| {
+        name == "migrate" || name == "lolwut" || name.starts_with("cluster|") || name.starts_with("module|")
+    };
+    let sorted = |r: &mut Raw, args: &[&str]| {
+        let mut names: Vec<String> = r.cmd(args).items().iter().map(Resp::text).collect();
+        names.sort();
+        names
+    };
+    for args in [
+        &["COMMAND", "LIST"][..],
+        &["COMMAND", "LIST", "FILTERBY", "ACLCAT", "dangerous"],
+        &["COMMAND", "LIST", "FILTERBY", "ACLCAT", "hash"],
+        &["COMMAND", "LIST", "FILTERBY", "PATTERN", "xinfo*"],
+        &["COMMAND", "LIST", "FILTERBY", "ACLCAT", "nosuch"],
+        &["COMMAND", "LIST", "FILTERBY", "MODULE", "m"],
+    ] {
+        let theirs: Vec<String> = sorted(&mut pair.redis, args).into_iter().filter(|n| !missing(n)).collect();
+        assert_eq!(sorted(&mut pair.forkv, args), theirs, "{args:?}");
+    }
+    assert!(sorted(&mut pair.forkv, &["COMMAND", "LIST"]).contains(&"config|get".to_string()));
+    pair.line("COMMAND LIST FILTERBY");
+    pair.line("COMMAND LIST FILTERBY NOSUCH x");
+    pair.line("COMMAND LIST extra");
+    pair.line("COMMAND LIST FILTERBY PATTERN a FILTERBY PATTERN b");
+}

@@ -473,6 +473,37 @@ const COMMAND_HELP: &[&str] = &[
     "    Prints this help.",
 ];
 
+/// How COMMAND LIST narrows its answer.
+enum ListFilter<'a> {
+    Module,
+    Category(Option<u32>),
+    Pattern(&'a [u8]),
+}
+
+/// COMMAND LIST [FILTERBY MODULE|ACLCAT|PATTERN arg]: every command and
+/// subcommand (`parent|sub`), as Redis lists them.
+fn command_list(e: &Engine, c: &mut Call) {
+    let filter = match c.argc() {
+        2 => None,
+        5 if c.is(2, "FILTERBY") => Some(match c.arg(3).to_ascii_lowercase().as_slice() {
+            b"module" => ListFilter::Module,
+            b"aclcat" => ListFilter::Category(crate::acl::categories::by_name(c.args[4])),
+            b"pattern" => ListFilter::Pattern(c.args[4]),
+            _ => return c.out.error(SYNTAX),
+        }),
+        _ => return c.out.error(SYNTAX),
+    };
+    let listed = |entry: &&crate::acl::catalog::Entry| match &filter {
+        None => true,
+        // No modules: nothing comes from one.
+        Some(ListFilter::Module) | Some(ListFilter::Category(None)) => false,
+        Some(ListFilter::Category(Some(bit))) => entry.categories & bit != 0,
+        Some(ListFilter::Pattern(p)) => crate::glob::glob_match(p, entry.name.as_bytes(), true),
+    };
+    let names: Vec<&str> = e.acl.catalog.entries.iter().filter(listed).map(|entry| entry.name).collect();
+    c.out.bulks(names.iter().map(|n| n.as_bytes()));
+}
+
 fn command(e: &mut Engine, c: &mut Call) {
     if c.argc() == 1 {
         return all_command_info(e, c);
@@ -492,10 +523,7 @@ fn command(e: &mut Engine, c: &mut Call) {
                 }
             }
         }
-        b"list" => {
-            let names: Vec<&str> = e.commands.all().iter().map(|s| s.name).collect();
-            c.out.bulks(names.iter().map(|n| n.as_bytes()));
-        }
+        b"list" => command_list(e, c),
         b"getkeys" | b"getkeysandflags" if c.argc() >= 4 => {
             let args: Vec<&[u8]> = c.args[2..].to_vec();
             let keys = match e.commands.get(args[0]) {

@@ -652,7 +652,6 @@ impl Config {
         })
     }
 
-    /// CONFIG GET: every directive matching any of the glob patterns.
     /// `shutdown-on-sigterm` (`term`) or `shutdown-on-sigint`.
     pub fn shutdown_on_signal(&self, term: bool) -> ShutdownFlags {
         let name = if term { "shutdown-on-sigterm" } else { "shutdown-on-sigint" };
@@ -665,6 +664,7 @@ impl Config {
         ShutdownFlags { save, force: bits & accepted::SHUTDOWN_FORCE != 0 }
     }
 
+    /// CONFIG GET: every directive matching any of the glob patterns.
     /// Hidden parameters match only a pattern that is their exact name.
     pub fn get_matching(&self, patterns: &[&[u8]]) -> Vec<(String, String)> {
         let listed = DIRECTIVES.iter().map(|(name, _)| (*name, false));

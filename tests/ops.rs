@@ -5,7 +5,7 @@
 mod common;
 mod helpers;
 
-use common::{binary, free_port, ping_reply, Server};
+use common::{binary, free_port, ping_reply, q, Server};
 use helpers::info_field;
 use nix::sys::signal::Signal;
 use std::collections::HashMap;
@@ -14,14 +14,6 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn query<T: redis::FromRedisValue>(con: &mut redis::Connection, args: &[&str]) -> T {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    cmd.query(con).unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
 
 fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
@@ -175,7 +167,7 @@ fn environment_overrides_sit_between_file_and_command_line() {
     ];
     let p = Proc::start(&args, &env, dir.path(), port);
     let mut con = p.client(Some("s3cret"));
-    let got: HashMap<String, String> = query(&mut con, &["CONFIG", "GET", "maxclients", "hz", "appendfsync", "port"]);
+    let got: HashMap<String, String> = q(&mut con, &["CONFIG", "GET", "maxclients", "hz", "appendfsync", "port"]);
     assert_eq!(got["maxclients"], "30", "command line wins over the environment");
     assert_eq!(got["hz"], "20", "environment wins over the file");
     assert_eq!(got["appendfsync"], "always", "file value kept");
@@ -199,25 +191,25 @@ fn config_get_set_and_rewrite() {
     let mut p = Proc::start(&args, &[], dir.path(), port);
     let mut con = p.client(None);
 
-    let got: HashMap<String, String> = query(&mut con, &["CONFIG", "GET", "append*", "*max*clients", "aof-use-*"]);
+    let got: HashMap<String, String> = q(&mut con, &["CONFIG", "GET", "append*", "*max*clients", "aof-use-*"]);
     assert_eq!(got["aof-use-rdb-preamble"], "yes");
     assert_eq!(got["appendonly"], "no");
     assert_eq!(got["appendfsync"], "everysec");
     assert_eq!(got["maxclients"], "10000");
     assert!(!got.contains_key("port"));
 
-    let _: () = query(&mut con, &["CONFIG", "SET", "appendonly", "yes", "appendfsync", "always"]);
-    let _: () = query(&mut con, &["CONFIG", "SET", "save", "60 5 300 10"]);
-    let _: () = query(&mut con, &["CONFIG", "SET", "maxclients", "77"]);
-    let _: () = query(&mut con, &["CONFIG", "SET", "aof-use-rdb-preamble", "no"]);
-    let _: () = query(&mut con, &["SET", "k", "v"]);
+    let _: () = q(&mut con, &["CONFIG", "SET", "appendonly", "yes", "appendfsync", "always"]);
+    let _: () = q(&mut con, &["CONFIG", "SET", "save", "60 5 300 10"]);
+    let _: () = q(&mut con, &["CONFIG", "SET", "maxclients", "77"]);
+    let _: () = q(&mut con, &["CONFIG", "SET", "aof-use-rdb-preamble", "no"]);
+    let _: () = q(&mut con, &["SET", "k", "v"]);
     assert!(wait_until(Duration::from_secs(5), || dir.path().join("appendonly.aof").exists()));
     let err = redis::cmd("CONFIG").arg("SET").arg("port").arg("1").query::<()>(&mut con).unwrap_err();
     assert!(err.to_string().contains("immutable"), "{err}");
     let err = redis::cmd("CONFIG").arg("SET").arg("appendfsync").arg("bad").query::<()>(&mut con).unwrap_err();
     assert!(err.to_string().contains("appendfsync"), "{err}");
 
-    let _: () = query(&mut con, &["CONFIG", "REWRITE"]);
+    let _: () = q(&mut con, &["CONFIG", "REWRITE"]);
     let text = std::fs::read_to_string(&conf).unwrap();
     assert!(text.starts_with("# my settings\n"), "comments kept:\n{text}");
     assert!(text.contains("appendonly yes\n") && text.contains("appendfsync always\n"), "{text}");
@@ -231,12 +223,12 @@ fn config_get_set_and_rewrite() {
         Proc::start(&[conf.display().to_string()], &[("FORKV_DIR", dir.path().to_str().unwrap())], dir.path(), port);
     let mut con = p.client(None);
     let got: HashMap<String, String> =
-        query(&mut con, &["CONFIG", "GET", "appendonly", "maxclients", "save", "aof-use-rdb-preamble"]);
+        q(&mut con, &["CONFIG", "GET", "appendonly", "maxclients", "save", "aof-use-rdb-preamble"]);
     assert_eq!(got["appendonly"], "yes");
     assert_eq!(got["aof-use-rdb-preamble"], "no");
     assert_eq!(got["maxclients"], "77");
     assert_eq!(got["save"], "60 5 300 10");
-    let v: String = query(&mut con, &["GET", "k"]);
+    let v: String = q(&mut con, &["GET", "k"]);
     assert_eq!(v, "v");
 }
 
@@ -245,28 +237,28 @@ fn loglevel_changes_at_runtime_and_json_lines_parse() {
     let server = Server::start_with(&["--save", "", "--log-format", "json", "--loglevel", "notice"]);
     let mut con = server.client();
     for _ in 0..3 {
-        let _: String = query(&mut server.client(), &["PING"]);
+        let _: String = q(&mut server.client(), &["PING"]);
     }
     assert!(!server.log().contains("\"Accepted\""), "no verbose lines at notice:\n{}", server.log());
-    let _: () = query(&mut con, &["CONFIG", "SET", "loglevel", "verbose"]);
-    let _: String = query(&mut server.client(), &["PING"]);
+    let _: () = q(&mut con, &["CONFIG", "SET", "loglevel", "verbose"]);
+    let _: String = q(&mut server.client(), &["PING"]);
     assert!(
         wait_until(Duration::from_secs(5), || server.log().contains("\"Accepted\"")),
         "verbose lines after CONFIG SET loglevel verbose:\n{}",
         server.log()
     );
-    let _: () = query(&mut con, &["CONFIG", "SET", "loglevel", "warning"]);
+    let _: () = q(&mut con, &["CONFIG", "SET", "loglevel", "warning"]);
     // Lines of clients that closed before the change may still be on their way.
     std::thread::sleep(Duration::from_millis(500));
     let before = server.log().lines().count();
     for _ in 0..3 {
-        let _: String = query(&mut server.client(), &["PING"]);
+        let _: String = q(&mut server.client(), &["PING"]);
     }
     server.signal(Signal::SIGUSR1);
     std::thread::sleep(Duration::from_millis(500));
     let after: Vec<String> = server.log().lines().skip(before).map(str::to_string).collect();
     assert!(after.iter().all(|l| !l.contains("\"info\"") && !l.contains("\"debug\"")), "{after:?}");
-    let level: HashMap<String, String> = query(&mut con, &["CONFIG", "GET", "loglevel"]);
+    let level: HashMap<String, String> = q(&mut con, &["CONFIG", "GET", "loglevel"]);
     assert_eq!(level["loglevel"], "warning");
 
     for line in server.log().lines() {
@@ -281,13 +273,13 @@ fn loglevel_changes_at_runtime_and_json_lines_parse() {
 fn sigusr1_saves_and_sighup_sigpipe_are_survived() {
     let mut server = Server::start_with(&["--save", "", "--appendonly", "no"]);
     let mut con = server.client();
-    let _: () = query(&mut con, &["SET", "a", "1"]);
+    let _: () = q(&mut con, &["SET", "a", "1"]);
     server.signal(Signal::SIGUSR1);
     let dump = server.path("dump.rdb");
     assert!(wait_until(Duration::from_secs(10), || dump.exists()), "log:\n{}", server.log());
     // SIGCHLD reached the supervisor: the save is reported finished.
     assert!(wait_until(Duration::from_secs(10), || {
-        let info: String = query(&mut con, &["INFO", "persistence"]);
+        let info: String = q(&mut con, &["INFO", "persistence"]);
         info.contains("rdb_bgsave_in_progress:0") && info.contains("rdb_saves:1")
     }));
     let log = server.log();
@@ -298,7 +290,7 @@ fn sigusr1_saves_and_sighup_sigpipe_are_survived() {
         server.signal(sig);
         std::thread::sleep(Duration::from_millis(100));
         assert!(server.is_running(), "{sig} killed the server");
-        let pong: String = query(&mut con, &["PING"]);
+        let pong: String = q(&mut con, &["PING"]);
         assert_eq!(pong, "PONG");
     }
     assert!(server.stop().success());
@@ -310,7 +302,7 @@ fn sigterm_stops_accepting_finishes_in_flight_and_removes_pidfile() {
     let pidfile = server.path("forkv.pid");
     assert!(pidfile.exists());
     let mut con = server.client();
-    let _: () = query(&mut con, &["SET", "before", "1"]);
+    let _: () = q(&mut con, &["SET", "before", "1"]);
     // A command in flight when SIGTERM arrives: it must still be answered.
     let mut busy = server.raw();
     busy.write_all(b"DEBUG SLEEP 2\r\nSET during 2\r\n").unwrap();
@@ -355,18 +347,18 @@ fn sigterm_stops_accepting_finishes_in_flight_and_removes_pidfile() {
 fn shutdown_on_signal_settings_decide_the_final_save() {
     // nosave: no snapshot although save points are set.
     let mut server = Server::start_with(&["--save", "3600 1", "--shutdown-on-sigterm", "nosave"]);
-    let _: () = query(&mut server.client(), &["SET", "k", "v"]);
+    let _: () = q(&mut server.client(), &["SET", "k", "v"]);
     server.signal(Signal::SIGTERM);
     assert!(server.wait_exit(Duration::from_secs(10)).success());
     assert!(!server.path("dump.rdb").exists(), "saved despite nosave:\n{}", server.log());
 
     // save: a snapshot although there are no save points.
     let mut server = Server::start_with(&["--save", "", "--shutdown-on-sigint", "save"]);
-    let _: () = query(&mut server.client(), &["SET", "k", "v"]);
+    let _: () = q(&mut server.client(), &["SET", "k", "v"]);
     server.signal(Signal::SIGINT);
     assert!(server.wait_exit(Duration::from_secs(10)).success());
     server.spawn();
-    let got: Option<String> = query(&mut server.client(), &["GET", "k"]);
+    let got: Option<String> = q(&mut server.client(), &["GET", "k"]);
     assert_eq!(got.as_deref(), Some("v"));
 
     // force: the server exits even though the final save fails (its
@@ -374,13 +366,13 @@ fn shutdown_on_signal_settings_decide_the_final_save() {
     for (flags, exits) in [("default", false), ("force", true)] {
         let mut server = Server::start_with(&["--save", "3600 1", "--shutdown-on-sigterm", flags]);
         let mut con = server.client();
-        let _: () = query(&mut con, &["SET", "k", "v"]);
+        let _: () = q(&mut con, &["SET", "k", "v"]);
         std::fs::remove_dir_all(server.path("")).unwrap();
         server.signal(Signal::SIGTERM);
         let gone = wait_until(Duration::from_secs(5), || !server.is_running());
         assert_eq!(gone, exits, "{flags}");
         if !exits {
-            let pong: String = query(&mut server.client(), &["PING"]);
+            let pong: String = q(&mut server.client(), &["PING"]);
             assert_eq!(pong, "PONG");
         }
     }
@@ -457,13 +449,13 @@ fn py_parse_info(text: &str) -> HashMap<String, InfoValue> {
 fn info_parses_as_redis_py_does_with_exporter_field_names() {
     let server = Server::start_with(&["--save", "", "--appendonly", "yes"]);
     let mut con = server.client();
-    let _: () = query(&mut con, &["SET", "a", "1"]);
-    let _: () = query(&mut con, &["SET", "b", "2", "EX", "100"]);
-    let _: () = query(&mut con, &["SELECT", "3"]);
-    let _: () = query(&mut con, &["SET", "c", "3"]);
-    let _: String = query(&mut con, &["BGSAVE"]);
+    let _: () = q(&mut con, &["SET", "a", "1"]);
+    let _: () = q(&mut con, &["SET", "b", "2", "EX", "100"]);
+    let _: () = q(&mut con, &["SELECT", "3"]);
+    let _: () = q(&mut con, &["SET", "c", "3"]);
+    let _: String = q(&mut con, &["BGSAVE"]);
     std::thread::sleep(Duration::from_millis(300));
-    let text: String = query(&mut con, &["INFO"]);
+    let text: String = q(&mut con, &["INFO"]);
     let info = py_parse_info(&text);
     let ints = [
         // server, clients
@@ -561,7 +553,7 @@ fn info_parses_as_redis_py_does_with_exporter_field_names() {
     let InfoValue::Dict(db3) = &info["db3"] else { panic!() };
     assert_eq!(db3["keys"], InfoValue::Int(1));
     // Sections on request, Redis's header names.
-    let text: String = query(&mut con, &["INFO", "persistence"]);
+    let text: String = q(&mut con, &["INFO", "persistence"]);
     assert!(text.starts_with("# Persistence\r\n") && !text.contains("# Stats"), "{text}");
 }
 
@@ -624,9 +616,9 @@ fn memory_usage_estimates_each_key() {
         cmd.query(con).unwrap()
     };
     assert_eq!(usage(&mut con, &["missing"]), None);
-    let _: () = query(&mut con, &["SET", "small", "x"]);
+    let _: () = q(&mut con, &["SET", "small", "x"]);
     let big = "y".repeat(10_000);
-    let _: () = query(&mut con, &["SET", "big", &big]);
+    let _: () = q(&mut con, &["SET", "big", &big]);
     let small = usage(&mut con, &["small"]).unwrap();
     let large = usage(&mut con, &["big"]).unwrap();
     assert!(small > 0 && small < 200, "{small}");
@@ -675,7 +667,7 @@ fn debug_and_protected_configs_are_refused_unless_enabled() {
     let mut con = refused.client();
     let debug_refused = "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
     assert_eq!(common::err(&mut con, &["DEBUG", "SLEEP", "0"]), format!("ERR {debug_refused}"));
-    let _: () = query(&mut con, &["MULTI"]);
+    let _: () = q(&mut con, &["MULTI"]);
     assert_eq!(common::err(&mut con, &["DEBUG", "SLEEP", "0"]), format!("ERR {debug_refused}"));
     assert!(common::err(&mut con, &["EXEC"]).starts_with("EXECABORT"));
     for (name, value) in [("dir", "/tmp"), ("dbfilename", "other.rdb")] {
@@ -684,7 +676,7 @@ fn debug_and_protected_configs_are_refused_unless_enabled() {
             format!("ERR CONFIG SET failed (possibly related to argument '{name}') - can't set protected config")
         );
     }
-    let hz: HashMap<String, String> = query(&mut con, &["CONFIG", "GET", "hz"]);
+    let hz: HashMap<String, String> = q(&mut con, &["CONFIG", "GET", "hz"]);
     assert_eq!(hz["hz"], "10", "nothing applied");
     for name in ["enable-debug-command", "enable-protected-configs", "enable-module-command"] {
         assert_eq!(
@@ -692,16 +684,16 @@ fn debug_and_protected_configs_are_refused_unless_enabled() {
             format!("ERR CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config")
         );
     }
-    let got: HashMap<String, String> = query(&mut con, &["CONFIG", "GET", "enable-*"]);
+    let got: HashMap<String, String> = q(&mut con, &["CONFIG", "GET", "enable-*"]);
     assert_eq!(got["enable-debug-command"], "no");
     assert_eq!(got["enable-protected-configs"], "no");
 
     let local =
         Server::start_with(&["--save", "", "--enable-protected-configs", "local", "--enable-debug-command", "local"]);
     let mut con = local.client();
-    let _: () = query(&mut con, &["DEBUG", "SLEEP", "0"]);
-    let _: () = query(&mut con, &["CONFIG", "SET", "dbfilename", "other.rdb"]);
-    let _: () = query(&mut con, &["SAVE"]);
+    let _: () = q(&mut con, &["DEBUG", "SLEEP", "0"]);
+    let _: () = q(&mut con, &["CONFIG", "SET", "dbfilename", "other.rdb"]);
+    let _: () = q(&mut con, &["SAVE"]);
     assert!(local.path("other.rdb").exists());
 }
 
@@ -713,17 +705,17 @@ fn memory_purge_returns_freed_pages_and_malloc_stats_reports() {
     let server = Server::start();
     let mut con = server.client();
     let rss = |con: &mut redis::Connection| -> i64 {
-        let info: String = query(con, &["INFO", "memory"]);
+        let info: String = q(con, &["INFO", "memory"]);
         info_field(&info, "used_memory_rss").unwrap().parse().unwrap()
     };
-    let _: () = query(&mut con, &["DEBUG", "POPULATE", "300000", "key", "64"]);
-    let _: () = query(&mut con, &["FLUSHALL"]);
+    let _: () = q(&mut con, &["DEBUG", "POPULATE", "300000", "key", "64"]);
+    let _: () = q(&mut con, &["FLUSHALL"]);
     let freed = rss(&mut con);
-    let _: () = query(&mut con, &["MEMORY", "PURGE"]);
+    let _: () = q(&mut con, &["MEMORY", "PURGE"]);
     let purged = rss(&mut con);
     // 300k keys of 64-byte values held about 40 MB.
     assert!(purged < freed - (10 << 20), "RSS {freed} before MEMORY PURGE, {purged} after");
-    let report: String = query(&mut con, &["MEMORY", "MALLOC-STATS"]);
+    let report: String = q(&mut con, &["MEMORY", "MALLOC-STATS"]);
     assert!(report.starts_with("___ Begin jemalloc statistics ___"), "{}", &report[..report.len().min(200)]);
     assert!(report.trim_end().ends_with("--- End jemalloc statistics ---"));
 }

@@ -3,7 +3,7 @@
 //! PSUBSCRIBE and CONFIG GET.
 
 pub fn glob_match(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
-    match_from(pattern, string, nocase, 0)
+    match_from(pattern, string, nocase, 0, &mut false)
 }
 
 fn eq(a: u8, b: u8, nocase: bool) -> bool {
@@ -14,7 +14,11 @@ fn eq(a: u8, b: u8, nocase: bool) -> bool {
     }
 }
 
-fn match_from(mut p: &[u8], mut s: &[u8], nocase: bool, depth: usize) -> bool {
+/// `gave_up` is Redis's `skipLongerMatches`: once the rest of a pattern after
+/// a `*` matched no suffix of the string, no earlier `*` can help by taking
+/// more, so every enclosing `*` stops trying. Without it `a*a*a*…b` against
+/// a long run of `a` takes exponential time.
+fn match_from(mut p: &[u8], mut s: &[u8], nocase: bool, depth: usize, gave_up: &mut bool) -> bool {
     // Bound recursion like Redis does against pathological patterns.
     if depth > 1000 {
         return false;
@@ -29,10 +33,14 @@ fn match_from(mut p: &[u8], mut s: &[u8], nocase: bool, depth: usize) -> bool {
                     return true;
                 }
                 for i in 0..=s.len() {
-                    if match_from(&p[1..], &s[i..], nocase, depth + 1) {
+                    if match_from(&p[1..], &s[i..], nocase, depth + 1, gave_up) {
                         return true;
                     }
+                    if *gave_up {
+                        return false;
+                    }
                 }
+                *gave_up = true;
                 return false;
             }
             b'?' => {
@@ -139,5 +147,16 @@ mod tests {
         assert!(!glob_match(b"a", b"", false));
         assert!(glob_match(b"a*", b"a", false));
         assert!(!glob_match(b"abc", b"ab", false));
+        assert!(glob_match(b"*a*b", b"xaxxb", false));
+        assert!(!glob_match(b"*a*b", b"aaa", false));
+    }
+
+    #[test]
+    fn many_stars_that_cannot_match_give_up_early() {
+        // Redis's keyspace.tcl regression: exponential without giving up.
+        let key = [b'a'; 59];
+        let pattern = format!("{}b", "a*".repeat(32));
+        assert!(!glob_match(pattern.as_bytes(), &key, false));
+        assert!(glob_match(pattern.as_bytes(), &[&key[..], b"b"].concat(), false));
     }
 }

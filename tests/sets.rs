@@ -367,6 +367,25 @@ fn store_variants_invalidate_watch_on_the_destination() {
     }
 }
 
+#[test]
+fn smove_of_a_member_the_destination_has_leaves_its_watch_alone() {
+    let server = Server::start();
+    let con = &mut server.client();
+    let other = &mut server.client();
+    q::<i64>(con, &["SADD", "src", "a", "b"]);
+    q::<i64>(con, &["SADD", "dst", "a"]);
+    for (watched, fails) in [("dst", false), ("src", true)] {
+        q::<String>(con, &["WATCH", watched]);
+        q::<String>(con, &["MULTI"]);
+        q::<String>(con, &["SADD", "dst", "c"]);
+        assert_eq!(q::<i64>(other, &["SMOVE", "src", "dst", "a"]), 1);
+        let exec = q::<Value>(con, &["EXEC"]);
+        assert_eq!(exec == Value::Nil, fails, "WATCH {watched}: {exec:?}");
+        q::<i64>(con, &["SADD", "src", "a"]);
+    }
+    assert_eq!(members(con, "dst"), set_of(&["a", "c"]));
+}
+
 /// Runs SSCAN to completion; every member returned.
 fn full_sscan(con: &mut Connection, key: &str, extra: &[&str]) -> Vec<String> {
     let mut cursor = "0".to_string();

@@ -19,7 +19,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("scard", 2, READONLY | FAST, (1, 1, 1), scard),
     cmd("spop", -2, WRITE | FAST, (1, 1, 1), spop),
     cmd("srandmember", -2, READONLY, (1, 1, 1), srandmember),
-    cmd("smove", 4, WRITE | FAST, (1, 2, 1), smove),
+    cmd("smove", 4, WRITE | FAST | MARKS_OWN_WRITES, (1, 2, 1), smove),
     cmd("sinter", -2, READONLY, (1, -1, 1), sinter),
     cmd("sintercard", -3, READONLY, (0, 0, 0), sintercard).keys_by(counted_first),
     cmd("sunion", -2, READONLY, (1, -1, 1), sunion),
@@ -264,6 +264,7 @@ fn smove(e: &mut Engine, c: &mut Call) {
         return c.out.int(0);
     }
     let emptied = s.is_empty();
+    e.signal_modified(db, src);
     e.notify(SET, "srem", db, src);
     if emptied {
         e.delete_key(db, src);
@@ -275,8 +276,11 @@ fn smove(e: &mut Engine, c: &mut Call) {
         None => e.insert_value(db, dst, Value::Set(Box::default())),
     };
     if let Value::Set(d) = e.dbs[db].value_mut(dst_slot) {
+        // A member the destination already had leaves it untouched: no
+        // WATCH of it fails, as in Redis.
         if d.add(member, &limits) {
             e.dirty += 1;
+            e.signal_modified(db, dst);
             e.notify(SET, "sadd", db, dst);
         }
     }

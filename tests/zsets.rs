@@ -704,6 +704,52 @@ fn bzpopmin_is_woken_by_another_clients_zadd() {
     assert_eq!(other.q("EXISTS w"), ":0");
 }
 
+/// Polls INFO until `n` clients are blocked (bounded: 5 s).
+fn wait_blocked(c: &mut Conn, n: usize) {
+    let want = format!("blocked_clients:{n}\r\n");
+    for _ in 0..500 {
+        if c.q("INFO clients").contains(&want) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("never {want:?}");
+}
+
+#[test]
+fn a_parked_client_ignores_a_key_that_became_a_string() {
+    // Redis 7.0 serves parked clients only from sorted sets: the key turned
+    // into a string inside a transaction neither errors nor wakes them.
+    let server = common::Server::start();
+    let mut waiter = Conn::open(&server);
+    let mut other = Conn::open(&server);
+    for (pop, served) in
+        [(&["BZPOPMIN", "k", "0"][..], "*[$k, $bar, $1]"), (&["BZMPOP", "0", "1", "k", "MIN"], "*[$k, *[*[$bar, $1]]]")]
+    {
+        waiter.send(pop);
+        wait_blocked(&mut other, 1);
+        check(
+            &mut other,
+            &[
+                ("MULTI", "+OK"),
+                ("ZADD k 0 foo", "+QUEUED"),
+                ("DEL k", "+QUEUED"),
+                ("SET k foo", "+QUEUED"),
+                ("EXEC", "*[:1, :1, +OK]"),
+                ("DEL k", ":1"),
+                ("ZADD k 1 bar", ":1"),
+            ],
+        );
+        assert_eq!(waiter.read(), served, "{pop:?}");
+    }
+    // At its timeout the string is skipped too: a null array, no WRONGTYPE.
+    other.q("DEL k");
+    waiter.send(&["BZPOPMIN", "k", "0.2"]);
+    wait_blocked(&mut other, 1);
+    other.q("SET k str");
+    assert_eq!(waiter.read(), "*nil");
+}
+
 #[test]
 fn zmpop_and_bzmpop() {
     let server = common::Server::start();

@@ -575,7 +575,11 @@ fn parse_timeout(e: &Engine, c: &mut Call, i: usize) -> Result<Option<i64>, ()> 
 fn bzpop_generic(e: &mut Engine, c: &mut Call, max: bool) {
     let Ok(deadline) = parse_timeout(e, c, c.argc() - 1) else { return };
     let keys = &c.args[1..c.argc() - 1];
+    let parked = e.blocking.waits(c.client.id, c.db(), keys[0]);
     for &key in keys {
+        if parked && holds_other_type(e, c.db(), key) {
+            continue;
+        }
         let popped = match modify_zset(e, c, key, pop_event(max), |z| z.pop(max, 1)) {
             Err(()) => return,
             Ok(None) => continue,
@@ -594,6 +598,13 @@ fn bzpop_generic(e: &mut Engine, c: &mut Call, max: bool) {
         return c.out.null_array();
     }
     c.block_on(keys.iter().map(|k| k.to_vec()).collect(), deadline);
+}
+
+/// A parked client woken by a write skips keys that now hold another type
+/// and keeps waiting on them, as Redis serves only clients blocked for the
+/// key's type (the WRONGTYPE check is for the command's first run).
+fn holds_other_type(e: &mut Engine, db: usize, key: &[u8]) -> bool {
+    e.value(db, key).is_some_and(|v| !matches!(v, Value::ZSet(_)))
 }
 
 fn bzpopmin(e: &mut Engine, c: &mut Call) {
@@ -647,7 +658,11 @@ fn zmpop_generic(e: &mut Engine, c: &mut Call, blocking: bool) {
     }
     let count = count.unwrap_or(1);
     let keys = &c.args[numkeys_at + 1..where_at];
+    let parked = blocking && e.blocking.waits(c.client.id, c.db(), keys[0]);
     for &key in keys {
+        if parked && holds_other_type(e, c.db(), key) {
+            continue;
+        }
         let popped = match modify_zset(e, c, key, pop_event(max), |z| z.pop(max, count)) {
             Err(()) => return,
             Ok(None) => continue,

@@ -312,13 +312,13 @@ impl AofWriter {
     /// Installs the rewritten file (or drops it) and tells the keyspace how it went.
     fn finish_rewrite(&mut self, msg: &AofRewriteDone) {
         let offset = self.rewrite_offset.take();
-        if msg.exited.cancelled {
+        if msg.exited.0.cancelled {
             // The supervisor already removed the temp file of a child that failed.
             info!(self.log, "Background AOF rewrite cancelled; the old AOF is kept");
             self.keyspace.do_send(AofRewritten { ok: false, cancelled: true, error: None });
             return;
         }
-        let result = match (msg.exited.ok, offset) {
+        let result = match (msg.exited.0.ok, offset) {
             (true, Some(offset)) => {
                 self.write_pending();
                 if self.unwritten.is_empty() {

@@ -569,10 +569,11 @@ impl Handler<ChildExited> for Keyspace {
 
     fn handle(&mut self, msg: ChildExited, ctx: &mut Context<Self>) {
         self.engine.now = forkv::util::now_ms();
-        self.engine.child_exited(msg.kind, msg.ok, msg.cancelled, msg.cow_bytes, msg.duration_ms);
-        if msg.ok && msg.kind == forkv::engine::persist::ChildKind::Snapshot {
+        let exit = msg.0;
+        let current = self.engine.child_exited(exit);
+        if current && exit.ok && exit.kind == forkv::engine::persist::ChildKind::Snapshot {
             let bytes = std::fs::metadata(&self.engine.config.dbfilename).map(|m| m.len()).unwrap_or(0);
-            info!(self.log, "Snapshot written"; "file" => &self.engine.config.dbfilename, "bytes" => bytes, "duration_ms" => msg.duration_ms, "cow_bytes" => msg.cow_bytes);
+            info!(self.log, "Snapshot written"; "file" => &self.engine.config.dbfilename, "bytes" => bytes, "duration_ms" => exit.duration_ms, "cow_bytes" => exit.cow_bytes);
         }
         self.after_batch(None, ctx);
     }

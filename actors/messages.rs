@@ -199,14 +199,7 @@ pub struct KillChild;
 /// Supervisor → keyspace (through the AOF writer for a rewrite): a child ended.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct ChildExited {
-    pub kind: forkv::engine::persist::ChildKind,
-    pub ok: bool,
-    /// Killed by SIGUSR1: Redis's way to stop a child without an error.
-    pub cancelled: bool,
-    pub cow_bytes: u64,
-    pub duration_ms: i64,
-}
+pub struct ChildExited(pub forkv::engine::persist::ChildExit);
 
 /// Signals → keyspace: SIGUSR1 asks for a BGSAVE.
 #[derive(Message)]

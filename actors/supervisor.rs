@@ -7,7 +7,7 @@ use crate::actors::aof_writer::AofWriter;
 use crate::actors::keyspace::Keyspace;
 use crate::actors::messages::{AofRewriteDone, ChildExited, ChildStarted, KillChild, Sigchld};
 use actix::prelude::*;
-use forkv::engine::persist::{ChildInfo, ChildKind};
+use forkv::engine::persist::{ChildExit, ChildInfo, ChildKind};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use slog::{info, warn, Logger};
@@ -57,7 +57,7 @@ impl Supervisor {
                 }
             }
         }
-        let exited = ChildExited { kind: info.kind, ok, cancelled, cow_bytes, duration_ms };
+        let exited = ChildExited(ChildExit { pid: info.pid, kind: info.kind, ok, cancelled, cow_bytes, duration_ms });
         match info.kind {
             ChildKind::Snapshot => self.keyspace.do_send(exited),
             ChildKind::AofRewrite => self.writer.do_send(AofRewriteDone { temp: info.temp, exited }),
@@ -75,6 +75,9 @@ impl Handler<ChildStarted> for Supervisor {
     fn handle(&mut self, msg: ChildStarted, _: &mut Context<Self>) {
         let info = msg.0;
         info!(self.log, "Background child started"; "pid" => info.pid, "kind" => format!("{:?}", info.kind));
+        // Children the keyspace killed and reaped itself (FLUSHALL) never
+        // reach waitpid here: forget those that are gone.
+        self.children.retain(|&pid, _| nix::sys::signal::kill(Pid::from_raw(pid), None).is_ok());
         match self.early_exits.remove(&info.pid) {
             Some(status) => self.finished(info, status),
             None => {

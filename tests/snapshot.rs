@@ -471,6 +471,40 @@ fn killed_child_keeps_old_dump_and_refuses_writes_until_a_good_save() {
     set(&mut con, "after", "1");
 }
 
+/// FLUSHALL with save points empties the dump at once, as Redis does: a
+/// restart, even after SIGKILL, cannot bring the flushed keys back — also
+/// when a BGSAVE of those keys was running (it is killed before it can
+/// rename its snapshot over the empty one), and also with the AOF off.
+#[test]
+fn flushall_empties_the_dump_and_stops_a_running_save() {
+    let mut server = Server::start_with(&["--save", "3600 1", "--appendonly", "no"]);
+    let mut con = server.client();
+    set(&mut con, "a", "1");
+    let _: () = redis::cmd("SAVE").query(&mut con).unwrap();
+    let _: () = redis::cmd("FLUSHALL").query(&mut con).unwrap();
+    assert_eq!(info_u64(&mut con, "rdb_changes_since_last_save"), 0);
+    assert!(read_dump(&server.path("dump.rdb")).is_empty(), "the dump still holds keys");
+
+    populate(&mut con, 2_000_000, "big", 100);
+    assert_eq!(bgsave(&mut con), "Background saving started");
+    let _: () = redis::cmd("FLUSHALL").query(&mut con).unwrap();
+    assert_eq!(info_field(&mut con, "rdb_bgsave_in_progress"), "0");
+    assert_eq!(info_field(&mut con, "rdb_last_bgsave_status"), "ok");
+    assert!(children_of(server.pid()).is_empty(), "the save child still runs");
+    assert!(temp_rdbs(server.dir.path()).is_empty(), "left: {:?}", temp_rdbs(server.dir.path()));
+    server.wait_for_log("killed by FLUSHALL");
+    // The next save works and its end is reported as usual.
+    set(&mut con, "b", "2");
+    let saves = info_u64(&mut con, "rdb_saves");
+    assert_eq!(bgsave(&mut con), "Background saving started");
+    wait_saved(&mut con, saves);
+    server.kill();
+    server.spawn();
+    let mut con = server.client();
+    let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut con).unwrap();
+    assert_eq!(keys, ["b"]);
+}
+
 /// Fifty background saves leave no zombie behind.
 #[test]
 fn no_zombies_after_fifty_bgsaves() {

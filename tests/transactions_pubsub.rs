@@ -134,7 +134,8 @@ fn watch_fails_exec_when_another_client_writes() {
     r.cmd(&["PING"]);
     assert_eq!(r.cmd(&["EXEC"]), Resp::Array(vec![Resp::Simple("PONG".into())]));
 
-    // FLUSHALL touches every watched key; a failed command touches nothing.
+    // FLUSHALL touches every watched key that exists; a failed command
+    // touches nothing.
     r.cmd(&["SET", "w", "1"]);
     r.cmd(&["WATCH", "w"]);
     other.cmd(&["FLUSHALL"]);
@@ -156,6 +157,36 @@ fn watch_fails_exec_when_another_client_writes() {
     r.cmd(&["MULTI"]);
     r.cmd(&["PING"]);
     assert_eq!(r.cmd(&["EXEC"]), Resp::NullArray);
+}
+
+/// FLUSHDB, FLUSHALL and SWAPDB change a watched key only if it exists
+/// before, or (SWAPDB) after: a key missing on both sides leaves EXEC to
+/// run, as Redis's touchAllWatchedKeysInDb decides.
+#[test]
+fn flushes_and_swapdb_touch_only_watched_keys_that_exist() {
+    let s = common::Server::start();
+    let mut r = Raw::connect(s.port);
+    let mut other = Raw::connect(s.port);
+    let pong = Resp::Array(vec![Resp::Simple("PONG".into())]);
+    let cases: &[(&[&str], &[&str], bool)] = &[
+        (&["DEL", "x"], &["FLUSHALL"], true),
+        (&["DEL", "x"], &["FLUSHDB"], true),
+        (&["SET", "x", "1"], &["FLUSHDB"], false),
+        (&["SET", "x", "1"], &["FLUSHALL", "ASYNC"], false),
+        // SWAPDB: missing in both dbs, existing only in db 0, only in db 1.
+        (&["DEL", "x"], &["SWAPDB", "0", "1"], true),
+        (&["SET", "x", "1"], &["SWAPDB", "0", "1"], false),
+        (&["DEL", "x"], &["SWAPDB", "1", "0"], false),
+    ];
+    for (setup, write, runs) in cases {
+        r.cmd(setup);
+        r.cmd(&["WATCH", "x"]);
+        assert_eq!(other.cmd(write), Resp::ok(), "{write:?}");
+        r.cmd(&["MULTI"]);
+        r.cmd(&["PING"]);
+        let want = if *runs { pong.clone() } else { Resp::NullArray };
+        assert_eq!(r.cmd(&["EXEC"]), want, "{setup:?} then {write:?}");
+    }
 }
 
 /// Commands that read some keys and write another (BITOP, the *STORE

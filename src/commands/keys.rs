@@ -3,7 +3,7 @@
 use crate::engine::key_finders::object_key;
 use crate::engine::notify::GENERIC;
 use crate::engine::table::{cmd, CommandSpec, CONTAINER, FAST, MARKS_OWN_WRITES, READONLY, WRITE};
-use crate::engine::{Call, Engine, NOT_INTEGER, SYNTAX};
+use crate::engine::{Call, Engine, Request, NOT_INTEGER, SYNTAX};
 use crate::glob::glob_match;
 use crate::util::{fmt_i64, itoa_buf, parse_i64};
 
@@ -378,8 +378,8 @@ fn flushdb(e: &mut Engine, c: &mut Call) {
     }
     let db = c.db();
     e.dirty += e.dbs[db].len() as u64 + 1;
+    e.signal_db_replaced(db, None);
     e.dbs[db].clear();
-    e.signal_db_modified(db);
     c.out.ok();
 }
 
@@ -389,10 +389,25 @@ fn flushall(e: &mut Engine, c: &mut Call) {
     }
     for db in 0..e.dbs.len() {
         e.dirty += e.dbs[db].len() as u64;
+        e.signal_db_replaced(db, None);
         e.dbs[db].clear();
-        e.signal_db_modified(db);
     }
     e.dirty += 1;
+    if !e.config.save.is_empty() && !c.client.loader {
+        // As Redis: with save points, the dump is emptied now, so a restart
+        // cannot bring the flushed keys back, and a running snapshot (of the
+        // keys just flushed) is killed before it can rename over it.
+        if e.persistence.rdb_bgsave_in_progress {
+            if let Some(pid) = e.kill_child() {
+                e.requests.push(Request::Warn(format!("Background saving (pid {pid}) killed by FLUSHALL")));
+            }
+        }
+        if let Err(err) = e.save_now() {
+            e.requests.push(Request::Warn(format!("FLUSHALL could not save the empty dataset: {err}")));
+        }
+        // The save reset the change count; the AOF must still get FLUSHALL.
+        c.propagate_as(&[b"FLUSHALL"]);
+    }
     c.out.ok();
 }
 
@@ -415,9 +430,9 @@ fn swapdb(e: &mut Engine, c: &mut Call) {
     let Some(a) = db_index(e, c, 1, "ERR invalid first DB index") else { return };
     let Some(b) = db_index(e, c, 2, "ERR invalid second DB index") else { return };
     if a != b {
+        e.signal_db_replaced(a, Some(b));
+        e.signal_db_replaced(b, Some(a));
         e.dbs.swap(a, b);
-        e.signal_db_modified(a);
-        e.signal_db_modified(b);
     }
     e.dirty += 1;
     c.out.ok();

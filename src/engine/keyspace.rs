@@ -198,8 +198,23 @@ impl Engine {
         self.blocking.signal(db, key);
     }
 
-    /// Marks every key of a db as modified (FLUSHDB, SWAPDB).
-    pub fn signal_db_modified(&mut self, db: usize) {
-        self.watches.touch_db(db);
+    /// Before FLUSHDB/FLUSHALL empties `db`, or SWAPDB gives it the keys of
+    /// `replaced_with`: a watched key changes if it is in `db` now or
+    /// (live) in what replaces it; one missing on both sides does not, as
+    /// in Redis's touchAllWatchedKeysInDb.
+    pub fn signal_db_replaced(&mut self, db: usize, replaced_with: Option<usize>) {
+        let now = self.now;
+        let live_in = |other: &super::Db, key: &[u8]| {
+            other.find(key).is_some_and(|slot| other.expire_at(slot).is_none_or(|at| at > now))
+        };
+        let changed: Vec<Vec<u8>> = self
+            .watches
+            .keys_in(db)
+            .filter(|key| self.dbs[db].find(key).is_some() || replaced_with.is_some_and(|r| live_in(&self.dbs[r], key)))
+            .map(<[u8]>::to_vec)
+            .collect();
+        for key in changed {
+            self.watches.touch(db, &key);
+        }
     }
 }

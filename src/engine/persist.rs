@@ -14,6 +14,18 @@ pub enum ChildKind {
     AofRewrite,
 }
 
+/// How a persistence child ended, as the supervisor reaped it.
+#[derive(Debug, Clone, Copy)]
+pub struct ChildExit {
+    pub pid: i32,
+    pub kind: ChildKind,
+    pub ok: bool,
+    /// Killed by SIGUSR1: Redis's way to stop a child without an error.
+    pub cancelled: bool,
+    pub cow_bytes: u64,
+    pub duration_ms: i64,
+}
+
 /// A running persistence child, handed to the supervisor.
 #[derive(Debug)]
 pub struct ChildInfo {
@@ -133,11 +145,16 @@ impl Engine {
         }
     }
 
-    /// A child ended (reported by the supervisor).
-    /// A child killed by SIGUSR1 (`cancelled`) fails without setting the
-    /// error status, as in Redis.
-    pub fn child_exited(&mut self, kind: ChildKind, ok: bool, cancelled: bool, cow_bytes: u64, duration_ms: i64) {
+    /// A child ended (reported by the supervisor). One killed by SIGUSR1
+    /// (`cancelled`) fails without setting the error status, as in Redis.
+    /// Returns false for a child that is no longer the running one (killed
+    /// and reaped here already).
+    pub fn child_exited(&mut self, exit: ChildExit) -> bool {
+        let ChildExit { pid, kind, ok, cancelled, cow_bytes, duration_ms } = exit;
         let p = &mut self.persistence;
+        if p.child_pid != Some(pid) {
+            return false;
+        }
         p.child_pid = None;
         self.child_active = false;
         match kind {
@@ -164,6 +181,7 @@ impl Engine {
                 }
             }
         }
+        true
     }
 
     /// appendonly turned off: a running rewrite is stopped with SIGUSR1 (a
@@ -177,9 +195,10 @@ impl Engine {
         Some(pid)
     }
 
-    /// Shutdown: kills the running child and waits for it to die, so that it
-    /// can never rename an older snapshot (or rewrite) over what is saved
-    /// next, and removes its temp file. Returns the pid it killed.
+    /// Shutdown and FLUSHALL: kills the running child and waits for it to
+    /// die, so that it can never rename an older snapshot (or rewrite) over
+    /// what is saved next, and removes its temp file. Returns the pid it
+    /// killed; the supervisor's late report of it is ignored (`child_exited`).
     pub fn kill_child(&mut self) -> Option<i32> {
         let pid = self.persistence.child_pid.take()?;
         let nix_pid = nix::unistd::Pid::from_raw(pid);

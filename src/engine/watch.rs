@@ -29,12 +29,9 @@ impl Watches {
         }
     }
 
-    pub fn touch_db(&mut self, db: usize) {
-        for ((d, _), ids) in &self.keys {
-            if *d == db {
-                self.dirty.extend(ids.iter().copied());
-            }
-        }
+    /// The keys of `db` someone watches.
+    pub fn keys_in(&self, db: usize) -> impl Iterator<Item = &[u8]> {
+        self.keys.keys().filter(move |(d, _)| *d == db).map(|(_, key)| key.as_slice())
     }
 
     pub fn is_dirty(&self, id: ClientId) -> bool {

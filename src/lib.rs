@@ -6,6 +6,7 @@ pub mod acl;
 pub mod aof;
 pub mod commands;
 pub mod config;
+pub mod digest;
 pub mod engine;
 pub mod eviction;
 pub mod fork;

@@ -185,6 +185,13 @@ impl Reply {
         self.pushes = None;
     }
 
+    /// A RESP3 attribute of `n` pairs, annotating the reply after it
+    /// (RESP3 only: RESP2 has no way to send one).
+    pub fn attribute(&mut self, n: usize) {
+        debug_assert!(self.resp3);
+        self.header(b'|', n as i64);
+    }
+
     /// A RESP3 push (pub/sub messages); an array in RESP2.
     pub fn push(&mut self, n: usize) {
         if self.resp3 {

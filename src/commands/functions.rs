@@ -158,12 +158,6 @@ fn function(e: &mut Engine, c: &mut Call) {
     }
 }
 
-/// Redis's addReplySubcommandSyntaxError.
-fn syntax_error(c: &mut Call) {
-    let sub = String::from_utf8_lossy(c.arg(1)).into_owned();
-    c.out.error(&format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try FUNCTION HELP."));
-}
-
 /// FUNCTION LOAD [REPLACE] <code>
 fn load(e: &mut Engine, c: &mut Call) {
     let mut replace = false;
@@ -190,7 +184,7 @@ fn load(e: &mut Engine, c: &mut Call) {
 /// FUNCTION FLUSH [ASYNC|SYNC]
 fn flush(e: &mut Engine, c: &mut Call) {
     if c.argc() > 3 {
-        return syntax_error(c);
+        return c.subcommand_syntax_error();
     }
     if c.argc() == 3 && !c.is(2, "sync") && !c.is(2, "async") {
         return c.out.error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
@@ -258,7 +252,7 @@ fn list(e: &mut Engine, c: &mut Call) {
 /// FUNCTION RESTORE <payload> [FLUSH|APPEND|REPLACE]
 fn restore(e: &mut Engine, c: &mut Call) {
     if c.argc() > 4 {
-        return syntax_error(c);
+        return c.subcommand_syntax_error();
     }
     let (mut flush, mut replace) = (false, false);
     if c.argc() == 4 {

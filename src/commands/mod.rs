@@ -6,6 +6,7 @@
 pub mod acl;
 pub mod bitmaps;
 pub mod conn;
+pub mod debug;
 pub mod draws;
 pub mod dump;
 pub mod functions;

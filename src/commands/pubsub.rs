@@ -154,10 +154,7 @@ fn pubsub(e: &mut Engine, c: &mut Call) {
         (b"numpat", 2) => c.out.int(e.pubsub.count(Sub::Pattern) as i64),
         // Their arity (-2) lets a pattern too many through to the command,
         // which answers Redis's addReplySubcommandSyntaxError.
-        (b"channels" | b"shardchannels", _) => c.out.error(&format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
-            String::from_utf8_lossy(&c.arg(1)[..c.arg(1).len().min(128)])
-        )),
+        (b"channels" | b"shardchannels", _) => c.subcommand_syntax_error(),
         _ => c.subcommand_error(&["help", "numpat"]),
     }
 }

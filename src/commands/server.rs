@@ -1,12 +1,11 @@
-//! Server commands: INFO, CONFIG, TIME, DEBUG, SHUTDOWN, the persistence
+//! Server commands: INFO, CONFIG, TIME, SHUTDOWN, the persistence
 //! triggers (which the actor layer carries out), and ROLE and WAIT as a
 //! master without replicas answers them.
 
 use crate::config::ShutdownFlags;
 use crate::engine::table::{cmd, CommandSpec, ADMIN, CONTAINER, FAST, LOADING, NO_MULTI, PROTECTED};
-use crate::engine::{Call, Engine, Request, Sub, NOT_INTEGER, SYNTAX};
+use crate::engine::{Call, Engine, Request, Sub, SYNTAX};
 use crate::memory::{diff, human, ratio, total_system_memory, MemoryFigures};
-use crate::strtod::parse_f64;
 use crate::util::{now_us, parse_i64};
 use std::fmt::Write;
 
@@ -16,7 +15,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("info", -1, LOADING, (0, 0, 0), info),
     cmd("config", -2, ADMIN | LOADING | CONTAINER, (0, 0, 0), config),
     cmd("time", 1, FAST | LOADING, (0, 0, 0), time),
-    cmd("debug", -2, ADMIN | LOADING | PROTECTED, (0, 0, 0), debug),
+    cmd("debug", -2, ADMIN | LOADING | PROTECTED, (0, 0, 0), super::debug::debug),
     cmd("shutdown", -1, ADMIN | LOADING | NO_MULTI, (0, 0, 0), shutdown),
     cmd("bgsave", -1, ADMIN, (0, 0, 0), bgsave),
     cmd("save", 1, ADMIN | NO_MULTI, (0, 0, 0), save),
@@ -380,66 +379,6 @@ fn time(_: &mut Engine, c: &mut Call) {
     c.out.bulk_i64(us % 1_000_000);
 }
 
-fn debug(e: &mut Engine, c: &mut Call) {
-    let sub = c.arg(1).to_ascii_lowercase();
-    match sub.as_slice() {
-        b"sleep" if c.argc() == 3 => {
-            let Some(secs) = parse_f64(c.arg(2)).filter(|s| *s >= 0.0) else { return c.out.error(NOT_INTEGER) };
-            // DEBUG SLEEP blocks the keyspace, as it blocks Redis's main thread.
-            std::thread::sleep(std::time::Duration::from_secs_f64(secs.min(3600.0)));
-            c.out.ok();
-        }
-        b"populate" if (3..=5).contains(&c.argc()) => {
-            let Some(count) = c.positive_arg(2) else { return };
-            let prefix = c.args.get(3).copied().unwrap_or(b"key");
-            let size = match c.argc() {
-                5 => match c.positive_arg(4) {
-                    Some(n) => Some(n),
-                    None => return,
-                },
-                _ => None,
-            };
-            let db = c.db();
-            // Sized up front, as Redis does: a table that doubled while it
-            // filled would go on rehashing from cron for a minute after a
-            // large populate, dirtying every entry's page under the next
-            // forks. Capped so a huge count cannot demand one giant block.
-            const RESERVE_CAP: usize = 1 << 26;
-            e.dbs[db].reserve(count.min(RESERVE_CAP));
-            let mut key = Vec::new();
-            for i in 0..count {
-                key.clear();
-                key.extend_from_slice(prefix);
-                key.push(b':');
-                key.extend_from_slice(i.to_string().as_bytes());
-                if e.lookup(db, &key).is_some() {
-                    continue;
-                }
-                let mut value = format!("value:{i}").into_bytes();
-                if let Some(size) = size {
-                    value.resize(size, 0);
-                }
-                e.insert_value(db, &key, crate::types::Value::from_bytes(&value));
-            }
-            c.out.ok();
-        }
-        b"htstats" if c.argc() == 3 => {
-            let Some(db) = c.int_arg(2) else { return };
-            match usize::try_from(db).ok().filter(|&db| db < e.dbs.len()) {
-                Some(db) => c.out.verbatim(&e.dbs[db].htstats_text()),
-                None => c.out.error("ERR Out of range database"),
-            }
-        }
-        b"set-active-expire" if c.argc() == 3 => c.out.ok(),
-        b"help" => c.out.bulks(
-            ["DEBUG SLEEP <seconds>", "DEBUG POPULATE <count> [<prefix>] [<size>]", "DEBUG HTSTATS <dbid>"]
-                .iter()
-                .map(|s| s.as_bytes()),
-        ),
-        _ => c.subcommand_error(&["sleep", "populate", "htstats", "set-active-expire", "help"]),
-    }
-}
-
 fn shutdown(e: &mut Engine, c: &mut Call) {
     let mut flags = ShutdownFlags::default();
     for i in 1..c.argc() {
@@ -540,59 +479,4 @@ fn wait(e: &mut Engine, c: &mut Call) {
     // past the range never times out there either.
     let deadline = (timeout > 0).then(|| e.now.saturating_add(timeout));
     c.block_on(Vec::new(), deadline);
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::config::{Config, ProtectedAction};
-    use crate::engine::Engine;
-    use crate::resp::RespDecoder;
-    use bytes::BytesMut;
-    use tokio_util::codec::Decoder;
-
-    fn run(e: &mut Engine, args: &[&str]) -> Vec<u8> {
-        let mut req = format!("*{}\r\n", args.len());
-        for a in args {
-            req += &format!("${}\r\n{a}\r\n", a.len());
-        }
-        let batch = RespDecoder::default().decode(&mut BytesMut::from(req.as_bytes())).unwrap().unwrap();
-        e.execute(1, batch).data.to_vec()
-    }
-
-    /// A loopback client on a server that allows it DEBUG.
-    fn engine() -> Engine {
-        let config = Config { enable_debug_command: ProtectedAction::Local, ..Config::default() };
-        let mut e = Engine::new(config);
-        e.connect(1, "127.0.0.1:1".into(), "127.0.0.1:2".into());
-        e
-    }
-
-    #[test]
-    fn debug_populate_sizes_the_table_before_filling_it() {
-        let mut e = engine();
-        assert_eq!(run(&mut e, &["DEBUG", "POPULATE", "50000"]), b"+OK\r\n");
-        assert_eq!(e.dbs[0].dict.len(), 50_000);
-        // Grown by doubling instead, the table would still be moving
-        // buckets from 32768 to 65536 (one per insert), left to cron.
-        assert!(!e.dbs[0].dict.is_rehashing());
-        assert_eq!(e.dbs[0].dict.bucket_count(), 65_536);
-        // Into a db that holds keys: one rehash to 262144 buckets, moved
-        // along by the inserts themselves, rather than a doubling to 131072
-        // and another to 262144 left to cron.
-        assert_eq!(run(&mut e, &["DEBUG", "POPULATE", "200000"]), b"+OK\r\n");
-        assert_eq!(e.dbs[0].dict.len(), 200_000);
-        assert!(!e.dbs[0].dict.is_rehashing());
-        assert_eq!(e.dbs[0].dict.bucket_count(), 262_144);
-    }
-
-    #[test]
-    fn debug_populate_rejects_what_redis_rejects() {
-        let mut e = engine();
-        let err = b"-ERR value is out of range, must be positive\r\n";
-        for args in [&["-5"][..], &["abc"], &["5", "k", "-1"], &["5", "k", "x"]] {
-            let cmd: Vec<&str> = ["DEBUG", "POPULATE"].iter().chain(args).copied().collect();
-            assert_eq!(run(&mut e, &cmd), err, "{args:?}");
-        }
-        assert_eq!(e.dbs[0].dict.len(), 0);
-    }
 }

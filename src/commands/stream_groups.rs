@@ -29,13 +29,6 @@ const HELP: &[&str] = &[
     "    Prints this help.",
 ];
 
-/// Redis's addReplySubcommandSyntaxError.
-pub(super) fn subcommand_syntax_error(c: &mut Call) {
-    let (sub, cmd) = (String::from_utf8_lossy(c.arg(1)).into_owned(), String::from_utf8_lossy(c.arg(0)).to_uppercase());
-    let sub: String = sub.chars().take(128).collect();
-    c.out.error(&format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {cmd} HELP."));
-}
-
 /// NOGROUP for a key that exists without the group.
 pub(super) fn no_such_group(c: &mut Call, key_at: usize, group_at: usize) {
     let (key, group) = (String::from_utf8_lossy(c.arg(key_at)), String::from_utf8_lossy(c.arg(group_at)));
@@ -124,7 +117,7 @@ pub fn xgroup(e: &mut Engine, c: &mut Call) {
             entries_read = n;
             i += 2;
         } else {
-            return subcommand_syntax_error(c);
+            return c.subcommand_syntax_error();
         }
     }
     let (db, key, name) = (c.db(), c.arg(2), c.arg(3));
@@ -189,7 +182,7 @@ pub fn xgroup(e: &mut Engine, c: &mut Call) {
                 e.notify(STREAM, "xgroup-delconsumer", db, key);
             }
         }
-        _ => subcommand_syntax_error(c),
+        _ => c.subcommand_syntax_error(),
     }
 }
 

@@ -146,10 +146,7 @@ fn stream_info(c: &mut Call, s: &Stream) {
     let mut count = 10;
     if full {
         if (opts != 1 && opts != 3) || !c.is(3, "FULL") || (opts == 3 && !c.is(4, "COUNT")) {
-            let sub = String::from_utf8_lossy(c.arg(1)).into_owned();
-            return c
-                .out
-                .error(&format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try XINFO HELP."));
+            return c.subcommand_syntax_error();
         }
         if opts == 3 {
             let Some(n) = c.int_arg(5) else { return };

@@ -153,6 +153,15 @@ impl<'a> Call<'a> {
         }
     }
 
+    /// Redis's addReplySubcommandSyntaxError, for commands without a
+    /// subcommand table (DEBUG, XINFO, FUNCTION, …) or a subcommand whose
+    /// arguments are wrong beyond its arity.
+    pub fn subcommand_syntax_error(&mut self) {
+        let sub = String::from_utf8_lossy(&self.args[1][..self.args[1].len().min(128)]).into_owned();
+        let cmd = String::from_utf8_lossy(self.args[0]).to_uppercase();
+        self.out.error(&format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {cmd} HELP."));
+    }
+
     pub fn wrong_args(&mut self, name: &str) {
         self.out.error(&format!("ERR wrong number of arguments for '{name}' command"));
     }

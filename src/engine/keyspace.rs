@@ -163,7 +163,7 @@ impl Engine {
     /// expired ones, and go on while many of the samples were expired and
     /// the time budget allows.
     pub fn active_expire_cycle(&mut self) {
-        if self.persistence.loading || self.data_frozen() {
+        if self.persistence.loading || self.data_frozen() || !self.active_expire_enabled {
             return;
         }
         let budget_us = 1_000_000 / self.config.hz.max(1) as i64 * EXPIRE_BUDGET_PERCENT / 100;

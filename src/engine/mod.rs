@@ -104,6 +104,8 @@ pub struct Engine {
     pub loader: Box<Client>,
     /// Clients taken out of `clients` while their commands run.
     pub detached: usize,
+    /// DEBUG SET-ACTIVE-EXPIRE: off, keys past their TTL go only when read.
+    pub active_expire_enabled: bool,
     pub slowlog: slowlog::SlowLog,
     pub latency: latency::LatencyMonitor,
     /// Times each command for INFO commandstats: the CPU's counter, a
@@ -155,6 +157,7 @@ impl Engine {
             run_id,
             loader: Box::new(Client { authenticated: true, loader: true, ..Default::default() }),
             detached: 0,
+            active_expire_enabled: true,
             slowlog: slowlog::SlowLog::default(),
             latency: latency::LatencyMonitor::default(),
             clock: quanta::Clock::new(),

@@ -54,6 +54,8 @@ pub struct Keyspace {
     /// the records before it.
     batch_start: u64,
     shutting_down: bool,
+    /// Clients parked in SHUTDOWN: answered with an error if it fails.
+    shutdown_requesters: Vec<ClientId>,
     /// When the current shutdown began, for its logged duration.
     shutdown_started: Option<std::time::Instant>,
     /// Shutdown is done: waiting for connections to write their last replies.
@@ -103,6 +105,7 @@ impl Keyspace {
             held: VecDeque::new(),
             batch_start: 0,
             shutting_down: false,
+            shutdown_requesters: Vec::new(),
             shutdown_started: None,
             exiting: false,
         }
@@ -248,7 +251,10 @@ impl Keyspace {
                     w.do_send(AofRewriteStart);
                 }
             }
-            Request::Shutdown(flags) => self.shutdown("SHUTDOWN command", flags, ctx),
+            Request::Shutdown { flags, client } => {
+                self.shutdown_requesters.push(client);
+                self.shutdown("SHUTDOWN command", flags, ctx)
+            }
             Request::AofConfigChanged => self.aof_config_changed(),
             Request::Warn(msg) => warn!(self.log, "{}", msg),
             Request::OutputClass { id, class } => self.send_limit(id, class),
@@ -350,6 +356,10 @@ impl Keyspace {
                     if let Some(l) = &self.listener {
                         l.do_send(ResumeAccepting);
                     }
+                    for id in std::mem::take(&mut self.shutdown_requesters) {
+                        self.engine.shutdown_failed(id);
+                    }
+                    self.after_batch(None, ctx);
                     return;
                 }
             }

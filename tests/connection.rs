@@ -389,5 +389,8 @@ fn time_and_debug_sleep() {
     assert_eq!(r.cmd(&["DEBUG", "SLEEP", "0.2"]), Resp::ok());
     assert!(start.elapsed() >= Duration::from_millis(200));
     assert_eq!(r.err(&["DEBUG", "SLEEP", "abc"]), "ERR value is not an integer or out of range");
-    assert_eq!(r.err(&["DEBUG", "FOO"]), "ERR unknown subcommand or wrong number of arguments for 'FOO'. Try DEBUG HELP.");
+    assert_eq!(
+        r.err(&["DEBUG", "FOO"]),
+        "ERR unknown subcommand or wrong number of arguments for 'FOO'. Try DEBUG HELP."
+    );
 }

@@ -631,6 +631,33 @@ fn sigterm_with_save_points_writes_a_final_snapshot() {
     assert!(!server.path("dump.rdb").exists());
 }
 
+/// A SHUTDOWN whose final save fails answers Redis's error and the server
+/// goes on, the client's next command answered in order; SHUTDOWN ABORT
+/// (nothing to abort) and illegal flag mixes are refused without a shutdown.
+#[test]
+fn a_failed_final_save_keeps_the_server_and_answers_the_client() {
+    let mut server = Server::start_with(&["--save", "3600 1", "--appendonly", "no"]);
+    let mut s = server.raw();
+    for (command, reply) in [
+        ("SHUTDOWN ABORT", "-ERR No shutdown in progress.\r\n"),
+        ("SHUTDOWN SAVE NOSAVE", "-ERR syntax error\r\n"),
+        ("SHUTDOWN ABORT NOW", "-ERR syntax error\r\n"),
+        ("SHUTDOWN FORCE ABORT", "-ERR syntax error\r\n"),
+    ] {
+        let got = common::roundtrip(&mut s, format!("{command}\r\n").as_bytes());
+        assert_eq!(String::from_utf8_lossy(&got), reply, "{command}");
+    }
+    // The dump cannot be written: a directory stands in its place.
+    std::fs::create_dir(server.path("dump.rdb")).unwrap();
+    let got = common::roundtrip(&mut s, b"SET k v\r\nSHUTDOWN\r\nGET k\r\n");
+    assert_eq!(String::from_utf8_lossy(&got), "+OK\r\n-ERR Errors trying to SHUTDOWN. Check logs.\r\n$1\r\nv\r\n");
+    assert!(server.is_running());
+    server.wait_for_log("can't exit");
+    std::fs::remove_dir(server.path("dump.rdb")).unwrap();
+    shutdown(&mut server, "SHUTDOWN");
+    assert_eq!(as_dataset(read_dump(&server.path("dump.rdb"))).len(), 1);
+}
+
 /// rdb_changes_since_last_save drops by what the snapshot covered; writes
 /// made while the child ran stay counted. COW and fork time are reported.
 #[test]

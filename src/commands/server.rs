@@ -381,21 +381,40 @@ fn time(_: &mut Engine, c: &mut Call) {
 
 fn shutdown(e: &mut Engine, c: &mut Call) {
     let mut flags = ShutdownFlags::default();
+    let (mut save, mut nosave, mut now, mut abort) = (false, false, false, false);
     for i in 1..c.argc() {
         if c.is(i, "SAVE") {
-            flags.save = Some(true);
+            save = true;
         } else if c.is(i, "NOSAVE") {
-            flags.save = Some(false);
+            nosave = true;
         } else if c.is(i, "FORCE") {
             flags.force = true;
-        } else if c.is(i, "NOW") || c.is(i, "ABORT") {
-            // Accepted for compatibility; there are no replicas to wait for.
+        } else if c.is(i, "NOW") {
+            // There are no replicas to wait for: every shutdown is NOW.
+            now = true;
+        } else if c.is(i, "ABORT") {
+            abort = true;
         } else {
             return c.out.error(SYNTAX);
         }
     }
-    e.requests.push(Request::Shutdown(flags));
-    c.client.closing = true;
+    if (abort && (save || nosave || now || flags.force)) || (save && nosave) {
+        return c.out.error(SYNTAX);
+    }
+    if abort {
+        // A shutdown here never waits for replicas, so none is ever in
+        // progress when another command runs.
+        return c.out.error("ERR No shutdown in progress.");
+    }
+    if c.no_block {
+        // The re-run of a SHUTDOWN parked below, whose final save failed.
+        return c.out.error("ERR Errors trying to SHUTDOWN. Check logs.");
+    }
+    flags.save = (save || nosave).then_some(save);
+    e.requests.push(Request::Shutdown { flags, client: c.client.id });
+    // Parked until the shutdown ends: the process exits, or its final save
+    // fails and the client gets the error and goes on, as in Redis.
+    c.block_on(Vec::new(), None);
 }
 
 fn bgsave(e: &mut Engine, c: &mut Call) {

@@ -175,6 +175,12 @@ impl Engine {
         self.clients.insert(id, client);
     }
 
+    /// The final save of a SHUTDOWN failed and the server goes on: the
+    /// client parked in it gets Redis's error (its command's re-run).
+    pub fn shutdown_failed(&mut self, id: ClientId) {
+        self.retry_blocked(id, true);
+    }
+
     /// Times out blocked clients whose deadline passed.
     pub fn expire_blocked_clients(&mut self) {
         let now = self.now;

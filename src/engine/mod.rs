@@ -55,10 +55,9 @@ pub enum Request {
     ChildStarted(persist::ChildInfo),
     /// A rewrite fork happened after the records in `before` (which belong
     /// to the old file's part covered by the child's base).
-    AofRewriteStart {
-        before: bytes::BytesMut,
-    },
-    Shutdown(crate::config::ShutdownFlags),
+    AofRewriteStart { before: bytes::BytesMut },
+    /// SHUTDOWN from `client`, parked until it ends.
+    Shutdown { flags: crate::config::ShutdownFlags, client: ClientId },
     /// CONFIG SET changed appendonly or appendfsync.
     AofConfigChanged,
     /// Something went wrong that the operator must see in the log (a fork
@@ -68,10 +67,7 @@ pub enum Request {
     PauseUntil(i64),
     /// A command moved the client to another class of
     /// client-output-buffer-limit: its connection needs that class's limit.
-    OutputClass {
-        id: ClientId,
-        class: crate::output_limit::Class,
-    },
+    OutputClass { id: ClientId, class: crate::output_limit::Class },
     /// CONFIG SET changed client-output-buffer-limit.
     OutputLimitsChanged,
 }

@@ -801,7 +801,9 @@ impl Config {
                 let text =
                     std::fs::read_to_string(first).map_err(|e| format!("can't open config file '{first}': {e}"))?;
                 cfg.load_file_text(&text).map_err(|e| format!("config file '{first}', {e}"))?;
-                cfg.config_file = Some(PathBuf::from(first));
+                // Absolute, as Redis keeps it: the server changes to `dir`
+                // before CONFIG REWRITE writes the file again.
+                cfg.config_file = Some(std::path::absolute(first).unwrap_or_else(|_| PathBuf::from(first)));
                 rest = &args[1..];
             }
         }

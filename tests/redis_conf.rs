@@ -169,6 +169,34 @@ fn config_rewrite_keeps_kept_parameters_across_a_restart() {
     assert_eq!(got, [("shutdown-on-sigterm".into(), "save now".into())]);
 }
 
+/// Started as `forkv redis.conf` from the file's directory with its data
+/// elsewhere: the server changes to `dir`, and CONFIG REWRITE must still
+/// find the file (Redis keeps the config file's absolute path).
+#[test]
+fn config_rewrite_finds_a_config_file_given_by_a_relative_path() {
+    let (conf_dir, data_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    std::fs::write(conf_dir.path().join("forkv.conf"), "maxmemory-samples 7\n").unwrap();
+    let port = common::free_port();
+    let child = std::process::Command::new(common::binary())
+        .current_dir(conf_dir.path())
+        .args(["forkv.conf", "--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--dir"])
+        .arg(data_dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = FromFile { child, port };
+    assert!(helpers::wait_until(std::time::Duration::from_secs(20), || common::answers_ping(port)));
+    let mut c = Raw::connect(port);
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory-samples", "9"]), Resp::ok());
+    assert_eq!(c.cmd(&["CONFIG", "REWRITE"]), Resp::ok());
+    let text = std::fs::read_to_string(conf_dir.path().join("forkv.conf")).unwrap();
+    assert!(text.lines().any(|l| l == "maxmemory-samples 9"), "{text}");
+    let info = c.cmd(&["INFO", "server"]).text();
+    let expected = format!("config_file:{}", conf_dir.path().join("forkv.conf").display());
+    assert!(info.contains(&expected), "{info}");
+}
+
 #[test]
 fn rename_command_renames_and_removes_as_in_redis() {
     if !aof_support::RedisServer::available() {

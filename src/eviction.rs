@@ -198,9 +198,14 @@ impl Pool {
         None
     }
 
-    /// Hands a key buffer back for reuse.
+    /// Hands a key buffer back for reuse. The pool never holds more than
+    /// POOL_SIZE keys, so more spares are dropped: the random policies hand
+    /// back a buffer per evicted key without taking any, and keeping them
+    /// all would grow memory with every eviction.
     pub fn recycle(&mut self, key: Vec<u8>) {
-        self.spare.push(key);
+        if self.spare.len() < POOL_SIZE {
+            self.spare.push(key);
+        }
     }
 }
 

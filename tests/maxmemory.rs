@@ -197,6 +197,32 @@ fn every_policy_keeps_used_memory_under_the_limit() {
     }
 }
 
+/// Redis's "is the memory limit honoured?" with tiny values, where what
+/// each eviction leaves behind shows: writing as many keys again as it
+/// took to reach the limit keeps memory under it, for every policy.
+#[test]
+fn small_keys_written_past_the_limit_stay_under_it() {
+    let server = Server::start();
+    let mut c = Raw::connect(server.port);
+    for policy in ["allkeys-random", "volatile-random", "allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-ttl"] {
+        c.cmd(&["FLUSHALL"]);
+        c.cmd(&["CONFIG", "SET", "maxmemory", "0"]);
+        let limit = used_memory(&mut c) + 100 * 1024;
+        c.cmd(&["CONFIG", "SET", "maxmemory", &limit.to_string(), "maxmemory-policy", policy]);
+        let mut written = 0;
+        while used_memory(&mut c) + 4096 <= limit && written < 100_000 {
+            assert_eq!(c.cmd(&["SETEX", &format!("key:{written}"), "10000", "x"]), Resp::ok(), "{policy}");
+            written += 1;
+        }
+        for i in 0..written {
+            assert_eq!(c.cmd(&["SETEX", &format!("again:{i}"), "10000", "x"]), Resp::ok(), "{policy}: write {i}");
+        }
+        let used = used_memory(&mut c);
+        assert!(used < limit + 4096, "{policy}: used {used}, limit {limit}");
+        assert!(c.int(&["DBSIZE"]) > written as i64 / 2, "{policy}: evicted more than it needed to");
+    }
+}
+
 #[test]
 fn lru_evicts_idle_keys_first_and_reads_that_do_not_touch_keep_idle_time() {
     let server = Server::start();

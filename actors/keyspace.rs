@@ -11,7 +11,7 @@ use crate::actors::supervisor::Supervisor;
 use actix::prelude::*;
 use bytes::BytesMut;
 use forkv::config::{FsyncPolicy, ShutdownFlags};
-use forkv::engine::{BatchOutput, ClientId, Engine, Outbound, Request};
+use forkv::engine::{BatchOutput, ClientId, Engine, Outbound, Reload, Request};
 use forkv::load::{LoadOutcome, Loader};
 use forkv::output_limit::{Class, Limit};
 use forkv::reply::count_values;
@@ -251,6 +251,7 @@ impl Keyspace {
                     w.do_send(AofRewriteStart);
                 }
             }
+            Request::Reload { client, from } => self.reload(client, from, ctx),
             Request::Shutdown { flags, client } => {
                 self.shutdown_requesters.push(client);
                 self.shutdown("SHUTDOWN command", flags, ctx)
@@ -275,6 +276,69 @@ impl Keyspace {
                 });
             }
         }
+    }
+
+    /// DEBUG RELOAD / LOADAOF: loads the dataset again, the AOF once every
+    /// record is written to it; the mailbox waits meanwhile, so no command
+    /// runs between the request and the reload.
+    fn reload(&mut self, client: ClientId, from: Reload, ctx: &mut Context<Self>) {
+        match from {
+            Reload::Snapshot { .. } => {
+                let loader = Loader::rdb(&PathBuf::from(&self.engine.config.dbfilename));
+                self.reload_from(client, from, loader, ctx);
+            }
+            Reload::Aof => {
+                let records = self.engine.aof.take();
+                self.send_aof(records);
+                self.flush_aof();
+                let writer = self.writer.clone().filter(|_| self.engine.config.appendonly);
+                let written = async move {
+                    match writer {
+                        Some(w) => w.send(AofFlush).await.unwrap_or_else(|e| Err(e.to_string())),
+                        None => Ok(()),
+                    }
+                };
+                ctx.wait(written.into_actor(self).map(move |written, act, ctx| {
+                    if let Err(e) = written {
+                        // Redis exits when it cannot load its AOF back.
+                        return act.fatal(&format!("DEBUG LOADAOF: the AOF could not be written: {e}"));
+                    }
+                    let loader = Loader::aof(&act.aof_path());
+                    act.reload_from(client, from, loader, ctx);
+                }));
+            }
+        }
+    }
+
+    fn reload_from(
+        &mut self,
+        client: ClientId,
+        from: Reload,
+        loader: Result<Option<Loader>, String>,
+        ctx: &mut Context<Self>,
+    ) {
+        let aof = from == Reload::Aof;
+        if from != (Reload::Snapshot { flush: false }) {
+            self.engine.empty_data();
+        }
+        let result = match loader {
+            Ok(Some(loader)) => loader.load_all(&mut self.engine, &self.log),
+            Ok(None) => Ok(()),
+            Err(e) => Err(e),
+        };
+        match &result {
+            Ok(()) if aof => {
+                // What was loaded is what the AOF holds already.
+                self.engine.dirty = 0;
+                warn!(self.log, "Append Only File loaded by DEBUG LOADAOF");
+            }
+            Ok(()) => warn!(self.log, "DB reloaded by DEBUG RELOAD"),
+            Err(e) if aof => return self.fatal(e),
+            Err(e) => warn!(self.log, "DEBUG RELOAD could not load the snapshot"; "error" => e),
+        }
+        self.engine.reloaded = Some((client, result));
+        self.engine.answer_parked(client);
+        self.after_batch(None, ctx);
     }
 
     fn aof_config_changed(&mut self) {
@@ -357,7 +421,7 @@ impl Keyspace {
                         l.do_send(ResumeAccepting);
                     }
                     for id in std::mem::take(&mut self.shutdown_requesters) {
-                        self.engine.shutdown_failed(id);
+                        self.engine.answer_parked(id);
                     }
                     self.after_batch(None, ctx);
                     return;

@@ -144,6 +144,24 @@ impl Loader {
         outcome
     }
 
+    /// Loads everything in one go (DEBUG RELOAD and LOADAOF), answering
+    /// nothing meanwhile as Redis's synchronous reload. The replayed
+    /// commands are not logged to the AOF again.
+    pub fn load_all(mut self, engine: &mut Engine, log: &Logger) -> Result<(), String> {
+        let logging = std::mem::replace(&mut engine.aof.enabled, false);
+        engine.persistence.loading = true;
+        let result = loop {
+            match self.step(engine, Duration::from_secs(3600), log) {
+                LoadOutcome::More => {}
+                LoadOutcome::Done => break Ok(()),
+                LoadOutcome::Failed(msg) => break Err(msg),
+            }
+        };
+        engine.persistence.loading = false;
+        engine.aof.enabled = logging;
+        result
+    }
+
     /// (bytes read so far, file size), for INFO's loading_* fields.
     pub fn progress(&self) -> (u64, u64) {
         (self.offset(), self.size)

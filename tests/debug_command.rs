@@ -135,3 +135,44 @@ fn set_active_expire_off_leaves_expired_keys_until_read() {
     assert_eq!(c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]), Resp::ok());
     assert!(wait_until(Duration::from_secs(5), || c.cmd(&["DBSIZE"]) == Resp::Int(0)), "active expiry");
 }
+
+/// DEBUG LOADAOF and DEBUG RELOAD load the dataset back from the files:
+/// the same digest after each (the check Redis's own AOF-rewrite tests
+/// make), no record logged twice, commands pipelined behind answered after.
+#[test]
+fn loadaof_and_reload_bring_back_the_same_dataset() {
+    let server = Server::start_with(&["--save", "", "--appendonly", "yes"]);
+    let mut c = Raw::connect(server.port);
+    for command in DATASET {
+        c.cmd(command);
+    }
+    c.cmd(&["INCRBYFLOAT", "float", "1.5"]);
+    c.cmd(&["EXPIRE", "list", "1000"]);
+    let digest = c.cmd(&["DEBUG", "DIGEST"]);
+    let aof_size = || std::fs::metadata(server.path("appendonly.aof")).unwrap().len();
+    assert_eq!(c.cmd(&["DEBUG", "LOADAOF"]), Resp::ok());
+    assert_eq!(c.cmd(&["DEBUG", "DIGEST"]), digest);
+    let size = aof_size();
+    assert_eq!(c.cmd(&["DEBUG", "LOADAOF"]), Resp::ok());
+    assert_eq!(aof_size(), size, "LOADAOF logged what it replayed");
+    assert_eq!(c.cmd(&["DEBUG", "RELOAD"]), Resp::ok());
+    assert_eq!(c.cmd(&["DEBUG", "DIGEST"]), digest);
+    assert!(c.int(&["TTL", "list"]) > 0);
+
+    // NOSAVE loads the snapshot as it was; NOFLUSH keeps what is not in it.
+    c.cmd(&["SET", "later", "1"]);
+    let got = raw_replies(server.port, &["DEBUG RELOAD NOSAVE", "EXISTS later"]);
+    assert_eq!(String::from_utf8_lossy(&got), "+OK\r\n:0\r\n+PONG\r\n");
+    assert_eq!(c.cmd(&["DEBUG", "DIGEST"]), digest);
+    c.cmd(&["SET", "later", "1"]);
+    assert_eq!(c.cmd(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH"]), Resp::ok());
+    assert_eq!(c.cmd(&["GET", "later"]), Resp::bulk("1"));
+    assert_eq!(
+        c.cmd(&["DEBUG", "RELOAD", "FAST"]),
+        Resp::Error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.".into())
+    );
+    // The AOF holds every write: loading it gives back the last state.
+    let digest = c.cmd(&["DEBUG", "DIGEST"]);
+    assert_eq!(c.cmd(&["DEBUG", "LOADAOF"]), Resp::ok());
+    assert_eq!(c.cmd(&["DEBUG", "DIGEST"]), digest);
+}

@@ -4,7 +4,7 @@
 //! types for client tests, sleeping, populating and switching active expiry.
 
 use crate::digest::{self, Digest};
-use crate::engine::{Call, Engine, NOT_INTEGER};
+use crate::engine::{Call, Engine, Reload, Request, NOT_INTEGER};
 use crate::strtod::parse_f64;
 
 const PROTOCOL_TYPES: &str = "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false";
@@ -73,6 +73,14 @@ pub fn debug(e: &mut Engine, c: &mut Call) {
                 None => c.out.error("ERR argument must be a memory value bigger than 1 and smaller than 4gb"),
             }
         }
+        b"reload" => reload(e, c),
+        b"loadaof" => {
+            if let Some(reply) = reload_outcome(e, c) {
+                return reply;
+            }
+            e.requests.push(Request::Reload { client: c.client.id, from: Reload::Aof });
+            c.block_on(Vec::new(), None);
+        }
         b"digest" if c.argc() == 2 => c.out.simple(&digest::hex(&digest::dataset(&e.dbs))),
         b"digest-value" => digest_values(e, c),
         b"object" if c.argc() == 3 => object(e, c),
@@ -94,8 +102,13 @@ pub fn debug(e: &mut Engine, c: &mut Call) {
             "    Reply with a test value of the specified type. <type> can be: string,",
             "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
             "    true, false.",
+            "LOADAOF",
+            "    Flush the AOF buffers on disk and reload the AOF in memory.",
             "QUICKLIST-PACKED-THRESHOLD <size>",
             "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+            "RELOAD [option ...]",
+            "    Save the RDB on disk and reload it back to memory. Options are MERGE,",
+            "    NOFLUSH and NOSAVE.",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Setting it to 0 disables expiring keys in background when they are not",
             "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -105,6 +118,50 @@ pub fn debug(e: &mut Engine, c: &mut Call) {
         ]),
         _ => c.subcommand_syntax_error(),
     }
+}
+
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: saves the snapshot (unless
+/// NOSAVE), empties the dataset (unless NOFLUSH) and loads the snapshot.
+/// The loading is the keyspace actor's: the client is parked until then.
+fn reload(e: &mut Engine, c: &mut Call) {
+    if let Some(reply) = reload_outcome(e, c) {
+        return reply;
+    }
+    let (mut flush, mut save) = (true, true);
+    for i in 2..c.argc() {
+        if c.is(i, "MERGE") {
+            // Keys already there are replaced by the file's: forkv's loader
+            // always does what MERGE asks of Redis's.
+        } else if c.is(i, "NOFLUSH") {
+            flush = false;
+        } else if c.is(i, "NOSAVE") {
+            save = false;
+        } else {
+            return c.out.error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+        }
+    }
+    if save {
+        if let Err(err) = e.save_now() {
+            return c.out.error(&format!("ERR {err}"));
+        }
+    }
+    e.requests.push(Request::Reload { client: c.client.id, from: Reload::Snapshot { flush } });
+    c.block_on(Vec::new(), None);
+}
+
+/// The re-run of a parked DEBUG RELOAD/LOADAOF answers how the reload
+/// went. Inside MULTI a reload cannot park: refused.
+fn reload_outcome(e: &mut Engine, c: &mut Call) -> Option<()> {
+    if !c.no_block {
+        return None;
+    }
+    match e.reloaded.take_if(|(client, _)| *client == c.client.id) {
+        Some((_, Ok(()))) => c.out.ok(),
+        Some((_, Err(_))) if c.is(1, "RELOAD") => c.out.error("ERR Error trying to load the RDB dump"),
+        Some((_, Err(err))) => c.out.error(&format!("ERR {err}")),
+        None => c.out.error("ERR DEBUG RELOAD and LOADAOF cannot run inside MULTI"),
+    }
+    Some(())
 }
 
 /// DEBUG DIGEST-VALUE key...: each key's value digest (zeros for a missing

@@ -387,12 +387,7 @@ fn flushall(e: &mut Engine, c: &mut Call) {
     if !flush_mode_ok(c) {
         return;
     }
-    for db in 0..e.dbs.len() {
-        e.dirty += e.dbs[db].len() as u64;
-        e.signal_db_replaced(db, None);
-        e.dbs[db].clear();
-    }
-    e.dirty += 1;
+    e.dirty += e.empty_data() + 1;
     if !e.config.save.is_empty() && !c.client.loader {
         // As Redis: with save points, the dump is emptied now, so a restart
         // cannot bring the flushed keys back, and a running snapshot (of the

@@ -175,9 +175,9 @@ impl Engine {
         self.clients.insert(id, client);
     }
 
-    /// The final save of a SHUTDOWN failed and the server goes on: the
-    /// client parked in it gets Redis's error (its command's re-run).
-    pub fn shutdown_failed(&mut self, id: ClientId) {
+    /// A command parked until the server did something for it (a SHUTDOWN
+    /// whose final save failed, a DEBUG RELOAD) runs again to answer.
+    pub fn answer_parked(&mut self, id: ClientId) {
         self.retry_blocked(id, true);
     }
 

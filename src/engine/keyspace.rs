@@ -198,6 +198,18 @@ impl Engine {
         self.blocking.signal(db, key);
     }
 
+    /// Removes every key of every db (FLUSHALL, DEBUG RELOAD); returns how
+    /// many went.
+    pub fn empty_data(&mut self) -> u64 {
+        let mut removed = 0;
+        for db in 0..self.dbs.len() {
+            removed += self.dbs[db].len() as u64;
+            self.signal_db_replaced(db, None);
+            self.dbs[db].clear();
+        }
+        removed
+    }
+
     /// Before FLUSHDB/FLUSHALL empties `db`, or SWAPDB gives it the keys of
     /// `replaced_with`: a watched key changes if it is in `db` now or
     /// (live) in what replaces it; one missing on both sides does not, as

@@ -56,6 +56,9 @@ pub enum Request {
     /// A rewrite fork happened after the records in `before` (which belong
     /// to the old file's part covered by the child's base).
     AofRewriteStart { before: bytes::BytesMut },
+    /// DEBUG RELOAD / LOADAOF from `client`, parked until the dataset is
+    /// loaded again.
+    Reload { client: ClientId, from: Reload },
     /// SHUTDOWN from `client`, parked until it ends.
     Shutdown { flags: crate::config::ShutdownFlags, client: ClientId },
     /// CONFIG SET changed appendonly or appendfsync.
@@ -70,6 +73,14 @@ pub enum Request {
     OutputClass { id: ClientId, class: crate::output_limit::Class },
     /// CONFIG SET changed client-output-buffer-limit.
     OutputLimitsChanged,
+}
+
+/// What DEBUG RELOAD (the snapshot just saved) or DEBUG LOADAOF (the AOF,
+/// once all its records are written) loads the dataset from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reload {
+    Snapshot { flush: bool },
+    Aof,
 }
 
 pub struct Engine {
@@ -102,6 +113,9 @@ pub struct Engine {
     pub detached: usize,
     /// DEBUG SET-ACTIVE-EXPIRE: off, keys past their TTL go only when read.
     pub active_expire_enabled: bool,
+    /// How the reload a parked DEBUG RELOAD/LOADAOF waited for ended: its
+    /// client, and the error if it failed (read by the command's re-run).
+    pub reloaded: Option<(ClientId, Result<(), String>)>,
     pub slowlog: slowlog::SlowLog,
     pub latency: latency::LatencyMonitor,
     /// Times each command for INFO commandstats: the CPU's counter, a
@@ -154,6 +168,7 @@ impl Engine {
             loader: Box::new(Client { authenticated: true, loader: true, ..Default::default() }),
             detached: 0,
             active_expire_enabled: true,
+            reloaded: None,
             slowlog: slowlog::SlowLog::default(),
             latency: latency::LatencyMonitor::default(),
             clock: quanta::Clock::new(),

@@ -19,7 +19,7 @@ impl Class {
     const ALL: [Class; 3] = [Class::Normal, Class::Replica, Class::PubSub];
 
     /// Redis's getClientTypeByName, less `master` (which has no limits).
-    fn by_name(name: &str) -> Option<Class> {
+    pub fn by_name(name: &str) -> Option<Class> {
         match name.to_ascii_lowercase().as_str() {
             "normal" => Some(Class::Normal),
             "slave" | "replica" => Some(Class::Replica),

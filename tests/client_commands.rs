@@ -205,6 +205,19 @@ fn replies_match_redis() {
         &["CLIENT", "UNBLOCK", "999999"],
         &["CLIENT", "UNBLOCK", "-5", "error"],
         &["CLIENT", "NOSUCH"],
+        &["CLIENT", "LIST", "TYPE", "wrong_type"],
+        &["CLIENT", "LIST", "TYPE", "master"],
+        &["CLIENT", "LIST", "TYPE", "replica"],
+        &["CLIENT", "LIST", "ID", "abc"],
+        &["CLIENT", "LIST", "ID", "999999"],
+        &["CLIENT", "LIST", "foo"],
+        &["CLIENT", "LIST", "TYPE"],
+        &["CLIENT", "KILL", "TYPE", "wrong_type"],
+        &["CLIENT", "KILL", "TYPE", "master"],
+        &["CLIENT", "KILL", "TYPE", "slave", "SKIPME", "no"],
+        &["ACL", "CAT", "a", "b"],
+        &["ACL", "GENPASS", "1", "2"],
+        &["ACL", "LOG", "1", "2"],
         &["CONFIG", "HELP"],
         &["CONFIG", "HELP", "x"],
         &["COMMAND", "GETKEYSANDFLAGS", "GET", "k"],
@@ -237,6 +250,27 @@ fn replies_match_redis() {
     assert_eq!(names(pair.forkv.cmd(&["MEMORY", "STATS"])), names(pair.redis.cmd(&["MEMORY", "STATS"])));
     let doctor = pair.forkv.cmd(&["MEMORY", "DOCTOR"]);
     assert!(matches!(&doctor, Resp::Verbatim(_, text) if text.starts_with(b"Hi Sam")), "{doctor:?}");
+}
+
+/// CLIENT LIST and CLIENT KILL filter by type: a subscriber is `pubsub`,
+/// the others `normal`; LIST ID lists the ids given, in their order.
+#[test]
+fn client_list_and_kill_filter_by_type_and_id() {
+    let (server, mut r) = start_raw();
+    let mut subscriber = Raw::connect(server.port);
+    let sub_id = client_id(&mut subscriber);
+    subscriber.cmd(&["SUBSCRIBE", "news"]);
+    let mut plain = Raw::connect(server.port);
+    let (me, plain_id) = (client_id(&mut r), client_id(&mut plain));
+    let ids_in = |reply: Resp| -> Vec<String> {
+        reply.text().lines().map(|l| l.split(' ').next().unwrap().trim_start_matches("id=").to_string()).collect()
+    };
+    assert_eq!(ids_in(r.cmd(&["CLIENT", "LIST", "TYPE", "pubsub"])), [sub_id.clone()]);
+    assert_eq!(ids_in(r.cmd(&["CLIENT", "LIST", "TYPE", "normal"])), [me.clone(), plain_id.clone()]);
+    assert_eq!(ids_in(r.cmd(&["CLIENT", "LIST", "ID", &plain_id, "424242", &me])), [plain_id.clone(), me.clone()]);
+    assert_eq!(r.cmd(&["CLIENT", "KILL", "TYPE", "pubsub"]), Resp::Int(1));
+    assert!(wait_until(LIMIT, || ids_in(r.cmd(&["CLIENT", "LIST"])) == [me.clone(), plain_id.clone()]));
+    assert_eq!(plain.cmd(&["PING"]), Resp::Simple("PONG".into()));
 }
 
 /// Reads replies up to and including the bulk "end" (the reply of a

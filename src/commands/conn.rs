@@ -8,6 +8,7 @@ use crate::engine::table::{
     self, cmd, CommandSpec, ADMIN, CONTAINER, FAST, LOADING, NO_AUTH, NO_MULTI, PUBSUB_CONTEXT,
 };
 use crate::engine::{Call, Client, Engine, Outbound, ReplyMode, Request, Sub, NOT_INTEGER, SYNTAX};
+use crate::output_limit::Class;
 use crate::util::parse_i64;
 
 pub static COMMANDS: &[CommandSpec] = &[
@@ -198,16 +199,7 @@ fn client(e: &mut Engine, c: &mut Call) {
             c.client.name = Some(name.to_vec()).filter(|n| !n.is_empty());
             c.out.ok();
         }
-        (b"list", _) => {
-            let mut ids: Vec<u64> = e.clients.keys().copied().chain([c.client.id]).collect();
-            ids.sort_unstable();
-            let mut text = String::new();
-            for id in ids {
-                let line = if id == c.client.id { client_line(e, c.client) } else { client_line(e, &e.clients[&id]) };
-                text.push_str(&line);
-            }
-            c.out.verbatim(&text);
-        }
+        (b"list", _) => client_list(e, c),
         (b"info", 2) => {
             let line = client_line(e, c.client);
             c.out.verbatim(&line);
@@ -327,6 +319,63 @@ fn client_pause(e: &mut Engine, c: &mut Call) {
     c.out.ok();
 }
 
+/// CLIENT LIST [TYPE type | ID id ...]: every client by id, those of one
+/// type, or those with the ids given (in their order, as Redis).
+fn client_list(e: &mut Engine, c: &mut Call) {
+    let ids: Vec<u64> = if c.argc() == 4 && c.is(2, "TYPE") {
+        let Some(kind) = client_type(c, 3) else { return };
+        let mut ids: Vec<u64> = e.clients.keys().copied().chain([c.client.id]).collect();
+        ids.sort_unstable();
+        let me = c.client.id;
+        ids.retain(|id| {
+            kind.is_some_and(
+                |k| if *id == me { c.client.output_class() == k } else { e.clients[id].output_class() == k },
+            )
+        });
+        ids
+    } else if c.argc() > 3 && c.is(2, "ID") {
+        let mut ids = Vec::new();
+        for i in 3..c.argc() {
+            match parse_i64(c.arg(i)) {
+                Some(id) => {
+                    ids.extend(u64::try_from(id).ok().filter(|id| *id == c.client.id || e.clients.contains_key(id)))
+                }
+                None => return c.out.error("ERR Invalid client ID"),
+            }
+        }
+        ids
+    } else if c.argc() == 2 {
+        let mut ids: Vec<u64> = e.clients.keys().copied().chain([c.client.id]).collect();
+        ids.sort_unstable();
+        ids
+    } else {
+        return c.out.error(SYNTAX);
+    };
+    let mut text = String::new();
+    for id in ids {
+        let line = if id == c.client.id { client_line(e, c.client) } else { client_line(e, &e.clients[&id]) };
+        text.push_str(&line);
+    }
+    c.out.verbatim(&text);
+}
+
+/// The client type named at argument `i` (Redis's getClientTypeByName):
+/// Some(None) for `master`, which no client here is (forkv follows no
+/// master); None after Redis's error for a name it does not know.
+fn client_type(c: &mut Call, i: usize) -> Option<Option<Class>> {
+    if c.is(i, "MASTER") {
+        return Some(None);
+    }
+    let name = String::from_utf8_lossy(c.arg(i)).into_owned();
+    match Class::by_name(&name) {
+        Some(class) => Some(Some(class)),
+        None => {
+            c.out.error(&format!("ERR Unknown client type '{name}'"));
+            None
+        }
+    }
+}
+
 /// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]: 1 if the client was blocked.
 fn client_unblock(e: &mut Engine, c: &mut Call) {
     let error = match c.args.get(3) {
@@ -344,6 +393,8 @@ fn client_unblock(e: &mut Engine, c: &mut Call) {
 fn client_kill(e: &mut Engine, c: &mut Call) {
     let old_style = c.argc() == 3;
     let (mut id, mut addr, mut laddr, mut user, mut skipme) = (None, None, None, None, true);
+    // None: any type; Some(None): `master`, which matches no client.
+    let mut kind: Option<Option<Class>> = None;
     if old_style {
         addr = Some(c.arg(2).to_vec());
     } else {
@@ -367,7 +418,8 @@ fn client_kill(e: &mut Engine, c: &mut Call) {
                     None => return c.out.error(&format!("ERR No such user '{}'", String::from_utf8_lossy(v))),
                 }
             } else if c.is(i, "TYPE") {
-                // A single client type: no filtering needed.
+                let Some(named) = client_type(c, i + 1) else { return };
+                kind = Some(named);
             } else {
                 return c.out.error(SYNTAX);
             }
@@ -382,6 +434,7 @@ fn client_kill(e: &mut Engine, c: &mut Call) {
             && addr.as_deref().is_none_or(|a| cl.addr.as_bytes() == a)
             && laddr.as_deref().is_none_or(|a| cl.laddr.as_bytes() == a)
             && user.is_none_or(|u| cl.user == u)
+            && kind.is_none_or(|k| k == Some(cl.output_class()))
     };
     let mut killed: Vec<u64> = e.clients.values().filter(|cl| matches(cl)).map(|cl| cl.id).collect();
     let me = matches(c.client) && (old_style || !skipme);

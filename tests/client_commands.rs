@@ -265,7 +265,7 @@ fn client_list_and_kill_filter_by_type_and_id() {
     let ids_in = |reply: Resp| -> Vec<String> {
         reply.text().lines().map(|l| l.split(' ').next().unwrap().trim_start_matches("id=").to_string()).collect()
     };
-    assert_eq!(ids_in(r.cmd(&["CLIENT", "LIST", "TYPE", "pubsub"])), [sub_id.clone()]);
+    assert_eq!(ids_in(r.cmd(&["CLIENT", "LIST", "TYPE", "pubsub"])), [sub_id]);
     assert_eq!(ids_in(r.cmd(&["CLIENT", "LIST", "TYPE", "normal"])), [me.clone(), plain_id.clone()]);
     assert_eq!(ids_in(r.cmd(&["CLIENT", "LIST", "ID", &plain_id, "424242", &me])), [plain_id.clone(), me.clone()]);
     assert_eq!(r.cmd(&["CLIENT", "KILL", "TYPE", "pubsub"]), Resp::Int(1));

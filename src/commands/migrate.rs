@@ -16,7 +16,7 @@ use crate::engine::{Call, Engine, SYNTAX};
 use crate::snapshot::dump_payload;
 use crate::util::{fmt_i64, itoa_buf};
 use bytes::BytesMut;
-use links::is_timeout;
+use links::{is_timeout, ConnectError};
 use std::io;
 use std::time::Duration;
 
@@ -75,13 +75,11 @@ fn parse_options<'a>(c: &mut Call<'a>) -> Option<Options<'a>> {
 
 /// How one attempt at the exchange with the target failed.
 enum Failure {
+    /// The target's address could not be resolved.
     Connect,
     /// Writing (else reading) failed before any RESTORE was answered, so
     /// nothing happened: the caller may try once more on a new socket.
-    Io {
-        writing: bool,
-        err: io::Error,
-    },
+    Io { writing: bool, err: io::Error },
 }
 
 /// What the target answered.
@@ -107,7 +105,13 @@ fn exchange(
     restore_count: usize,
 ) -> Result<Answers, Failure> {
     let now_s = e.now / 1000;
-    let link = e.migrate_links.get(c.arg(1), c.arg(2), timeout, now_s).map_err(|_| Failure::Connect)?;
+    let link = match e.migrate_links.get(c.arg(1), c.arg(2), timeout, now_s) {
+        Ok(link) => link,
+        Err(ConnectError::Unresolved) => return Err(Failure::Connect),
+        // Redis 7.0 does not wait for the connection's outcome: a refusal
+        // or a timeout shows when it writes.
+        Err(ConnectError::Failed(err)) => return Err(Failure::Io { writing: true, err }),
+    };
     let mut request = BytesMut::new();
     if let Some(password) = o.password {
         let auth: Vec<&[u8]> = [Some(&b"AUTH"[..]), o.username, Some(password)].into_iter().flatten().collect();

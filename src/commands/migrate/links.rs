@@ -22,15 +22,16 @@ pub struct Link {
 }
 
 impl Link {
-    fn connect(host: &str, port: u16, timeout: Duration) -> io::Result<Link> {
-        let mut last_error = io::Error::new(io::ErrorKind::NotFound, "no address");
-        for addr in (host, port).to_socket_addrs()? {
-            match TcpStream::connect_timeout(&addr, timeout) {
-                Ok(stream) => {
-                    stream.set_nodelay(true)?;
-                    return Ok(Link { stream: BufReader::new(stream), selected_db: None, last_use: 0 });
-                }
-                Err(err) => last_error = err,
+    fn connect(host: &[u8], port: &[u8], timeout: Duration) -> Result<Link, ConnectError> {
+        // C's atoi and a 16-bit port, as Redis's connect truncates it.
+        let port = crate::engine::key_finders::atoi(port) as u16;
+        let host = String::from_utf8_lossy(host);
+        let addrs = (&*host, port).to_socket_addrs().map_err(|_| ConnectError::Unresolved)?;
+        let mut last_error = ConnectError::Unresolved;
+        for addr in addrs {
+            match TcpStream::connect_timeout(&addr, timeout).and_then(|s| s.set_nodelay(true).map(|_| s)) {
+                Ok(stream) => return Ok(Link { stream: BufReader::new(stream), selected_db: None, last_use: 0 }),
+                Err(err) => last_error = ConnectError::Failed(err),
             }
         }
         Err(last_error)
@@ -61,6 +62,15 @@ impl Link {
     }
 }
 
+/// Why no link could be had.
+#[derive(Debug)]
+pub enum ConnectError {
+    /// The host and port name no address.
+    Unresolved,
+    /// The TCP connection failed (refused, timed out).
+    Failed(io::Error),
+}
+
 /// Whether an I/O error is the timeout running out (Redis does not retry
 /// those).
 pub fn is_timeout(err: &io::Error) -> bool {
@@ -76,11 +86,10 @@ pub struct Links {
 impl Links {
     /// The cached link to `host:port`, or a new one; the error when it
     /// cannot connect within `timeout`.
-    pub fn get(&mut self, host: &[u8], port: &[u8], timeout: Duration, now_s: i64) -> io::Result<&mut Link> {
+    pub fn get(&mut self, host: &[u8], port: &[u8], timeout: Duration, now_s: i64) -> Result<&mut Link, ConnectError> {
         let name = target_name(host, port);
         if !self.by_target.contains_key(&name) {
-            let port = u16::try_from(crate::engine::key_finders::atoi(port)).unwrap_or(0);
-            let link = Link::connect(&String::from_utf8_lossy(host), port, timeout)?;
+            let link = Link::connect(host, port, timeout)?;
             if self.by_target.len() >= MAX_LINKS {
                 // Redis drops one at random; the map's order is arbitrary.
                 let victim = self.by_target.keys().next().cloned();
@@ -90,7 +99,7 @@ impl Links {
         }
         let link = self.by_target.get_mut(&name).expect("inserted above");
         link.last_use = now_s;
-        link.set_timeout(timeout)?;
+        link.set_timeout(timeout).map_err(ConnectError::Failed)?;
         Ok(link)
     }
 

@@ -73,6 +73,31 @@ fn parse_options<'a>(c: &mut Call<'a>) -> Option<Options<'a>> {
     Some(o)
 }
 
+/// Where MIGRATE holds the AUTH password and the AUTH2 username and
+/// password, which SLOWLOG and MONITOR show redacted: those its option
+/// parsing reached, as Redis redacts them while it parses.
+pub fn secret_positions(args: &[&[u8]]) -> Vec<usize> {
+    let mut secrets = Vec::new();
+    let mut j = 6;
+    while j < args.len() {
+        let more = args.len() - 1 - j;
+        match args[j].to_ascii_lowercase().as_slice() {
+            b"copy" | b"replace" => {}
+            b"auth" if more >= 1 => {
+                secrets.push(j + 1);
+                j += 1;
+            }
+            b"auth2" if more >= 2 => {
+                secrets.extend([j + 1, j + 2]);
+                j += 2;
+            }
+            _ => break,
+        }
+        j += 1;
+    }
+    secrets
+}
+
 /// How one attempt at the exchange with the target failed.
 enum Failure {
     /// The target's address could not be resolved.

@@ -114,8 +114,8 @@ struct Answers {
     target_error: Option<Vec<u8>>,
     /// For each RESTORE answered, whether the target took its key.
     taken: Vec<bool>,
-    /// A socket error after some RESTOREs were answered.
-    read_error: Option<io::Error>,
+    /// The socket failed after some RESTOREs were answered.
+    cut_short: bool,
 }
 
 /// Sends AUTH (if asked), SELECT (if the link has another db selected)
@@ -156,7 +156,7 @@ fn exchange(
             prefix_error = Some(line);
         }
     }
-    let mut answers = Answers { target_error: None, taken: Vec::new(), read_error: None };
+    let mut answers = Answers { target_error: None, taken: Vec::new(), cut_short: false };
     for _ in 0..restore_count {
         match link.read_line() {
             Ok(line) => {
@@ -167,8 +167,8 @@ fn exchange(
                 }
             }
             Err(err) if answers.taken.is_empty() => return Err(Failure::Io { writing: false, err }),
-            Err(err) => {
-                answers.read_error = Some(err);
+            Err(_) => {
+                answers.cut_short = true;
                 break;
             }
         }
@@ -236,7 +236,7 @@ fn migrate(e: &mut Engine, c: &mut Call) {
             }
         }
     };
-    if answers.read_error.is_some() {
+    if answers.cut_short {
         e.migrate_links.close(c.arg(1), c.arg(2));
     }
     if !o.copy {
@@ -247,7 +247,7 @@ fn migrate(e: &mut Engine, c: &mut Call) {
         let message = String::from_utf8_lossy(&line[1..]);
         return c.out.error(&format!("ERR Target instance replied with error: {message}"));
     }
-    if answers.read_error.is_some() {
+    if answers.cut_short {
         return c.out.error(READ_ERROR);
     }
     c.out.ok();

@@ -361,11 +361,9 @@ fn client_reply_off_and_skip_silence_what_redis_silences() {
 #[test]
 fn command_list_names_subcommands_and_filters_as_redis() {
     let Some(mut pair) = start_pair() else { return };
-    // Not in forkv: MIGRATE, LOLWUT, and CLUSTER's and MODULE's subcommands
+    // Not in forkv: LOLWUT, and CLUSTER's and MODULE's subcommands
     // (both answer as a standalone server without modules, as one command).
-    let missing = |name: &String| {
-        name == "migrate" || name == "lolwut" || name.starts_with("cluster|") || name.starts_with("module|")
-    };
+    let missing = |name: &String| name == "lolwut" || name.starts_with("cluster|") || name.starts_with("module|");
     let sorted = |r: &mut Raw, args: &[&str]| {
         let mut names: Vec<String> = r.cmd(args).items().iter().map(Resp::text).collect();
         names.sort();

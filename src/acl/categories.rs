@@ -243,6 +243,7 @@ pub static COMMANDS: &[(&str, u32, &[u8])] = &[
     ("memory|stats", SLOW, &[]),
     ("memory|usage", READ | SLOW, &[ANY]),
     ("mget", READ | STRING | FAST, &[R]),
+    ("migrate", KEYSPACE | WRITE | SLOW | DANGEROUS, &[RW]),
     ("module", SLOW, &[]),
     ("monitor", ADMIN | SLOW | DANGEROUS, &[]),
     ("move", KEYSPACE | WRITE | FAST, &[RW]),

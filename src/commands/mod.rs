@@ -17,6 +17,7 @@ pub mod keys;
 pub mod latency;
 pub mod lists;
 pub mod memory;
+pub mod migrate;
 pub mod pubsub;
 pub mod scripting;
 pub mod server;
@@ -54,6 +55,7 @@ pub static GROUPS: &[&[CommandSpec]] = &[
     memory::COMMANDS,
     latency::COMMANDS,
     dump::COMMANDS,
+    migrate::COMMANDS,
     scripting::COMMANDS,
     standalone::COMMANDS,
     functions::COMMANDS,

@@ -13,7 +13,7 @@ pub const WRONG_ARITY: &str = "ERR Invalid number of arguments specified for com
 pub const UNKNOWN_COMMAND: &str = "ERR Invalid command specified";
 
 /// C's atoi, which Redis's getkeys procs use: leading digits, else 0.
-fn atoi(arg: &[u8]) -> i64 {
+pub(crate) fn atoi(arg: &[u8]) -> i64 {
     let (sign, digits) = match arg.split_first() {
         Some((b'-', rest)) => (-1, rest),
         Some((b'+', rest)) => (1, rest),
@@ -130,6 +130,26 @@ pub fn georadiusbymember_keys(args: &[&[u8]]) -> Result<Vec<usize>, &'static str
     store_options(args, 5)
 }
 
+/// MIGRATE host port key|"" db timeout [COPY] [REPLACE] [AUTH pw] [AUTH2
+/// user pw] [KEYS key…]: the key argument, or what follows KEYS, skipping
+/// the options' values as Redis's migrateGetKeys does (KEYS after a
+/// non-empty key names none: MIGRATE itself reports that error).
+pub fn migrate_keys(args: &[&[u8]]) -> Result<Vec<usize>, &'static str> {
+    let mut i = 6;
+    while i < args.len() {
+        let word = args[i].to_ascii_lowercase();
+        match word.as_slice() {
+            b"keys" if args[3].is_empty() => return Ok((i + 1..args.len()).collect()),
+            b"keys" => return Err(INVALID_ARGUMENTS),
+            b"auth" => i += 1,
+            b"auth2" => i += 2,
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(vec![3])
+}
+
 /// XREAD's and XREADGROUP's keys: the first half of what follows STREAMS,
 /// found as Redis's xreadGetKeys skips the options before it.
 pub fn xread_keys(args: &[&[u8]]) -> Result<Vec<usize>, &'static str> {
@@ -201,6 +221,24 @@ mod tests {
         // The search starts after the unit: a member named STORE is no keyword.
         assert_eq!(georadiusbymember_keys(&args("georadiusbymember src STORE 1 km")), Ok(vec![1]));
         assert_eq!(georadiusbymember_keys(&args("georadiusbymember src m 1 km STORE d")), Ok(vec![1, 6]));
+    }
+
+    /// `args`, with `""` for an empty argument.
+    fn args_with_empty(line: &str) -> Vec<&[u8]> {
+        line.split(' ').map(|a| if a == "\"\"" { &b""[..] } else { a.as_bytes() }).collect()
+    }
+
+    #[test]
+    fn migrate_keys_are_its_key_or_those_after_keys() {
+        assert_eq!(migrate_keys(&args("migrate h 1 k 0 0")), Ok(vec![3]));
+        assert_eq!(migrate_keys(&args("migrate h 1 k 0 0 COPY REPLACE")), Ok(vec![3]));
+        assert_eq!(migrate_keys(&args_with_empty("migrate h 1 \"\" 0 0 KEYS a b")), Ok(vec![7, 8]));
+        // Redis answers an empty key for no KEYS, as COMMAND GETKEYS shows.
+        assert_eq!(migrate_keys(&args_with_empty("migrate h 1 \"\" 0 0 COPY")), Ok(vec![3]));
+        assert_eq!(migrate_keys(&args("migrate h 1 k 0 0 keys a b")), Err(INVALID_ARGUMENTS));
+        // A password that reads KEYS is no keyword.
+        assert_eq!(migrate_keys(&args("migrate h 1 k 0 0 auth keys a b")), Ok(vec![3]));
+        assert_eq!(migrate_keys(&args_with_empty("migrate h 1 \"\" 0 0 AUTH2 u keys KEYS a")), Ok(vec![10]));
     }
 
     #[test]

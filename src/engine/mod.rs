@@ -131,6 +131,8 @@ pub struct Engine {
     pub writing: bool,
     /// Users and their permissions (ACL).
     pub acl: crate::acl::Acl,
+    /// MIGRATE's cached connections to target instances.
+    pub migrate_links: crate::commands::migrate::Links,
 }
 
 /// Redis 7.0's reply to a client refused by protected mode.
@@ -178,6 +180,7 @@ impl Engine {
             pause: Default::default(),
             writing: false,
             acl,
+            migrate_links: Default::default(),
         }
     }
 
@@ -256,6 +259,7 @@ impl Engine {
         self.expire_blocked_clients();
         self.stats.sample(self.now);
         self.maxmemory_cron();
+        self.migrate_links.close_idle(self.now / 1000);
         let can_resize = self.can_resize();
         for db in &mut self.dbs {
             db.maintain(can_resize);

@@ -56,11 +56,15 @@ fn monitor_line(now: std::time::Duration, db: usize, addr: &str, args: &[&[u8]])
     line.into()
 }
 
-/// Positions holding secrets: AUTH's arguments, HELLO's AUTH user and password.
+/// Positions holding secrets: AUTH's arguments, HELLO's AUTH user and
+/// password, MIGRATE's AUTH and AUTH2 ones.
 fn redacted_from(args: &[&[u8]]) -> Vec<usize> {
     let name = args[0];
     if name.eq_ignore_ascii_case(b"auth") {
         return (1..args.len()).collect();
+    }
+    if name.eq_ignore_ascii_case(b"migrate") {
+        return crate::commands::migrate::secret_positions(args);
     }
     if name.eq_ignore_ascii_case(b"hello") {
         if let Some(at) = args.iter().position(|a| a.eq_ignore_ascii_case(b"auth")) {
@@ -118,5 +122,7 @@ mod tests {
             &line[..],
             &b"+0.000000 [0 a] \"HELLO\" \"3\" \"auth\" \"(redacted)\" \"(redacted)\" \"SETNAME\" \"n\"\r\n"[..]
         );
+        let line = monitor_line(Duration::ZERO, 0, "a", &[b"MIGRATE", b"h", b"1", b"k", b"0", b"0", b"AUTH", b"pw"]);
+        assert!(line.ends_with(b"\"AUTH\" \"(redacted)\"\r\n"));
     }
 }

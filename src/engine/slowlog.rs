@@ -98,6 +98,9 @@ fn secret_positions(args: &[&[u8]]) -> Vec<usize> {
     if is(0, "acl") && is(1, "setuser") {
         return (2..args.len()).collect();
     }
+    if is(0, "migrate") {
+        return crate::commands::migrate::secret_positions(args);
+    }
     if is(0, "config") && is(1, "set") {
         return (2..args.len()).step_by(2).filter(|&i| is(i, "requirepass")).map(|i| i + 1).collect();
     }
@@ -151,7 +154,12 @@ mod tests {
         log.push(&[b"HELLO", b"3", b"AUTH", b"default", b"secret", b"SETNAME", b"me"], 1, 0, "", b"", 10);
         log.push(&[b"CONFIG", b"SET", b"requirepass", b"secret", b"hz", b"10"], 1, 0, "", b"", 10);
         log.push(&[b"ACL", b"SETUSER", b"alice", b">secret"], 1, 0, "", b"", 10);
+        let migrate: [&[u8]; 13] =
+            [b"MIGRATE", b"h", b"1", b"", b"0", b"0", b"COPY", b"AUTH", b"pw", b"AUTH2", b"u", b"pw2", b"KEYS"];
+        log.push(&migrate, 1, 0, "", b"", 10);
         let logged = args_of(&log);
+        assert_eq!(logged[0][6..], ["COPY", "AUTH", "(redacted)", "AUTH2", "(redacted)", "(redacted)", "KEYS"]);
+        let logged = &logged[1..];
         assert_eq!(logged[0], ["ACL", "SETUSER", "(redacted)", "(redacted)"]);
         let logged = &logged[1..];
         assert_eq!(logged[0], ["CONFIG", "SET", "requirepass", "(redacted)", "hz", "10"]);

@@ -291,7 +291,8 @@ impl Handler<FsyncDone> for AofWriter {
 impl Handler<AofRewriteStart> for AofWriter {
     type Result = ();
 
-    fn handle(&mut self, _: AofRewriteStart, _: &mut Context<Self>) {
+    fn handle(&mut self, msg: AofRewriteStart, _: &mut Context<Self>) {
+        self.path = msg.path;
         self.write_pending();
         self.rewrite_offset = Some(self.file_len + self.unwritten.len() as u64);
     }

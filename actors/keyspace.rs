@@ -248,7 +248,7 @@ impl Keyspace {
                 self.send_aof(before);
                 self.flush_aof();
                 if let Some(w) = &self.writer {
-                    w.do_send(AofRewriteStart);
+                    w.do_send(AofRewriteStart { path: self.aof_path() });
                 }
             }
             Request::Reload { client, from } => self.reload(client, from, ctx),

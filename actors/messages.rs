@@ -85,9 +85,13 @@ pub struct AofAppend {
 
 /// Keyspace → AOF writer, right before a rewrite fork: everything sent so
 /// far is in the base the child will write; later records form the tail.
+/// `path` is where the rewritten file goes, also with appendonly off
+/// (BGREWRITEAOF writes the file then too, as in Redis).
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct AofRewriteStart;
+pub struct AofRewriteStart {
+    pub path: std::path::PathBuf,
+}
 
 /// Keyspace → AOF writer: start logging to the configured file (truncating
 /// it when a rewrite will produce its base), with this fsync policy.

@@ -234,3 +234,23 @@ fn turning_appendonly_off_cancels_a_running_rewrite() {
     assert_eq!(info_field(&mut con, "aof_last_bgrewrite_status"), "ok");
     server.wait_for_log("Background AOF rewrite finished successfully");
 }
+
+/// BGREWRITEAOF with appendonly off writes the AOF all the same, as Redis
+/// does: a later start with appendonly yes loads it.
+#[test]
+fn bgrewriteaof_with_appendonly_off_writes_the_file() {
+    let mut server = Server::start_with(&["--appendonly", "no", "--save", ""]);
+    let mut con = server.client();
+    let _: () = redis::cmd("SET").arg("k").arg("v").query(&mut con).unwrap();
+    let _: String = redis::cmd("BGREWRITEAOF").query(&mut con).unwrap();
+    wait_rewrite_done(&mut con);
+    assert_eq!(info_field(&mut con, "aof_last_bgrewrite_status"), "ok");
+    assert_eq!(info_field(&mut con, "aof_enabled"), "0");
+    assert!(server.path("appendonly.aof").exists(), "no AOF written; log:\n{}", server.log());
+    server.kill();
+    server.args = ["--appendonly", "yes", "--save", ""].iter().map(|s| s.to_string()).collect();
+    server.spawn();
+    let mut con = server.client();
+    let got: String = redis::cmd("GET").arg("k").query(&mut con).unwrap();
+    assert_eq!(got, "v");
+}

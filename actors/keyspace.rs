@@ -322,7 +322,11 @@ impl Keyspace {
             self.engine.empty_data();
         }
         let result = match loader {
-            Ok(Some(loader)) => loader.load_all(&mut self.engine, &self.log),
+            Ok(Some(mut loader)) => {
+                let loaded = loader.load_all(&mut self.engine, &self.log);
+                self.note_load(loader.expired_keys());
+                loaded
+            }
             Ok(None) => Ok(()),
             Err(e) => Err(e),
         };
@@ -462,14 +466,14 @@ impl Keyspace {
                 self.loader = Some(loader);
                 next_load_step(ctx);
             }
-            Ok(None) => self.finish_loading(),
+            Ok(None) => self.finish_loading(0),
             Err(e) => self.fatal(&e),
         }
     }
 
-    fn finish_loading(&mut self) {
+    fn finish_loading(&mut self, expired_keys: u64) {
         self.engine.persistence.loading = false;
-        self.engine.persistence.rdb_last_load_keys_loaded = self.engine.dbs.iter().map(|d| d.len() as u64).sum();
+        self.note_load(expired_keys);
         self.engine.aof.enabled = self.engine.config.appendonly;
         if self.engine.config.appendonly {
             if let Some(w) = &self.writer {
@@ -477,6 +481,13 @@ impl Keyspace {
             }
         }
         info!(self.log, "Ready to serve data"; "keys" => self.engine.dbs.iter().map(|d| d.len()).sum::<usize>());
+    }
+
+    /// INFO's rdb_last_load_keys_loaded and rdb_last_load_keys_expired.
+    fn note_load(&mut self, expired_keys: u64) {
+        let p = &mut self.engine.persistence;
+        p.rdb_last_load_keys_loaded = self.engine.dbs.iter().map(|d| d.len() as u64).sum();
+        p.rdb_last_load_keys_expired = expired_keys;
     }
 
     fn fatal(&mut self, msg: &str) {
@@ -534,7 +545,7 @@ impl Handler<LoadStep> for Keyspace {
             LoadOutcome::Done => {
                 let loader = self.loader.take().expect("loading");
                 info!(self.log, "{}", loader.summary());
-                self.finish_loading();
+                self.finish_loading(loader.expired_keys());
             }
             LoadOutcome::Failed(msg) => {
                 self.loader = None;

@@ -34,6 +34,9 @@ pub struct Loader {
     started: Instant,
     last_progress: Instant,
     items: u64,
+    /// Snapshot keys skipped for being past their TTL (INFO's
+    /// rdb_last_load_keys_expired).
+    expired_keys: u64,
     /// Where the open MULTI of the AOF started: a transaction without its
     /// EXEC at the end of the file is cut off from there, as Redis does.
     multi_start: u64,
@@ -80,6 +83,7 @@ impl Loader {
             started: now,
             last_progress: now,
             items: 0,
+            expired_keys: 0,
             multi_start: 0,
             arg_bytes: Vec::new(),
             arg_spans: Vec::new(),
@@ -144,10 +148,14 @@ impl Loader {
         outcome
     }
 
+    pub fn expired_keys(&self) -> u64 {
+        self.expired_keys
+    }
+
     /// Loads everything in one go (DEBUG RELOAD and LOADAOF), answering
     /// nothing meanwhile as Redis's synchronous reload. The replayed
     /// commands are not logged to the AOF again.
-    pub fn load_all(mut self, engine: &mut Engine, log: &Logger) -> Result<(), String> {
+    pub fn load_all(&mut self, engine: &mut Engine, log: &Logger) -> Result<(), String> {
         let logging = std::mem::replace(&mut engine.aof.enabled, false);
         engine.persistence.loading = true;
         let result = loop {
@@ -253,7 +261,11 @@ impl Loader {
                 let skip_expired_at = (!preamble).then_some(engine.now);
                 let access = engine.new_access_stamp();
                 match crate::snapshot::load_entry(&mut engine.dbs, entry, &limits, skip_expired_at, access) {
-                    Ok(_) => None,
+                    Ok(true) => None,
+                    Ok(false) => {
+                        self.expired_keys += 1;
+                        None
+                    }
                     Err(e) => Some(LoadOutcome::Failed(format!("Can't load {}: {e}", self.path.display()))),
                 }
             }

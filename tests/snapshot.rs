@@ -918,3 +918,21 @@ fn latency_monitor_records_a_fork_that_reaches_the_threshold() {
         assert!(history.is_empty(), "a fork under 1 ms is not: {history:?}");
     }
 }
+
+/// INFO counts the keys a load kept and those it dropped as expired.
+#[test]
+fn info_reports_keys_loaded_and_expired_at_load() {
+    let mut server = Server::start_with(&["--save", "", "--appendonly", "no"]);
+    let mut con = server.client();
+    for i in 0..10 {
+        let _: () = redis::cmd("SET").arg(format!("short:{i}")).arg("v").arg("PX").arg(300).query(&mut con).unwrap();
+    }
+    set(&mut con, "stays", "v");
+    let _: () = redis::cmd("SAVE").query(&mut con).unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    server.kill();
+    server.spawn();
+    let mut con = server.client();
+    assert_eq!(info_u64(&mut con, "rdb_last_load_keys_expired"), 10);
+    assert_eq!(info_u64(&mut con, "rdb_last_load_keys_loaded"), 1);
+}

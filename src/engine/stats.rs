@@ -54,6 +54,7 @@ pub struct PersistenceInfo {
     pub loading_loaded_bytes: u64,
     /// Keys in the dataset when the last load finished.
     pub rdb_last_load_keys_loaded: u64,
+    pub rdb_last_load_keys_expired: u64,
     pub aof_rewrites_consecutive_failures: u64,
     pub rdb_bgsave_in_progress: bool,
     pub rdb_last_save_time: i64,
@@ -89,6 +90,7 @@ impl Default for PersistenceInfo {
             loading_total_bytes: 0,
             loading_loaded_bytes: 0,
             rdb_last_load_keys_loaded: 0,
+            rdb_last_load_keys_expired: 0,
             aof_rewrites_consecutive_failures: 0,
             rdb_bgsave_in_progress: false,
             rdb_last_save_time: crate::util::now_ms() / 1000,

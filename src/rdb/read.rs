@@ -389,7 +389,8 @@ impl<R: Read> RdbReader<R> {
         if stored != 0 && stored != computed {
             return Err(RdbError::new(
                 at,
-                format!("checksum mismatch: file has {stored:#018x}, computed {computed:#018x}"),
+                // Redis logs "RDB CRC error": searches of the log for it work here too.
+                format!("checksum mismatch (RDB CRC error): file has {stored:#018x}, computed {computed:#018x}"),
             ));
         }
         self.checksum = Some(stored);

@@ -386,3 +386,44 @@ fn command_list_names_subcommands_and_filters_as_redis() {
     pair.line("COMMAND LIST extra");
     pair.line("COMMAND LIST FILTERBY PATTERN a FILTERBY PATTERN b");
 }
+
+/// failed_calls as Redis counts them: EXEC is not failed by a command of
+/// its transaction, and a blocked command ended by CLIENT UNBLOCK ERROR is
+/// one failed call.
+#[test]
+fn failed_calls_count_as_in_redis() {
+    let Some(mut pair) = start_pair() else {
+        eprintln!("redis-server not installed: skipped");
+        return;
+    };
+    let counts = |r: &mut Raw| -> Vec<String> {
+        let stats = r.cmd(&["INFO", "commandstats"]).text();
+        let errors = r.cmd(&["INFO", "errorstats"]).text();
+        // Redis also counts CLIENT UNBLOCK ERROR itself as failed, the
+        // UNBLOCKED error being sent while it runs; forkv does not.
+        let calls =
+            stats.lines().filter(|l| l.starts_with("cmdstat_") && !l.starts_with("cmdstat_client|unblock")).map(|l| {
+                // Times differ: keep the name and the counters.
+                let (name, fields) = l.split_once(':').unwrap();
+                let kept: Vec<&str> = fields.split(',').filter(|f| !f.starts_with("usec")).collect();
+                format!("{name}:{}", kept.join(","))
+            });
+        calls.chain(errors.lines().filter(|l| l.starts_with("errorstat_")).map(str::to_string)).collect()
+    };
+    for line in ["CONFIG RESETSTAT", "MULTI", "SET a b", "AUTH a", "EXEC", "EXEC", "MULTI", "INCR a", "EXEC"] {
+        pair.both(&line.split(' ').collect::<Vec<_>>());
+    }
+    let (mut f_waiter, mut r_waiter) = (Raw::connect(pair.forkv_server.port), Raw::connect(pair.redis_server.port));
+    for (waiter, other) in [(&mut f_waiter, &mut pair.forkv), (&mut r_waiter, &mut pair.redis)] {
+        let id = client_id(waiter);
+        waiter.send(&["BLPOP", "nolist", "0"]);
+        wait_blocked(other, 1);
+        assert_eq!(other.cmd(&["CLIENT", "UNBLOCK", &id, "ERROR"]), Resp::Int(1));
+        assert!(matches!(waiter.read(), Resp::Error(e) if e.starts_with("UNBLOCKED")));
+    }
+    let mut forkv = counts(&mut pair.forkv);
+    let mut redis = counts(&mut pair.redis);
+    forkv.sort();
+    redis.sort();
+    assert_eq!(forkv, redis);
+}

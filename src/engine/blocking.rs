@@ -4,6 +4,7 @@
 //! ends the wait.
 
 use super::client::{Blocked, ReplyMode};
+use super::command_stats::Timed;
 use super::{Client, ClientId, Engine, Outbound};
 use crate::reply::Reply;
 use std::collections::{HashMap, VecDeque};
@@ -170,6 +171,11 @@ impl Engine {
         self.detached += 1;
         let mut out = Reply::new(client.resp3);
         out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        // The call ends here, failed: counted as Redis's updateStatsOnUnblock.
+        let args: Vec<&[u8]> = blocked.command.iter().map(|a| a.as_slice()).collect();
+        let spec = self.commands.get(args[0]).expect("blocked command exists");
+        let timed = Timed { nanos: 0, failed: true, track_latency: false };
+        self.stats.commands.called(self.commands.id(spec), spec, &args, timed);
         self.finish_blocking(&mut client, &blocked, out);
         self.detached -= 1;
         self.clients.insert(id, client);

@@ -272,6 +272,9 @@ impl Engine {
         let dirty_before = self.dirty;
         let db = client.db;
         let errors_before = out.error_count();
+        // Where the last call nested in this one (EXEC's commands) left the
+        // error count of this reply buffer: errors before it are theirs.
+        self.inner_errors_mark = None;
         let started = self.clock.raw();
         let mut call = Call::new(args, out, client);
         call.no_block = no_block || call.client.loader;
@@ -284,7 +287,15 @@ impl Engine {
         if !client.loader {
             self.stats.total_commands_processed += 1;
             if block.is_none() {
-                let failed = out.error_count() > errors_before;
+                // As Redis: a command failed if it replied an error itself,
+                // after the last command it ran (EXEC is not failed by the
+                // errors of its transaction's commands).
+                let buffer = std::ptr::from_ref(out) as usize;
+                let own_errors_from = match self.inner_errors_mark {
+                    Some((inner_buffer, count)) if inner_buffer == buffer => count,
+                    _ => errors_before,
+                };
+                let failed = out.error_count() > own_errors_from;
                 let nanos = self.clock.delta_as_nanos(started, self.clock.raw());
                 let id = self.commands.id(spec);
                 let track_latency = self.config.latency_tracking;
@@ -294,6 +305,7 @@ impl Engine {
                 self.add_latency_sample(event, nanos / 1_000_000);
             }
         }
+        self.inner_errors_mark = Some((std::ptr::from_ref(out) as usize, out.error_count()));
         let changed = self.dirty != dirty_before;
         match records {
             Some(records) => self.aof.encoded(db, &records, record_count),

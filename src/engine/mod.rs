@@ -111,6 +111,9 @@ pub struct Engine {
     pub loader: Box<Client>,
     /// Clients taken out of `clients` while their commands run.
     pub detached: usize,
+    /// The reply buffer (by address) and its error count when the last
+    /// call ended, for the failed_calls of the call around it (EXEC).
+    inner_errors_mark: Option<(usize, usize)>,
     /// DEBUG SET-ACTIVE-EXPIRE: off, keys past their TTL go only when read.
     pub active_expire_enabled: bool,
     /// How the reload a parked DEBUG RELOAD/LOADAOF waited for ended: its
@@ -169,6 +172,7 @@ impl Engine {
             run_id,
             loader: Box::new(Client { authenticated: true, loader: true, ..Default::default() }),
             detached: 0,
+            inner_errors_mark: None,
             active_expire_enabled: true,
             reloaded: None,
             slowlog: slowlog::SlowLog::default(),

@@ -13,7 +13,7 @@ mod helpers;
 
 use aof_support::{RedisServer, Rng};
 use common::Server;
-use helpers::{Raw, Resp};
+use helpers::{wait_until, Raw, Resp};
 use std::time::Duration;
 
 const KEYS: &[&str] = &["k1", "k2", "k3", "s1", "s2", "z1", "z2", "h1", "l1", "l2"];
@@ -667,6 +667,23 @@ fn histograms(reply: &Resp) -> Vec<(String, i64)> {
 }
 
 /// INFO latencystats as (field, value) pairs sorted by field.
+/// Expiring a key whose deletion takes time shows as Redis's expire-cycle
+/// and expire-del events (threshold 1 ms; a 300k-member set).
+#[test]
+fn expiring_a_big_key_is_a_latency_event() {
+    let server = Server::start();
+    let mut c = Raw::connect(server.port);
+    c.cmd(&["CONFIG", "SET", "latency-monitor-threshold", "1"]);
+    let script = "for i = 1, tonumber(ARGV[1]) do redis.call('sadd', KEYS[1], i) end";
+    c.cmd(&["EVAL", script, "1", "big", "300000"]);
+    assert_eq!(c.cmd(&["PEXPIRE", "big", "50"]), Resp::Int(1));
+    assert!(wait_until(Duration::from_secs(5), || c.cmd(&["DBSIZE"]) == Resp::Int(0)), "never expired");
+    let latest = c.cmd(&["LATENCY", "LATEST"]);
+    let events: Vec<String> = latest.items().iter().map(|e| e.items()[0].text()).collect();
+    assert!(events.iter().any(|e| e == "expire-cycle"), "{events:?}");
+    assert!(events.iter().any(|e| e == "expire-del"), "{events:?}");
+}
+
 fn latencystats(c: &mut Raw) -> Vec<(String, String)> {
     let text = c.cmd(&["INFO", "latencystats"]).text();
     let mut fields: Vec<(String, String)> = text

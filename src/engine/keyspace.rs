@@ -86,7 +86,9 @@ impl Engine {
     }
 
     fn expire_key(&mut self, db: usize, key: &[u8]) {
+        let deleting = crate::util::now_us();
         self.dbs[db].remove(key);
+        self.add_latency_sample("expire-del", ((crate::util::now_us() - deleting) / 1000) as u64);
         self.stats.expired_keys += 1;
         self.record_server_delete(db, key, EXPIRED, "expired");
     }
@@ -189,6 +191,7 @@ impl Engine {
                 }
             }
         }
+        self.add_latency_sample("expire-cycle", ((crate::util::now_us() - start) / 1000) as u64);
     }
 
     /// Marks keys written by a command: WATCH invalidation and waking

@@ -380,6 +380,7 @@ fn flushdb(e: &mut Engine, c: &mut Call) {
     e.dirty += e.dbs[db].len() as u64 + 1;
     e.signal_db_replaced(db, None);
     e.dbs[db].clear();
+    e.invalidate_all_tracked();
     c.out.ok();
 }
 
@@ -392,6 +393,7 @@ fn flushall(e: &mut Engine, c: &mut Call) {
         e.signal_db_replaced(db, None);
         e.dbs[db].clear();
     }
+    e.invalidate_all_tracked();
     e.dirty += 1;
     if !e.config.save.is_empty() && !c.client.loader {
         // As Redis: with save points, the dump is emptied now, so a restart

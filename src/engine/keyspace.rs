@@ -97,6 +97,7 @@ impl Engine {
         self.notify(class, event, db, key);
         self.aof.command(db, &[b"DEL", key]);
         self.watches.touch(db, key);
+        self.invalidate_tracked_by_server(key);
     }
 
     /// Adds or replaces a key's value; drops the TTL unless `keep_ttl`.
@@ -191,11 +192,12 @@ impl Engine {
         }
     }
 
-    /// Marks keys written by a command: WATCH invalidation and waking
-    /// clients blocked on them.
+    /// Marks keys written by a command: WATCH invalidation, waking
+    /// clients blocked on them, and client-side caching invalidation.
     pub fn signal_modified(&mut self, db: usize, key: &[u8]) {
         self.watches.touch(db, key);
         self.blocking.signal(db, key);
+        self.invalidate_tracked(key);
     }
 
     /// Before FLUSHDB/FLUSHALL empties `db`, or SWAPDB gives it the keys of

@@ -22,6 +22,7 @@ mod pubsub;
 pub mod slowlog;
 pub mod stats;
 pub mod table;
+pub mod tracking;
 mod watch;
 
 pub use blocking::Blocking;
@@ -119,6 +120,8 @@ pub struct Engine {
     pub writing: bool,
     /// Users and their permissions (ACL).
     pub acl: crate::acl::Acl,
+    /// Client-side caching: tracked keys, BCAST prefixes (CLIENT TRACKING).
+    pub tracking: tracking::Tracking,
 }
 
 /// Redis 7.0's reply to a client refused by protected mode.
@@ -164,6 +167,7 @@ impl Engine {
             pause: Default::default(),
             writing: false,
             acl,
+            tracking: Default::default(),
         }
     }
 
@@ -216,6 +220,7 @@ impl Engine {
             if client.paused {
                 self.forget_paused(id);
             }
+            self.forget_tracking_client(id);
         }
     }
 
@@ -242,6 +247,8 @@ impl Engine {
         self.expire_blocked_clients();
         self.stats.sample(self.now);
         self.maxmemory_cron();
+        // The limit may have been lowered while no command ran.
+        self.limit_tracking_table();
         let can_resize = self.can_resize();
         for db in &mut self.dbs {
             db.maintain(can_resize);

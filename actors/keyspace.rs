@@ -220,6 +220,7 @@ impl Keyspace {
             // One append for all the batches in the mailbox.
             self.schedule_flush(ctx);
         }
+        self.engine.broadcast_tracked_changes();
         if let Some((id, out)) = own {
             if !out.data.is_empty() {
                 self.deliver(id, Deliver::Data(out.data.freeze()));

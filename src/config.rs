@@ -121,6 +121,8 @@ pub struct Config {
     /// (-1: none, 0: all).
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: u64,
+    /// Most keys the client-side caching table remembers (0: no limit).
+    pub tracking_table_max_keys: u64,
     /// Milliseconds; 0 turns the latency monitor off.
     pub latency_monitor_threshold: u64,
     /// Per-command latency histograms (LATENCY HISTOGRAM, INFO latencystats).
@@ -201,6 +203,7 @@ impl Default for Config {
             tcp_keepalive: 300,
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
+            tracking_table_max_keys: 1_000_000,
             latency_monitor_threshold: 0,
             latency_tracking: true,
             latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
@@ -279,6 +282,7 @@ const DIRECTIVES: &[(&str, bool)] = &[
     ("tcp-keepalive", true),
     ("slowlog-log-slower-than", true),
     ("slowlog-max-len", true),
+    ("tracking-table-max-keys", true),
     ("latency-monitor-threshold", true),
     ("latency-tracking", true),
     ("latency-tracking-info-percentiles", true),
@@ -507,6 +511,7 @@ impl Config {
                 }
                 self.slowlog_max_len = n as u64;
             }
+            "tracking-table-max-keys" => self.tracking_table_max_keys = parse_ranged(one()?, 0, i64::MAX)? as u64,
             "latency-monitor-threshold" => {
                 let n: i64 = parse_num(one()?)?;
                 if n < 0 {
@@ -618,6 +623,7 @@ impl Config {
             "tcp-keepalive" => self.tcp_keepalive.to_string(),
             "slowlog-log-slower-than" => self.slowlog_log_slower_than.to_string(),
             "slowlog-max-len" => self.slowlog_max_len.to_string(),
+            "tracking-table-max-keys" => self.tracking_table_max_keys.to_string(),
             "latency-monitor-threshold" => self.latency_monitor_threshold.to_string(),
             "latency-tracking" => yes_no(self.latency_tracking),
             "latency-tracking-info-percentiles" => self

@@ -2,6 +2,7 @@
 
 use crate::acl::log::{Context, Reason};
 use crate::acl::DEFAULT_USER;
+use crate::commands::client_tracking;
 use crate::engine::key_finders::{NO_KEYS, UNKNOWN_COMMAND, WRONG_ARITY};
 use crate::engine::pause::PauseKind;
 use crate::engine::table::{
@@ -154,6 +155,7 @@ pub fn client_line(e: &Engine, cl: &Client) -> String {
     if cl.blocked.is_some() || cl.paused {
         flags.push('b');
     }
+    client_tracking::list_flags(e, cl.id, &mut flags);
     if cl.subscriptions() > 0 {
         flags.push('P');
     }
@@ -164,7 +166,7 @@ pub fn client_line(e: &Engine, cl: &Client) -> String {
         flags.push('N');
     }
     format!(
-        "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir=-1 resp={}\n",
+        "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir={} resp={}\n",
         cl.id,
         cl.addr,
         cl.laddr,
@@ -179,6 +181,7 @@ pub fn client_line(e: &Engine, cl: &Client) -> String {
         cl.multi.as_ref().map_or(-1, |m| m.len() as i64),
         if cl.last_cmd.is_empty() { "NULL" } else { &cl.last_cmd },
         String::from_utf8_lossy(e.acl.name(cl.user)),
+        client_tracking::redirect_shown(e, cl.id),
         if cl.resp3 { 3 } else { 2 },
     )
 }
@@ -214,18 +217,10 @@ fn client(e: &mut Engine, c: &mut Call) {
             c.out.ok();
         }
         (b"unblock", 3 | 4) => client_unblock(e, c),
-        // No tracking: nobody to redirect to.
-        (b"getredir", 2) => c.out.int(-1),
-        (b"trackinginfo", 2) => {
-            c.out.map(3);
-            c.out.bulk(b"flags");
-            c.out.set(1);
-            c.out.bulk(b"off");
-            c.out.bulk(b"redirect");
-            c.out.int(-1);
-            c.out.bulk(b"prefixes");
-            c.out.array(0);
-        }
+        (b"tracking", n) if n >= 3 => client_tracking::tracking(e, c),
+        (b"caching", 3) => client_tracking::caching(e, c),
+        (b"getredir", 2) => client_tracking::getredir(e, c),
+        (b"trackinginfo", 2) => client_tracking::trackinginfo(e, c),
         _ => c.subcommand_error(&[
             "id",
             "getname",
@@ -241,6 +236,8 @@ fn client(e: &mut Engine, c: &mut Call) {
             "pause",
             "unpause",
             "unblock",
+            "tracking",
+            "caching",
             "getredir",
             "trackinginfo",
         ]),
@@ -653,6 +650,7 @@ fn reset(e: &mut Engine, c: &mut Call) {
     e.pubsub.remove_client(c.client);
     e.monitors.remove(id);
     c.client.monitor = false;
+    e.disable_tracking(id);
     let before = c.client.output_class();
     for kind in Sub::ALL {
         c.client.subscribed_to_mut(kind).clear();

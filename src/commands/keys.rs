@@ -380,6 +380,7 @@ fn flushdb(e: &mut Engine, c: &mut Call) {
     e.dirty += e.dbs[db].len() as u64 + 1;
     e.signal_db_replaced(db, None);
     e.dbs[db].clear();
+    e.invalidate_all_tracked();
     c.out.ok();
 }
 

@@ -5,6 +5,7 @@
 
 pub mod acl;
 pub mod bitmaps;
+pub mod client_tracking;
 pub mod conn;
 pub mod debug;
 pub mod draws;

@@ -237,7 +237,6 @@ pub const PARAMS: &[Param] = &[
         Number { min: 1, max: I64_MAX, default: 100 << 20, unit: Memory },
     ),
     p("stream-node-max-bytes", None, true, false, Number { min: 0, max: I64_MAX, default: 4096, unit: Memory }),
-    p("tracking-table-max-keys", None, true, false, Number { min: 0, max: I64_MAX, default: 1000000, unit: Plain }),
     p("maxmemory-clients", None, true, false, Number { min: -100, max: I64_MAX, default: 0, unit: MemoryOrPercent }),
     p("repl-backlog-ttl", None, true, false, Number { min: 0, max: I64_MAX, default: 60 * 60, unit: Plain }),
     p(

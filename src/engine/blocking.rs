@@ -106,8 +106,11 @@ impl Engine {
         let args: Vec<&[u8]> = blocked.command.iter().map(|a| a.as_slice()).collect();
         let spec = self.commands.get(args[0]).expect("blocked command exists");
         self.now = crate::util::now_ms();
+        let outer_client = self.tracking.current.replace(id);
         let block = self.call(spec, &mut client, &args, &mut out, timed_out);
         self.deliver_held(&client, &mut out, 0);
+        self.deliver_tracking_notices(&client, &mut out);
+        self.tracking.current = outer_client;
         match block {
             Some(_) => {
                 // Still nothing to pop (another client was faster): keep waiting.

@@ -94,12 +94,19 @@ impl Engine {
         if silencing {
             out.track_pushes();
         }
+        let outer_client = self.tracking.current.replace(client.id);
         let flow = self.check_and_call(client, args, out);
         self.deliver_held(client, out, reply_start);
+        let finished = !matches!(flow, Flow::Blocked | Flow::Paused);
         // CLIENT REPLY itself changes the mode: settle by the mode it left.
-        if (silencing || client.reply_mode != ReplyMode::On) && !matches!(flow, Flow::Blocked | Flow::Paused) {
+        if (silencing || client.reply_mode != ReplyMode::On) && finished {
             client.settle_reply(out, reply_start);
         }
+        self.deliver_tracking_notices(client, out);
+        if finished && self.tracking.client_count() > 0 {
+            self.end_caching_window(client, args);
+        }
+        self.tracking.current = outer_client;
         self.count_errors(out);
         flow
     }
@@ -179,6 +186,12 @@ impl Engine {
         if self.config.maxmemory != 0 && self.refused_for_memory(spec, client, args) {
             client.multi_error |= client.multi.is_some();
             return self.reject(spec, args, out, super::maxmemory::OOM_ERROR);
+        }
+        if self.tracking.client_count() > 0 {
+            // Invalidations from evictions and the table limit precede the
+            // reply, as Redis sends them before the command runs.
+            self.limit_tracking_table();
+            self.deliver_tracking_notices(client, out);
         }
         if let Some(err) = self.writes_refused().filter(|_| self.may_write(spec, args)) {
             client.multi_error |= client.multi.is_some();
@@ -282,6 +295,7 @@ impl Engine {
         (spec.handler)(self, &mut call);
         self.writing = outer_writing;
         let Call { records, record_count, block, .. } = call;
+        self.track_reads(spec, client, args);
         // The AOF's replayed commands are not counted (Redis runs them
         // outside call()); one that blocked is timed once, when it finally runs.
         if !client.loader {

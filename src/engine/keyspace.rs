@@ -99,6 +99,7 @@ impl Engine {
         self.notify(class, event, db, key);
         self.aof.command(db, &[b"DEL", key]);
         self.watches.touch(db, key);
+        self.invalidate_tracked_by_server(key);
     }
 
     /// Adds or replaces a key's value; drops the TTL unless `keep_ttl`.
@@ -194,11 +195,12 @@ impl Engine {
         self.add_latency_sample("expire-cycle", ((crate::util::now_us() - start) / 1000) as u64);
     }
 
-    /// Marks keys written by a command: WATCH invalidation and waking
-    /// clients blocked on them.
+    /// Marks keys written by a command: WATCH invalidation, waking
+    /// clients blocked on them, and client-side caching invalidation.
     pub fn signal_modified(&mut self, db: usize, key: &[u8]) {
         self.watches.touch(db, key);
         self.blocking.signal(db, key);
+        self.invalidate_tracked(key);
     }
 
     /// Removes every key of every db (FLUSHALL, DEBUG RELOAD); returns how
@@ -210,6 +212,7 @@ impl Engine {
             self.signal_db_replaced(db, None);
             self.dbs[db].clear();
         }
+        self.invalidate_all_tracked();
         removed
     }
 

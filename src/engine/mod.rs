@@ -22,6 +22,7 @@ mod pubsub;
 pub mod slowlog;
 pub mod stats;
 pub mod table;
+pub mod tracking;
 mod watch;
 
 pub use blocking::Blocking;
@@ -136,6 +137,8 @@ pub struct Engine {
     pub acl: crate::acl::Acl,
     /// MIGRATE's cached connections to target instances.
     pub migrate_links: crate::commands::migrate::Links,
+    /// Client-side caching: tracked keys, BCAST prefixes (CLIENT TRACKING).
+    pub tracking: tracking::Tracking,
 }
 
 /// Redis 7.0's reply to a client refused by protected mode.
@@ -185,6 +188,7 @@ impl Engine {
             writing: false,
             acl,
             migrate_links: Default::default(),
+            tracking: Default::default(),
         }
     }
 
@@ -237,6 +241,7 @@ impl Engine {
             if client.paused {
                 self.forget_paused(id);
             }
+            self.forget_tracking_client(id);
         }
     }
 
@@ -264,6 +269,8 @@ impl Engine {
         self.stats.sample(self.now);
         self.maxmemory_cron();
         self.migrate_links.close_idle(self.now / 1000);
+        // The limit may have been lowered while no command ran.
+        self.limit_tracking_table();
         let can_resize = self.can_resize();
         for db in &mut self.dbs {
             db.maintain(can_resize);

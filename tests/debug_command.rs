@@ -176,3 +176,16 @@ fn loadaof_and_reload_bring_back_the_same_dataset() {
     assert_eq!(c.cmd(&["DEBUG", "LOADAOF"]), Resp::ok());
     assert_eq!(c.cmd(&["DEBUG", "DIGEST"]), digest);
 }
+
+#[test]
+fn pause_cron_stops_the_periodic_work() {
+    let server = Server::start();
+    let mut c = Raw::connect(server.port);
+    assert_eq!(c.cmd(&["DEBUG", "PAUSE-CRON", "1"]), Resp::ok());
+    c.cmd(&["SET", "gone", "v", "PX", "1"]);
+    std::thread::sleep(Duration::from_millis(300));
+    // No active expiry ran, nor any other cron work.
+    assert_eq!(c.cmd(&["DBSIZE"]), Resp::Int(1));
+    assert_eq!(c.cmd(&["DEBUG", "PAUSE-CRON", "0"]), Resp::ok());
+    assert!(wait_until(Duration::from_secs(5), || c.cmd(&["DBSIZE"]) == Resp::Int(0)), "cron never resumed");
+}

@@ -64,6 +64,10 @@ pub fn debug(e: &mut Engine, c: &mut Call) {
             e.active_expire_enabled = crate::util::parse_i64(c.arg(2)).unwrap_or(0) != 0;
             c.out.ok();
         }
+        b"pause-cron" if c.argc() == 3 => {
+            e.cron_paused = crate::util::parse_i64(c.arg(2)).unwrap_or(0) != 0;
+            c.out.ok();
+        }
         // forkv's lists have no plain (unpacked) nodes: nothing to set, but
         // the argument is checked as Redis checks it.
         b"quicklist-packed-threshold" if c.argc() == 3 => {
@@ -95,6 +99,8 @@ pub fn debug(e: &mut Engine, c: &mut Call) {
             "    Output dict statistics for the given DB.",
             "OBJECT <key>",
             "    Show low level info about the `key` and associated value.",
+            "PAUSE-CRON <0|1>",
+            "    Stop periodic cron job processing.",
             "POPULATE <count> [<prefix>] [<size>]",
             "    Create <count> string keys named key:<num>. If <prefix> is specified then",
             "    it is used instead of the 'key' prefix.",

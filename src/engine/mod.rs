@@ -117,6 +117,8 @@ pub struct Engine {
     inner_errors_mark: Option<(usize, usize)>,
     /// DEBUG SET-ACTIVE-EXPIRE: off, keys past their TTL go only when read.
     pub active_expire_enabled: bool,
+    /// DEBUG PAUSE-CRON: the periodic work is skipped while set.
+    pub cron_paused: bool,
     /// How the reload a parked DEBUG RELOAD/LOADAOF waited for ended: its
     /// client, and the error if it failed (read by the command's re-run).
     pub reloaded: Option<(ClientId, Result<(), String>)>,
@@ -177,6 +179,7 @@ impl Engine {
             detached: 0,
             inner_errors_mark: None,
             active_expire_enabled: true,
+            cron_paused: false,
             reloaded: None,
             slowlog: slowlog::SlowLog::default(),
             latency: latency::LatencyMonitor::default(),
@@ -260,6 +263,9 @@ impl Engine {
 
     /// Periodic work (hz times a second): expiry, blocked timeouts, stats.
     pub fn cron(&mut self) {
+        if self.cron_paused {
+            return;
+        }
         self.now = crate::util::now_ms();
         self.check_pause_end();
         self.resume_paused();

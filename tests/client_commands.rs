@@ -427,3 +427,28 @@ fn failed_calls_count_as_in_redis() {
     redis.sort();
     assert_eq!(forkv, redis);
 }
+
+/// COMMAND INFO marks the commands whose keys are found by parsing their
+/// arguments `movablekeys`, as redis-server marks them (cluster clients
+/// then ask COMMAND GETKEYS).
+#[test]
+fn movablekeys_flags_match_redis() {
+    let Some(mut pair) = start_pair() else {
+        eprintln!("redis-server not installed: skipped");
+        return;
+    };
+    let movable = |r: &mut Raw| -> Vec<String> {
+        let mut names: Vec<String> = r
+            .cmd(&["COMMAND"])
+            .items()
+            .iter()
+            .filter(|info| info.items()[2].items().iter().any(|flag| flag.text() == "movablekeys"))
+            .map(|info| info.items()[0].text())
+            .collect();
+        names.sort();
+        names
+    };
+    let redis = movable(&mut pair.redis);
+    assert!(redis.len() > 20, "{redis:?}");
+    assert_eq!(movable(&mut pair.forkv), redis);
+}

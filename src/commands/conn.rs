@@ -476,7 +476,12 @@ fn command_info(e: &Engine, c: &mut Call, spec: &'static CommandSpec) {
     c.out.array(10);
     c.out.bulk(spec.name.as_bytes());
     c.out.int(spec.arity as i64);
-    let flags: Vec<&str> = FLAG_NAMES.iter().filter(|(flag, _)| spec.has(*flag)).map(|&(_, name)| name).collect();
+    let mut flags: Vec<&str> = FLAG_NAMES.iter().filter(|(flag, _)| spec.has(*flag)).map(|&(_, name)| name).collect();
+    // Keys found by parsing the arguments (numkeys, KEYS, STORE…): a client
+    // must ask COMMAND GETKEYS. A container's keys are its subcommands'.
+    if spec.find_keys.is_some() && !spec.has(table::CONTAINER) {
+        flags.push("movablekeys");
+    }
     c.out.set(flags.len());
     for f in flags {
         c.out.simple(f);

@@ -12,7 +12,7 @@
 mod pattern;
 mod pqsort;
 
-use crate::engine::key_finders::sort_keys;
+use crate::engine::key_finders::{sort_keys, sort_ro_keys};
 use crate::engine::notify::{GENERIC, LIST};
 use crate::engine::table::{cmd, CommandSpec, DENYOOM, MARKS_OWN_WRITES, READONLY, WRITE};
 use crate::engine::{Call, Engine, SYNTAX};
@@ -25,7 +25,7 @@ use std::ops::Range;
 
 pub static COMMANDS: &[CommandSpec] = &[
     cmd("sort", -2, WRITE | DENYOOM | MARKS_OWN_WRITES, (1, 1, 1), sort).keys_by(sort_keys),
-    cmd("sort_ro", -2, READONLY, (1, 1, 1), sort_ro),
+    cmd("sort_ro", -2, READONLY, (1, 1, 1), sort_ro).keys_by(sort_ro_keys),
 ];
 
 const NOT_DOUBLE: &str = "ERR One or more scores can't be converted into double";

@@ -160,6 +160,9 @@ pub struct Config {
     pub enable_module_command: ProtectedAction,
     /// The config file this came from, for CONFIG REWRITE and INFO.
     pub config_file: Option<PathBuf>,
+    /// While the file and the arguments are read: a `save` was seen, so the
+    /// next ones add to it (Redis's save_loaded).
+    pub(crate) save_loaded: bool,
     /// Redis parameters forkv keeps without acting on them.
     pub accepted: accepted::Values,
 }
@@ -230,6 +233,7 @@ impl Default for Config {
             enable_debug_command: ProtectedAction::No,
             enable_module_command: ProtectedAction::No,
             config_file: None,
+            save_loaded: false,
             accepted: accepted::Values::default(),
         }
     }
@@ -722,7 +726,6 @@ impl Config {
 
     /// `depth`: how many `include`s led here.
     fn load_text(&mut self, text: &str, depth: usize) -> Result<(), String> {
-        let mut saw_save = false;
         for (lineno, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -736,21 +739,27 @@ impl Config {
                     [pattern] => self.include(pattern, depth + 1),
                     _ => Err("wrong number of arguments".into()),
                 }
-            } else if lname == "save" && saw_save {
-                // Repeated save lines accumulate as in redis.conf.
-                let mut more = self.save.clone();
-                parse_save(&args.join(" ")).map(|extra| {
-                    more.extend(extra);
-                    self.save = more;
-                })
+            } else if lname == "save" {
+                self.load_save(args)
             } else {
                 self.apply(&lname, args)
             };
             result.map_err(|e| format!("line {}: {e}: '{line}'", lineno + 1))?;
-            if lname == "save" {
-                saw_save = args.iter().any(|a| !a.is_empty());
-            }
         }
+        Ok(())
+    }
+
+    /// A `save` read from the file or the arguments: the first replaces the
+    /// defaults, later ones add to it, and `save ""` clears it, as Redis
+    /// reads its configuration (CONFIG SET replaces).
+    fn load_save(&mut self, args: &[String]) -> Result<(), String> {
+        let parsed = parse_save(&args.join(" "))?;
+        if self.save_loaded && !parsed.is_empty() {
+            self.save.extend(parsed);
+        } else {
+            self.save = parsed;
+        }
+        self.save_loaded = true;
         Ok(())
     }
 
@@ -840,6 +849,7 @@ impl Config {
             }
             let applied = match (name, &values[..]) {
                 ("include", [path]) => cfg.include(path, 1),
+                ("save", _) => cfg.load_save(&values),
                 _ => cfg.apply(name, &values),
             };
             applied.map_err(|e| format!("--{name}: {e}"))?;
@@ -1073,6 +1083,26 @@ mod tests {
         assert!(warnings[0].contains("FORKV_SERVICE_HOST"));
         let err = Config::from_sources(&[], [("FORKV_PORT".to_string(), "tcp://x".to_string())]).unwrap_err();
         assert!(err.contains("FORKV_PORT"), "{err}");
+    }
+
+    #[test]
+    fn save_lines_replace_the_defaults_then_add_up_across_file_and_arguments() {
+        let dir = tempfile::tempdir().unwrap();
+        let (with_save, without) = (dir.path().join("a.conf"), dir.path().join("b.conf"));
+        std::fs::write(&with_save, "save 900 1\n").unwrap();
+        std::fs::write(&without, "loglevel notice\n").unwrap();
+        let save_of = |file: &std::path::Path, extra: &[&str]| {
+            let args: Vec<String> =
+                std::iter::once(file.display().to_string()).chain(extra.iter().map(|s| s.to_string())).collect();
+            Config::from_args(&args).unwrap().get("save").unwrap()
+        };
+        // Redis 7.0's rules (tests/unit/introspection.tcl).
+        assert_eq!(save_of(&without, &[]), "3600 1 300 100 60 10000");
+        assert_eq!(save_of(&without, &["--save", "100", "100"]), "100 100");
+        assert_eq!(save_of(&with_save, &[]), "900 1");
+        assert_eq!(save_of(&with_save, &["--save", "100", "100"]), "900 1 100 100");
+        assert_eq!(save_of(&with_save, &["--save", ""]), "");
+        assert_eq!(save_of(&with_save, &["--save", "--loglevel", "verbose"]), "");
     }
 
     #[test]

@@ -215,6 +215,8 @@ fn replies_match_redis() {
         &["CLIENT", "KILL", "TYPE", "wrong_type"],
         &["CLIENT", "KILL", "TYPE", "master"],
         &["CLIENT", "KILL", "TYPE", "slave", "SKIPME", "no"],
+        &["CLIENT", "KILL", "SKIPME", "yes_or_no"],
+        &["CLIENT", "KILL", "ID", "10", "wrong_arg"],
         &["ACL", "CAT", "a", "b"],
         &["ACL", "GENPASS", "1", "2"],
         &["ACL", "LOG", "1", "2"],

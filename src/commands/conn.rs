@@ -408,7 +408,11 @@ fn client_kill(e: &mut Engine, c: &mut Call) {
             } else if c.is(i, "LADDR") {
                 laddr = Some(v.to_vec());
             } else if c.is(i, "SKIPME") {
-                skipme = v.eq_ignore_ascii_case(b"yes");
+                skipme = match v.to_ascii_lowercase().as_slice() {
+                    b"yes" => true,
+                    b"no" => false,
+                    _ => return c.out.error(SYNTAX),
+                };
             } else if c.is(i, "USER") {
                 match e.acl.id(v) {
                     Some(found) => user = Some(found),

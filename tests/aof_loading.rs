@@ -65,7 +65,7 @@ fn clients_get_loading_while_a_big_aof_loads_and_the_log_shows_progress() {
     let port = free_port();
     let mut child = spawn_raw(dir.path(), port, &["--appendonly", "yes", "--save", ""]);
     let start = Instant::now();
-    let (mut loading_replies, mut info_loading) = (0, false);
+    let (mut loading_replies, mut info_loading, mut config_refused) = (0, false, false);
     // The last command (i % 3 == 2) overwrites the key before it.
     let last = format!("key:{}", COMMANDS - 2);
     let get_last = format!("*2\r\n$3\r\nGET\r\n${}\r\n{last}\r\n", last.len());
@@ -85,6 +85,12 @@ fn clients_get_loading_while_a_big_aof_loads_and_the_log_shows_progress() {
                 let info = ask(&mut s, b"*2\r\n$4\r\nINFO\r\n$11\r\npersistence\r\n");
                 info_loading = info.contains("loading:1");
             }
+            // Parameters that would swap the files being loaded wait, as in
+            // Redis (+OK only if the load ended in between).
+            let set =
+                ask(&mut s, b"*4\r\n$6\r\nCONFIG\r\n$3\r\nSET\r\n$18\r\nrepl-diskless-load\r\n$8\r\ndisabled\r\n");
+            assert!(set == "+OK\r\n" || set.starts_with("-LOADING"), "{set:?}");
+            config_refused |= set.starts_with("-LOADING");
             std::thread::sleep(Duration::from_millis(50));
             continue;
         }
@@ -94,6 +100,7 @@ fn clients_get_loading_while_a_big_aof_loads_and_the_log_shows_progress() {
     assert_eq!(done, format!("${}\r\n{want}\r\n", want.len()), "the last key after loading");
     assert!(loading_replies > 0, "no client ever saw -LOADING");
     assert!(info_loading, "INFO never said loading:1 while loading");
+    assert!(config_refused, "CONFIG SET repl-diskless-load was never refused while loading");
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let keys = COMMANDS - COMMANDS / 3;

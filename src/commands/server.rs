@@ -4,7 +4,7 @@
 
 use crate::config::ShutdownFlags;
 use crate::engine::table::{cmd, CommandSpec, ADMIN, CONTAINER, FAST, LOADING, NO_MULTI, PROTECTED};
-use crate::engine::{Call, Engine, Request, Sub, SYNTAX};
+use crate::engine::{Call, Engine, Request, Sub, LOADING_ERROR, SYNTAX};
 use crate::memory::{diff, human, ratio, total_system_memory, MemoryFigures};
 use crate::util::{now_us, parse_i64};
 use std::fmt::Write;
@@ -326,6 +326,11 @@ fn config(e: &mut Engine, c: &mut Call) {
             for pair in c.args[2..].chunks(2) {
                 if let Err(err) = e.config.settable(&String::from_utf8_lossy(pair[0]), local) {
                     return c.out.error(&format!("ERR {err}"));
+                }
+                // What would swap the files being loaded waits, as in Redis.
+                let lower = pair[0].to_ascii_lowercase();
+                if e.persistence.loading && matches!(lower.as_slice(), b"dir" | b"appendonly" | b"repl-diskless-load") {
+                    return c.out.error(LOADING_ERROR);
                 }
                 let lower = pair[0].to_ascii_lowercase();
                 if seen.contains(&lower) {

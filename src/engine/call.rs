@@ -13,6 +13,8 @@ pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
 pub const NOT_POSITIVE: &str = "ERR value is out of range, must be positive";
 pub const NOT_FLOAT: &str = "ERR value is not a valid float";
 pub const SYNTAX: &str = "ERR syntax error";
+/// The reply to what cannot run while the dataset loads.
+pub const LOADING_ERROR: &str = "LOADING Redis is loading the dataset in memory";
 
 /// A request to park the client until one of `keys` gets data.
 pub struct BlockRequest {

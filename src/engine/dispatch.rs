@@ -5,7 +5,7 @@
 use super::client::{Blocked, ReplyMode};
 use super::command_stats::Timed;
 use super::table::{self, CommandSpec};
-use super::{BlockRequest, Call, Client, ClientId, Engine};
+use super::{BlockRequest, Call, Client, ClientId, Engine, LOADING_ERROR};
 use crate::acl::log::Context;
 use crate::config::ProtectedAction;
 use crate::reply::Reply;
@@ -181,7 +181,7 @@ impl Engine {
             return self.reject(spec, args, out, &message);
         }
         if self.persistence.loading && !spec.has(table::LOADING) && !client.loader {
-            return self.reject(spec, args, out, "LOADING Redis is loading the dataset in memory");
+            return self.reject(spec, args, out, LOADING_ERROR);
         }
         if self.config.maxmemory != 0 && self.refused_for_memory(spec, client, args) {
             client.multi_error |= client.multi.is_some();

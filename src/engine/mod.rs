@@ -26,7 +26,7 @@ pub mod tracking;
 mod watch;
 
 pub use blocking::Blocking;
-pub use call::{BlockRequest, Call, NOT_FLOAT, NOT_INTEGER, SYNTAX};
+pub use call::{BlockRequest, Call, LOADING_ERROR, NOT_FLOAT, NOT_INTEGER, SYNTAX};
 pub use client::{Client, ClientId, OwnedCommand, ReplyMode};
 pub use dispatch::BatchOutput;
 pub use keyspace::Lookup;

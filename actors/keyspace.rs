@@ -319,11 +319,20 @@ impl Keyspace {
         ctx: &mut Context<Self>,
     ) {
         let aof = from == Reload::Aof;
-        if from != (Reload::Snapshot { flush: false }) {
+        let (flush, merge) = match from {
+            Reload::Snapshot { flush, merge } => (flush, merge),
+            Reload::Aof => (true, false),
+        };
+        if flush {
+            // Redis's emptyData: the keys and the function libraries.
             self.engine.empty_data();
+            self.engine.functions.replace_all(Default::default());
         }
         let result = match loader {
             Ok(Some(mut loader)) => {
+                if merge {
+                    loader.replace_libraries();
+                }
                 let loaded = loader.load_all(&mut self.engine, &self.log);
                 self.note_load(loader.expired_keys());
                 loaded

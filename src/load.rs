@@ -37,6 +37,7 @@ pub struct Loader {
     /// Snapshot keys skipped for being past their TTL (INFO's
     /// rdb_last_load_keys_expired).
     expired_keys: u64,
+    replace_libraries: bool,
     /// Where the open MULTI of the AOF started: a transaction without its
     /// EXEC at the end of the file is cut off from there, as Redis does.
     multi_start: u64,
@@ -84,6 +85,7 @@ impl Loader {
             last_progress: now,
             items: 0,
             expired_keys: 0,
+            replace_libraries: false,
             multi_start: 0,
             arg_bytes: Vec::new(),
             arg_spans: Vec::new(),
@@ -146,6 +148,12 @@ impl Loader {
             info!(log, "Loading the dataset"; "file" => self.path.display().to_string(), "items" => self.items, "bytes_read" => self.offset(), "total_bytes" => self.size);
         }
         outcome
+    }
+
+    /// Libraries in the file replace loaded ones of the same name instead of
+    /// failing the load (DEBUG RELOAD MERGE).
+    pub fn replace_libraries(&mut self) {
+        self.replace_libraries = true;
     }
 
     pub fn expired_keys(&self) -> u64 {
@@ -241,7 +249,7 @@ impl Loader {
         let (Source::Rdb(reader) | Source::Preamble(reader)) = &mut self.source else { unreachable!("rdb source") };
         let next = reader.next_entry();
         for code in reader.take_functions() {
-            if let Err(err) = crate::functions::load(engine, None, &code, false, None) {
+            if let Err(err) = crate::functions::load(engine, None, &code, self.replace_libraries, None) {
                 return Some(LoadOutcome::Failed(format!("Failed loading library, {err}: {}", self.path.display())));
             }
         }

@@ -189,3 +189,24 @@ fn pause_cron_stops_the_periodic_work() {
     assert_eq!(c.cmd(&["DEBUG", "PAUSE-CRON", "0"]), Resp::ok());
     assert!(wait_until(Duration::from_secs(5), || c.cmd(&["DBSIZE"]) == Resp::Int(0)), "cron never resumed");
 }
+
+/// DEBUG RELOAD flushes the function libraries with the keys and loads
+/// them back; NOFLUSH meets the loaded ones (an error) unless MERGE.
+#[test]
+fn reload_brings_function_libraries_back() {
+    let server = Server::start();
+    let mut c = Raw::connect(server.port);
+    let library =
+        |name: &str| format!("#!lua name={name}\nredis.register_function('{name}', function() return 'hello' end)");
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", &library("one")]), Resp::bulk("one"));
+    assert_eq!(c.cmd(&["DEBUG", "RELOAD"]), Resp::ok());
+    assert_eq!(c.cmd(&["FCALL", "one", "0"]), Resp::bulk("hello"));
+    assert_eq!(c.cmd(&["DEBUG", "RELOAD", "NOFLUSH"]), Resp::Error("ERR Error trying to load the RDB dump".into()));
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", &library("two")]), Resp::bulk("two"));
+    assert_eq!(c.cmd(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"]), Resp::ok());
+    assert_eq!(c.cmd(&["FCALL", "one", "0"]), Resp::bulk("hello"));
+    assert_eq!(c.cmd(&["FCALL", "two", "0"]), Resp::bulk("hello"));
+    // Without NOFLUSH the libraries the file lacks are gone.
+    assert_eq!(c.cmd(&["DEBUG", "RELOAD", "NOSAVE"]), Resp::ok());
+    assert!(matches!(c.cmd(&["FCALL", "two", "0"]), Resp::Error(e) if e.contains("Function not found")));
+}

@@ -133,11 +133,12 @@ fn reload(e: &mut Engine, c: &mut Call) {
     if let Some(reply) = reload_outcome(e, c) {
         return reply;
     }
-    let (mut flush, mut save) = (true, true);
+    let (mut flush, mut save, mut merge) = (true, true, false);
     for i in 2..c.argc() {
         if c.is(i, "MERGE") {
-            // Keys already there are replaced by the file's: forkv's loader
-            // always does what MERGE asks of Redis's.
+            // Keys already there are replaced by the file's as forkv's loader
+            // always does; libraries too with MERGE.
+            merge = true;
         } else if c.is(i, "NOFLUSH") {
             flush = false;
         } else if c.is(i, "NOSAVE") {
@@ -151,7 +152,7 @@ fn reload(e: &mut Engine, c: &mut Call) {
             return c.out.error(&format!("ERR {err}"));
         }
     }
-    e.requests.push(Request::Reload { client: c.client.id, from: Reload::Snapshot { flush } });
+    e.requests.push(Request::Reload { client: c.client.id, from: Reload::Snapshot { flush, merge } });
     c.block_on(Vec::new(), None);
 }
 

@@ -80,7 +80,12 @@ pub enum Request {
 /// once all its records are written) loads the dataset from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reload {
-    Snapshot { flush: bool },
+    /// `flush`: empty the dataset first; `merge`: libraries in the file
+    /// replace those of the same name (DEBUG RELOAD NOFLUSH MERGE).
+    Snapshot {
+        flush: bool,
+        merge: bool,
+    },
     Aof,
 }
 

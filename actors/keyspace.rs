@@ -279,6 +279,21 @@ impl Keyspace {
         }
     }
 
+    /// Hands the writer every record queued and resolves once it wrote and
+    /// fsynced them all (Ok at once with appendonly off).
+    fn write_whole_aof(&mut self) -> impl std::future::Future<Output = Result<(), String>> + 'static {
+        let records = self.engine.aof.take();
+        self.send_aof(records);
+        self.flush_aof();
+        let writer = self.writer.clone().filter(|_| self.engine.config.appendonly);
+        async move {
+            match writer {
+                Some(w) => w.send(AofFlush).await.unwrap_or_else(|e| Err(e.to_string())),
+                None => Ok(()),
+            }
+        }
+    }
+
     /// DEBUG RELOAD / LOADAOF: loads the dataset again, the AOF once every
     /// record is written to it; the mailbox waits meanwhile, so no command
     /// runs between the request and the reload.
@@ -289,16 +304,7 @@ impl Keyspace {
                 self.reload_from(client, from, loader, ctx);
             }
             Reload::Aof => {
-                let records = self.engine.aof.take();
-                self.send_aof(records);
-                self.flush_aof();
-                let writer = self.writer.clone().filter(|_| self.engine.config.appendonly);
-                let written = async move {
-                    match writer {
-                        Some(w) => w.send(AofFlush).await.unwrap_or_else(|e| Err(e.to_string())),
-                        None => Ok(()),
-                    }
-                };
+                let written = self.write_whole_aof();
                 ctx.wait(written.into_actor(self).map(move |written, act, ctx| {
                     if let Err(e) = written {
                         // Redis exits when it cannot load its AOF back.
@@ -398,16 +404,7 @@ impl Keyspace {
         if let Some(s) = &self.supervisor {
             s.do_send(KillChild);
         }
-        let records = self.engine.aof.take();
-        self.send_aof(records);
-        self.flush_aof();
-        let writer = self.writer.clone().filter(|_| self.engine.config.appendonly);
-        let flush = async move {
-            match writer {
-                Some(w) => w.send(AofFlush).await.unwrap_or_else(|e| Err(e.to_string())),
-                None => Ok(()),
-            }
-        };
+        let flush = self.write_whole_aof();
         ctx.wait(flush.into_actor(self).map(move |res, act, ctx| act.finish_shutdown(res, flags, ctx)));
     }
 

@@ -381,8 +381,9 @@ for _, k in ipairs({'LOG_DEBUG', 'LOG_VERBOSE', 'LOG_NOTICE', 'LOG_WARNING', 'RE
   library_redis[k] = redis[k]
 end
 -- A read-only table of what `lookup` finds; a missing name is an error.
+-- Also returns its metatable.
 local function strict(lookup)
-  return setmetatable({}, {
+  local mt = {
     __index = function(_, k)
       local v = lookup(k)
       if v == nil then
@@ -392,17 +393,48 @@ local function strict(lookup)
     end,
     __newindex = readonly,
     __metatable = false,
-  })
+  }
+  return setmetatable({}, mt), mt
 end
-local library_api = {redis = strict(function(k) return rawget(library_redis, k) end)}
+local library_api = {redis = (strict(function(k) return rawget(library_redis, k) end))}
 local api = G
-for _, name in ipairs({'string', 'table', 'math', 'coroutine', 'redis', 'bit', 'cjson'}) do
+-- What getmetatable answers for each read-only table (true: nil), so that
+-- setmetatable, rawset and table.insert refuse them too, as Redis's
+-- read-only tables do (from C, so without a position).
+local protected = setmetatable({}, {__mode = 'k'})
+local function refuse() error('Attempt to modify a readonly table', 0) end
+local function readonly_view(real)
+  local view = setmetatable({}, {__index = real, __newindex = readonly, __metatable = false})
+  protected[view] = true
+  return view
+end
+local rawsetmetatable, rawgetmetatable, rawrawset, rawinsert = setmetatable, getmetatable, rawset, table.insert
+G.setmetatable = function(t, mt)
+  if protected[t] then refuse() end
+  return rawsetmetatable(t, mt)
+end
+G.getmetatable = function(t)
+  local mt = protected[t]
+  if mt == true then return nil end
+  if mt then return mt end
+  return rawgetmetatable(t)
+end
+G.rawset = function(t, ...)
+  if protected[t] then refuse() end
+  return rawrawset(t, ...)
+end
+table.insert = function(t, ...)
+  if protected[t] then refuse() end
+  return rawinsert(t, ...)
+end
+for _, name in ipairs({'string', 'table', 'math', 'coroutine', 'redis', 'bit', 'cjson', 'cmsgpack', 'struct'}) do
   local real = rawget(G, name)
   if real then
-    G[name] = setmetatable({}, {__index = real, __newindex = readonly, __metatable = false})
+    G[name] = readonly_view(real)
   end
 end
-local P = strict(function(k) return rawget(api, k) end)
+local P, globals_mt = strict(function(k) return rawget(api, k) end)
+protected[P] = readonly_view(globals_mt)
 G._G = P
 -- A script runs without arguments; a function gets its keys and args.
 local function run(f, keys, args)
@@ -554,6 +586,62 @@ pub(crate) fn raising(lua: &Lua, f: Function) -> mlua::Result<Function> {
     unsafe {
         lua.exec_raw::<Function>(f, |state| {
             mlua::ffi::lua_pushcclosure(state, raising_closure, 1);
+        })
+    }
+}
+
+/// How a function wrapped by `raising_many` ended, given as its first result.
+#[derive(Clone, Copy)]
+pub(crate) enum LibStatus {
+    /// Next come a table of the function's results and their count.
+    Returned,
+    /// The next result is an error message, raised with the caller's position.
+    RaisedAtCaller,
+    /// The next result is an error message, raised as it is.
+    Raised,
+}
+
+/// As `raising_closure`, for functions returning any number of values:
+/// the Rust function returns a `LibStatus` and its payload. Results come
+/// in a table because a Rust callback can return fewer values than the
+/// C stack limit a C function has.
+unsafe extern "C-unwind" fn raising_many_closure(state: *mut mlua::ffi::lua_State) -> i32 {
+    use mlua::ffi;
+    let n = ffi::lua_gettop(state);
+    if ffi::lua_checkstack(state, 3) == 0 {
+        return 0;
+    }
+    ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
+    ffi::lua_insert(state, 1);
+    ffi::lua_call(state, n, 3);
+    let status = ffi::lua_tointeger(state, 1);
+    if status == LibStatus::Returned as ffi::lua_Integer {
+        let count = ffi::lua_tointeger(state, 3) as i32;
+        ffi::lua_settop(state, 2);
+        ffi::lua_remove(state, 1);
+        if ffi::lua_checkstack(state, count) == 0 {
+            ffi::luaL_error(state, c"too many results".as_ptr());
+        }
+        for i in 1..=count {
+            ffi::lua_rawgeti(state, 1, i as _);
+        }
+        return count;
+    }
+    ffi::lua_settop(state, 2);
+    if status == LibStatus::RaisedAtCaller as ffi::lua_Integer {
+        ffi::luaL_where(state, 1);
+        ffi::lua_insert(state, -2);
+        ffi::lua_concat(state, 2);
+    }
+    ffi::lua_error(state)
+}
+
+/// Wraps `f` (returning a `LibStatus` and its payload) as a C function.
+pub(crate) fn raising_many(lua: &Lua, f: Function) -> mlua::Result<Function> {
+    // SAFETY: the closure takes the function from the stack as its upvalue.
+    unsafe {
+        lua.exec_raw::<Function>(f, |state| {
+            mlua::ffi::lua_pushcclosure(state, raising_many_closure, 1);
         })
     }
 }

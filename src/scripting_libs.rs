@@ -1,6 +1,11 @@
-//! The libraries Redis adds to its Lua: `bit` (LuaBitOp) and `cjson`
-//! (encode, decode and null, with lua-cjson's default settings). The
-//! `struct` and `cmsgpack` libraries are not provided.
+//! The libraries Redis adds to its Lua: `bit` (LuaBitOp), `cjson`
+//! (encode, decode and null, with lua-cjson's default settings),
+//! `cmsgpack` (lua-cmsgpack 0.4.0) and `struct` (Roberto Ierusalimschy's
+//! struct library).
+
+mod c_api;
+mod cmsgpack;
+mod struct_lib;
 
 use crate::scripting::raising;
 use mlua::{LightUserData, Lua, MultiValue, Table, Value};
@@ -10,6 +15,8 @@ use mlua::{LightUserData, Lua, MultiValue, Table, Value};
 /// libraries do.
 pub fn register(lua: &Lua, globals: &Table) -> mlua::Result<()> {
     register_bit(lua, globals)?;
+    cmsgpack::register(lua, globals)?;
+    struct_lib::register(lua, globals)?;
     let cjson = lua.create_table()?;
     cjson.raw_set("null", Value::LightUserData(LightUserData(std::ptr::null_mut())))?;
     cjson.raw_set("_NAME", "cjson")?;

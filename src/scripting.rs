@@ -259,7 +259,7 @@ impl Interpreter {
 /// Set up once per interpreter: Redis's error handler, the `redis` table,
 /// pcall that unwraps error tables, and the read-only globals.
 const PRELUDE: &str = r#"
-local error_table, c_call, c_pcall, c_setresp, c_log, c_sha1hex, c_register = ...
+local error_table, c_call, c_pcall, c_setresp, c_log, c_sha1hex, c_register, c_acl_check_cmd = ...
 local G = _G
 local dbg = debug
 G.debug = nil
@@ -300,6 +300,7 @@ redis.pcall = c_pcall
 redis.setresp = c_setresp
 redis.log = c_log
 redis.sha1hex = c_sha1hex
+redis.acl_check_cmd = c_acl_check_cmd
 redis.error_reply = function(...)
   local e = ...
   if select('#', ...) ~= 1 or type(e) ~= 'string' then
@@ -508,10 +509,13 @@ fn new_state() -> mlua::Result<LuaState> {
             lua.create_c_function(redis_log)?,
             lua.create_c_function(redis_sha1hex)?,
             lua.create_c_function(redis_register_function)?,
+            lua.create_c_function(redis_acl_check_cmd)?,
         )
     };
     let (proxy, runner, loading, pcall): (Table, Function, Function, Function) =
-        lua.load(PRELUDE).set_name("=forkv").call((err, shims.0, shims.1, shims.2, shims.3, shims.4, shims.5))?;
+        lua.load(PRELUDE)
+            .set_name("=forkv")
+            .call((err, shims.0, shims.1, shims.2, shims.3, shims.4, shims.5, shims.6))?;
     lua.set_globals(proxy)?;
     Ok(LuaState { lua, globals, ctx, runner, loading, pcall, runs: 0, callbacks: HashMap::new() })
 }
@@ -664,6 +668,10 @@ unsafe extern "C-unwind" fn redis_log(state: *mut mlua::ffi::lua_State) -> i32 {
 
 unsafe extern "C-unwind" fn redis_sha1hex(state: *mut mlua::ffi::lua_State) -> i32 {
     invoke(state, c"sha1hex", true, 1)
+}
+
+unsafe extern "C-unwind" fn redis_acl_check_cmd(state: *mut mlua::ffi::lua_State) -> i32 {
+    invoke(state, c"acl_check_cmd", true, 1)
 }
 
 unsafe extern "C-unwind" fn redis_register_function(state: *mut mlua::ffi::lua_State) -> i32 {
@@ -899,8 +907,16 @@ pub(crate) fn execute(
     let deny_oom = e.out_of_memory() && !flags.allow_oom;
     let state = RefCell::new(RunState { resp3: false, read_only, wrote: false, deny_oom, logs: Vec::new(), log_level });
     let unit = e.aof.begin_script();
+    let user = client.user;
+    // Shared by redis.call and redis.acl_check_cmd; neither runs while the
+    // other does (commands that run scripts are refused in scripts).
+    let engine = RefCell::new(&mut *e);
     let result = lua.scope(|scope| {
-        let call = scope.create_function_mut(|lua, argv: MultiValue| script_call(e, &mut client, &state, lua, argv))?;
+        let call = scope.create_function_mut(|lua, argv: MultiValue| {
+            script_call(&mut engine.borrow_mut(), &mut client, &state, lua, argv)
+        })?;
+        let acl_check =
+            scope.create_function(|lua, argv: MultiValue| acl_check_cmd(&engine.borrow(), user, lua, argv))?;
         let setresp = scope.create_function(|lua, argv: MultiValue| {
             let n = match argv.front() {
                 Some(v) if argv.len() == 1 => lua.coerce_number(v.clone()).ok().flatten().unwrap_or(0.0),
@@ -916,6 +932,7 @@ pub(crate) fn execute(
         ctx.raw_set("call", call)?;
         ctx.raw_set("setresp", setresp)?;
         ctx.raw_set("log", log)?;
+        ctx.raw_set("acl_check_cmd", acl_check)?;
         let r = match arguments {
             Some((keys, args)) => runner.call::<(bool, Value)>((function, keys, args)),
             None => runner.call::<(bool, Value)>(function),
@@ -923,6 +940,7 @@ pub(crate) fn execute(
         ctx.raw_set("call", Value::Nil)?;
         ctx.raw_set("setresp", Value::Nil)?;
         ctx.raw_set("log", Value::Nil)?;
+        ctx.raw_set("acl_check_cmd", Value::Nil)?;
         r
     });
     e.aof.end_script(unit);
@@ -1026,6 +1044,44 @@ pub(crate) fn log_call(lua: &Lua, state: &RefCell<RunState>, argv: MultiValue) -
     Ok((Value::Nil, false))
 }
 
+/// Redis's luaArgsToRedisArgv: a command's arguments from a script's
+/// strings and numbers, or the error table to raise.
+fn command_args(lua: &Lua, argv: &MultiValue) -> mlua::Result<Result<Vec<Vec<u8>>, Table>> {
+    if argv.is_empty() {
+        return Ok(Err(error_table(lua, b"Please specify at least one argument for this redis lib call")?));
+    }
+    let mut owned: Vec<Vec<u8>> = Vec::with_capacity(argv.len());
+    for v in argv.iter() {
+        match v {
+            Value::String(s) => owned.push(s.as_bytes().to_vec()),
+            Value::Integer(_) | Value::Number(_) => owned.push(number_arg(v)),
+            _ => return Ok(Err(error_table(lua, b"Lua redis lib command arguments must be strings or integers")?)),
+        }
+    }
+    Ok(Ok(owned))
+}
+
+/// redis.acl_check_cmd: whether the script's user may run the command
+/// (no ACL LOG entry, as in Redis), or the error table to raise.
+fn acl_check_cmd(e: &Engine, user: crate::acl::UserId, lua: &Lua, argv: MultiValue) -> mlua::Result<(Value, bool)> {
+    let owned = match command_args(lua, &argv)? {
+        Ok(owned) => owned,
+        Err(t) => return Ok((Value::Table(t), true)),
+    };
+    let args: Vec<&[u8]> = owned.iter().map(|a| a.as_slice()).collect();
+    // Redis's lookupCommand: an unknown subcommand is an unknown command.
+    let spec = e.commands.get(args[0]).filter(|spec| {
+        !spec.has(table::CONTAINER)
+            || args.len() < 2
+            || crate::engine::command_stats::subcommand_name(spec, &args).is_some()
+    });
+    let Some(spec) = spec else {
+        return Ok((Value::Table(error_table(lua, b"Invalid command passed to redis.acl_check_cmd()")?), true));
+    };
+    let call = crate::acl::CallToCheck::new(&e.acl.catalog, e.commands.id(spec), spec, &args);
+    Ok((Value::Boolean(e.acl.check(user, &call).is_ok()), false))
+}
+
 /// redis.call / redis.pcall: (reply as Lua value, whether it is an error
 /// that redis.call raises).
 fn script_call(
@@ -1035,21 +1091,10 @@ fn script_call(
     lua: &Lua,
     argv: MultiValue,
 ) -> mlua::Result<(Value, bool)> {
-    if argv.is_empty() {
-        let t = error_table(lua, b"Please specify at least one argument for this redis lib call")?;
-        return Ok((Value::Table(t), true));
-    }
-    let mut owned: Vec<Vec<u8>> = Vec::with_capacity(argv.len());
-    for v in argv.iter() {
-        match v {
-            Value::String(s) => owned.push(s.as_bytes().to_vec()),
-            Value::Integer(_) | Value::Number(_) => owned.push(number_arg(v)),
-            _ => {
-                let t = error_table(lua, b"Lua redis lib command arguments must be strings or integers")?;
-                return Ok((Value::Table(t), true));
-            }
-        }
-    }
+    let owned = match command_args(lua, &argv)? {
+        Ok(owned) => owned,
+        Err(t) => return Ok((Value::Table(t), true)),
+    };
     let args: Vec<&[u8]> = owned.iter().map(|a| a.as_slice()).collect();
     let resp3 = state.borrow().resp3;
     let mut out = Reply::new(resp3);

@@ -158,6 +158,11 @@ fn ordered<const N: usize>(mut bytes: [u8; N], little: bool) -> [u8; N] {
 fn pack(lua: &Lua, argv: &MultiValue) -> LibResult<MultiValue> {
     let function = "pack";
     let fmt = check_string(lua, argv, 0, function)?;
+    // b_pack pushes a nil after its arguments: a missing value there is
+    // "got nil", further on "got no value".
+    let mut argv = argv.clone();
+    argv.push_back(Value::Nil);
+    let argv = &argv;
     let fmt_bytes = fmt.as_bytes();
     let mut fmt = Format { bytes: &fmt_bytes, pos: 0, function };
     let mut h = Header::default();
@@ -340,7 +345,20 @@ mod tests {
         assert_eq!(call(pack, "return 'y'").unwrap_err(), "bad argument #1 to 'pack' (invalid format option 'y')");
         assert_eq!(call(pack, "return '!3'").unwrap_err(), "alignment 3 is not a power of 2");
         assert_eq!(call(pack, "return 'i33'").unwrap_err(), "integral size 33 is larger than limit of 32");
-        assert_eq!(call(pack, "return 'i'").unwrap_err(), "bad argument #2 to 'pack' (number expected, got no value)");
+        assert_eq!(call(pack, "return 'i'").unwrap_err(), "bad argument #2 to 'pack' (number expected, got nil)");
+        assert_eq!(call(pack, "return 'ii'").unwrap_err(), "bad argument #2 to 'pack' (number expected, got nil)");
+        assert_eq!(
+            call(pack, "return 'i i s', 1").unwrap_err(),
+            "bad argument #3 to 'pack' (number expected, got nil)"
+        );
+        assert_eq!(
+            call(pack, "return 'i i s', 1, 2").unwrap_err(),
+            "bad argument #4 to 'pack' (string expected, got nil)"
+        );
+        assert_eq!(
+            call(pack, "return 'i i i', 1").unwrap_err(),
+            "bad argument #3 to 'pack' (number expected, got nil)"
+        );
     }
 
     #[test]

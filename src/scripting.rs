@@ -205,11 +205,15 @@ const NOSCRIPT_COMMANDS: &[&str] = &[
 const MAY_REPLICATE: &[&str] = &["publish", "spublish", "pfcount", "eval", "evalsha", "fcall"];
 
 fn denied_in_scripts(spec: &CommandSpec, args: &[&[u8]]) -> bool {
-    if spec.has(table::CONTAINER) && args.len() > 1 {
+    // By subcommand even where forkv has no container (CLUSTER, whose
+    // support is off, still refuses RESET from scripts as Redis does).
+    if args.len() > 1 {
         let sub = String::from_utf8_lossy(args[1]).to_ascii_lowercase();
         let all = format!("{}|*", spec.name);
         let one = format!("{}|{}", spec.name, sub);
-        return NOSCRIPT_COMMANDS.iter().any(|&n| n == one || (n == all && sub != "help"));
+        if NOSCRIPT_COMMANDS.iter().any(|&n| n == one || (n == all && sub != "help")) {
+            return true;
+        }
     }
     NOSCRIPT_COMMANDS.contains(&spec.name)
 }
@@ -532,10 +536,10 @@ const CTX_KEY: &str = "forkv_script_ctx";
 /// Called by Lua with a valid state, as a C function.
 unsafe fn invoke(state: *mut mlua::ffi::lua_State, name: &std::ffi::CStr, raise: bool, results: i32) -> i32 {
     use mlua::ffi;
+    // No lua_checkstack: Lua gives a C function LUA_MINSTACK (20) free
+    // slots, and lua_checkstack would refuse near 8000 arguments, which
+    // Redis's redis.call takes.
     let n = ffi::lua_gettop(state);
-    if ffi::lua_checkstack(state, 3) == 0 {
-        return 0;
-    }
     ffi::lua_getfield(state, ffi::LUA_REGISTRYINDEX, c"forkv_script_ctx".as_ptr());
     ffi::lua_getfield(state, -1, name.as_ptr());
     ffi::lua_remove(state, -2);
@@ -574,10 +578,8 @@ unsafe fn finish(state: *mut mlua::ffi::lua_State, raise: bool, results: i32) ->
 /// raised as Lua strings with the script's position.
 unsafe extern "C-unwind" fn raising_closure(state: *mut mlua::ffi::lua_State) -> i32 {
     use mlua::ffi;
+    // LUA_MINSTACK free slots are enough, as in `invoke`.
     let n = ffi::lua_gettop(state);
-    if ffi::lua_checkstack(state, 3) == 0 {
-        return 0;
-    }
     ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
     ffi::lua_insert(state, 1);
     ffi::lua_call(state, n, 2);
@@ -611,10 +613,8 @@ pub(crate) enum LibStatus {
 /// C stack limit a C function has.
 unsafe extern "C-unwind" fn raising_many_closure(state: *mut mlua::ffi::lua_State) -> i32 {
     use mlua::ffi;
+    // LUA_MINSTACK free slots are enough, as in `invoke`.
     let n = ffi::lua_gettop(state);
-    if ffi::lua_checkstack(state, 3) == 0 {
-        return 0;
-    }
     ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
     ffi::lua_insert(state, 1);
     ffi::lua_call(state, n, 3);

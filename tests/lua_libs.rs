@@ -87,6 +87,9 @@ fn cmsgpack_unpacks_as_redis() {
         "return {cmsgpack.unpack('\\207\\255\\255\\255\\255\\255\\255\\255\\255')}",
         "return #{cmsgpack.unpack(string.rep('\\1', 7999))}",
         "return #cmsgpack.unpack(string.rep('\\145', 3999) .. '\\1')",
+        // Tables with more entries than Rust can hold Lua values at once.
+        "local t = {} for i = 1, 20000 do t['k' .. i] = {i} end local u = cmsgpack.unpack(cmsgpack.pack(t)) return u.k77",
+        "local t = {} for i = 1, 3000 do t[i] = 'x' .. i end return #{cmsgpack.unpack(cmsgpack.pack(unpack(t)))}",
         "return {cmsgpack._NAME, cmsgpack._VERSION, cmsgpack._COPYRIGHT, cmsgpack._DESCRIPTION}",
         // Bad input: every error text.
         "return cmsgpack.unpack('\\193')",
@@ -125,6 +128,7 @@ fn struct_matches_redis() {
         "return {struct.unpack('<i16', struct.pack('<i16', -5))}",
         "return {struct.unpack('!4 b i4 h', struct.pack('!4 b i4 h', 1, -70000, 3))}",
         "return {struct.unpack('b', 'abc', 2)}",
+        "return #{struct.unpack(string.rep('c1', 7000), string.rep('a', 7000))}",
         "return tostring(struct.unpack('<f', struct.pack('<f', 0.1)))",
         "return {struct.size('!8 b d i3 x c7'), struct.size('b d'), struct.size('i3 z'), struct.size('')}",
         // Errors.

@@ -4,7 +4,7 @@
 //! errors raised as strings (with the caller's position, as luaL_error).
 
 use super::type_name;
-use mlua::{Function, Lua, MultiValue, Value};
+use mlua::{Function, Lua, MultiValue, Table, Value};
 
 /// LUAI_MAXCSTACK: how many slots lua_checkstack lets a C function use.
 const MAX_C_STACK: usize = 8000;
@@ -40,15 +40,12 @@ pub(super) type LibResult<T> = Result<T, LibError>;
 /// its error as a Lua string, so a script's pcall sees the text.
 pub(super) fn lib_function<F>(lua: &Lua, body: F) -> mlua::Result<Function>
 where
-    F: Fn(&Lua, MultiValue) -> mlua::Result<LibResult<MultiValue>> + 'static,
+    F: Fn(&Lua, MultiValue) -> mlua::Result<LibResult<Results>> + 'static,
 {
     use crate::scripting::LibStatus;
     let f = lua.create_function(move |lua, argv: MultiValue| {
         Ok(match body(lua, argv)? {
-            Ok(values) => {
-                let count = values.len();
-                (LibStatus::Returned as i64, Value::Table(lua.create_sequence_from(values)?), count)
-            }
+            Ok(results) => (LibStatus::Returned as i64, Value::Table(results.table), results.count),
             Err(LibError::AtCaller(msg)) => {
                 (LibStatus::RaisedAtCaller as i64, Value::String(lua.create_string(msg)?), 0)
             }
@@ -56,6 +53,56 @@ where
         })
     })?;
     crate::scripting::raising_many(lua, f)
+}
+
+/// A function's results, kept in a Lua table as they come: Rust can hold
+/// only so many Lua values at once (as many as a C function's stack).
+pub(super) struct Results {
+    table: Table,
+    count: usize,
+}
+
+impl Results {
+    pub(super) fn new(lua: &Lua) -> mlua::Result<Results> {
+        Ok(Results { table: lua.create_table()?, count: 0 })
+    }
+
+    pub(super) fn of(lua: &Lua, values: impl IntoIterator<Item = Value>) -> mlua::Result<Results> {
+        let mut results = Results::new(lua)?;
+        for v in values {
+            results.push(v)?;
+        }
+        Ok(results)
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.count
+    }
+
+    pub(super) fn push(&mut self, v: Value) -> mlua::Result<()> {
+        self.count += 1;
+        self.table.raw_set(self.count, v)
+    }
+
+    /// Replaces result `index` (from 1).
+    pub(super) fn set(&self, index: usize, v: Value) -> mlua::Result<()> {
+        self.table.raw_set(index, v)
+    }
+
+    #[cfg(test)]
+    pub(super) fn get(&self, index: usize) -> Value {
+        self.table.raw_get(index).unwrap()
+    }
+
+    pub(super) fn pop(&mut self) -> mlua::Result<Option<Value>> {
+        if self.count == 0 {
+            return Ok(None);
+        }
+        let v = self.table.raw_get(self.count)?;
+        self.table.raw_set(self.count, Value::Nil)?;
+        self.count -= 1;
+        Ok(Some(v))
+    }
 }
 
 /// luaL_checkstack: `top` slots in use, `extra` more wanted.

@@ -4,7 +4,7 @@
 //! `encode_keep_buffer`, `encode_invalid_numbers`,
 //! `decode_invalid_numbers`), which last for the interpreter's life.
 
-use super::c_api::{check_integer, check_string, lib_function, LibError, LibResult};
+use super::c_api::{check_integer, check_string, lib_function, LibError, LibResult, Results};
 use super::{number_of, type_name};
 use mlua::{LightUserData, Lua, MultiValue, Table, Value};
 use std::cell::RefCell;
@@ -54,33 +54,38 @@ fn module(lua: &Lua) -> mlua::Result<Table> {
     cjson.raw_set("encode", lib_function(lua, move |lua, argv| Ok(encode(lua, &c.borrow(), &argv)))?)?;
     let c = cfg.clone();
     cjson.raw_set("decode", lib_function(lua, move |lua, argv| Ok(decode(lua, &c.borrow(), &argv)))?)?;
-    type Setting = fn(&Lua, &mut Config, &MultiValue) -> LibResult<MultiValue>;
+    type Setting = fn(&Lua, &mut Config, &MultiValue) -> LibResult<Results>;
     let settings: [(&'static str, usize, Setting); 7] = [
         ("encode_sparse_array", 3, |lua, cfg, argv| {
             let convert = bool_option(lua, argv, 0, "encode_sparse_array", &mut cfg.sparse_convert)?;
             let ratio = integer_option(lua, argv, 1, "encode_sparse_array", &mut cfg.sparse_ratio, 0, i32::MAX)?;
             let safe = integer_option(lua, argv, 2, "encode_sparse_array", &mut cfg.sparse_safe, 0, i32::MAX)?;
-            Ok(MultiValue::from_vec(vec![convert, ratio, safe]))
+            Ok(Results::of(lua, [convert, ratio, safe])?)
         }),
         ("encode_max_depth", 1, |lua, cfg, argv| {
-            integer_option(lua, argv, 0, "encode_max_depth", &mut cfg.encode_max_depth, 1, i32::MAX).map(one)
+            integer_option(lua, argv, 0, "encode_max_depth", &mut cfg.encode_max_depth, 1, i32::MAX)
+                .and_then(|v| one(lua, v))
         }),
         ("decode_max_depth", 1, |lua, cfg, argv| {
-            integer_option(lua, argv, 0, "decode_max_depth", &mut cfg.decode_max_depth, 1, i32::MAX).map(one)
+            integer_option(lua, argv, 0, "decode_max_depth", &mut cfg.decode_max_depth, 1, i32::MAX)
+                .and_then(|v| one(lua, v))
         }),
         ("encode_number_precision", 1, |lua, cfg, argv| {
-            integer_option(lua, argv, 0, "encode_number_precision", &mut cfg.number_precision, 1, 14).map(one)
+            integer_option(lua, argv, 0, "encode_number_precision", &mut cfg.number_precision, 1, 14)
+                .and_then(|v| one(lua, v))
         }),
         ("encode_keep_buffer", 1, |lua, cfg, argv| {
             // The buffer is an allocation detail: only the setting is kept.
-            bool_option(lua, argv, 0, "encode_keep_buffer", &mut cfg.keep_buffer).map(one)
+            bool_option(lua, argv, 0, "encode_keep_buffer", &mut cfg.keep_buffer).and_then(|v| one(lua, v))
         }),
         ("encode_invalid_numbers", 1, |lua, cfg, argv| {
             let setting = &mut cfg.encode_invalid_numbers;
-            enum_option(lua, argv, 0, "encode_invalid_numbers", setting, &["off", "on", "null"]).map(one)
+            enum_option(lua, argv, 0, "encode_invalid_numbers", setting, &["off", "on", "null"])
+                .and_then(|v| one(lua, v))
         }),
         ("decode_invalid_numbers", 1, |lua, cfg, argv| {
-            bool_option(lua, argv, 0, "decode_invalid_numbers", &mut cfg.decode_invalid_numbers).map(one)
+            bool_option(lua, argv, 0, "decode_invalid_numbers", &mut cfg.decode_invalid_numbers)
+                .and_then(|v| one(lua, v))
         }),
     ];
     for (name, max_args, setting) in settings {
@@ -93,7 +98,7 @@ fn module(lua: &Lua) -> mlua::Result<Table> {
         })?;
         cjson.raw_set(name, f)?;
     }
-    cjson.raw_set("new", lib_function(lua, |lua, _| Ok(Ok(one(Value::Table(module(lua)?)))))?)?;
+    cjson.raw_set("new", lib_function(lua, |lua, _| Ok(one(lua, Value::Table(module(lua)?))))?)?;
     cjson.raw_set("null", null())?;
     cjson.raw_set("_NAME", "cjson")?;
     cjson.raw_set("_VERSION", "2.1.0")?;
@@ -104,8 +109,8 @@ fn null() -> Value {
     Value::LightUserData(LightUserData(std::ptr::null_mut()))
 }
 
-fn one(v: Value) -> MultiValue {
-    MultiValue::from_vec(vec![v])
+fn one(lua: &Lua, v: Value) -> LibResult<Results> {
+    Ok(Results::of(lua, [v])?)
 }
 
 /// json_integer_option: sets `setting` from argument `i` unless nil, in
@@ -166,16 +171,16 @@ fn bool_option(lua: &Lua, argv: &MultiValue, i: usize, function: &str, setting: 
     Ok(answer)
 }
 
-fn encode(lua: &Lua, cfg: &Config, argv: &MultiValue) -> LibResult<MultiValue> {
+fn encode(lua: &Lua, cfg: &Config, argv: &MultiValue) -> LibResult<Results> {
     if argv.len() != 1 {
         return Err(LibError::argument(1, "encode", "expected 1 argument"));
     }
     let mut out = Vec::new();
     encode_value(cfg, &argv[0], &mut out, 0).map_err(LibError::at_caller)?;
-    Ok(one(Value::String(lua.create_string(&out)?)))
+    one(lua, Value::String(lua.create_string(&out)?))
 }
 
-fn decode(lua: &Lua, cfg: &Config, argv: &MultiValue) -> LibResult<MultiValue> {
+fn decode(lua: &Lua, cfg: &Config, argv: &MultiValue) -> LibResult<Results> {
     if argv.len() != 1 {
         return Err(LibError::argument(1, "decode", "expected 1 argument"));
     }
@@ -183,7 +188,7 @@ fn decode(lua: &Lua, cfg: &Config, argv: &MultiValue) -> LibResult<MultiValue> {
     let text = text.as_bytes();
     check_decode_depth(&text, cfg.decode_max_depth).map_err(LibError::at_caller)?;
     match serde_json::from_slice::<serde_json::Value>(&text) {
-        Ok(json) => Ok(one(json_to_lua(lua, &json)?)),
+        Ok(json) => one(lua, json_to_lua(lua, &json)?),
         Err(e) => {
             Err(LibError::at_caller(format!("Expected value but found invalid token at character {}", e.column())))
         }

@@ -4,7 +4,7 @@
 //! as str, tables as arrays when their keys are 1..n) and its quirks
 //! (nesting past 16 levels packs nil; no bin or ext types on unpack).
 
-use super::c_api::{check_integer, check_stack, check_string, lib_function, opt_integer, LibError, LibResult};
+use super::c_api::{check_integer, check_stack, check_string, lib_function, opt_integer, LibError, LibResult, Results};
 use mlua::{Lua, MultiValue, Table, Value};
 use rmp::Marker;
 
@@ -47,7 +47,7 @@ pub(super) fn register(lua: &Lua, globals: &Table) -> mlua::Result<()> {
 }
 
 /// `cmsgpack.pack(...)`: each argument packed, concatenated.
-fn pack(lua: &Lua, argv: MultiValue) -> mlua::Result<LibResult<MultiValue>> {
+fn pack(lua: &Lua, argv: MultiValue) -> mlua::Result<LibResult<Results>> {
     if argv.is_empty() {
         return Ok(Err(LibError::argument(0, "pack", "MessagePack pack needs input.")));
     }
@@ -59,7 +59,7 @@ fn pack(lua: &Lua, argv: MultiValue) -> mlua::Result<LibResult<MultiValue>> {
     for v in argv.iter() {
         encode(v, 0, &mut out)?;
     }
-    Ok(Ok(MultiValue::from_vec(vec![Value::String(lua.create_string(&out)?)])))
+    Ok(Ok(Results::of(lua, [Value::String(lua.create_string(&out)?)])?))
 }
 
 /// Packs `v`, found `level` tables deep.
@@ -98,41 +98,53 @@ fn encode_number(n: f64, out: &mut Vec<u8>) {
 }
 
 fn encode_table(t: &Table, level: usize, out: &mut Vec<u8>) -> mlua::Result<()> {
-    let pairs = t.pairs::<Value, Value>().collect::<mlua::Result<Vec<_>>>()?;
-    if is_an_array(&pairs) {
+    // Two walks, as lua-cmsgpack does, rather than holding every pair.
+    let (is_array, count) = array_shape(t)?;
+    if is_array {
         let len = t.raw_len();
         let _ = rmp::encode::write_array_len(out, len as u32);
         for i in 1..=len {
             encode(&t.get::<Value>(i)?, level + 1, out)?;
         }
     } else {
-        let _ = rmp::encode::write_map_len(out, pairs.len() as u32);
-        for (k, v) in &pairs {
-            encode(k, level + 1, out)?;
-            encode(v, level + 1, out)?;
+        let _ = rmp::encode::write_map_len(out, count as u32);
+        for pair in t.pairs::<Value, Value>() {
+            let (k, v) = pair?;
+            encode(&k, level + 1, out)?;
+            encode(&v, level + 1, out)?;
         }
     }
     Ok(())
 }
 
-/// lua-cmsgpack's table_is_an_array: every key a positive number that is
-/// a C `int`, and the largest equal to the count (so keys are 1..n).
-fn is_an_array(pairs: &[(Value, Value)]) -> bool {
-    let mut max = 0i32;
-    for (k, _) in pairs {
+/// lua-cmsgpack's table_is_an_array (every key a positive number that is
+/// a C `int`, the largest equal to the count, so keys are 1..n), and the
+/// number of pairs.
+fn array_shape(t: &Table) -> mlua::Result<(bool, usize)> {
+    let (mut max, mut count, mut is_array) = (0i32, 0usize, true);
+    for pair in t.pairs::<Value, Value>() {
+        let (k, _) = pair?;
+        count += 1;
+        if !is_array {
+            continue;
+        }
         let n = match k {
-            Value::Integer(i) => *i as f64,
-            Value::Number(n) => *n,
-            _ => return false,
+            Value::Integer(i) => i as f64,
+            Value::Number(n) => n,
+            _ => {
+                is_array = false;
+                continue;
+            }
         };
         // (int)n on x86-64 is i32::MIN when out of range.
         let as_int = if n.is_nan() || n >= 2147483648.0 || n <= -2147483649.0 { i32::MIN } else { n as i32 };
         if n <= 0.0 || as_int as f64 != n {
-            return false;
+            is_array = false;
+            continue;
         }
         max = max.max(as_int);
     }
-    max as usize == pairs.len()
+    Ok((is_array && max as usize == count, count))
 }
 
 /// mp_unpack_full: `limit` values (all when both it and `offset` are 0,
@@ -145,7 +157,7 @@ fn unpack_full(
     stack: usize,
     limit: i64,
     offset: i64,
-) -> LibResult<MultiValue> {
+) -> LibResult<Results> {
     let s = check_string(lua, argv, 0, function)?;
     let bytes = s.as_bytes();
     let len = bytes.len();
@@ -165,10 +177,15 @@ fn unpack_full(
     let decode_all = limit == 0 && offset == 0;
     let limit = if decode_all { i32::MAX as i64 } else { limit };
     let mut decoder = Decoder { lua, bytes: &bytes, pos: offset as usize };
-    let mut values = Vec::new();
-    while decoder.pos < len && (values.len() as i64) < limit {
-        match decoder.value(stack + values.len()) {
-            Ok(v) => values.push(v),
+    let mut values = Results::new(lua)?;
+    if !decode_all {
+        // The next offset comes first, once known.
+        values.push(Value::Nil)?;
+    }
+    let offset_slot = values.len();
+    while decoder.pos < len && ((values.len() - offset_slot) as i64) < limit {
+        match decoder.value(stack + values.len() - offset_slot) {
+            Ok(v) => values.push(v)?,
             Err(Stop::MissingBytes) => return Err(LibError::at_caller("Missing bytes in input.")),
             Err(Stop::BadFormat) => return Err(LibError::at_caller("Bad data format in input.")),
             Err(Stop::Raise(e)) => return Err(e),
@@ -176,11 +193,11 @@ fn unpack_full(
         }
     }
     if !decode_all {
-        check_stack(stack + values.len(), 1, "in function mp_unpack_full")?;
+        check_stack(stack + values.len() - offset_slot, 1, "in function mp_unpack_full")?;
         let next = if decoder.pos == len { -1.0 } else { decoder.pos as f64 };
-        values.insert(0, Value::Number(next));
+        values.set(1, Value::Number(next))?;
     }
-    Ok(MultiValue::from_vec(values))
+    Ok(values)
 }
 
 /// Why decoding stopped.
@@ -476,12 +493,12 @@ mod tests {
         assert_eq!(packed(&lua, "return string.rep('x', 65536)")[..5], [0xdb, 0, 1, 0, 0]);
     }
 
-    fn unpacked(lua: &Lua, bytes: &[u8]) -> LibResult<MultiValue> {
+    fn unpacked(lua: &Lua, bytes: &[u8]) -> LibResult<Results> {
         let argv = MultiValue::from_vec(vec![Value::String(lua.create_string(bytes).unwrap())]);
         unpack_full(lua, &argv, "unpack", 1, 0, 0)
     }
 
-    fn message(r: LibResult<MultiValue>) -> Vec<u8> {
+    fn message(r: LibResult<Results>) -> Vec<u8> {
         match r {
             Err(LibError::AtCaller(m) | LibError::Bare(m)) => m,
             Ok(_) => panic!("no error"),
@@ -494,7 +511,7 @@ mod tests {
         let values =
             unpacked(&lua, &[0x01, 0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xa1, b'z']).ok().unwrap();
         assert_eq!(values.len(), 3);
-        assert_eq!(values[1], Value::Number(-1.0), "uint 64 wraps to signed");
+        assert_eq!(super::super::number_of(&values.get(2)), Some(-1.0), "uint 64 wraps to signed");
         assert_eq!(message(unpacked(&lua, &[0xc1])), b"Bad data format in input.");
         assert_eq!(message(unpacked(&lua, &[0x92, 0x01])), b"Missing bytes in input.");
         assert_eq!(message(unpacked(&lua, &[0xd9, 0x05, b'a'])), b"Missing bytes in input.");

@@ -6,7 +6,7 @@
 
 use super::c_api::{
     c_double_to_i64, c_double_to_u64, check_number, check_stack, check_string, lib_function, opt_integer, LibError,
-    LibResult,
+    LibResult, Results,
 };
 use mlua::{Lua, MultiValue, Table, Value};
 
@@ -155,7 +155,7 @@ fn ordered<const N: usize>(mut bytes: [u8; N], little: bool) -> [u8; N] {
     bytes
 }
 
-fn pack(lua: &Lua, argv: &MultiValue) -> LibResult<MultiValue> {
+fn pack(lua: &Lua, argv: &MultiValue) -> LibResult<Results> {
     let function = "pack";
     let fmt = check_string(lua, argv, 0, function)?;
     // b_pack pushes a nil after its arguments: a missing value there is
@@ -208,10 +208,10 @@ fn pack(lua: &Lua, argv: &MultiValue) -> LibResult<MultiValue> {
             _ => fmt.control(opt, &mut h)?,
         }
     }
-    Ok(MultiValue::from_vec(vec![Value::String(lua.create_string(&out)?)]))
+    Ok(Results::of(lua, [Value::String(lua.create_string(&out)?)])?)
 }
 
-fn unpack(lua: &Lua, argv: &MultiValue) -> LibResult<MultiValue> {
+fn unpack(lua: &Lua, argv: &MultiValue) -> LibResult<Results> {
     let function = "unpack";
     let fmt = check_string(lua, argv, 0, function)?;
     let data = check_string(lua, argv, 1, function)?;
@@ -224,7 +224,7 @@ fn unpack(lua: &Lua, argv: &MultiValue) -> LibResult<MultiValue> {
     let mut fmt = Format { bytes: &fmt_bytes, pos: 0, function };
     let mut h = Header::default();
     let mut pos = start - 1;
-    let mut values: Vec<Value> = Vec::new();
+    let mut values = Results::new(lua)?;
     let too_short = || LibError::argument(2, function, "data string too short");
     while let Some(opt) = fmt.next_option() {
         let mut size = fmt.size_of(opt)?;
@@ -236,21 +236,21 @@ fn unpack(lua: &Lua, argv: &MultiValue) -> LibResult<MultiValue> {
         match opt {
             b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I' => {
                 let n = get_integer(&data[pos..pos + size], h.little, opt.is_ascii_lowercase());
-                values.push(Value::Number(n));
+                values.push(Value::Number(n))?;
             }
             b'x' => {}
             b'f' => {
                 let bytes: [u8; 4] = data[pos..pos + 4].try_into().unwrap_or_default();
-                values.push(Value::Number(f32::from_ne_bytes(ordered(bytes, h.little)) as f64));
+                values.push(Value::Number(f32::from_ne_bytes(ordered(bytes, h.little)) as f64))?;
             }
             b'd' => {
                 let bytes: [u8; 8] = data[pos..pos + 8].try_into().unwrap_or_default();
-                values.push(Value::Number(f64::from_ne_bytes(ordered(bytes, h.little))));
+                values.push(Value::Number(f64::from_ne_bytes(ordered(bytes, h.little))))?;
             }
             b'c' => {
                 if size == 0 {
                     // `c0`: the length is the previous result.
-                    let previous = values.pop().and_then(|v| lua.coerce_number(v).ok().flatten());
+                    let previous = values.pop()?.and_then(|v| lua.coerce_number(v).ok().flatten());
                     let Some(n) = previous else {
                         return Err(LibError::at_caller("format 'c0' needs a previous size"));
                     };
@@ -259,24 +259,24 @@ fn unpack(lua: &Lua, argv: &MultiValue) -> LibResult<MultiValue> {
                         return Err(too_short());
                     }
                 }
-                values.push(Value::String(lua.create_string(&data[pos..pos + size])?));
+                values.push(Value::String(lua.create_string(&data[pos..pos + size])?))?;
             }
             b's' => {
                 let Some(end) = data[pos..].iter().position(|&b| b == 0) else {
                     return Err(LibError::at_caller("unfinished string in data"));
                 };
-                values.push(Value::String(lua.create_string(&data[pos..pos + end])?));
+                values.push(Value::String(lua.create_string(&data[pos..pos + end])?))?;
                 size = end + 1;
             }
             _ => fmt.control(opt, &mut h)?,
         }
         pos += size;
     }
-    values.push(Value::Number((pos + 1) as f64));
-    Ok(MultiValue::from_vec(values))
+    values.push(Value::Number((pos + 1) as f64))?;
+    Ok(values)
 }
 
-fn size(lua: &Lua, argv: &MultiValue) -> LibResult<MultiValue> {
+fn size(lua: &Lua, argv: &MultiValue) -> LibResult<Results> {
     let function = "size";
     let fmt = check_string(lua, argv, 0, function)?;
     let fmt_bytes = fmt.as_bytes();
@@ -297,7 +297,7 @@ fn size(lua: &Lua, argv: &MultiValue) -> LibResult<MultiValue> {
         }
         pos += size;
     }
-    Ok(MultiValue::from_vec(vec![Value::Number(pos as f64)]))
+    Ok(Results::of(lua, [Value::Number(pos as f64)])?)
 }
 
 #[cfg(test)]
@@ -305,19 +305,16 @@ mod tests {
     use super::*;
 
     /// The results of `f` on the values `script` returns, strings as bytes.
-    fn call(
-        f: fn(&Lua, &MultiValue) -> LibResult<MultiValue>,
-        script: &str,
-    ) -> Result<Vec<Result<f64, Vec<u8>>>, String> {
+    fn call(f: fn(&Lua, &MultiValue) -> LibResult<Results>, script: &str) -> Result<Vec<Result<f64, Vec<u8>>>, String> {
         let lua = Lua::new();
         let argv: MultiValue = lua.load(script).eval().unwrap();
         let values = f(&lua, &argv).map_err(|e| match e {
             LibError::AtCaller(m) | LibError::Bare(m) => String::from_utf8_lossy(&m).into_owned(),
         })?;
-        Ok(values
-            .into_iter()
-            .map(|v| match v {
+        Ok((1..=values.len())
+            .map(|i| match values.get(i) {
                 Value::Number(n) => Ok(n),
+                Value::Integer(i) => Ok(i as f64),
                 Value::String(s) => Err(s.as_bytes().to_vec()),
                 other => panic!("unexpected {other:?}"),
             })

@@ -205,11 +205,15 @@ const NOSCRIPT_COMMANDS: &[&str] = &[
 const MAY_REPLICATE: &[&str] = &["publish", "spublish", "pfcount", "eval", "evalsha", "fcall"];
 
 fn denied_in_scripts(spec: &CommandSpec, args: &[&[u8]]) -> bool {
-    if spec.has(table::CONTAINER) && args.len() > 1 {
+    // By subcommand even where forkv has no container (CLUSTER, whose
+    // support is off, still refuses RESET from scripts as Redis does).
+    if args.len() > 1 {
         let sub = String::from_utf8_lossy(args[1]).to_ascii_lowercase();
         let all = format!("{}|*", spec.name);
         let one = format!("{}|{}", spec.name, sub);
-        return NOSCRIPT_COMMANDS.iter().any(|&n| n == one || (n == all && sub != "help"));
+        if NOSCRIPT_COMMANDS.iter().any(|&n| n == one || (n == all && sub != "help")) {
+            return true;
+        }
     }
     NOSCRIPT_COMMANDS.contains(&spec.name)
 }
@@ -259,7 +263,7 @@ impl Interpreter {
 /// Set up once per interpreter: Redis's error handler, the `redis` table,
 /// pcall that unwraps error tables, and the read-only globals.
 const PRELUDE: &str = r#"
-local error_table, c_call, c_pcall, c_setresp, c_log, c_sha1hex, c_register = ...
+local error_table, c_call, c_pcall, c_setresp, c_log, c_sha1hex, c_register, c_acl_check_cmd = ...
 local G = _G
 local dbg = debug
 G.debug = nil
@@ -300,6 +304,7 @@ redis.pcall = c_pcall
 redis.setresp = c_setresp
 redis.log = c_log
 redis.sha1hex = c_sha1hex
+redis.acl_check_cmd = c_acl_check_cmd
 redis.error_reply = function(...)
   local e = ...
   if select('#', ...) ~= 1 or type(e) ~= 'string' then
@@ -381,8 +386,9 @@ for _, k in ipairs({'LOG_DEBUG', 'LOG_VERBOSE', 'LOG_NOTICE', 'LOG_WARNING', 'RE
   library_redis[k] = redis[k]
 end
 -- A read-only table of what `lookup` finds; a missing name is an error.
+-- Also returns its metatable.
 local function strict(lookup)
-  return setmetatable({}, {
+  local mt = {
     __index = function(_, k)
       local v = lookup(k)
       if v == nil then
@@ -392,17 +398,48 @@ local function strict(lookup)
     end,
     __newindex = readonly,
     __metatable = false,
-  })
+  }
+  return setmetatable({}, mt), mt
 end
-local library_api = {redis = strict(function(k) return rawget(library_redis, k) end)}
+local library_api = {redis = (strict(function(k) return rawget(library_redis, k) end))}
 local api = G
-for _, name in ipairs({'string', 'table', 'math', 'coroutine', 'redis', 'bit', 'cjson'}) do
+-- What getmetatable answers for each read-only table (true: nil), so that
+-- setmetatable, rawset and table.insert refuse them too, as Redis's
+-- read-only tables do (from C, so without a position).
+local protected = setmetatable({}, {__mode = 'k'})
+local function refuse() error('Attempt to modify a readonly table', 0) end
+local function readonly_view(real)
+  local view = setmetatable({}, {__index = real, __newindex = readonly, __metatable = false})
+  protected[view] = true
+  return view
+end
+local rawsetmetatable, rawgetmetatable, rawrawset, rawinsert = setmetatable, getmetatable, rawset, table.insert
+G.setmetatable = function(t, mt)
+  if protected[t] then refuse() end
+  return rawsetmetatable(t, mt)
+end
+G.getmetatable = function(t)
+  local mt = protected[t]
+  if mt == true then return nil end
+  if mt then return mt end
+  return rawgetmetatable(t)
+end
+G.rawset = function(t, ...)
+  if protected[t] then refuse() end
+  return rawrawset(t, ...)
+end
+table.insert = function(t, ...)
+  if protected[t] then refuse() end
+  return rawinsert(t, ...)
+end
+for _, name in ipairs({'string', 'table', 'math', 'coroutine', 'redis', 'bit', 'cjson', 'cmsgpack', 'struct'}) do
   local real = rawget(G, name)
   if real then
-    G[name] = setmetatable({}, {__index = real, __newindex = readonly, __metatable = false})
+    G[name] = readonly_view(real)
   end
 end
-local P = strict(function(k) return rawget(api, k) end)
+local P, globals_mt = strict(function(k) return rawget(api, k) end)
+protected[P] = readonly_view(globals_mt)
 G._G = P
 -- A script runs without arguments; a function gets its keys and args.
 local function run(f, keys, args)
@@ -476,10 +513,13 @@ fn new_state() -> mlua::Result<LuaState> {
             lua.create_c_function(redis_log)?,
             lua.create_c_function(redis_sha1hex)?,
             lua.create_c_function(redis_register_function)?,
+            lua.create_c_function(redis_acl_check_cmd)?,
         )
     };
     let (proxy, runner, loading, pcall): (Table, Function, Function, Function) =
-        lua.load(PRELUDE).set_name("=forkv").call((err, shims.0, shims.1, shims.2, shims.3, shims.4, shims.5))?;
+        lua.load(PRELUDE)
+            .set_name("=forkv")
+            .call((err, shims.0, shims.1, shims.2, shims.3, shims.4, shims.5, shims.6))?;
     lua.set_globals(proxy)?;
     Ok(LuaState { lua, globals, ctx, runner, loading, pcall, runs: 0, callbacks: HashMap::new() })
 }
@@ -496,10 +536,10 @@ const CTX_KEY: &str = "forkv_script_ctx";
 /// Called by Lua with a valid state, as a C function.
 unsafe fn invoke(state: *mut mlua::ffi::lua_State, name: &std::ffi::CStr, raise: bool, results: i32) -> i32 {
     use mlua::ffi;
+    // No lua_checkstack: Lua gives a C function LUA_MINSTACK (20) free
+    // slots, and lua_checkstack would refuse near 8000 arguments, which
+    // Redis's redis.call takes.
     let n = ffi::lua_gettop(state);
-    if ffi::lua_checkstack(state, 3) == 0 {
-        return 0;
-    }
     ffi::lua_getfield(state, ffi::LUA_REGISTRYINDEX, c"forkv_script_ctx".as_ptr());
     ffi::lua_getfield(state, -1, name.as_ptr());
     ffi::lua_remove(state, -2);
@@ -538,10 +578,8 @@ unsafe fn finish(state: *mut mlua::ffi::lua_State, raise: bool, results: i32) ->
 /// raised as Lua strings with the script's position.
 unsafe extern "C-unwind" fn raising_closure(state: *mut mlua::ffi::lua_State) -> i32 {
     use mlua::ffi;
+    // LUA_MINSTACK free slots are enough, as in `invoke`.
     let n = ffi::lua_gettop(state);
-    if ffi::lua_checkstack(state, 3) == 0 {
-        return 0;
-    }
     ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
     ffi::lua_insert(state, 1);
     ffi::lua_call(state, n, 2);
@@ -554,6 +592,60 @@ pub(crate) fn raising(lua: &Lua, f: Function) -> mlua::Result<Function> {
     unsafe {
         lua.exec_raw::<Function>(f, |state| {
             mlua::ffi::lua_pushcclosure(state, raising_closure, 1);
+        })
+    }
+}
+
+/// How a function wrapped by `raising_many` ended, given as its first result.
+#[derive(Clone, Copy)]
+pub(crate) enum LibStatus {
+    /// Next come a table of the function's results and their count.
+    Returned,
+    /// The next result is an error message, raised with the caller's position.
+    RaisedAtCaller,
+    /// The next result is an error message, raised as it is.
+    Raised,
+}
+
+/// As `raising_closure`, for functions returning any number of values:
+/// the Rust function returns a `LibStatus` and its payload. Results come
+/// in a table because a Rust callback can return fewer values than the
+/// C stack limit a C function has.
+unsafe extern "C-unwind" fn raising_many_closure(state: *mut mlua::ffi::lua_State) -> i32 {
+    use mlua::ffi;
+    // LUA_MINSTACK free slots are enough, as in `invoke`.
+    let n = ffi::lua_gettop(state);
+    ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
+    ffi::lua_insert(state, 1);
+    ffi::lua_call(state, n, 3);
+    let status = ffi::lua_tointeger(state, 1);
+    if status == LibStatus::Returned as ffi::lua_Integer {
+        let count = ffi::lua_tointeger(state, 3) as i32;
+        ffi::lua_settop(state, 2);
+        ffi::lua_remove(state, 1);
+        if ffi::lua_checkstack(state, count) == 0 {
+            ffi::luaL_error(state, c"too many results".as_ptr());
+        }
+        for i in 1..=count {
+            ffi::lua_rawgeti(state, 1, i as _);
+        }
+        return count;
+    }
+    ffi::lua_settop(state, 2);
+    if status == LibStatus::RaisedAtCaller as ffi::lua_Integer {
+        ffi::luaL_where(state, 1);
+        ffi::lua_insert(state, -2);
+        ffi::lua_concat(state, 2);
+    }
+    ffi::lua_error(state)
+}
+
+/// Wraps `f` (returning a `LibStatus` and its payload) as a C function.
+pub(crate) fn raising_many(lua: &Lua, f: Function) -> mlua::Result<Function> {
+    // SAFETY: the closure takes the function from the stack as its upvalue.
+    unsafe {
+        lua.exec_raw::<Function>(f, |state| {
+            mlua::ffi::lua_pushcclosure(state, raising_many_closure, 1);
         })
     }
 }
@@ -576,6 +668,10 @@ unsafe extern "C-unwind" fn redis_log(state: *mut mlua::ffi::lua_State) -> i32 {
 
 unsafe extern "C-unwind" fn redis_sha1hex(state: *mut mlua::ffi::lua_State) -> i32 {
     invoke(state, c"sha1hex", true, 1)
+}
+
+unsafe extern "C-unwind" fn redis_acl_check_cmd(state: *mut mlua::ffi::lua_State) -> i32 {
+    invoke(state, c"acl_check_cmd", true, 1)
 }
 
 unsafe extern "C-unwind" fn redis_register_function(state: *mut mlua::ffi::lua_State) -> i32 {
@@ -811,8 +907,16 @@ pub(crate) fn execute(
     let deny_oom = e.out_of_memory() && !flags.allow_oom;
     let state = RefCell::new(RunState { resp3: false, read_only, wrote: false, deny_oom, logs: Vec::new(), log_level });
     let unit = e.aof.begin_script();
+    let user = client.user;
+    // Shared by redis.call and redis.acl_check_cmd; neither runs while the
+    // other does (commands that run scripts are refused in scripts).
+    let engine = RefCell::new(&mut *e);
     let result = lua.scope(|scope| {
-        let call = scope.create_function_mut(|lua, argv: MultiValue| script_call(e, &mut client, &state, lua, argv))?;
+        let call = scope.create_function_mut(|lua, argv: MultiValue| {
+            script_call(&mut engine.borrow_mut(), &mut client, &state, lua, argv)
+        })?;
+        let acl_check =
+            scope.create_function(|lua, argv: MultiValue| acl_check_cmd(&engine.borrow(), user, lua, argv))?;
         let setresp = scope.create_function(|lua, argv: MultiValue| {
             let n = match argv.front() {
                 Some(v) if argv.len() == 1 => lua.coerce_number(v.clone()).ok().flatten().unwrap_or(0.0),
@@ -828,6 +932,7 @@ pub(crate) fn execute(
         ctx.raw_set("call", call)?;
         ctx.raw_set("setresp", setresp)?;
         ctx.raw_set("log", log)?;
+        ctx.raw_set("acl_check_cmd", acl_check)?;
         let r = match arguments {
             Some((keys, args)) => runner.call::<(bool, Value)>((function, keys, args)),
             None => runner.call::<(bool, Value)>(function),
@@ -835,6 +940,7 @@ pub(crate) fn execute(
         ctx.raw_set("call", Value::Nil)?;
         ctx.raw_set("setresp", Value::Nil)?;
         ctx.raw_set("log", Value::Nil)?;
+        ctx.raw_set("acl_check_cmd", Value::Nil)?;
         r
     });
     e.aof.end_script(unit);
@@ -938,6 +1044,44 @@ pub(crate) fn log_call(lua: &Lua, state: &RefCell<RunState>, argv: MultiValue) -
     Ok((Value::Nil, false))
 }
 
+/// Redis's luaArgsToRedisArgv: a command's arguments from a script's
+/// strings and numbers, or the error table to raise.
+fn command_args(lua: &Lua, argv: &MultiValue) -> mlua::Result<Result<Vec<Vec<u8>>, Table>> {
+    if argv.is_empty() {
+        return Ok(Err(error_table(lua, b"Please specify at least one argument for this redis lib call")?));
+    }
+    let mut owned: Vec<Vec<u8>> = Vec::with_capacity(argv.len());
+    for v in argv.iter() {
+        match v {
+            Value::String(s) => owned.push(s.as_bytes().to_vec()),
+            Value::Integer(_) | Value::Number(_) => owned.push(number_arg(v)),
+            _ => return Ok(Err(error_table(lua, b"Lua redis lib command arguments must be strings or integers")?)),
+        }
+    }
+    Ok(Ok(owned))
+}
+
+/// redis.acl_check_cmd: whether the script's user may run the command
+/// (no ACL LOG entry, as in Redis), or the error table to raise.
+fn acl_check_cmd(e: &Engine, user: crate::acl::UserId, lua: &Lua, argv: MultiValue) -> mlua::Result<(Value, bool)> {
+    let owned = match command_args(lua, &argv)? {
+        Ok(owned) => owned,
+        Err(t) => return Ok((Value::Table(t), true)),
+    };
+    let args: Vec<&[u8]> = owned.iter().map(|a| a.as_slice()).collect();
+    // Redis's lookupCommand: an unknown subcommand is an unknown command.
+    let spec = e.commands.get(args[0]).filter(|spec| {
+        !spec.has(table::CONTAINER)
+            || args.len() < 2
+            || crate::engine::command_stats::subcommand_name(spec, &args).is_some()
+    });
+    let Some(spec) = spec else {
+        return Ok((Value::Table(error_table(lua, b"Invalid command passed to redis.acl_check_cmd()")?), true));
+    };
+    let call = crate::acl::CallToCheck::new(&e.acl.catalog, e.commands.id(spec), spec, &args);
+    Ok((Value::Boolean(e.acl.check(user, &call).is_ok()), false))
+}
+
 /// redis.call / redis.pcall: (reply as Lua value, whether it is an error
 /// that redis.call raises).
 fn script_call(
@@ -947,21 +1091,10 @@ fn script_call(
     lua: &Lua,
     argv: MultiValue,
 ) -> mlua::Result<(Value, bool)> {
-    if argv.is_empty() {
-        let t = error_table(lua, b"Please specify at least one argument for this redis lib call")?;
-        return Ok((Value::Table(t), true));
-    }
-    let mut owned: Vec<Vec<u8>> = Vec::with_capacity(argv.len());
-    for v in argv.iter() {
-        match v {
-            Value::String(s) => owned.push(s.as_bytes().to_vec()),
-            Value::Integer(_) | Value::Number(_) => owned.push(number_arg(v)),
-            _ => {
-                let t = error_table(lua, b"Lua redis lib command arguments must be strings or integers")?;
-                return Ok((Value::Table(t), true));
-            }
-        }
-    }
+    let owned = match command_args(lua, &argv)? {
+        Ok(owned) => owned,
+        Err(t) => return Ok((Value::Table(t), true)),
+    };
     let args: Vec<&[u8]> = owned.iter().map(|a| a.as_slice()).collect();
     let resp3 = state.borrow().resp3;
     let mut out = Reply::new(resp3);

@@ -153,6 +153,8 @@ fn script_errors_have_redis_texts() {
         ("return redis.call('eval', 'return 1', 0)", "ERR This Redis command is not allowed from script", 1),
         ("return redis.call('blpop', 'l', 0)", "ERR This Redis command is not allowed from script", 1),
         ("return redis.call('subscribe', 'c')", "ERR This Redis command is not allowed from script", 1),
+        // Refused before the cluster support check, as in Redis.
+        ("return redis.call('cluster', 'reset', 'hard')", "ERR This Redis command is not allowed from script", 1),
         ("return redis.call()", "ERR Please specify at least one argument for this redis lib call", 1),
         ("return redis.call('get', {})", "ERR Lua redis lib command arguments must be strings or integers", 1),
         ("x = 1", "ERR user_script:1: Attempt to modify a readonly table", 1),

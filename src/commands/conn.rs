@@ -319,40 +319,38 @@ fn client_pause(e: &mut Engine, c: &mut Call) {
 /// CLIENT LIST [TYPE type | ID id ...]: every client by id, those of one
 /// type, or those with the ids given (in their order, as Redis).
 fn client_list(e: &mut Engine, c: &mut Call) {
-    let ids: Vec<u64> = if c.argc() == 4 && c.is(2, "TYPE") {
-        let Some(kind) = client_type(c, 3) else { return };
-        let mut ids: Vec<u64> = e.clients.keys().copied().chain([c.client.id]).collect();
-        ids.sort_unstable();
-        let me = c.client.id;
-        ids.retain(|id| {
-            kind.is_some_and(
-                |k| if *id == me { c.client.output_class() == k } else { e.clients[id].output_class() == k },
-            )
-        });
-        ids
+    // None: every client; Some(None): `master`, which no client is.
+    let mut kind: Option<Option<Class>> = None;
+    let mut asked: Option<Vec<u64>> = None;
+    if c.argc() == 4 && c.is(2, "TYPE") {
+        let Some(named) = client_type(c, 3) else { return };
+        kind = Some(named);
     } else if c.argc() > 3 && c.is(2, "ID") {
         let mut ids = Vec::new();
         for i in 3..c.argc() {
             match parse_i64(c.arg(i)) {
-                Some(id) => {
-                    ids.extend(u64::try_from(id).ok().filter(|id| *id == c.client.id || e.clients.contains_key(id)))
-                }
+                Some(id) => ids.extend(u64::try_from(id).ok()),
                 None => return c.out.error("ERR Invalid client ID"),
             }
         }
-        ids
-    } else if c.argc() == 2 {
-        let mut ids: Vec<u64> = e.clients.keys().copied().chain([c.client.id]).collect();
-        ids.sort_unstable();
-        ids
-    } else {
+        asked = Some(ids);
+    } else if c.argc() != 2 {
         return c.out.error(SYNTAX);
-    };
-    let mut text = String::new();
-    for id in ids {
-        let line = if id == c.client.id { client_line(e, c.client) } else { client_line(e, &e.clients[&id]) };
-        text.push_str(&line);
     }
+    // The running client is out of the engine's map while its command runs.
+    let me = c.client.id;
+    let client_of = |id: u64| if id == me { Some(&*c.client) } else { e.clients.get(&id).map(|b| &**b) };
+    let ids = asked.unwrap_or_else(|| {
+        let mut all: Vec<u64> = e.clients.keys().copied().chain([me]).collect();
+        all.sort_unstable();
+        all
+    });
+    let text: String = ids
+        .into_iter()
+        .filter_map(client_of)
+        .filter(|cl| kind.is_none_or(|k| k == Some(cl.output_class())))
+        .map(|cl| client_line(e, cl))
+        .collect();
     c.out.verbatim(&text);
 }
 

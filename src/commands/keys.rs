@@ -376,11 +376,7 @@ fn flushdb(e: &mut Engine, c: &mut Call) {
     if !flush_mode_ok(c) {
         return;
     }
-    let db = c.db();
-    e.dirty += e.dbs[db].len() as u64 + 1;
-    e.signal_db_replaced(db, None);
-    e.dbs[db].clear();
-    e.invalidate_all_tracked();
+    e.dirty += e.empty_db(c.db()) + 1;
     c.out.ok();
 }
 

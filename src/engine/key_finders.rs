@@ -54,13 +54,13 @@ pub fn counted_second(args: &[&[u8]]) -> Result<Vec<usize>, &'static str> {
     counted(args, None, 2, 3)
 }
 
-/// SORT's key and its last STORE destination, found as Redis's
 /// SORT_RO: its first argument, found by a function as Redis's
 /// sortROGetKeys finds it, which makes it `movablekeys` in COMMAND INFO.
 pub fn sort_ro_keys(_args: &[&[u8]]) -> Result<Vec<usize>, &'static str> {
     Ok(vec![1])
 }
 
+/// SORT's key and its last STORE destination, found as Redis's
 /// sortGetKeys scans: LIMIT skips two words, GET and BY one, and anything
 /// else is taken for a word on its own (so an argument that reads STORE
 /// counts wherever it stands).

@@ -206,13 +206,24 @@ impl Engine {
     /// Removes every key of every db (FLUSHALL, DEBUG RELOAD); returns how
     /// many went.
     pub fn empty_data(&mut self) -> u64 {
-        let mut removed = 0;
-        for db in 0..self.dbs.len() {
-            removed += self.dbs[db].len() as u64;
-            self.signal_db_replaced(db, None);
-            self.dbs[db].clear();
-        }
+        let removed = (0..self.dbs.len()).map(|db| self.clear_db(db)).sum();
         self.invalidate_all_tracked();
+        removed
+    }
+
+    /// Removes every key of `db` (FLUSHDB); returns how many went.
+    pub fn empty_db(&mut self, db: usize) -> u64 {
+        let removed = self.clear_db(db);
+        self.invalidate_all_tracked();
+        removed
+    }
+
+    /// Empties `db`; WATCHers of keys it had see a change. Tracking clients
+    /// are told once per flush, by the callers.
+    fn clear_db(&mut self, db: usize) -> u64 {
+        let removed = self.dbs[db].len() as u64;
+        self.signal_db_replaced(db, None);
+        self.dbs[db].clear();
         removed
     }
 

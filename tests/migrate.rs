@@ -211,14 +211,19 @@ fn argument_errors_and_nokey_match_redis_server() {
     assert_eq!(f.cmd(&["EXISTS", "present"]), Resp::Int(1));
 }
 
-/// Accepts connections until `stop`, without answering: each is held
-/// open, or closed at once if `hang_up`. The handle gives how many came.
-fn count_connections(listener: TcpListener, hang_up: bool, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<usize> {
+/// A target on a free loopback port that accepts connections until the
+/// flag is set, without answering: each is held open, or closed at once if
+/// `hang_up`. Its port, the flag, and a handle giving how many came.
+fn silent_target(hang_up: bool) -> (u16, Arc<AtomicBool>, std::thread::JoinHandle<usize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
     listener.set_nonblocking(true).unwrap();
-    std::thread::spawn(move || {
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = stop.clone();
+    let accepted = std::thread::spawn(move || {
         let (mut held, mut count) = (Vec::new(), 0);
         let deadline = Instant::now() + Duration::from_secs(30);
-        while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
+        while !stopped.load(Ordering::SeqCst) && Instant::now() < deadline {
             match listener.accept() {
                 Ok((socket, _)) => {
                     count += 1;
@@ -230,7 +235,8 @@ fn count_connections(listener: TcpListener, hang_up: bool, stop: Arc<AtomicBool>
             }
         }
         count
-    })
+    });
+    (port, stop, accepted)
 }
 
 #[test]
@@ -238,10 +244,7 @@ fn a_silent_target_times_out_without_a_retry() {
     let source = common::Server::start();
     let mut src = Raw::connect(source.port);
     src.cmd(&["SET", "k", "v"]);
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let stop = Arc::new(AtomicBool::new(false));
-    let accepted = count_connections(listener, false, stop.clone());
+    let (port, stop, accepted) = silent_target(false);
     let started = Instant::now();
     let reply = migrate(&mut src, port, &["k", "0", "200"]);
     let took = started.elapsed();
@@ -260,10 +263,7 @@ fn a_target_that_hangs_up_is_tried_twice() {
     let source = common::Server::start();
     let mut src = Raw::connect(source.port);
     src.cmd(&["SET", "k", "v"]);
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let stop = Arc::new(AtomicBool::new(false));
-    let accepted = count_connections(listener, true, stop.clone());
+    let (port, stop, accepted) = silent_target(true);
     let reply = migrate(&mut src, port, &["k", "0", "2000"]);
     stop.store(true, Ordering::SeqCst);
     // Whether the hang-up shows when writing or when reading is timing.

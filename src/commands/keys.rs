@@ -114,7 +114,7 @@ fn renamenx(e: &mut Engine, c: &mut Call) {
 
 /// Whether the key behind `slot` is logically expired (reads don't delete).
 fn is_expired(e: &Engine, db: usize, slot: crate::store::Slot) -> bool {
-    e.dbs[db].expire_at(slot).is_some_and(|at| at <= e.now) && !e.persistence.loading
+    e.dbs[db].is_expired(slot, e.now) && !e.persistence.loading
 }
 
 fn keys(e: &mut Engine, c: &mut Call) {

@@ -44,9 +44,10 @@ fn exec(e: &mut Engine, c: &mut Call) {
     // A watched key that expired since WATCH counts as modified, even if
     // nothing has deleted it yet (Redis's isWatchedKeyExpired).
     let watch_failed = e.watches.is_dirty(c.client.id)
-        || c.client.watched.iter().any(|(db, key)| {
-            e.dbs[*db].find(key).and_then(|slot| e.dbs[*db].expire_at(slot)).is_some_and(|at| at <= e.now)
-        });
+        || c.client
+            .watched
+            .iter()
+            .any(|(db, key)| e.dbs[*db].find(key).is_some_and(|slot| e.dbs[*db].is_expired(slot, e.now)));
     unwatch_client(e, c);
     c.propagate_nothing();
     let grows = |cmd: &Vec<Vec<u8>>| e.commands.get(&cmd[0]).is_some_and(|spec| spec.has(DENYOOM));

@@ -31,13 +31,11 @@ impl Engine {
     /// and RANDOMKEY use it).
     pub fn find_live(&mut self, db: usize, key: &[u8]) -> Option<Slot> {
         let slot = self.dbs[db].find(key)?;
-        match self.dbs[db].expire_at(slot) {
-            Some(at) if at <= self.now && !self.persistence.loading => {
-                self.expired_on_lookup(db, key);
-                None
-            }
-            _ => Some(slot),
+        if self.dbs[db].is_expired(slot, self.now) && !self.persistence.loading {
+            self.expired_on_lookup(db, key);
+            return None;
         }
+        Some(slot)
     }
 
     /// A lookup met `key` past its TTL. Out of line: the lookup, on every
@@ -233,9 +231,7 @@ impl Engine {
     /// in Redis's touchAllWatchedKeysInDb.
     pub fn signal_db_replaced(&mut self, db: usize, replaced_with: Option<usize>) {
         let now = self.now;
-        let live_in = |other: &super::Db, key: &[u8]| {
-            other.find(key).is_some_and(|slot| other.expire_at(slot).is_none_or(|at| at > now))
-        };
+        let live_in = |other: &super::Db, key: &[u8]| other.find(key).is_some_and(|slot| !other.is_expired(slot, now));
         let changed: Vec<Vec<u8>> = self
             .watches
             .keys_in(db)

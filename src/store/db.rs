@@ -79,6 +79,11 @@ impl Db {
         }
     }
 
+    /// Whether the key behind `slot` is past its expiry at `now` (ms).
+    pub fn is_expired(&self, slot: Slot, now: i64) -> bool {
+        self.expire_at(slot).is_some_and(|at| at <= now)
+    }
+
     pub fn set_expire(&mut self, slot: Slot, at_ms: i64) {
         match self.dict.expire_slot(slot) {
             NO_EXPIRE => {

@@ -244,6 +244,10 @@ fn command_count_info_docs() {
 fn maxclients_rejects_the_extra_connection() {
     let s = common::Server::start_with(&["--save", "", "--appendonly", "no", "--maxclients", "2"]);
     let mut a = Raw::connect(s.port);
+    // The harness's readiness probe may not have been counted out yet.
+    assert!(wait_until(Duration::from_secs(3), || {
+        info_field(&a.cmd(&["INFO", "clients"]).text(), "connected_clients").as_deref() == Some("1")
+    }));
     let mut b = Raw::connect(s.port);
     assert_eq!(a.cmd(&["PING"]), pong());
     assert_eq!(b.cmd(&["PING"]), pong());

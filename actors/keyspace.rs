@@ -5,6 +5,7 @@
 //! once their records are written (or fsynced, with `appendfsync always`).
 
 use crate::actors::aof_writer::AofWriter;
+use crate::actors::busy_script::Watch;
 use crate::actors::listener::{Listener, ResumeAccepting, StopAccepting};
 use crate::actors::messages::*;
 use crate::actors::supervisor::Supervisor;
@@ -536,7 +537,18 @@ impl Handler<Attach> for Keyspace {
         self.writer = Some(msg.writer);
         self.supervisor = Some(msg.supervisor);
         self.listener = Some(msg.listener);
+        let (board, requests) = msg.busy;
+        let watch = Watch::new(board, requests, ctx.address(), self.log.clone());
+        self.engine.script_watch = Some(Box::new(watch));
         self.start_loading(ctx);
+    }
+}
+
+impl Handler<ShutdownAfterScript> for Keyspace {
+    type Result = ();
+
+    fn handle(&mut self, _: ShutdownAfterScript, ctx: &mut Context<Self>) {
+        self.shutdown("SHUTDOWN NOSAVE during a busy script", ShutdownFlags { save: Some(false), force: false }, ctx);
     }
 }
 

@@ -5,7 +5,12 @@
 //! shutdown `StopAccepting` closes the listening sockets, so new connections
 //! are refused while the clients already connected finish their commands;
 //! `ResumeAccepting` binds again if the shutdown is called off.
+//!
+//! While a script is busy the keyspace's thread is inside it, so a client
+//! that connects then is served here, on the listener's own thread: it can
+//! get -BUSY and send SCRIPT KILL (see `busy_script`).
 
+use crate::actors::busy_script::BusyBoard;
 use crate::actors::connection::Connection;
 use crate::actors::keyspace::Keyspace;
 use actix::prelude::*;
@@ -34,6 +39,7 @@ struct Acceptor {
     limits: Limits,
     log: Logger,
     io: Vec<ArbiterHandle>,
+    busy: Arc<BusyBoard>,
     next_id: Arc<AtomicU64>,
 }
 
@@ -64,11 +70,11 @@ impl Listener {
         keyspace: Addr<Keyspace>,
         limits: Limits,
         log: Logger,
-        io: Vec<ArbiterHandle>,
+        (io, busy): (Vec<ArbiterHandle>, Arc<BusyBoard>),
     ) -> std::io::Result<Addr<Listener>> {
         let (addrs, port, backlog) = bind;
         let next_id = Arc::new(AtomicU64::new(1));
-        let acceptor = Acceptor { addrs: addrs.to_vec(), port, backlog, keyspace, limits, log, io, next_id };
+        let acceptor = Acceptor { addrs: addrs.to_vec(), port, backlog, keyspace, limits, log, io, busy, next_id };
         let mut listener = Listener { acceptor, loops: Vec::new() };
         listener.bind()?;
         Ok(listener.start())
@@ -131,12 +137,17 @@ impl Acceptor {
                         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
                         let limits = self.limits;
                         let decoder = RespDecoder::with_limits(limits.max_bulk_len, limits.query_buffer_limit);
+                        let keyspace = self.keyspace.clone();
+                        let busy = self.busy.clone();
+                        if self.busy.running().is_some() {
+                            Connection::start(id, stream, keyspace, decoder, busy);
+                            continue;
+                        }
                         // The socket moves to its I/O arbiter's reactor as a std stream.
                         let Ok(std) = stream.into_std() else { continue };
-                        let keyspace = self.keyspace.clone();
                         self.io[id as usize % self.io.len()].spawn_fn(move || {
                             match tokio::net::TcpStream::from_std(std) {
-                                Ok(stream) => Connection::start(id, stream, keyspace, decoder),
+                                Ok(stream) => Connection::start(id, stream, keyspace, decoder, busy),
                                 Err(e) => eprintln!("cannot register a client socket: {e}"),
                             }
                         });

@@ -217,4 +217,23 @@ pub struct Attach {
     pub writer: Addr<crate::actors::aof_writer::AofWriter>,
     pub supervisor: Addr<crate::actors::supervisor::Supervisor>,
     pub listener: Addr<crate::actors::listener::Listener>,
+    /// The board other threads read while a script is busy, and its kill requests.
+    pub busy: (
+        std::sync::Arc<crate::actors::busy_script::BusyBoard>,
+        std::sync::mpsc::Receiver<crate::actors::busy_script::KillRequest>,
+    ),
 }
+
+/// A busy script's watch → connection: the reply to kill request `seq`.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct KillReply {
+    pub seq: u64,
+    pub reply: bytes::Bytes,
+}
+
+/// A busy script's watch → keyspace: SHUTDOWN NOSAVE stopped the script;
+/// shut down, without saving, once it has returned.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ShutdownAfterScript;

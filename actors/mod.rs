@@ -3,6 +3,7 @@
 //! typed messages in `messages`.
 
 pub mod aof_writer;
+pub mod busy_script;
 pub mod connection;
 pub mod fsync;
 pub mod keyspace;

@@ -1,10 +1,12 @@
 //! Operator signals through one signal-hook stream: SIGTERM/SIGINT shut down
-//! gracefully (a second SIGINT exits at once), SIGUSR1 asks for a BGSAVE,
+//! gracefully (a second SIGINT exits at once; a busy script is stopped
+//! first, or the keyspace would never hear of it), SIGUSR1 asks for a BGSAVE,
 //! SIGCHLD goes to the snapshot supervisor, SIGHUP and SIGPIPE are ignored.
 //! Every signal the server uses has a handler, so it behaves the same as PID
 //! 1 in a container (where the kernel skips default actions), and the
 //! supervisor's waitpid(-1) loop also reaps orphans PID 1 inherits.
 
+use crate::actors::busy_script::{BusyBoard, KillKind, KillRequest};
 use crate::actors::keyspace::Keyspace;
 use crate::actors::listener::{Listener, StopAccepting};
 use crate::actors::messages::{Shutdown, Sigchld, SignalBgSave};
@@ -13,11 +15,13 @@ use actix::prelude::*;
 use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGPIPE, SIGTERM, SIGUSR1};
 use signal_hook_tokio::Signals;
 use slog::{info, warn, Logger};
+use std::sync::Arc;
 
 pub struct SignalWatcher {
     keyspace: Addr<Keyspace>,
     supervisor: Addr<Supervisor>,
     listener: Addr<Listener>,
+    busy: Arc<BusyBoard>,
     log: Logger,
     shutting_down: bool,
 }
@@ -26,13 +30,13 @@ impl SignalWatcher {
     pub fn start(
         keyspace: Addr<Keyspace>,
         supervisor: Addr<Supervisor>,
-        listener: Addr<Listener>,
+        (listener, busy): (Addr<Listener>, Arc<BusyBoard>),
         log: Logger,
     ) -> std::io::Result<()> {
         let signals = Signals::new([SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGUSR1, SIGCHLD])?;
         SignalWatcher::create(move |ctx| {
             ctx.add_stream(signals);
-            SignalWatcher { keyspace, supervisor, listener, log, shutting_down: false }
+            SignalWatcher { keyspace, supervisor, listener, busy, log, shutting_down: false }
         });
         Ok(())
     }
@@ -63,6 +67,9 @@ impl StreamHandler<i32> for SignalWatcher {
                     "Received SIGINT scheduling shutdown..."
                 };
                 info!(self.log, "{}", reason);
+                if let Some((_, generation)) = self.busy.running() {
+                    self.busy.request_kill(KillRequest { kind: KillKind::Signal, generation, seq: 0, reply: None });
+                }
                 // At once, even if the keyspace is busy with a long command;
                 // the keyspace hears of the shutdown once nothing new comes in.
                 let (listener, keyspace) = (self.listener.clone(), self.keyspace.clone());

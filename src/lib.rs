@@ -24,6 +24,7 @@ pub mod output_limit;
 pub mod rdb;
 pub mod reply;
 pub mod resp;
+pub mod script_busy;
 pub mod scripting;
 mod scripting_libs;
 pub mod snapshot;

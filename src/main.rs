@@ -13,6 +13,7 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 use actix::prelude::*;
 use actix::ArbiterHandle;
 use actors::aof_writer::AofWriter;
+use actors::busy_script::BusyBoard;
 use actors::keyspace::Keyspace;
 use actors::listener::{Limits, Listener};
 use actors::messages::Attach;
@@ -114,15 +115,16 @@ fn run(config: Config, log: slog::Logger) -> i32 {
         } else {
             (0..config.io_threads).map(|_| Arbiter::new().handle()).collect()
         };
+        let (board, kill_requests) = BusyBoard::new();
         let listener = Listener::start(
             (&config.bind, config.port, config.tcp_backlog),
             keyspace.clone(),
             limits,
             log.clone(),
-            io,
+            (io, board.clone()),
         )?;
-        SignalWatcher::start(keyspace.clone(), supervisor.clone(), listener.clone(), log.clone())?;
-        keyspace.do_send(Attach { writer, supervisor, listener });
+        SignalWatcher::start(keyspace.clone(), supervisor.clone(), (listener.clone(), board.clone()), log.clone())?;
+        keyspace.do_send(Attach { writer, supervisor, listener, busy: (board, kill_requests) });
         Ok::<(), std::io::Error>(())
     });
     if let Err(e) = started {

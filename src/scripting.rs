@@ -14,9 +14,11 @@ use crate::acl::log::Context;
 use crate::engine::table::{self, CommandSpec};
 use crate::engine::{Client, Engine};
 use crate::reply::Reply;
+use crate::script_busy;
 use mlua::{Function, Lua, MultiValue, Table, Value};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 pub const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
 
@@ -745,8 +747,8 @@ pub(crate) struct RunState {
     resp3: bool,
     read_only: bool,
     /// A write ran: later writes are not refused for persistence errors
-    /// or memory.
-    wrote: bool,
+    /// or memory, and SCRIPT KILL no longer stops the script.
+    wrote: Rc<Cell<bool>>,
     /// Over `maxmemory` when the script started, and it declared no
     /// `allow-oom`: its first command that may grow memory is refused.
     deny_oom: bool,
@@ -758,7 +760,7 @@ pub(crate) struct RunState {
 impl RunState {
     /// The state of a library's load, where only redis.log is callable.
     pub(crate) fn logging(log_level: i64) -> RunState {
-        RunState { resp3: false, read_only: true, wrote: false, deny_oom: false, logs: Vec::new(), log_level }
+        RunState { resp3: false, read_only: true, wrote: Rc::default(), deny_oom: false, logs: Vec::new(), log_level }
     }
 
     pub(crate) fn into_logs(self) -> Vec<String> {
@@ -905,7 +907,13 @@ pub(crate) fn execute(
     };
     let log_level = log_level(e);
     let deny_oom = e.out_of_memory() && !flags.allow_oom;
-    let state = RefCell::new(RunState { resp3: false, read_only, wrote: false, deny_oom, logs: Vec::new(), log_level });
+    let wrote = Rc::new(Cell::new(false));
+    let state =
+        RefCell::new(RunState { resp3: false, read_only, wrote: wrote.clone(), deny_oom, logs: Vec::new(), log_level });
+    let watched = e.script_watch.take().map(|watch| {
+        let threshold = e.config.get("busy-reply-threshold").and_then(|v| v.parse().ok()).unwrap_or(5000);
+        script_busy::watch_run(&lua, watch, threshold, (arguments.is_some(), e.acl.auth_required()), wrote)
+    });
     let unit = e.aof.begin_script();
     let user = client.user;
     // Shared by redis.call and redis.acl_check_cmd; neither runs while the
@@ -943,9 +951,17 @@ pub(crate) fn execute(
         ctx.raw_set("acl_check_cmd", Value::Nil)?;
         r
     });
+    let killed = watched.is_some_and(|run| {
+        let (watch, killed) = script_busy::end_run(&lua, run);
+        e.script_watch = watch;
+        killed
+    });
     e.aof.end_script(unit);
     let state = state.into_inner();
     warn_logged(e, state.logs);
+    if killed {
+        return out.error(script_busy::KILLED);
+    }
     match result {
         Ok((true, value)) => lua_to_reply(&value, out, state.resp3, 0),
         Ok((false, Value::Table(t))) => {
@@ -1148,19 +1164,21 @@ fn check_script_command(
             return Err(format!("ERR The user executing the script {}", refusal.script_reason()));
         }
     }
-    let mut st = state.borrow_mut();
+    let st = state.borrow_mut();
     if st.read_only && (spec.is_write() || MAY_REPLICATE.contains(&spec.name)) {
         return Err("ERR Write commands are not allowed from read-only scripts.".into());
     }
-    if spec.is_write() && !st.wrote {
+    if spec.is_write() && !st.wrote.get() {
         if let Some(err) = e.writes_refused() {
             return Err(err);
         }
     }
-    if st.deny_oom && !st.wrote && spec.has(table::DENYOOM) {
+    if st.deny_oom && !st.wrote.get() && spec.has(table::DENYOOM) {
         return Err(crate::engine::maxmemory::OOM_ERROR.into());
     }
-    st.wrote |= spec.is_write();
+    if spec.is_write() {
+        st.wrote.set(true);
+    }
     Ok(spec)
 }
 

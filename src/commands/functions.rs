@@ -153,7 +153,7 @@ fn function(e: &mut Engine, c: &mut Call) {
         "stats" => stats(e, c),
         // Functions run to completion on the keyspace thread: none is ever
         // running when another command is read.
-        "kill" => c.out.error("NOTBUSY No scripts in execution right now."),
+        "kill" => c.out.error(crate::script_busy::NOTBUSY),
         _ => c.out.help(HELP),
     }
 }

@@ -107,7 +107,7 @@ fn script(e: &mut Engine, c: &mut Call) {
     } else if argc == 2 && c.is(1, "kill") {
         // Scripts run to completion on the keyspace thread: none is ever
         // running when another command is read.
-        c.out.error("NOTBUSY No scripts in execution right now.");
+        c.out.error(crate::script_busy::NOTBUSY);
     } else if argc == 3 && c.is(1, "debug") {
         // The Lua debugger is not provided: debugging stays off.
         if c.is(2, "no") {

@@ -146,6 +146,9 @@ pub struct Engine {
     pub migrate_links: crate::commands::migrate::Links,
     /// Client-side caching: tracked keys, BCAST prefixes (CLIENT TRACKING).
     pub tracking: tracking::Tracking,
+    /// Where a script running past `busy-reply-threshold` checks in; None
+    /// where nothing else can answer clients meanwhile.
+    pub script_watch: Option<Box<dyn crate::script_busy::ScriptWatch>>,
 }
 
 /// Redis 7.0's reply to a client refused by protected mode.
@@ -197,6 +200,7 @@ impl Engine {
             acl,
             migrate_links: Default::default(),
             tracking: Default::default(),
+            script_watch: None,
         }
     }
 

@@ -113,18 +113,17 @@ pub struct Watch {
     requests: Receiver<KillRequest>,
     keyspace: Addr<Keyspace>,
     log: Logger,
-    running: Option<BusyScript>,
 }
 
 impl Watch {
     pub fn new(board: Arc<BusyBoard>, requests: Receiver<KillRequest>, keyspace: Addr<Keyspace>, log: Logger) -> Watch {
-        Watch { board, requests, keyspace, log, running: None }
+        Watch { board, requests, keyspace, log }
     }
 
     /// Redis's scriptKill: whether `kind` stops the running script, and
     /// the reply (none for a shutdown).
     fn verdict(&self, kind: KillKind, wrote: bool) -> (bool, Option<Bytes>) {
-        let Some(running) = self.running else {
+        let Some((running, _)) = self.board.running() else {
             return (false, Some(notbusy_reply()));
         };
         let reply = |bytes: &'static [u8]| Some(Bytes::from_static(bytes));
@@ -144,8 +143,6 @@ impl Watch {
 
 impl ScriptWatch for Watch {
     fn busy(&mut self, function: bool, auth_required: bool) {
-        let script = if function { BusyScript::Function } else { BusyScript::Eval };
-        self.running = Some(script);
         self.board.auth_required.store(auth_required, Ordering::Release);
         self.board.generation.fetch_add(1, Ordering::AcqRel);
         self.board.state.store(if function { FUNCTION } else { EVAL }, Ordering::Release);
@@ -181,7 +178,6 @@ impl ScriptWatch for Watch {
 
     fn idle(&mut self) {
         self.board.state.store(IDLE, Ordering::Release);
-        self.running = None;
         // Requests that came too late find no script to stop.
         self.must_stop(false);
     }
